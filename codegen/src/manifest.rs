@@ -1,0 +1,425 @@
+//! The manifest as written: serde types for one spec file, nothing more.
+//!
+//! Every struct refuses unknown keys, so a typo in a spec file is an error with a line and column,
+//! never a silently ignored setting. Values that later checks must point at are kept as
+//! [`Spanned`], which carries the location of the YAML node they came from.
+//! `spec/README.md` documents every key; `cargo xtask gen` writes a JSON Schema of these types.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+/// One spec file: a provider, its guide pages and its functions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Provider-level facts shared by every function.
+    pub provider: ProviderSpec,
+    /// Prose guide pages (markdown files beside the manifest), stitched into the docs in this order.
+    #[serde(default)]
+    pub guides: Vec<GuideSpec>,
+    /// The functions scripts can call, in the order the docs list them.
+    pub functions: Vec<FunctionSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSpec {
+    /// Lua namespace and crate module name: `app.integrations.<name>`. A Lua identifier.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Human name, for headings.
+    pub label: String,
+    /// One-paragraph description of the namespace, shown at the top of the agent docs.
+    pub description: String,
+    /// Catalog category (for example `productivity`).
+    pub category: String,
+    /// Link to the provider's own API documentation.
+    pub docs_url: String,
+    /// Default base URL every function path is relative to; the `url` credential may override it.
+    pub base_url: String,
+    /// A header pinning the provider's API version on every request.
+    #[serde(default)]
+    pub version_header: Option<VersionHeaderSpec>,
+    /// How requests authenticate.
+    pub auth: AuthSpec,
+    /// Credential fields a user configures, in display order.
+    #[schemars(with = "std::collections::BTreeMap<String, CredentialSpec>")]
+    pub credentials: OrderedMap<CredentialSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionHeaderSpec {
+    /// Header name, for example `Clerk-API-Version`.
+    pub name: String,
+    /// Header value, for example `2026-05-12`.
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSpec {
+    pub scheme: AuthScheme,
+    /// The credential field whose value is sent.
+    #[schemars(with = "String")]
+    pub credential: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthScheme {
+    /// `Authorization: Bearer <credential>`.
+    Bearer,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialSpec {
+    pub description: String,
+    /// Whether a value must be configured before any call.
+    #[serde(default)]
+    pub required: bool,
+    /// Secret values are never printed, logged or echoed in errors.
+    #[serde(default)]
+    pub secret: bool,
+    /// Environment variable that supplies the value headlessly.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// A value must start with this prefix.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Prefixes refused with a specific explanation (checked before `prefix`).
+    #[serde(default)]
+    pub reject_prefixes: Vec<RejectedPrefixSpec>,
+    /// A value shown in docs (never a real secret).
+    #[serde(default)]
+    pub example: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectedPrefixSpec {
+    pub prefix: String,
+    /// Why such a value is refused, shown to the user.
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuideSpec {
+    /// Section heading in the docs.
+    pub title: String,
+    /// Markdown file, relative to the manifest. Its ```lua blocks are checked like examples.
+    #[schemars(with = "String")]
+    pub file: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSpec {
+    /// Canonical Lua name: `app.integrations.<provider>.<name>`. A Lua identifier.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Full name that also resolves (for example `clerk_list_users`).
+    #[schemars(with = "String")]
+    pub slug: Spanned<String>,
+    /// Further names that resolve to this function.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub aliases: Vec<Spanned<String>>,
+    /// Title shown in catalogs (for example `List Users`).
+    pub title: String,
+    /// Docs group the function is listed under (for example `users`).
+    pub group: String,
+    /// One line, no trailing period required.
+    pub summary: String,
+    /// Longer description: behaviour, response shape, caveats.
+    pub description: String,
+    #[schemars(with = "Operation")]
+    pub operation: Spanned<Operation>,
+    /// Why `operation` disagrees with the HTTP method (a read over POST, a write over GET).
+    /// Without it, such a disagreement is an error.
+    #[serde(default)]
+    pub operation_override: Option<String>,
+    /// Irreversible: deletes or revokes something.
+    #[serde(default)]
+    pub destructive: bool,
+    pub http: HttpSpec,
+    /// Parameters by name, in display order.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, ParamSpec>")]
+    pub params: OrderedMap<ParamSpec>,
+    #[serde(default)]
+    pub response: Option<ResponseSpec>,
+    /// Runnable Lua examples; at least one.
+    pub examples: Vec<ExampleSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSpec {
+    #[schemars(with = "Method")]
+    pub method: Spanned<Method>,
+    /// Path relative to the base URL. `{name}` is a path parameter sent as one percent-encoded
+    /// segment; `{+name}` (RFC 6570 reserved expansion) is a whole relative path, as the raw helpers take.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// Constant query pairs sent on every call (for example `limit: 1`).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Value>")]
+    pub query: OrderedMap<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Method {
+    #[serde(rename = "GET")]
+    Get,
+    #[serde(rename = "POST")]
+    Post,
+    #[serde(rename = "PUT")]
+    Put,
+    #[serde(rename = "PATCH")]
+    Patch,
+    #[serde(rename = "DELETE")]
+    Delete,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSpec {
+    /// Where the value goes.
+    #[serde(rename = "in")]
+    #[schemars(with = "ParamLocation")]
+    pub location: Spanned<ParamLocation>,
+    /// `string`, `integer`, `number`, `boolean`, `object`, or `array<T>` of one of those.
+    #[serde(rename = "type")]
+    #[schemars(with = "ParamType")]
+    pub ty: Spanned<ParamType>,
+    #[serde(default)]
+    pub required: bool,
+    /// Name on the wire when it differs from the script-facing name (path placeholder, query key
+    /// or body field).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub wire_name: Option<Spanned<String>>,
+    /// Further names scripts may use for this parameter.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub aliases: Vec<Spanned<String>>,
+    pub description: String,
+    /// The provider's default, documented (the provider applies it; it is not sent).
+    #[serde(default)]
+    #[schemars(with = "Option<Value>")]
+    pub default: Option<Spanned<Value>>,
+    /// Inclusive lower bound for numbers.
+    #[serde(default)]
+    #[schemars(with = "Option<f64>")]
+    pub minimum: Option<Spanned<f64>>,
+    /// Inclusive upper bound for numbers.
+    #[serde(default)]
+    #[schemars(with = "Option<f64>")]
+    pub maximum: Option<Spanned<f64>>,
+    /// Largest number of items an array may hold.
+    #[serde(default)]
+    #[schemars(with = "Option<u64>")]
+    pub max_items: Option<Spanned<u64>>,
+    /// Allowed values (for arrays: allowed items).
+    #[serde(default, rename = "enum")]
+    #[schemars(with = "Option<Vec<Value>>")]
+    pub allowed: Option<Spanned<Vec<Value>>>,
+    /// A realistic value, used in generated samples.
+    #[serde(default)]
+    #[schemars(with = "Option<Value>")]
+    pub example: Option<Spanned<Value>>,
+    /// For an `object` parameter in `query` or `body`: its keys are merged into the query or body
+    /// instead of being sent under the parameter's own name. Declared parameters win on conflict.
+    #[serde(default)]
+    pub spread: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Body,
+}
+
+/// A parameter's type, written as a string in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum ParamType {
+    Scalar(ScalarType),
+    Array(ScalarType),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ScalarType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Object,
+}
+
+impl ScalarType {
+    pub const ALL: [ScalarType; 5] = [
+        ScalarType::String,
+        ScalarType::Integer,
+        ScalarType::Number,
+        ScalarType::Boolean,
+        ScalarType::Object,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScalarType::String => "string",
+            ScalarType::Integer => "integer",
+            ScalarType::Number => "number",
+            ScalarType::Boolean => "boolean",
+            ScalarType::Object => "object",
+        }
+    }
+}
+
+impl FromStr for ScalarType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ScalarType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("unknown type `{s}`"))
+    }
+}
+
+impl TryFrom<String> for ParamType {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let parsed = match s.strip_prefix("array<").and_then(|r| r.strip_suffix('>')) {
+            Some(item) => item.parse().map(ParamType::Array),
+            None => s.parse().map(ParamType::Scalar),
+        };
+        parsed.map_err(|_| {
+            format!(
+                "unknown type `{s}`, expected one of {}",
+                ParamType::all_spellings().join(", ")
+            )
+        })
+    }
+}
+
+impl ParamType {
+    pub fn all_spellings() -> Vec<String> {
+        let scalars = ScalarType::ALL.iter().map(|t| t.as_str().to_string());
+        let arrays = ScalarType::ALL.iter().map(|t| format!("array<{}>", t.as_str()));
+        scalars.chain(arrays).collect()
+    }
+}
+
+impl fmt::Display for ParamType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamType::Scalar(t) => f.write_str(t.as_str()),
+            ParamType::Array(t) => write!(f, "array<{}>", t.as_str()),
+        }
+    }
+}
+
+impl JsonSchema for ParamType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ParamType".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "enum": ParamType::all_spellings() })
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSpec {
+    /// Return `{<nest_under> = <response>, ...with_fields}` instead of the response itself.
+    pub nest_under: String,
+    /// Constant fields added beside the nested response.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Value>")]
+    pub with_fields: OrderedMap<Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleSpec {
+    pub title: String,
+    /// A complete Lua chunk; it must call only known functions with known parameters.
+    #[schemars(with = "String")]
+    pub lua: Spanned<String>,
+}
+
+/// A YAML mapping that keeps its order and the location of each key, so docs list entries as
+/// written and errors point at the key.
+#[derive(Debug)]
+pub struct OrderedMap<T>(pub Vec<(Spanned<String>, T)>);
+
+impl<T> Default for OrderedMap<T> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<T> OrderedMap<T> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Spanned<String>, &T)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OrderedMap<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for EntriesVisitor<T> {
+            type Value = OrderedMap<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<Spanned<String>, T>()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+
+        deserializer.deserialize_map(EntriesVisitor(PhantomData))
+    }
+}

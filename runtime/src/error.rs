@@ -1,0 +1,92 @@
+//! The one error type every generated function returns.
+
+use serde_json::Value;
+
+/// A failure of an integration call. Its `Display` is what a script sees as the error message.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The caller passed arguments the manifest does not allow; nothing was sent.
+    #[error("{function}: {parameter} {reason}")]
+    InvalidArgument {
+        function: String,
+        parameter: String,
+        reason: String,
+    },
+    /// No function answers to this name.
+    #[error("Unknown function: {namespace}.{name}.{suggestion}")]
+    UnknownFunction {
+        namespace: String,
+        name: String,
+        /// Either empty or ` Did you mean: a, b`.
+        suggestion: String,
+    },
+    /// The provider answered with an error status.
+    #[error("{provider} API error ({status}): {message}{detail}", detail = api_detail(long_message.as_deref(), message))]
+    Api {
+        provider: String,
+        status: u16,
+        code: Option<String>,
+        message: String,
+        long_message: Option<String>,
+        meta: Option<Value>,
+        trace_id: Option<String>,
+        /// Seconds the provider asked us to wait (429, some 503s).
+        retry_after: Option<u64>,
+        body: String,
+    },
+    /// The request could not be sent or its response could not be read.
+    #[error("Failed to connect to {provider} API: {message}")]
+    Transport { provider: String, message: String },
+    #[error("{provider} API request timed out after {seconds} s")]
+    Timeout { provider: String, seconds: f64 },
+    /// Credentials or settings are missing or unusable.
+    #[error("{0}")]
+    Config(String),
+}
+
+fn api_detail(long_message: Option<&str>, message: &str) -> String {
+    match long_message {
+        Some(long) if !long.is_empty() && long != message => format!(" ({long})"),
+        _ => String::new(),
+    }
+}
+
+impl Error {
+    pub fn invalid(function: &str, parameter: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            function: function.to_string(),
+            parameter: parameter.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_error_keeps_the_original_prefix_and_adds_the_long_message() {
+        let error = Error::Api {
+            provider: "Clerk".into(),
+            status: 404,
+            code: Some("resource_not_found".into()),
+            message: "not found".into(),
+            long_message: Some("No user was found with id user_1".into()),
+            meta: None,
+            trace_id: None,
+            retry_after: None,
+            body: String::new(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "Clerk API error (404): not found (No user was found with id user_1)"
+        );
+    }
+
+    #[test]
+    fn invalid_argument_names_function_and_parameter() {
+        let error = Error::invalid("get_user", "id", "is required.");
+        assert_eq!(error.to_string(), "get_user: id is required.");
+    }
+}

@@ -1,0 +1,17 @@
+//! Support code for generated integration crates.
+//!
+//! Generated handlers build an [`ApiRequest`] from a function's manifest mapping and hand it to a
+//! [`Transport`]; the static [`meta`] tables describe every function for introspection, docs and
+//! argument checks. Nothing here knows about a particular provider.
+
+pub mod args;
+pub mod error;
+pub mod lua;
+pub mod meta;
+pub mod request;
+pub mod transport;
+
+pub use error::Error;
+pub use meta::{FunctionMeta, Literal, Method, Operation, ParamLocation, ParamMeta, ParamType, ProviderMeta};
+pub use request::ApiRequest;
+pub use transport::{Transport, TransportFuture};

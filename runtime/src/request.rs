@@ -1,0 +1,269 @@
+//! Requests as generated handlers build them: method, encoded path, query pairs and JSON body.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Map, Value};
+
+use crate::{Error, Method};
+
+/// Everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded, so a value
+/// can never add a segment, a query or a fragment to the path.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A request ready for a [`crate::Transport`]. The path is relative to the provider's base URL
+/// and already percent-encoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiRequest {
+    /// Lua name of the function that built it, for error messages.
+    pub function: &'static str,
+    pub method: Method,
+    pub path: String,
+    /// Query pairs in the order they are sent; arrays are repeated keys.
+    pub query: Vec<(String, String)>,
+    /// JSON body; `None` sends no body.
+    pub body: Option<Map<String, Value>>,
+}
+
+impl ApiRequest {
+    pub fn new(function: &'static str, method: Method) -> Self {
+        ApiRequest {
+            function,
+            method,
+            path: String::new(),
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// Appends a literal part of the path template.
+    pub fn push_literal(&mut self, literal: &str) {
+        self.path.push_str(literal);
+    }
+
+    /// Appends a value as exactly one path segment.
+    pub fn push_segment(&mut self, param: &str, value: &str) -> Result<(), Error> {
+        check_segment(self.function, param, value)?;
+        self.path
+            .extend(utf8_percent_encode(value, SEGMENT).map(|s| s.to_string()));
+        Ok(())
+    }
+
+    /// Appends a caller-supplied relative path (the `{+name}` form), refusing anything that
+    /// could leave the base URL: schemes, `//host`, backslashes, `..`, control characters, `?`, `#`.
+    pub fn push_relative_path(&mut self, param: &str, value: &str) -> Result<(), Error> {
+        let invalid = |reason: &str| Error::invalid(self.function, param, reason.to_string());
+        if value.chars().any(char::is_control) {
+            return Err(invalid("must not contain control characters."));
+        }
+        if value.contains('\\') {
+            return Err(invalid("must not contain backslashes."));
+        }
+        if value.contains("://") || value.starts_with("//") {
+            return Err(invalid(
+                "must be a path relative to the base URL, not a URL to another host.",
+            ));
+        }
+        if value.contains('#') {
+            return Err(invalid("must not contain a fragment (#)."));
+        }
+        if value.contains('?') {
+            return Err(invalid(
+                "must not contain a query string; pass query parameters in `query`.",
+            ));
+        }
+        let trimmed = value.trim_start_matches('/');
+        if trimmed.is_empty() {
+            return Err(invalid("must name a path below the base URL, such as /users."));
+        }
+        for segment in trimmed.split('/') {
+            if segment == ".." || segment == "." {
+                return Err(invalid("must not contain `.` or `..` segments."));
+            }
+            self.path.push('/');
+            self.path
+                .extend(utf8_percent_encode(segment, SEGMENT).map(|s| s.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Adds a query value; arrays become repeated keys. `false` and `0` are sent.
+    pub fn push_query(&mut self, key: &str, value: impl QueryValue) {
+        value.append_to(key, &mut self.query);
+    }
+
+    /// Merges a free-form query table; keys already set by declared parameters are kept.
+    pub fn merge_query_map(&mut self, map: &Map<String, Value>) {
+        for (key, value) in map {
+            if self.query.iter().any(|(k, _)| k == key) {
+                continue;
+            }
+            append_json_query(key, value, &mut self.query);
+        }
+    }
+
+    /// Sets one body field (declared parameters always win).
+    pub fn set_body_field(&mut self, key: &str, value: impl Into<Value>) {
+        self.body
+            .get_or_insert_with(Map::new)
+            .insert(key.to_string(), value.into());
+    }
+
+    /// Merges a free-form body table under the declared fields.
+    pub fn merge_body_map(&mut self, map: Map<String, Value>) {
+        let body = self.body.get_or_insert_with(Map::new);
+        for (key, value) in map {
+            body.entry(key).or_insert(value);
+        }
+    }
+}
+
+fn check_segment(function: &str, param: &str, value: &str) -> Result<(), Error> {
+    match value {
+        "" => Err(Error::invalid(function, param, "must not be empty.")),
+        "." | ".." => Err(Error::invalid(
+            function,
+            param,
+            format!("must be an ID, not `{value}`."),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn append_json_query(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Null => {}
+        Value::String(s) => out.push((key.to_string(), s.clone())),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| append_json_query(key, item, out)),
+        other => out.push((key.to_string(), other.to_string())),
+    }
+}
+
+/// Values a declared query parameter can hold.
+pub trait QueryValue {
+    fn append_to(self, key: &str, out: &mut Vec<(String, String)>);
+}
+
+impl QueryValue for String {
+    fn append_to(self, key: &str, out: &mut Vec<(String, String)>) {
+        out.push((key.to_string(), self));
+    }
+}
+
+impl QueryValue for &str {
+    fn append_to(self, key: &str, out: &mut Vec<(String, String)>) {
+        out.push((key.to_string(), self.to_string()));
+    }
+}
+
+impl QueryValue for i64 {
+    fn append_to(self, key: &str, out: &mut Vec<(String, String)>) {
+        out.push((key.to_string(), self.to_string()));
+    }
+}
+
+impl QueryValue for f64 {
+    fn append_to(self, key: &str, out: &mut Vec<(String, String)>) {
+        out.push((key.to_string(), self.to_string()));
+    }
+}
+
+impl QueryValue for bool {
+    fn append_to(self, key: &str, out: &mut Vec<(String, String)>) {
+        out.push((key.to_string(), self.to_string()));
+    }
+}
+
+impl<T: QueryValue> QueryValue for Vec<T> {
+    fn append_to(self, key: &str, out: &mut Vec<(String, String)>) {
+        for item in self {
+            item.append_to(key, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> ApiRequest {
+        ApiRequest::new("test_fn", Method::Get)
+    }
+
+    #[test]
+    fn a_segment_cannot_escape_its_place_in_the_path() {
+        let mut r = request();
+        r.push_literal("/users/");
+        r.push_segment("user_id", "../organizations/org_1").unwrap();
+        assert_eq!(r.path, "/users/..%2Forganizations%2Forg_1");
+        let mut r = request();
+        r.push_segment("user_id", "user_1?x=1#y").unwrap();
+        assert_eq!(r.path, "user_1%3Fx%3D1%23y");
+    }
+
+    #[test]
+    fn empty_and_dot_segments_are_refused() {
+        for bad in ["", ".", ".."] {
+            let err = request().push_segment("user_id", bad).unwrap_err();
+            assert!(err.to_string().starts_with("test_fn: user_id must"), "{err}");
+        }
+    }
+
+    #[test]
+    fn relative_paths_stay_below_the_base_url() {
+        let mut r = request();
+        r.push_relative_path("path", "/users/user 1").unwrap();
+        assert_eq!(r.path, "/users/user%201");
+        for bad in [
+            "https://evil.example/x",
+            "//evil.example/x",
+            "/users/../x",
+            "\\users",
+            "/users#x",
+            "/users?limit=1",
+            "/users\n",
+            "/",
+        ] {
+            assert!(request().push_relative_path("path", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn query_arrays_repeat_keys_and_falsy_values_are_sent() {
+        let mut r = request();
+        r.push_query("user_id", vec!["a".to_string(), "b".to_string()]);
+        r.push_query("banned", false);
+        r.push_query("offset", 0i64);
+        assert_eq!(
+            r.query,
+            [("user_id", "a"), ("user_id", "b"), ("banned", "false"), ("offset", "0")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+    }
+
+    #[test]
+    fn declared_fields_win_over_free_form_tables() {
+        let mut r = request();
+        r.push_query("limit", 5i64);
+        r.set_body_field("name", "declared");
+        let extra: Map<String, Value> =
+            serde_json::from_str(r#"{"limit": 99, "order_by": "-created_at", "tags": ["a", "b"]}"#)
+                .unwrap();
+        r.merge_query_map(&extra);
+        let body: Map<String, Value> =
+            serde_json::from_str(r#"{"name": "raw", "slug": "raw-slug"}"#).unwrap();
+        r.merge_body_map(body);
+        assert_eq!(
+            r.query,
+            [("limit", "5"), ("order_by", "-created_at"), ("tags", "a"), ("tags", "b")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+        let body = r.body.unwrap();
+        assert_eq!(body["name"], "declared");
+        assert_eq!(body["slug"], "raw-slug");
+    }
+}

@@ -1,0 +1,18 @@
+//! The seam between generated handlers and whatever sends requests.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use crate::{ApiRequest, Error};
+
+pub type TransportFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'a>>;
+
+/// Sends a built request and returns the parsed JSON response.
+///
+/// The HTTP client implements it for real traffic; tests implement it to record requests.
+/// A boxed future keeps the trait usable as `dyn Transport`.
+pub trait Transport: Send + Sync {
+    fn send(&self, request: ApiRequest) -> TransportFuture<'_>;
+}
