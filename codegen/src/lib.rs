@@ -1,1 +1,188 @@
+//! The integration generator: manifests in, Rust, Lua registrations, docs and catalogs out.
+//!
+//! It is a library with no I/O of its own: callers (the `xtask` front-end, tests, benchmarks)
+//! hand it the spec files' contents and get back the files to write or compare.
+//! Pipeline: [`manifest`] (serde types) → [`validate`](crate::load) → [`model`] → `emit`.
+//! Nothing here knows about any particular provider.
+
+pub mod diagnostics;
+pub mod drift;
+mod emit;
+pub mod identifiers;
+pub mod lua_calls;
 pub mod manifest;
+pub mod model;
+pub mod openapi;
+mod validate;
+
+use std::collections::BTreeMap;
+
+pub use diagnostics::{Diagnostic, Diagnostics};
+pub use emit::GeneratedFile;
+pub use model::Provider;
+
+use diagnostics::Reporter;
+
+/// Why generation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The manifests have problems; each names its file, line and column.
+    #[error("{0}")]
+    Invalid(#[from] Diagnostics),
+    /// An emitter failed (a template error or generated Rust that does not parse): a generator bug.
+    #[error("{0}")]
+    Emit(String),
+}
+
+/// Spec files by path relative to the repository root (`spec/clerk.yaml`, `spec/guides/users.md`).
+pub type SpecFiles = BTreeMap<String, String>;
+
+/// The manifests among `files`: `*.yaml` directly inside a `spec/` folder.
+pub fn manifest_paths(files: &SpecFiles) -> Vec<&str> {
+    files
+        .keys()
+        .filter(|path| {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+            (dir == "spec" || dir.ends_with("/spec")) && name.ends_with(".yaml")
+        })
+        .map(String::as_str)
+        .collect()
+}
+
+/// Parses one manifest. Unknown keys and type errors are reported with line and column.
+pub fn parse_manifest(path: &str, text: &str) -> Result<manifest::Manifest, Diagnostics> {
+    // YAML 1.2 booleans only: with YAML 1.1 rules an enum value like `on` or `no` would silently
+    // become a boolean. Duplicate keys are errors, never "last one wins".
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        // Manifests are our own files, not hostile input; the default node budget (250,000)
+        // is too small for the 5,000-function benchmark manifest.
+        budget: serde_saphyr::budget! { max_nodes: 50_000_000, max_events: 100_000_000 },
+    };
+    serde_saphyr::from_str_with_options(text, options).map_err(|error| {
+        let location = error.location();
+        let message = error.without_snippet().render_with_options(
+            serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off },
+        );
+        Diagnostics(vec![Diagnostic {
+            file: path.to_string(),
+            line: location.map_or(0, |l| l.line()),
+            column: location.map_or(0, |l| l.column()),
+            message: strip_location_suffix(&message),
+        }])
+    })
+}
+
+/// serde-saphyr appends " at line L, column C" to plain messages; we print the location first.
+fn strip_location_suffix(message: &str) -> String {
+    let message = message.lines().next().unwrap_or(message);
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Parses and validates every manifest in `files` and builds the model, sorted by provider name.
+pub fn load(files: &SpecFiles) -> Result<Vec<Provider>, Diagnostics> {
+    let mut providers = Vec::new();
+    let mut problems = Vec::new();
+    for path in manifest_paths(files) {
+        let text = &files[path];
+        let manifest = match parse_manifest(path, text) {
+            Ok(m) => m,
+            Err(d) => {
+                problems.extend(d.0);
+                continue;
+            }
+        };
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let guides: BTreeMap<String, (String, String)> = manifest
+            .guides
+            .iter()
+            .filter_map(|g| {
+                let full = format!("{dir}/{}", g.file.value);
+                files
+                    .get(&full)
+                    .map(|text| (g.file.value.clone(), (full, text.clone())))
+            })
+            .collect();
+        let mut reporter = Reporter::new(path);
+        let guide_problems = validate::validate(&mut reporter, text, &manifest, &guides);
+        let own = reporter.finish();
+        if own.is_err() || !guide_problems.is_empty() {
+            if let Err(d) = own {
+                problems.extend(d.0);
+            }
+            problems.extend(guide_problems);
+            continue;
+        }
+        let guides = manifest
+            .guides
+            .iter()
+            .filter_map(|g| {
+                guides.get(&g.file.value).map(|(_, markdown)| model::Guide {
+                    title: g.title.clone(),
+                    markdown: markdown.trim_end().to_string(),
+                })
+            })
+            .collect();
+        providers.push(model::build(path, &manifest, guides));
+    }
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    for p in &providers {
+        if let Some(first) = names.insert(&p.name, &p.manifest_path) {
+            problems.push(Diagnostic {
+                file: p.manifest_path.clone(),
+                line: 1,
+                column: 1,
+                message: format!("provider `{}` is also defined in {first}", p.name),
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    providers.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(providers)
+}
+
+/// Where generated files go and what the generated crate is called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Folder relative to the repository root, for example `generated`.
+    pub output_root: String,
+    /// Package name of the generated crate.
+    pub crate_name: String,
+}
+
+impl Target {
+    pub fn new(output_root: &str, crate_name: &str) -> Self {
+        Target {
+            output_root: output_root.trim_end_matches('/').to_string(),
+            crate_name: crate_name.to_string(),
+        }
+    }
+}
+
+/// Every generated file for the manifests in `files`, sorted by path.
+pub fn generate(files: &SpecFiles, target: &Target) -> Result<Vec<GeneratedFile>, Error> {
+    let providers = load(files)?;
+    emit::emit_all(&providers, target)
+}
+
+/// Generates from already-loaded providers.
+pub fn emit(providers: &[Provider], target: &Target) -> Result<Vec<GeneratedFile>, Error> {
+    emit::emit_all(providers, target)
+}
+
+/// JSON Schema of the manifest format, for editors (`# yaml-language-server: $schema=...`).
+pub fn manifest_schema() -> String {
+    let schema = schemars::schema_for!(manifest::Manifest);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}

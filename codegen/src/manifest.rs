@@ -327,7 +327,9 @@ impl TryFrom<String> for ParamType {
 impl ParamType {
     pub fn all_spellings() -> Vec<String> {
         let scalars = ScalarType::ALL.iter().map(|t| t.as_str().to_string());
-        let arrays = ScalarType::ALL.iter().map(|t| format!("array<{}>", t.as_str()));
+        let arrays = ScalarType::ALL
+            .iter()
+            .map(|t| format!("array<{}>", t.as_str()));
         scalars.chain(arrays).collect()
     }
 }

@@ -78,11 +78,17 @@ fn check_value(fname: &str, param: &ParamMeta, value: &Value) -> Result<(), Erro
             if let Some(max) = param.max_items
                 && items.len() as u64 > max
             {
-                return fail(format!("may hold at most {max} items, got {}.", items.len()));
+                return fail(format!(
+                    "may hold at most {max} items, got {}.",
+                    items.len()
+                ));
             }
             for element in items {
                 if !has_type(item, element) {
-                    return fail(format!("must hold only {item} items, got {}.", kind(element)));
+                    return fail(format!(
+                        "must hold only {item} items, got {}.",
+                        kind(element)
+                    ));
                 }
                 check_scalar(fname, param, element)?;
             }

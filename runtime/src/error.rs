@@ -21,19 +21,8 @@ pub enum Error {
         suggestion: String,
     },
     /// The provider answered with an error status.
-    #[error("{provider} API error ({status}): {message}{detail}", detail = api_detail(long_message.as_deref(), message))]
-    Api {
-        provider: String,
-        status: u16,
-        code: Option<String>,
-        message: String,
-        long_message: Option<String>,
-        meta: Option<Value>,
-        trace_id: Option<String>,
-        /// Seconds the provider asked us to wait (429, some 503s).
-        retry_after: Option<u64>,
-        body: String,
-    },
+    #[error("{0}")]
+    Api(Box<ApiError>),
     /// The request could not be sent or its response could not be read.
     #[error("Failed to connect to {provider} API: {message}")]
     Transport { provider: String, message: String },
@@ -42,6 +31,24 @@ pub enum Error {
     /// Credentials or settings are missing or unusable.
     #[error("{0}")]
     Config(String),
+}
+
+/// An error response from the provider, with everything it told us. Boxed inside [`Error`]
+/// so that `Result<_, Error>` stays small.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{provider} API error ({status}): {message}{detail}", detail = api_detail(long_message.as_deref(), message))]
+pub struct ApiError {
+    pub provider: String,
+    pub status: u16,
+    pub code: Option<String>,
+    pub message: String,
+    pub long_message: Option<String>,
+    pub meta: Option<Value>,
+    pub trace_id: Option<String>,
+    /// Seconds the provider asked us to wait (429, some 503s).
+    pub retry_after: Option<u64>,
+    /// The raw response body.
+    pub body: String,
 }
 
 fn api_detail(long_message: Option<&str>, message: &str) -> String {
@@ -67,8 +74,8 @@ mod tests {
 
     #[test]
     fn api_error_keeps_the_original_prefix_and_adds_the_long_message() {
-        let error = Error::Api {
-            provider: "Clerk".into(),
+        let error = Error::Api(Box::new(ApiError {
+            provider: "Acme".into(),
             status: 404,
             code: Some("resource_not_found".into()),
             message: "not found".into(),
@@ -77,10 +84,10 @@ mod tests {
             trace_id: None,
             retry_after: None,
             body: String::new(),
-        };
+        }));
         assert_eq!(
             error.to_string(),
-            "Clerk API error (404): not found (No user was found with id user_1)"
+            "Acme API error (404): not found (No user was found with id user_1)"
         );
     }
 

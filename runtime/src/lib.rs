@@ -12,6 +12,8 @@ pub mod request;
 pub mod transport;
 
 pub use error::Error;
-pub use meta::{FunctionMeta, Literal, Method, Operation, ParamLocation, ParamMeta, ParamType, ProviderMeta};
+pub use meta::{
+    FunctionMeta, Literal, Method, Operation, ParamLocation, ParamMeta, ParamType, ProviderMeta,
+};
 pub use request::ApiRequest;
 pub use transport::{Transport, TransportFuture};

@@ -65,7 +65,11 @@ fn convert(value: &LuaValue, depth: usize, seen: &mut HashSet<usize>) -> Result<
         LuaValue::Boolean(b) => Value::Bool(*b),
         LuaValue::Integer(i) => Value::from(*i),
         LuaValue::Number(n) => number(*n)?,
-        LuaValue::String(s) => Value::String(s.to_str().map_err(|_| "contain a string that is not UTF-8.".to_string())?.to_string()),
+        LuaValue::String(s) => Value::String(
+            s.to_str()
+                .map_err(|_| "contain a string that is not UTF-8.".to_string())?
+                .to_string(),
+        ),
         LuaValue::LightUserData(ud) if ud.0.is_null() => Value::Null,
         LuaValue::Table(table) => {
             let id = table.to_pointer() as usize;
@@ -76,7 +80,12 @@ fn convert(value: &LuaValue, depth: usize, seen: &mut HashSet<usize>) -> Result<
             seen.remove(&id);
             converted
         }
-        other => return Err(format!("contain a {}, which cannot be sent.", other.type_name())),
+        other => {
+            return Err(format!(
+                "contain a {}, which cannot be sent.",
+                other.type_name()
+            ));
+        }
     })
 }
 
@@ -123,7 +132,10 @@ fn convert_table(table: &Table, depth: usize, seen: &mut HashSet<usize>) -> Resu
     let mut map = Map::new();
     for (key, value) in &entries {
         let key = match key {
-            LuaValue::String(s) => s.to_str().map_err(|_| "use a key that is not UTF-8.".to_string())?.to_string(),
+            LuaValue::String(s) => s
+                .to_str()
+                .map_err(|_| "use a key that is not UTF-8.".to_string())?
+                .to_string(),
             LuaValue::Integer(i) => i.to_string(),
             LuaValue::Number(n) => number(*n)?.to_string(),
             _ => return Err("use a table key that is not a string or number.".to_string()),
@@ -188,7 +200,11 @@ mod tests {
     fn cycles_and_functions_are_refused() {
         let lua = Lua::new();
         let cyclic: LuaValue = lua.load("local t = {} t.self = t return t").eval().unwrap();
-        assert!(lua_to_json(&cyclic).unwrap_err().contains("refers to itself"));
+        assert!(
+            lua_to_json(&cyclic)
+                .unwrap_err()
+                .contains("refers to itself")
+        );
         let func: LuaValue = lua.load("return { f = function() end }").eval().unwrap();
         assert!(lua_to_json(&func).unwrap_err().contains("function"));
     }

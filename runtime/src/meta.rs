@@ -193,4 +193,26 @@ impl ProviderMeta {
     pub fn function(&self, name: &str) -> Option<&'static FunctionMeta> {
         self.functions.iter().copied().find(|f| f.answers_to(name))
     }
+
+    /// The error for a name no function answers to, suggesting the closest names.
+    pub fn unknown_function(&self, name: &str) -> crate::Error {
+        let mut scored: Vec<(usize, &str)> = self
+            .functions
+            .iter()
+            .flat_map(|f| [f.name, f.slug])
+            .map(|candidate| (crate::args::edit_distance(name, candidate), candidate))
+            .filter(|(d, candidate)| *d <= candidate.len().max(name.len()) / 3 + 1)
+            .collect();
+        scored.sort();
+        let close: Vec<&str> = scored.iter().take(3).map(|(_, c)| *c).collect();
+        crate::Error::UnknownFunction {
+            namespace: format!("app.integrations.{}", self.name),
+            name: name.to_string(),
+            suggestion: if close.is_empty() {
+                String::new()
+            } else {
+                format!(" Did you mean: {}", close.join(", "))
+            },
+        }
+    }
 }

@@ -76,7 +76,9 @@ impl ApiRequest {
         }
         let trimmed = value.trim_start_matches('/');
         if trimmed.is_empty() {
-            return Err(invalid("must name a path below the base URL, such as /users."));
+            return Err(invalid(
+                "must name a path below the base URL, such as /users.",
+            ));
         }
         for segment in trimmed.split('/') {
             if segment == ".." || segment == "." {
@@ -209,7 +211,10 @@ mod tests {
     fn empty_and_dot_segments_are_refused() {
         for bad in ["", ".", ".."] {
             let err = request().push_segment("user_id", bad).unwrap_err();
-            assert!(err.to_string().starts_with("test_fn: user_id must"), "{err}");
+            assert!(
+                err.to_string().starts_with("test_fn: user_id must"),
+                "{err}"
+            );
         }
     }
 
@@ -228,7 +233,10 @@ mod tests {
             "/users\n",
             "/",
         ] {
-            assert!(request().push_relative_path("path", bad).is_err(), "{bad:?}");
+            assert!(
+                request().push_relative_path("path", bad).is_err(),
+                "{bad:?}"
+            );
         }
     }
 
@@ -240,8 +248,13 @@ mod tests {
         r.push_query("offset", 0i64);
         assert_eq!(
             r.query,
-            [("user_id", "a"), ("user_id", "b"), ("banned", "false"), ("offset", "0")]
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+            [
+                ("user_id", "a"),
+                ("user_id", "b"),
+                ("banned", "false"),
+                ("offset", "0")
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
         );
     }
 
@@ -259,8 +272,13 @@ mod tests {
         r.merge_body_map(body);
         assert_eq!(
             r.query,
-            [("limit", "5"), ("order_by", "-created_at"), ("tags", "a"), ("tags", "b")]
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+            [
+                ("limit", "5"),
+                ("order_by", "-created_at"),
+                ("tags", "a"),
+                ("tags", "b")
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
         );
         let body = r.body.unwrap();
         assert_eq!(body["name"], "declared");

@@ -1,0 +1,382 @@
+//! Markdown docs (through minijinja templates) and the catalog JSON (through serde_json).
+//!
+//! Per provider: `docs/<name>/namespace.md` (what an agent reads before writing Lua),
+//! `docs/<name>/README.md` (the provider overview `docs.read("<name>")` shows),
+//! `docs/<name>/functions/<fn>.md` (one page per function) and `docs/<name>/catalog.json`.
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{Environment, UndefinedBehavior, context};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::GeneratedFile;
+use crate::model::{Function, Provider, number};
+
+const NAMESPACE: &str = include_str!("../../templates/namespace.md.j2");
+const FUNCTION: &str = include_str!("../../templates/function.md.j2");
+const PROVIDER: &str = include_str!("../../templates/provider.md.j2");
+
+/// The parts of a serialized [`Function`] the filters read.
+#[derive(Deserialize)]
+struct FunctionView {
+    params: Vec<ParamView>,
+}
+
+#[derive(Deserialize)]
+struct ParamView {
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    location: String,
+    required: bool,
+    description: String,
+    default: Option<Value>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    max_items: Option<u64>,
+    #[serde(rename = "enum")]
+    allowed: Vec<Value>,
+    aliases: Vec<String>,
+    example: Option<Value>,
+    spread: bool,
+}
+
+/// The one place templates and filters are registered. Undefined variables are errors, so a
+/// typo in a template fails generation instead of printing nothing.
+fn environment() -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()?,
+    );
+    env.add_template("namespace.md", NAMESPACE)?;
+    env.add_template("function.md", FUNCTION)?;
+    env.add_template("provider.md", PROVIDER)?;
+    env.add_filter("md_cell", md_cell);
+    env.add_filter("one_line", one_line);
+    env.add_filter("first_sentence", first_sentence);
+    env.add_filter("anchor", |name: String| name.to_lowercase());
+    env.add_filter("yes_no", |b: bool| if b { "yes" } else { "no" });
+    env.add_filter("pad", |s: String, width: usize| format!("{s:<width$}"));
+    env.add_filter("param_table", |f: Serde<FunctionView>| {
+        param_table(&f.params)
+    });
+    env.add_filter("lua_sample", |f: Serde<FunctionView>| lua_sample(&f.params));
+    env.add_filter("json_sample", |f: Serde<FunctionView>| {
+        json_sample(&f.params)
+    });
+    env.add_filter("flag_sample", |f: Serde<FunctionView>| {
+        flag_sample(&f.params)
+    });
+    Ok(env)
+}
+
+pub(crate) fn emit_docs(provider: &Provider) -> Result<Vec<GeneratedFile>, crate::Error> {
+    let fail = |e: minijinja::Error| crate::Error::Emit(format!("docs template: {e:#}"));
+    let env = environment().map_err(fail)?;
+    let header = super::header_comment("", &provider.manifest_path)
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let dir = format!("generated/docs/{}", provider.name);
+    let render = |template: &str, ctx: minijinja::Value| -> Result<String, crate::Error> {
+        let text = env
+            .get_template(template)
+            .and_then(|t| t.render(ctx))
+            .map_err(fail)?;
+        Ok(tidy(&text))
+    };
+
+    let mut files = Vec::new();
+    files.push(GeneratedFile {
+        path: format!("{dir}/namespace.md"),
+        contents: render(
+            "namespace.md",
+            context! { p => Serde(provider), header => &header },
+        )?,
+    });
+    let width = provider
+        .functions
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0);
+    let first_read = provider
+        .functions
+        .iter()
+        .find(|f| f.operation == "read" && f.params.iter().all(|p| !p.required))
+        .or(provider.functions.first())
+        .map_or("", |f| f.name.as_str());
+    files.push(GeneratedFile {
+        path: format!("{dir}/README.md"),
+        contents: render(
+            "provider.md",
+            context! { p => Serde(provider), header => &header, width => width, first_read => first_read },
+        )?,
+    });
+    for function in &provider.functions {
+        files.push(GeneratedFile {
+            path: format!("{dir}/functions/{}.md", function.name),
+            contents: render(
+                "function.md",
+                context! { p => Serde(provider), f => Serde(function), header => &header },
+            )?,
+        });
+    }
+    files.push(GeneratedFile {
+        path: format!("{dir}/catalog.json"),
+        contents: catalog(provider, &header),
+    });
+    Ok(files)
+}
+
+/// Trailing spaces removed, runs of blank lines collapsed, exactly one final newline.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    let mut in_code = false;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.starts_with("```") {
+            in_code = !in_code;
+        }
+        if line.is_empty() && !in_code {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let trimmed = out.trim_end_matches('\n').trim_start_matches('\n');
+    format!("{trimmed}\n")
+}
+
+fn md_cell(text: String) -> String {
+    one_line(text).replace('|', "\\|")
+}
+
+/// Up to the first period that ends a sentence, for headings.
+fn first_sentence(text: String) -> String {
+    let text = one_line(text);
+    match text.find(". ") {
+        Some(end) => text[..end].to_string(),
+        None => text.trim_end_matches('.').to_string(),
+    }
+}
+
+fn one_line(text: String) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("`{s:?}`"),
+        other => format!("`{other}`"),
+    }
+}
+
+/// The full parameter table, or a sentence when the function truly takes none.
+fn param_table(params: &[ParamView]) -> String {
+    if params.is_empty() {
+        return "Takes no parameters.".to_string();
+    }
+    let mut out = String::from(
+        "| Parameter | Type | Required | Default | Description |\n|---|---|---|---|---|\n",
+    );
+    for p in params {
+        let default = p.default.as_ref().map(show).unwrap_or_default();
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} | {} |\n",
+            p.name,
+            p.ty,
+            if p.required { "yes" } else { "no" },
+            default,
+            md_cell(notes(p))
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+/// The description followed by every constraint a caller must respect.
+fn notes(p: &ParamView) -> String {
+    let mut notes = vec![p.description.trim().to_string()];
+    match (p.minimum, p.maximum) {
+        (Some(min), Some(max)) => notes.push(format!("Range {}–{}.", number(min), number(max))),
+        (Some(min), None) => notes.push(format!("At least {}.", number(min))),
+        (None, Some(max)) => notes.push(format!("At most {}.", number(max))),
+        (None, None) => {}
+    }
+    if let Some(max) = p.max_items {
+        notes.push(format!("At most {max} items."));
+    }
+    if !p.allowed.is_empty() {
+        let values: Vec<String> = p.allowed.iter().map(show).collect();
+        notes.push(format!("One of: {}.", values.join(", ")));
+    }
+    if !p.aliases.is_empty() {
+        let aliases: Vec<String> = p.aliases.iter().map(|a| format!("`{a}`")).collect();
+        notes.push(format!("Alias: {}.", aliases.join(", ")));
+    }
+    notes.push(if p.spread {
+        format!(
+            "Its keys are merged into the {} (declared parameters win).",
+            p.location
+        )
+    } else {
+        format!("Sent in the {}.", p.location)
+    });
+    notes.join(" ")
+}
+
+/// Required parameters with their example values (a placeholder where there is none).
+fn sample_args(params: &[ParamView]) -> Vec<(&str, Value)> {
+    params
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| {
+            let value = p
+                .example
+                .clone()
+                .unwrap_or_else(|| Value::String(format!("<{}>", p.name)));
+            (p.name.as_str(), value)
+        })
+        .collect()
+}
+
+fn lua_literal(value: &Value) -> String {
+    match value {
+        Value::Null => "nil".to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(lua_literal).collect();
+            format!("{{ {} }}", items.join(", "))
+        }
+        Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", lua_literal(v)))
+                .collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn lua_sample(params: &[ParamView]) -> String {
+    let args = sample_args(params);
+    if args.is_empty() {
+        return "{}".to_string();
+    }
+    let fields: Vec<String> = args
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", lua_literal(v)))
+        .collect();
+    format!("{{ {} }}", fields.join(", "))
+}
+
+fn json_sample(params: &[ParamView]) -> String {
+    let map: Map<String, Value> = sample_args(params)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    // Inside single quotes in a shell command.
+    Value::Object(map).to_string().replace('\'', "'\\''")
+}
+
+fn flag_sample(params: &[ParamView]) -> String {
+    sample_args(params)
+        .iter()
+        .map(|(k, v)| {
+            let flag = k.replace('_', "-");
+            match v {
+                Value::String(s)
+                    if s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-.@:/+".contains(c)) =>
+                {
+                    format!(" --{flag}={s}")
+                }
+                other => format!(" --{flag}='{}'", other.to_string().replace('\'', "'\\''")),
+            }
+        })
+        .collect()
+}
+
+/// KosmoKrator's catalog entry, so its site renders from the same manifest as the runtime.
+fn catalog(provider: &Provider, header: &str) -> String {
+    let functions: Vec<Value> = provider
+        .functions
+        .iter()
+        .map(|f| catalog_function(provider, f))
+        .collect();
+    let catalog = json!({
+        "_generated": header,
+        "provider": {
+            "name": provider.name,
+            "label": provider.label,
+            "description": provider.description,
+            "category": provider.category,
+            "docs_url": provider.docs_url,
+            "base_url": provider.base_url,
+        },
+        "functions": functions,
+    });
+    let mut text = serde_json::to_string_pretty(&catalog).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn catalog_function(provider: &Provider, f: &Function) -> Value {
+    let parameters: Vec<Value> = f
+        .params
+        .iter()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "wire_name": p.wire_name,
+                "in": p.location,
+                "type": p.ty,
+                "required": p.required,
+                "default": p.default,
+                "minimum": p.minimum.map(number),
+                "maximum": p.maximum.map(number),
+                "max_items": p.max_items,
+                "enum": p.allowed,
+                "aliases": p.aliases,
+                "description": p.description,
+                "example": p.example,
+            })
+        })
+        .collect();
+    let examples: Vec<Value> = f
+        .examples
+        .iter()
+        .map(|e| json!({ "title": e.title, "lua": e.lua }))
+        .collect();
+    json!({
+        "slug": f.slug,
+        "function_name": f.name,
+        "lua_path": format!("app.integrations.{}.{}", provider.name, f.name),
+        "name": f.title,
+        "type": f.operation,
+        "operation": f.operation,
+        "destructive": f.destructive,
+        "group": f.group,
+        "short_description": f.summary,
+        "description": f.description,
+        "http": { "method": f.method, "path": f.path },
+        "parameters": parameters,
+        "parameter_count": f.params.len(),
+        "input_schema": f.input_schema(),
+        "examples": examples,
+        "docs_url": provider.docs_url,
+    })
+}

@@ -1,0 +1,434 @@
+//! The intermediate model: a validated manifest, resolved into what the emitters need.
+//!
+//! Emitters read only this model, never the raw manifest, so every naming and mapping decision
+//! (Rust identifiers beside wire names, path parts, signatures) is made once, here.
+
+use heck::ToUpperCamelCase;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::identifiers::rust_ident_text;
+use crate::manifest::{self, Manifest, ParamType, ScalarType};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Provider {
+    /// Manifest path, relative to the repository root, for generated-file headers.
+    pub manifest_path: String,
+    pub name: String,
+    /// Rust module name (sanitized `name`).
+    pub module: String,
+    pub label: String,
+    pub description: String,
+    pub category: String,
+    pub docs_url: String,
+    pub base_url: String,
+    pub version_header: Option<(String, String)>,
+    pub bearer_credential: String,
+    pub credentials: Vec<Credential>,
+    pub guides: Vec<Guide>,
+    pub functions: Vec<Function>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Credential {
+    pub name: String,
+    pub description: String,
+    pub required: bool,
+    pub secret: bool,
+    pub env: Option<String>,
+    pub prefix: Option<String>,
+    pub reject_prefixes: Vec<(String, String)>,
+    pub example: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Guide {
+    pub title: String,
+    pub markdown: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Function {
+    pub name: String,
+    pub slug: String,
+    pub aliases: Vec<String>,
+    /// Rust name of the handler (sanitized `name`).
+    pub rust_name: String,
+    /// Rust name of the parameters struct.
+    pub params_type: String,
+    /// Rust name of the static metadata item.
+    pub meta_static: String,
+    pub title: String,
+    pub group: String,
+    pub summary: String,
+    pub description: String,
+    pub operation: &'static str,
+    pub destructive: bool,
+    pub method: &'static str,
+    pub path: String,
+    pub path_parts: Vec<PathPart>,
+    pub fixed_query: Vec<(String, Value)>,
+    pub params: Vec<Param>,
+    pub response: Option<ResponseWrap>,
+    pub examples: Vec<Example>,
+    /// Lua call signature such as `({user_id, limit?})`.
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PathPart {
+    Literal {
+        text: String,
+    },
+    /// One percent-encoded segment from the parameter at `param` (index into `params`).
+    Segment {
+        param: usize,
+    },
+    /// A whole relative path (`{+name}`).
+    Relative {
+        param: usize,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    /// Script-facing name.
+    pub name: String,
+    pub wire_name: String,
+    /// Rust field name (sanitized `name`; keywords become raw identifiers).
+    pub rust_name: String,
+    pub aliases: Vec<String>,
+    pub location: &'static str,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(skip)]
+    pub param_type: ParamType,
+    pub required: bool,
+    pub description: String,
+    pub default: Option<Value>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub max_items: Option<u64>,
+    #[serde(rename = "enum")]
+    pub allowed: Vec<Value>,
+    pub example: Option<Value>,
+    pub spread: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseWrap {
+    pub nest_under: String,
+    pub with_fields: Vec<(String, Value)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Example {
+    pub title: String,
+    pub lua: String,
+}
+
+pub(crate) fn operation_str(op: manifest::Operation) -> &'static str {
+    match op {
+        manifest::Operation::Read => "read",
+        manifest::Operation::Write => "write",
+    }
+}
+
+pub(crate) fn method_str(method: manifest::Method) -> &'static str {
+    match method {
+        manifest::Method::Get => "GET",
+        manifest::Method::Post => "POST",
+        manifest::Method::Put => "PUT",
+        manifest::Method::Patch => "PATCH",
+        manifest::Method::Delete => "DELETE",
+    }
+}
+
+pub(crate) fn location_str(location: manifest::ParamLocation) -> &'static str {
+    match location {
+        manifest::ParamLocation::Path => "path",
+        manifest::ParamLocation::Query => "query",
+        manifest::ParamLocation::Body => "body",
+    }
+}
+
+/// A placeholder in a path template: `{name}` or `{+name}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TemplatePart {
+    Literal(String),
+    Placeholder { name: String, relative: bool },
+}
+
+/// Splits a path template into literals and placeholders; `Err` describes a malformed brace.
+pub(crate) fn parse_template(template: &str) -> Result<Vec<TemplatePart>, String> {
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            return Err("unbalanced `}` in path".to_string());
+        }
+        if open > 0 {
+            parts.push(TemplatePart::Literal(rest[..open].to_string()));
+        }
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| "unclosed `{` in path".to_string())?;
+        let inner = &after[..close];
+        let (name, relative) = match inner.strip_prefix('+') {
+            Some(name) => (name, true),
+            None => (inner, false),
+        };
+        if name.is_empty() || name.contains('{') {
+            return Err(format!("malformed placeholder `{{{inner}}}` in path"));
+        }
+        parts.push(TemplatePart::Placeholder {
+            name: name.to_string(),
+            relative,
+        });
+        rest = &after[close + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(TemplatePart::Literal(rest.to_string()));
+    }
+    Ok(parts)
+}
+
+/// Builds the model from a manifest that passed validation.
+pub(crate) fn build(manifest_path: &str, manifest: &Manifest, guides: Vec<Guide>) -> Provider {
+    let p = &manifest.provider;
+    Provider {
+        manifest_path: manifest_path.to_string(),
+        name: p.name.value.clone(),
+        module: rust_ident_text(&p.name.value),
+        label: p.label.clone(),
+        description: p.description.trim().to_string(),
+        category: p.category.clone(),
+        docs_url: p.docs_url.clone(),
+        base_url: p.base_url.clone(),
+        version_header: p
+            .version_header
+            .as_ref()
+            .map(|h| (h.name.clone(), h.value.clone())),
+        bearer_credential: p.auth.credential.value.clone(),
+        credentials: p
+            .credentials
+            .iter()
+            .map(|(name, c)| Credential {
+                name: name.value.clone(),
+                description: c.description.trim().to_string(),
+                required: c.required,
+                secret: c.secret,
+                env: c.env.clone(),
+                prefix: c.prefix.clone(),
+                reject_prefixes: c
+                    .reject_prefixes
+                    .iter()
+                    .map(|r| (r.prefix.clone(), r.reason.clone()))
+                    .collect(),
+                example: c.example.clone(),
+            })
+            .collect(),
+        guides,
+        functions: manifest.functions.iter().map(build_function).collect(),
+    }
+}
+
+fn build_function(f: &manifest::FunctionSpec) -> Function {
+    let params: Vec<Param> = f
+        .params
+        .iter()
+        .map(|(name, p)| build_param(&name.value, p))
+        .collect();
+    let path_parts = parse_template(&f.http.path.value)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|part| match part {
+            TemplatePart::Literal(text) => PathPart::Literal { text },
+            TemplatePart::Placeholder { name, relative } => {
+                let param = params
+                    .iter()
+                    .position(|p| p.location == "path" && p.wire_name == name)
+                    .unwrap_or_default();
+                if relative {
+                    PathPart::Relative { param }
+                } else {
+                    PathPart::Segment { param }
+                }
+            }
+        })
+        .collect();
+    let signature = signature(&params);
+    Function {
+        name: f.name.value.clone(),
+        slug: f.slug.value.clone(),
+        aliases: f.aliases.iter().map(|a| a.value.clone()).collect(),
+        rust_name: rust_ident_text(&f.name.value),
+        params_type: format!("{}Params", f.name.value.to_upper_camel_case()),
+        meta_static: f.name.value.to_uppercase(),
+        title: f.title.clone(),
+        group: f.group.clone(),
+        summary: f.summary.trim().to_string(),
+        description: f.description.trim().to_string(),
+        operation: operation_str(f.operation.value),
+        destructive: f.destructive,
+        method: method_str(f.http.method.value),
+        path: f.http.path.value.clone(),
+        path_parts,
+        fixed_query: f
+            .http
+            .query
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.clone()))
+            .collect(),
+        params,
+        response: f.response.as_ref().map(|r| ResponseWrap {
+            nest_under: r.nest_under.clone(),
+            with_fields: r
+                .with_fields
+                .iter()
+                .map(|(k, v)| (k.value.clone(), v.clone()))
+                .collect(),
+        }),
+        examples: f
+            .examples
+            .iter()
+            .map(|e| Example {
+                title: e.title.clone(),
+                lua: e.lua.value.trim_end().to_string(),
+            })
+            .collect(),
+        signature,
+    }
+}
+
+fn build_param(name: &str, p: &manifest::ParamSpec) -> Param {
+    Param {
+        name: name.to_string(),
+        wire_name: p
+            .wire_name
+            .as_ref()
+            .map_or_else(|| name.to_string(), |w| w.value.clone()),
+        rust_name: rust_ident_text(name),
+        aliases: p.aliases.iter().map(|a| a.value.clone()).collect(),
+        location: location_str(p.location.value),
+        ty: p.ty.value.to_string(),
+        param_type: p.ty.value,
+        required: p.required,
+        description: p.description.trim().to_string(),
+        default: p.default.as_ref().map(|d| d.value.clone()),
+        minimum: p.minimum.as_ref().map(|m| m.value),
+        maximum: p.maximum.as_ref().map(|m| m.value),
+        max_items: p.max_items.as_ref().map(|m| m.value),
+        allowed: p
+            .allowed
+            .as_ref()
+            .map(|a| a.value.clone())
+            .unwrap_or_default(),
+        example: p.example.as_ref().map(|e| e.value.clone()),
+        spread: p.spread,
+    }
+}
+
+/// `({user_id, limit?})`: required names first as declared, optional ones marked `?`.
+fn signature(params: &[Param]) -> String {
+    let names: Vec<String> = params
+        .iter()
+        .map(|p| {
+            if p.required {
+                p.name.clone()
+            } else {
+                format!("{}?", p.name)
+            }
+        })
+        .collect();
+    if names.is_empty() {
+        "()".to_string()
+    } else {
+        format!("({{{}}})", names.join(", "))
+    }
+}
+
+fn scalar_schema(t: ScalarType) -> Value {
+    json!({ "type": t.as_str() })
+}
+
+impl Param {
+    /// JSON Schema of this parameter's value.
+    pub fn schema(&self) -> Value {
+        let mut schema = match self.param_type {
+            ParamType::Scalar(t) => scalar_schema(t),
+            ParamType::Array(t) => json!({ "type": "array", "items": scalar_schema(t) }),
+        };
+        let Value::Object(map) = &mut schema else {
+            return schema;
+        };
+        map.insert(
+            "description".into(),
+            Value::String(self.description.clone()),
+        );
+        let bounded = match map.get_mut("items") {
+            Some(Value::Object(items)) => items,
+            _ => map,
+        };
+        if let Some(min) = self.minimum {
+            bounded.insert("minimum".into(), number(min));
+        }
+        if let Some(max) = self.maximum {
+            bounded.insert("maximum".into(), number(max));
+        }
+        if !self.allowed.is_empty() {
+            bounded.insert("enum".into(), Value::Array(self.allowed.clone()));
+        }
+        if let Some(max_items) = self.max_items {
+            map.insert("maxItems".into(), Value::from(max_items));
+        }
+        if let Some(default) = &self.default {
+            map.insert("default".into(), default.clone());
+        }
+        if let Some(example) = &self.example {
+            map.insert("examples".into(), Value::Array(vec![example.clone()]));
+        }
+        schema
+    }
+}
+
+/// Whole bounds print as integers in schemas and docs.
+pub(crate) fn number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+}
+
+impl Function {
+    /// JSON Schema of the argument table: names, aliases (as extra properties), required names.
+    pub fn input_schema(&self) -> Value {
+        let mut properties = Map::new();
+        for p in &self.params {
+            properties.insert(p.name.clone(), p.schema());
+            for alias in &p.aliases {
+                properties.insert(
+                    alias.clone(),
+                    json!({ "$ref": format!("#/properties/{}", p.name), "description": format!("Alias of `{}`.", p.name) }),
+                );
+            }
+        }
+        let required: Vec<&str> = self
+            .params
+            .iter()
+            .filter(|p| p.required)
+            .map(|p| p.name.as_str())
+            .collect();
+        json!({
+            "type": "object",
+            "title": self.title,
+            "description": self.summary,
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+        })
+    }
+}

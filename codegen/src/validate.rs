@@ -1,0 +1,629 @@
+//! The rules a manifest must pass before anything is generated. Each rule reports at the YAML node
+//! it is about; every rule has a test with a small bad manifest in `codegen/tests/validation.rs`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use serde_saphyr::{Location, Spanned};
+
+use crate::diagnostics::{Diagnostic, Reporter};
+use crate::identifiers::is_lua_identifier;
+use crate::lua_calls::find_integration_calls;
+use crate::manifest::{
+    FunctionSpec, Manifest, Method, Operation, ParamLocation, ParamSpec, ParamType, ScalarType,
+};
+use crate::model::{TemplatePart, parse_template};
+
+/// What the example checker needs to know about one function.
+struct Callable<'m> {
+    params: &'m [(Spanned<String>, ParamSpec)],
+}
+
+/// Checks `manifest`, whose text is `source`, reporting its own problems to `reporter` and
+/// returning those found in guide files. `guides` maps each guide's path, as written in the
+/// manifest, to its full path and markdown, for those that exist.
+pub(crate) fn validate(
+    reporter: &mut Reporter<'_>,
+    source: &str,
+    manifest: &Manifest,
+    guides: &BTreeMap<String, (String, String)>,
+) -> Vec<Diagnostic> {
+    let provider = &manifest.provider;
+    if !is_lua_identifier(&provider.name.value) {
+        reporter.on(
+            &provider.name,
+            format!(
+                "provider name `{}` is not a valid identifier (letters, digits and `_`, not starting with a digit, not a Lua keyword)",
+                provider.name.value
+            ),
+        );
+    }
+    if provider
+        .credentials
+        .get(&provider.auth.credential.value)
+        .is_none()
+    {
+        reporter.on(
+            &provider.auth.credential,
+            format!(
+                "auth credential `{}` is not one of the declared credentials",
+                provider.auth.credential.value
+            ),
+        );
+    }
+    check_function_names(reporter, manifest);
+    for function in &manifest.functions {
+        check_function(reporter, function);
+    }
+
+    // Examples may call any function by any of its names.
+    let mut callables: BTreeMap<&str, Callable<'_>> = BTreeMap::new();
+    for f in &manifest.functions {
+        let names = std::iter::once(&f.name)
+            .chain(std::iter::once(&f.slug))
+            .chain(f.aliases.iter());
+        for name in names {
+            callables.insert(
+                name.value.as_str(),
+                Callable {
+                    params: &f.params.0,
+                },
+            );
+        }
+    }
+    let namespace = provider.name.value.as_str();
+    // Indexed once: looking lines up per example would make validation quadratic in file size.
+    let lines: Vec<&str> = source.lines().collect();
+    for f in &manifest.functions {
+        if f.examples.is_empty() {
+            reporter.on(
+                &f.name,
+                format!(
+                    "function `{}` has no examples; add at least one",
+                    f.name.value
+                ),
+            );
+        }
+        for example in &f.examples {
+            let (line, column) = block_start(&lines, example.lua.referenced);
+            check_lua(
+                reporter,
+                &callables,
+                namespace,
+                &example.lua.value,
+                line,
+                column,
+            );
+        }
+    }
+
+    // Guides are separate files: their problems are reported against them.
+    let mut guide_reports = Vec::new();
+    for guide in &manifest.guides {
+        match guides.get(&guide.file.value) {
+            None => reporter.on(
+                &guide.file,
+                format!(
+                    "guide file `{}` does not exist beside the manifest",
+                    guide.file.value
+                ),
+            ),
+            Some((full_path, markdown)) => {
+                let mut guide_reporter = Reporter::new(full_path);
+                for (line, code) in lua_blocks(markdown) {
+                    check_lua(&mut guide_reporter, &callables, namespace, &code, line, 1);
+                }
+                if let Err(found) = guide_reporter.finish() {
+                    guide_reports.extend(found.0);
+                }
+            }
+        }
+    }
+    guide_reports
+}
+
+/// Names, slugs and aliases share one namespace: each may be used once across all functions.
+fn check_function_names(reporter: &mut Reporter<'_>, manifest: &Manifest) {
+    let mut seen: BTreeMap<&str, (&str, &str, Location)> = BTreeMap::new();
+    for f in &manifest.functions {
+        let named = std::iter::once(("name", &f.name))
+            .chain(std::iter::once(("slug", &f.slug)))
+            .chain(f.aliases.iter().map(|a| ("alias", a)));
+        for (kind, name) in named {
+            if !is_lua_identifier(&name.value) {
+                reporter.on(
+                    name,
+                    format!(
+                        "function {kind} `{}` is not a valid identifier (letters, digits and `_`, not starting with a digit, not a Lua keyword)",
+                        name.value
+                    ),
+                );
+            }
+            match seen.get(name.value.as_str()) {
+                Some((first_kind, owner, at)) => reporter.on(
+                    name,
+                    format!(
+                        "duplicate function name `{}`: already used as the {first_kind} of `{owner}` at line {}",
+                        name.value,
+                        at.line()
+                    ),
+                ),
+                None => {
+                    seen.insert(&name.value, (kind, &f.name.value, name.referenced));
+                }
+            }
+        }
+    }
+}
+
+fn check_function(reporter: &mut Reporter<'_>, f: &FunctionSpec) {
+    let fname = &f.name.value;
+    let method = f.http.method.value;
+
+    let expected = if method == Method::Get {
+        Operation::Read
+    } else {
+        Operation::Write
+    };
+    if f.operation.value != expected && f.operation_override.is_none() {
+        let (op, verb) = match f.operation.value {
+            Operation::Read => ("read", "changes nothing"),
+            Operation::Write => ("write", "changes something"),
+        };
+        reporter.on(
+            &f.operation,
+            format!(
+                "`{fname}` is declared `{op}` but uses {}; if it really {verb}, say why in `operation_override`",
+                crate::model::method_str(method)
+            ),
+        );
+    }
+
+    // Parameter names and aliases share the function's argument namespace.
+    let mut arg_names: BTreeMap<&str, Location> = BTreeMap::new();
+    let mut wire_names: BTreeMap<(u8, &str), Location> = BTreeMap::new();
+    let mut spreads: BTreeMap<u8, Location> = BTreeMap::new();
+    for (name, p) in f.params.iter() {
+        for n in std::iter::once(name).chain(p.aliases.iter()) {
+            if !is_lua_identifier(&n.value) {
+                reporter.on(
+                    n,
+                    format!(
+                        "parameter name `{}` of `{fname}` is not a valid identifier (letters, digits and `_`, not starting with a digit, not a Lua keyword)",
+                        n.value
+                    ),
+                );
+            }
+            if let Some(first) = arg_names.insert(&n.value, n.referenced) {
+                reporter.on(
+                    n,
+                    format!(
+                        "duplicate parameter name `{}` in `{fname}` (first used at line {})",
+                        n.value,
+                        first.line()
+                    ),
+                );
+            }
+        }
+        let wire = p
+            .wire_name
+            .as_ref()
+            .map_or(name.value.as_str(), |w| w.value.as_str());
+        let slot = p.location.value as u8;
+        if !p.spread
+            && let Some(first) = wire_names.insert((slot, wire), name.referenced)
+        {
+            reporter.on(
+                name,
+                format!(
+                    "parameter `{}` of `{fname}` sends `{wire}` which line {} already sends",
+                    name.value,
+                    first.line()
+                ),
+            );
+        }
+        check_param(reporter, fname, method, &name.value, p);
+        if p.spread && spreads.insert(slot, name.referenced).is_some() {
+            reporter.on(
+                name,
+                format!("`{fname}` has more than one spread parameter in the same location"),
+            );
+        }
+    }
+
+    // Path template against path parameters.
+    match parse_template(&f.http.path.value) {
+        Err(reason) => reporter.on(&f.http.path, format!("{reason} of `{fname}`")),
+        Ok(parts) => {
+            let placeholders: Vec<&str> = parts
+                .iter()
+                .filter_map(|part| match part {
+                    TemplatePart::Placeholder { name, .. } => Some(name.as_str()),
+                    TemplatePart::Literal(_) => None,
+                })
+                .collect();
+            for placeholder in &placeholders {
+                let found = f.params.iter().any(|(name, p)| {
+                    p.location.value == ParamLocation::Path
+                        && p.wire_name.as_ref().map_or(&name.value, |w| &w.value) == placeholder
+                });
+                if !found {
+                    reporter.on(
+                        &f.http.path,
+                        format!(
+                            "path placeholder `{{{placeholder}}}` of `{fname}` has no path parameter; add one with `in: path` (or `wire_name: {placeholder}`)"
+                        ),
+                    );
+                }
+            }
+            for (name, p) in f
+                .params
+                .iter()
+                .filter(|(_, p)| p.location.value == ParamLocation::Path)
+            {
+                let wire = p.wire_name.as_ref().map_or(&name.value, |w| &w.value);
+                if !placeholders.contains(&wire.as_str()) {
+                    reporter.on(
+                        &p.location,
+                        format!(
+                            "path parameter `{}` of `{fname}` has no `{{{wire}}}` placeholder in `{}`",
+                            name.value, f.http.path.value
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    for (key, _) in f.http.query.iter() {
+        let clash = f.params.iter().any(|(name, p)| {
+            p.location.value == ParamLocation::Query
+                && p.wire_name.as_ref().map_or(&name.value, |w| &w.value) == &key.value
+        });
+        if clash {
+            reporter.on(
+                key,
+                format!(
+                    "constant query `{}` of `{fname}` is also a query parameter",
+                    key.value
+                ),
+            );
+        }
+    }
+}
+
+fn check_param(
+    reporter: &mut Reporter<'_>,
+    fname: &str,
+    method: Method,
+    name: &str,
+    p: &ParamSpec,
+) {
+    let ty = p.ty.value;
+    let location = p.location.value;
+    if location == ParamLocation::Body && method == Method::Get {
+        reporter.on(
+            &p.location,
+            format!("body parameter `{name}` of `{fname}` on a GET request; GET sends no body (use `in: query`)"),
+        );
+    }
+    if location == ParamLocation::Path {
+        if !p.required {
+            reporter.on(
+                &p.location,
+                format!("path parameter `{name}` of `{fname}` must be `required: true`"),
+            );
+        }
+        if ty != ParamType::Scalar(ScalarType::String)
+            && ty != ParamType::Scalar(ScalarType::Integer)
+        {
+            reporter.on(
+                &p.ty,
+                format!(
+                    "path parameter `{name}` of `{fname}` must be a string or integer, not {ty}"
+                ),
+            );
+        }
+    }
+    if location == ParamLocation::Query
+        && !p.spread
+        && matches!(
+            ty,
+            ParamType::Scalar(ScalarType::Object) | ParamType::Array(ScalarType::Object)
+        )
+    {
+        reporter.on(
+            &p.ty,
+            format!("query parameter `{name}` of `{fname}` cannot be {ty}; only a `spread: true` object can go in the query"),
+        );
+    }
+    if p.spread && (ty != ParamType::Scalar(ScalarType::Object) || location == ParamLocation::Path)
+    {
+        reporter.on(
+            &p.ty,
+            format!("`spread` parameter `{name}` of `{fname}` must be an object in query or body"),
+        );
+    }
+    if p.required
+        && let Some(default) = &p.default
+    {
+        reporter.on(
+            default,
+            format!("required parameter `{name}` of `{fname}` has a default; a default only makes sense for an optional parameter"),
+        );
+    }
+    let numeric = matches!(
+        ty,
+        ParamType::Scalar(ScalarType::Integer | ScalarType::Number)
+            | ParamType::Array(ScalarType::Integer | ScalarType::Number)
+    );
+    for bound in [&p.minimum, &p.maximum].into_iter().flatten() {
+        if !numeric {
+            reporter.on(
+                bound,
+                format!(
+                    "`minimum`/`maximum` on `{name}` of `{fname}`, which is {ty}, not a number"
+                ),
+            );
+        }
+    }
+    if let (Some(min), Some(max)) = (&p.minimum, &p.maximum)
+        && min.value > max.value
+    {
+        reporter.on(
+            max,
+            format!(
+                "maximum {} of `{name}` in `{fname}` is below its minimum {}",
+                max.value, min.value
+            ),
+        );
+    }
+    if let Some(max_items) = &p.max_items
+        && !matches!(ty, ParamType::Array(_))
+    {
+        reporter.on(
+            max_items,
+            format!("`max_items` on `{name}` of `{fname}`, which is {ty}, not an array"),
+        );
+    }
+    if let Some(allowed) = &p.allowed {
+        if allowed.value.is_empty() {
+            reporter.on(allowed, format!("`enum` of `{name}` in `{fname}` is empty"));
+        }
+        let item = match ty {
+            ParamType::Scalar(t) | ParamType::Array(t) => t,
+        };
+        for value in &allowed.value {
+            if let Some(problem) = scalar_problem(item, value, p) {
+                reporter.on(
+                    allowed,
+                    format!("enum value {value} of `{name}` in `{fname}` {problem}"),
+                );
+            }
+        }
+    }
+    for (what, value) in [("default", &p.default), ("example", &p.example)] {
+        if let Some(value) = value
+            && let Some(problem) = value_problem(ty, &value.value, p)
+        {
+            reporter.on(
+                value,
+                format!("{what} {} of `{name}` in `{fname}` {problem}", value.value),
+            );
+        }
+    }
+}
+
+/// Why `value` does not fit `ty` and the parameter's bounds and enum, if it does not.
+fn value_problem(ty: ParamType, value: &Value, p: &ParamSpec) -> Option<String> {
+    match ty {
+        ParamType::Scalar(t) => scalar_problem(t, value, p).or_else(|| enum_problem(value, p)),
+        ParamType::Array(t) => {
+            let Value::Array(items) = value else {
+                return Some(format!("is not an array of {}", t.as_str()));
+            };
+            if let Some(max) = &p.max_items
+                && items.len() as u64 > max.value
+            {
+                return Some(format!(
+                    "has {} items, more than max_items {}",
+                    items.len(),
+                    max.value
+                ));
+            }
+            items
+                .iter()
+                .find_map(|item| scalar_problem(t, item, p).or_else(|| enum_problem(item, p)))
+        }
+    }
+}
+
+fn scalar_problem(t: ScalarType, value: &Value, p: &ParamSpec) -> Option<String> {
+    let fits = match t {
+        ScalarType::String => value.is_string(),
+        ScalarType::Integer => value.is_i64() || value.is_u64(),
+        ScalarType::Number => value.is_number(),
+        ScalarType::Boolean => value.is_boolean(),
+        ScalarType::Object => value.is_object(),
+    };
+    if !fits {
+        return Some(format!("is not of type {}", t.as_str()));
+    }
+    let n = value.as_f64()?;
+    if let Some(min) = &p.minimum
+        && n < min.value
+    {
+        return Some(format!("is below the minimum {}", min.value));
+    }
+    if let Some(max) = &p.maximum
+        && n > max.value
+    {
+        return Some(format!("is above the maximum {}", max.value));
+    }
+    None
+}
+
+fn enum_problem(value: &Value, p: &ParamSpec) -> Option<String> {
+    let allowed = &p.allowed.as_ref()?.value;
+    (!allowed.contains(value)).then(|| {
+        let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
+        format!("is not one of the enum values {}", list.join(", "))
+    })
+}
+
+/// Checks one Lua chunk: it must parse, and call only known functions with known parameters,
+/// passing every required one. `line`/`column` place the chunk's first line in the file.
+fn check_lua(
+    reporter: &mut Reporter<'_>,
+    callables: &BTreeMap<&str, Callable<'_>>,
+    namespace: &str,
+    code: &str,
+    line: u64,
+    column: u64,
+) {
+    let at = |l: usize, c: usize| {
+        (
+            line + l as u64 - 1,
+            if l == 1 {
+                column + c as u64 - 1
+            } else {
+                c as u64
+            },
+        )
+    };
+    let calls = match find_integration_calls(code, namespace) {
+        Ok(calls) => calls,
+        Err(e) => {
+            let (l, c) = at(e.line.max(1), e.column.max(1));
+            reporter.at_line(l, c, format!("Lua example does not parse: {}", e.message));
+            return;
+        }
+    };
+    for call in calls {
+        let (l, c) = at(call.line, call.column);
+        let Some(callable) = callables.get(call.function.as_str()) else {
+            let known: Vec<&str> = callables.keys().copied().collect();
+            let hint = closest(&call.function, &known)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            reporter.at_line(
+                l,
+                c,
+                format!(
+                    "example calls unknown function `app.integrations.{namespace}.{}`{hint}",
+                    call.function
+                ),
+            );
+            continue;
+        };
+        let Some(keys) = call.keys else { continue };
+        for key in &keys {
+            let known = callable
+                .params
+                .iter()
+                .any(|(name, p)| &name.value == key || p.aliases.iter().any(|a| &a.value == key));
+            if !known {
+                let names: Vec<&str> = callable
+                    .params
+                    .iter()
+                    .map(|(n, _)| n.value.as_str())
+                    .collect();
+                let hint = closest(key, &names)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                reporter.at_line(
+                    l,
+                    c,
+                    format!(
+                        "example passes unknown parameter `{key}` to `{}`{hint}",
+                        call.function
+                    ),
+                );
+            }
+        }
+        for (name, p) in callable.params.iter().filter(|(_, p)| p.required) {
+            let given = keys
+                .iter()
+                .any(|k| k == &name.value || p.aliases.iter().any(|a| &a.value == k));
+            if !given {
+                reporter.at_line(
+                    l,
+                    c,
+                    format!(
+                        "example calls `{}` without its required parameter `{}`",
+                        call.function, name.value
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn closest<'a>(wrong: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim_distance(wrong, c), *c))
+        .filter(|(d, c)| *d <= c.len().max(wrong.len()) / 3 + 1)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn strsim_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Where a scalar's content starts: a block scalar (`|`, `>`) starts on the next line, indented.
+fn block_start(lines: &[&str], location: Location) -> (u64, u64) {
+    let line = location.line();
+    let Some(text) = lines.get(line.saturating_sub(1) as usize) else {
+        return (line, location.column());
+    };
+    let from = (location.column().saturating_sub(1) as usize).min(text.len());
+    let head = text.get(from..).unwrap_or("").trim();
+    if head.starts_with('|') || head.starts_with('>') {
+        let next = lines.get(line as usize).copied().unwrap_or("");
+        let indent = next.len() - next.trim_start().len();
+        (line + 1, indent as u64 + 1)
+    } else {
+        (
+            line,
+            location.column() + u64::from(head.starts_with(['"', '\''])),
+        )
+    }
+}
+
+/// The ```lua fenced blocks of a markdown text, with the line of each block's first code line.
+pub(crate) fn lua_blocks(markdown: &str) -> Vec<(u64, String)> {
+    let mut blocks = Vec::new();
+    let mut current: Option<(u64, String)> = None;
+    for (index, line) in markdown.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match &mut current {
+            None if trimmed.starts_with("```lua") => {
+                current = Some((index as u64 + 2, String::new()))
+            }
+            Some(_) if trimmed.starts_with("```") => {
+                if let Some(block) = current.take() {
+                    blocks.push(block);
+                }
+            }
+            Some((_, code)) => {
+                code.push_str(line);
+                code.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}

@@ -1,0 +1,313 @@
+//! One test per validation rule: a small bad manifest and the exact diagnostic, with its line
+//! and column, that it must produce.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::collections::BTreeMap;
+
+/// A valid manifest; each test breaks one thing in it.
+const BASE: &str = r#"provider:
+  name: acme
+  label: Acme
+  description: Test provider.
+  category: testing
+  docs_url: https://acme.example/docs
+  base_url: https://api.acme.example
+  auth: { scheme: bearer, credential: token }
+  credentials:
+    token: { description: Token., required: true, secret: true }
+functions:
+  - name: get_widget
+    slug: acme_get_widget
+    title: Get Widget
+    group: widgets
+    summary: Get a widget.
+    description: Gets one widget.
+    operation: read
+    http: { method: GET, path: "/widgets/{widget_id}" }
+    params:
+      widget_id: { in: path, type: string, required: true, description: ID., example: w_1 }
+      limit: { in: query, type: integer, minimum: 1, maximum: 100, default: 10, description: Size., example: 5 }
+      status: { in: query, type: string, enum: [on, off], description: Status., example: "on" }
+    examples:
+      - title: Get one
+        lua: |
+          local w = app.integrations.acme.get_widget({ widget_id = "w_1" })
+          print(w)
+  - name: make_widget
+    slug: acme_make_widget
+    title: Make Widget
+    group: widgets
+    summary: Make a widget.
+    description: Makes one widget.
+    operation: write
+    http: { method: POST, path: /widgets }
+    params:
+      name: { in: body, type: string, required: true, description: Name., example: Cog }
+    examples:
+      - title: Make one
+        lua: |
+          print(app.integrations.acme.make_widget({ name = "Cog" }))
+"#;
+
+fn diagnostics(yaml: &str) -> Vec<String> {
+    let files = BTreeMap::from([("spec/acme.yaml".to_string(), yaml.to_string())]);
+    match kosmo_codegen::load(&files) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// Replaces exactly one occurrence, so a typo in a test cannot silently test the base manifest.
+fn with(from: &str, to: &str) -> String {
+    assert_eq!(
+        BASE.matches(from).count(),
+        1,
+        "`{from}` must occur once in BASE"
+    );
+    BASE.replacen(from, to, 1)
+}
+
+fn assert_reports(yaml: &str, expected: &str) {
+    let found = diagnostics(yaml);
+    assert!(
+        found.iter().any(|d| d == expected),
+        "expected diagnostic:\n  {expected}\nfound:\n  {}",
+        found.join("\n  ")
+    );
+}
+
+#[test]
+fn the_base_manifest_is_valid() {
+    assert_eq!(diagnostics(BASE), Vec::<String>::new());
+}
+
+#[test]
+fn unknown_keys_are_refused_with_their_location() {
+    let found = diagnostics(&with(
+        "    group: widgets\n    summary: Get",
+        "    group: widgets\n    sumary: oops\n    summary: Get",
+    ));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("spec/acme.yaml:16:5: unknown field `sumary`"),
+        "{}",
+        found[0]
+    );
+}
+
+#[test]
+fn unknown_param_keys_are_refused() {
+    let found = diagnostics(&with("description: Size.,", "descripton: Size.,"));
+    assert!(found[0].starts_with("spec/acme.yaml:22:"), "{found:?}");
+    assert!(found[0].contains("unknown field `descripton`"), "{found:?}");
+}
+
+#[test]
+fn duplicate_function_names_slugs_and_aliases_are_refused() {
+    assert_reports(
+        &with("  - name: make_widget", "  - name: get_widget"),
+        "spec/acme.yaml:29:11: duplicate function name `get_widget`: already used as the name of `get_widget` at line 12",
+    );
+    assert_reports(
+        &with("slug: acme_make_widget", "slug: acme_get_widget"),
+        "spec/acme.yaml:30:11: duplicate function name `acme_get_widget`: already used as the slug of `get_widget` at line 13",
+    );
+    assert_reports(
+        &with(
+            "slug: acme_make_widget",
+            "slug: acme_make_widget\n    aliases: [get_widget]",
+        ),
+        "spec/acme.yaml:31:15: duplicate function name `get_widget`: already used as the name of `get_widget` at line 12",
+    );
+}
+
+#[test]
+fn duplicate_parameter_names_and_aliases_are_refused() {
+    assert_reports(
+        &with(
+            "description: Size.,",
+            "aliases: [widget_id], description: Size.,",
+        ),
+        "spec/acme.yaml:22:91: duplicate parameter name `widget_id` in `get_widget` (first used at line 21)",
+    );
+}
+
+#[test]
+fn path_placeholders_and_path_parameters_must_match() {
+    assert_reports(
+        &with(
+            "/widgets/{widget_id}\"",
+            "/widgets/{widget_id}/parts/{part_id}\"",
+        ),
+        "spec/acme.yaml:19:32: path placeholder `{part_id}` of `get_widget` has no path parameter; add one with `in: path` (or `wire_name: part_id`)",
+    );
+    assert_reports(
+        &with("/widgets/{widget_id}\"", "/widgets\""),
+        "spec/acme.yaml:21:24: path parameter `widget_id` of `get_widget` has no `{widget_id}` placeholder in `/widgets`",
+    );
+}
+
+#[test]
+fn body_parameters_on_get_are_refused() {
+    assert_reports(
+        &with("limit: { in: query,", "limit: { in: body,"),
+        "spec/acme.yaml:22:20: body parameter `limit` of `get_widget` on a GET request; GET sends no body (use `in: query`)",
+    );
+}
+
+#[test]
+fn parameter_names_must_be_identifiers() {
+    assert_reports(
+        &with("      limit: {", "      page-size: {"),
+        "spec/acme.yaml:22:7: parameter name `page-size` of `get_widget` is not a valid identifier (letters, digits and `_`, not starting with a digit, not a Lua keyword)",
+    );
+    assert_reports(
+        &with("      limit: {", "      end: {"),
+        "spec/acme.yaml:22:7: parameter name `end` of `get_widget` is not a valid identifier (letters, digits and `_`, not starting with a digit, not a Lua keyword)",
+    );
+}
+
+#[test]
+fn required_parameters_cannot_have_defaults() {
+    assert_reports(
+        &with(
+            "minimum: 1, maximum: 100, default: 10,",
+            "required: true, minimum: 1, maximum: 100, default: 10,",
+        ),
+        "spec/acme.yaml:22:93: required parameter `limit` of `get_widget` has a default; a default only makes sense for an optional parameter",
+    );
+}
+
+#[test]
+fn defaults_examples_and_enum_values_must_fit_type_bounds_and_enum() {
+    assert_reports(
+        &with("default: 10,", "default: ten,"),
+        "spec/acme.yaml:22:77: default \"ten\" of `limit` in `get_widget` is not of type integer",
+    );
+    assert_reports(
+        &with("default: 10,", "default: 500,"),
+        "spec/acme.yaml:22:77: default 500 of `limit` in `get_widget` is above the maximum 100",
+    );
+    assert_reports(
+        &with("example: 5 }", "example: 0 }"),
+        "spec/acme.yaml:22:110: example 0 of `limit` in `get_widget` is below the minimum 1",
+    );
+    assert_reports(
+        &with("example: \"on\" }", "example: maybe }"),
+        "spec/acme.yaml:23:90: example \"maybe\" of `status` in `get_widget` is not one of the enum values \"on\", \"off\"",
+    );
+    assert_reports(
+        &with("enum: [on, off]", "enum: [on, 3]"),
+        "spec/acme.yaml:23:48: enum value 3 of `status` in `get_widget` is not of type string",
+    );
+}
+
+#[test]
+fn operation_must_agree_with_the_method_unless_overridden() {
+    let bad = with("    operation: write\n", "    operation: read\n");
+    assert_reports(
+        &bad,
+        "spec/acme.yaml:35:16: `make_widget` is declared `read` but uses POST; if it really changes nothing, say why in `operation_override`",
+    );
+    let overridden = with(
+        "    operation: write\n",
+        "    operation: read\n    operation_override: the endpoint only searches; POST carries a large filter\n",
+    );
+    assert_eq!(diagnostics(&overridden), Vec::<String>::new());
+}
+
+#[test]
+fn examples_may_only_call_known_functions_with_known_parameters() {
+    assert_reports(
+        &with(
+            "app.integrations.acme.make_widget({ name = \"Cog\" })",
+            "app.integrations.acme.make_widgets({ name = \"Cog\" })",
+        ),
+        "spec/acme.yaml:42:17: example calls unknown function `app.integrations.acme.make_widgets`; did you mean `make_widget`?",
+    );
+    assert_reports(
+        &with(
+            "get_widget({ widget_id = \"w_1\" })",
+            "get_widget({ widget_id = \"w_1\", limt = 2 })",
+        ),
+        "spec/acme.yaml:27:21: example passes unknown parameter `limt` to `get_widget`; did you mean `limit`?",
+    );
+    assert_reports(
+        &with(
+            "get_widget({ widget_id = \"w_1\" })",
+            "get_widget({ limit = 2 })",
+        ),
+        "spec/acme.yaml:27:21: example calls `get_widget` without its required parameter `widget_id`",
+    );
+}
+
+#[test]
+fn examples_must_parse_as_lua() {
+    let found = diagnostics(&with("          print(w)\n", "          print(w\n"));
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("spec/acme.yaml:") && d.contains("Lua example does not parse")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn guide_examples_are_checked_in_their_own_file() {
+    let yaml = with(
+        "functions:\n",
+        "guides:\n  - { title: Start, file: guides/start.md }\nfunctions:\n",
+    );
+    let files = BTreeMap::from([
+        ("spec/acme.yaml".to_string(), yaml.clone()),
+        (
+            "spec/guides/start.md".to_string(),
+            "Intro.\n\n```lua\nlocal x = app.integrations.acme.get_widget({})\n```\n".to_string(),
+        ),
+    ]);
+    let found: Vec<String> = kosmo_codegen::load(&files)
+        .err()
+        .map(|d| d.0.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        found,
+        [
+            "spec/guides/start.md:4:11: example calls `get_widget` without its required parameter `widget_id`"
+        ]
+    );
+    let missing = BTreeMap::from([("spec/acme.yaml".to_string(), yaml)]);
+    let found: Vec<String> = kosmo_codegen::load(&missing)
+        .err()
+        .map(|d| d.0.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        found,
+        ["spec/acme.yaml:12:27: guide file `guides/start.md` does not exist beside the manifest"]
+    );
+}
+
+#[test]
+fn bounds_and_spread_only_where_they_make_sense() {
+    assert_reports(
+        &with(
+            "status: { in: query, type: string,",
+            "status: { in: query, type: string, max_items: 2,",
+        ),
+        "spec/acme.yaml:23:53: `max_items` on `status` of `get_widget`, which is string, not an array",
+    );
+    assert_reports(
+        &with(
+            "name: { in: body, type: string,",
+            "name: { in: body, type: string, spread: true,",
+        ),
+        "spec/acme.yaml:38:31: `spread` parameter `name` of `make_widget` must be an object in query or body",
+    );
+}
+
+#[test]
+fn unknown_types_are_refused() {
+    let found = diagnostics(&with("type: integer,", "type: int,"));
+    assert!(found[0].starts_with("spec/acme.yaml:22:"), "{found:?}");
+    assert!(found[0].contains("unknown type `int`"), "{found:?}");
+}

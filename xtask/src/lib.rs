@@ -1,0 +1,51 @@
+//! The file-handling half of `cargo xtask`, shared with the workspace drift test so that
+//! `cargo test` checks exactly what `cargo xtask gen --check` checks.
+
+pub mod fs;
+
+use std::path::Path;
+
+use anyhow::Result;
+use kosmo_codegen::GeneratedFile;
+use kosmo_codegen::drift::Drift;
+
+/// What `gen` compiles: each spec folder into its output folder and crate.
+pub const JOBS: [(&str, &str, &str); 2] = [
+    // The product: every manifest in spec/.
+    ("spec", "generated", "kosmo-integrations"),
+    // An imaginary provider that proves the generator is provider-neutral.
+    (
+        "codegen/tests/fixtures/spec",
+        "tests/fixture-crate",
+        "kosmo-fixture-integrations",
+    ),
+];
+
+/// One job's expected files and how the checked-in tree differs from them.
+pub struct Output {
+    pub root: &'static str,
+    pub files: Vec<GeneratedFile>,
+    pub drifts: Vec<Drift>,
+}
+
+/// Generates every job in memory and compares it with the files on disk. The inner `Err` is a
+/// manifest problem (reported to the user), the outer one an I/O failure.
+pub fn generate_all(root: &Path) -> Result<Result<Vec<Output>, kosmo_codegen::Error>> {
+    let mut outputs = Vec::new();
+    for (spec_dir, output_root, crate_name) in JOBS {
+        let spec = fs::read_tree(root, spec_dir)?;
+        let target = kosmo_codegen::Target::new(output_root, crate_name);
+        let files = match kosmo_codegen::generate(&spec, &target) {
+            Ok(files) => files,
+            Err(error) => return Ok(Err(error)),
+        };
+        let actual = fs::read_tree(root, output_root)?;
+        let drifts = kosmo_codegen::drift::compare(&files, &actual);
+        outputs.push(Output {
+            root: output_root,
+            files,
+            drifts,
+        });
+    }
+    Ok(Ok(outputs))
+}
