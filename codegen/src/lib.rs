@@ -34,7 +34,7 @@ pub enum Error {
     Emit(String),
 }
 
-/// Spec files by path relative to the repository root (`spec/clerk.yaml`, `spec/guides/users.md`).
+/// Spec files by path relative to the repository root (`spec/acme.yaml`, `spec/guides/start.md`).
 pub type SpecFiles = BTreeMap<String, String>;
 
 /// The manifests among `files`: `*.yaml` directly inside a `spec/` folder.

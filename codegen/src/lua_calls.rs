@@ -215,7 +215,7 @@ fn called_function(path: &[String]) -> Option<&str> {
 fn index_name(index: &Index) -> Option<String> {
     match index {
         Index::Dot { name, .. } => token_text(name),
-        Index::Brackets { expression, .. } => match &**expression {
+        Index::Brackets { expression, .. } => match strip_parentheses(expression) {
             Expression::String(string) => token_text(string),
             _ => None,
         },
@@ -342,10 +342,10 @@ impl Visitor for CallFinder<'_> {
     fn visit_function_declaration(&mut self, declaration: &FunctionDeclaration) {
         let name = declaration.name();
         let mut names = name.names().iter();
-        if let (Some(only), None, None) = (names.next(), names.next(), name.method_name()) {
-            if let Some(only) = token_text(only) {
-                self.assign(&only, None);
-            }
+        if let (Some(only), None, None) = (names.next(), names.next(), name.method_name())
+            && let Some(only) = token_text(only)
+        {
+            self.assign(&only, None);
         }
     }
 
@@ -878,9 +878,13 @@ app.integrations.acme.not_after_app_shadowed({})
             Ok(calls) => panic!("expected an error, got {calls:?}"),
             Err(error) => error,
         };
+        // full_moon points at the token after which an expression was missing: the `=`.
         assert_eq!((error.line, error.column), (2, 9));
-        assert!(!error.message.is_empty());
-        assert!(error.to_string().starts_with("line 2, column 9: "));
+        assert_eq!(error.message, "expected an expression");
+        assert_eq!(
+            error.to_string(),
+            "line 2, column 9: expected an expression"
+        );
     }
 
     #[test]
@@ -892,8 +896,9 @@ app.integrations.acme.not_after_app_shadowed({})
             Ok(calls) => panic!("expected an error, got {calls:?}"),
             Err(error) => error,
         };
-        assert_eq!(error.line, 1);
-        assert!(error.column >= 1);
+        // Reported at the opening parenthesis.
+        assert_eq!((error.line, error.column), (1, 33));
+        assert!(error.message.contains("`)`"), "{}", error.message);
     }
 
     #[test]
@@ -902,8 +907,12 @@ app.integrations.acme.not_after_app_shadowed({})
             Ok(calls) => panic!("expected an error, got {calls:?}"),
             Err(error) => error,
         };
-        assert_eq!(error.line, 2);
-        assert!(error.column >= 1);
+        assert_eq!((error.line, error.column), (2, 11));
+        assert!(
+            error.message.contains("unclosed string"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

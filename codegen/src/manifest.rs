@@ -57,9 +57,9 @@ pub struct ProviderSpec {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionHeaderSpec {
-    /// Header name, for example `Clerk-API-Version`.
+    /// Header name, for example `Acme-Version`.
     pub name: String,
-    /// Header value, for example `2026-05-12`.
+    /// Header value, for example `2030-01-01`.
     pub value: String,
 }
 
@@ -127,7 +127,7 @@ pub struct FunctionSpec {
     /// Canonical Lua name: `app.integrations.<provider>.<name>`. A Lua identifier.
     #[schemars(with = "String")]
     pub name: Spanned<String>,
-    /// Full name that also resolves (for example `clerk_list_users`).
+    /// Full name that also resolves (for example `acme_list_widgets`).
     #[schemars(with = "String")]
     pub slug: Spanned<String>,
     /// Further names that resolve to this function.

@@ -2,7 +2,7 @@
 //! route exists, and every parameter exists in the same place with a compatible type and the same
 //! requiredness, default, bounds and enum. The document is input, so nothing here panics on it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -33,31 +33,25 @@ impl fmt::Display for Mismatch {
     }
 }
 
-/// `$ref` chains deeper than this are treated as unresolvable rather than followed forever.
+/// `$ref` chains longer than this are treated as unresolvable rather than followed forever.
 const MAX_REF_DEPTH: usize = 32;
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Compares every function of `provider` with the OpenAPI `document`.
 pub fn check(provider: &Provider, document: &Value) -> Report {
+    let context = Context::new(provider, document);
     let mut report = Report::default();
-    let base_path = base_path(&provider.base_url);
     for function in &provider.functions {
-        if function
-            .path_parts
-            .iter()
-            .any(|p| matches!(p, PathPart::Relative { .. }))
-        {
+        if is_raw_helper(function) {
             report.skipped.push(format!("{} (raw path)", function.name));
             continue;
         }
         report.functions_checked += 1;
         let mut found = Vec::new();
-        check_function(
-            document,
-            &base_path,
-            function,
-            &mut found,
-            &mut report.params_checked,
-        );
+        context.check_function(function, &mut found, &mut report.params_checked);
         report
             .mismatches
             .extend(found.into_iter().map(|message| Mismatch {
@@ -68,23 +62,383 @@ pub fn check(provider: &Provider, document: &Value) -> Report {
     report
 }
 
-/// The path part of a base URL (`https://api.example/v1` → `/v1`), without a trailing slash.
-fn base_path(base_url: &str) -> String {
-    let without_scheme = base_url
-        .split_once("://")
-        .map_or(base_url, |(_, rest)| rest);
+/// A `{+name}` path takes any relative path, so there is no single operation to compare with.
+fn is_raw_helper(function: &Function) -> bool {
+    function
+        .path_parts
+        .iter()
+        .any(|p| matches!(p, PathPart::Relative { .. }))
+}
+
+/// What every function's check needs from the provider and the document.
+struct Context<'a> {
+    document: &'a Value,
+    /// Path of the manifest's base URL (`/v1`), without a trailing slash.
+    base_path: String,
+    /// Path of the document's first server URL, which its paths are relative to.
+    server_path: String,
+    /// The provider-level version header, which functions never declare as a parameter.
+    version_header: Option<&'a str>,
+}
+
+/// The document's path item a function's route matched.
+struct Route<'a> {
+    doc_path: &'a str,
+    item: &'a Value,
+    /// Placeholder names in the document's path, in order.
+    names: Vec<String>,
+}
+
+/// A path, query or header parameter of the document, resolved.
+struct DocParam {
+    name: String,
+    location: String,
+    required: bool,
+    schema: Value,
+    /// Serialisation, as written (`None` means the default for the location).
+    style: Option<String>,
+    explode: Option<bool>,
+}
+
+/// The JSON request body of an operation, resolved and merged.
+struct BodySchema {
+    properties: Map<String, Value>,
+    required: BTreeSet<String>,
+    /// The schema of fields not listed in `properties`, when the body accepts them.
+    additional: Option<Value>,
+}
+
+/// What the document says about the operation a function calls.
+struct DocOperation {
+    /// Path, query and header parameters (the path item's and the operation's own).
+    params: Vec<DocParam>,
+    /// `None` without a request body; `Err` says why it is not usable JSON.
+    body: Option<Result<BodySchema, String>>,
+    /// Manifest placeholder name → the document's, where they differ.
+    renamed: BTreeMap<String, String>,
+}
+
+impl DocOperation {
+    /// The name the document gives a manifest parameter (path placeholders may be renamed).
+    fn name_of<'p>(&'p self, param: &'p Param) -> &'p str {
+        match param.location {
+            "path" => self
+                .renamed
+                .get(&param.wire_name)
+                .unwrap_or(&param.wire_name),
+            _ => &param.wire_name,
+        }
+    }
+}
+
+/// What the manifest offers an operation, so that the document's required parameters can be
+/// checked against it.
+#[derive(Default)]
+struct Offered {
+    /// `(location, document name)` of every declared parameter.
+    named: BTreeSet<(String, String)>,
+    /// Locations with a free-form (`spread`) table, which can carry any name.
+    spread: BTreeSet<String>,
+}
+
+impl<'a> Context<'a> {
+    fn new(provider: &'a Provider, document: &'a Value) -> Self {
+        let server_url = document
+            .pointer("/servers/0/url")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        Context {
+            document,
+            base_path: url_path(&provider.base_url),
+            server_path: url_path(server_url),
+            version_header: provider
+                .version_header
+                .as_ref()
+                .map(|(name, _)| name.as_str()),
+        }
+    }
+
+    fn check_function(&self, function: &Function, found: &mut Vec<String>, checked: &mut usize) {
+        let route = match self.find_route(function) {
+            Ok(route) => route,
+            Err(problem) => {
+                found.push(problem);
+                return;
+            }
+        };
+        let renamed = placeholder_renames(function, &route, found);
+        let Some(operation) = route.item.get(function.method.to_ascii_lowercase()) else {
+            found.push(missing_method(function, route.item));
+            return;
+        };
+        let doc = DocOperation {
+            params: self.operation_parameters(route.item, operation),
+            body: self.request_body(operation),
+            renamed,
+        };
+        let mut offered = Offered::default();
+        for param in &function.params {
+            if param.spread {
+                // A free-form table: its keys are the caller's, not the manifest's.
+                offered.spread.insert(param.location.to_string());
+                continue;
+            }
+            *checked += 1;
+            let doc_name = doc.name_of(param);
+            offered
+                .named
+                .insert((param.location.to_string(), doc_name.to_string()));
+            self.check_param(param, doc_name, &doc, found);
+        }
+        check_fixed_query(function, &doc.params, found);
+        let body = doc.body.as_ref().and_then(|b| b.as_ref().ok());
+        self.check_required_are_offered(&doc.params, body, &offered, function, found);
+    }
+
+    /// Finds one manifest parameter in the operation and compares it.
+    fn check_param(
+        &self,
+        param: &Param,
+        doc_name: &str,
+        doc: &DocOperation,
+        found: &mut Vec<String>,
+    ) {
+        let label = format!("{} parameter {}", param.location, param.wire_name);
+        let located = match param.location {
+            "body" => self.body_field(param, &doc.body, &doc.params),
+            location => {
+                let body = doc.body.as_ref().and_then(|b| b.as_ref().ok());
+                find_parameter(&doc.params, location, doc_name, body).map(|p| {
+                    let encoding = array_encoding_problem(param, p);
+                    found.extend(encoding.map(|problem| format!("{label}: {problem}")));
+                    (p.schema.clone(), p.required)
+                })
+            }
+        };
+        match located {
+            Ok((schema, doc_required)) => {
+                compare_param(param, &label, &schema, doc_required, found)
+            }
+            Err(problem) => found.push(format!("{label}{problem}")),
+        }
+    }
+
+    /// The document's path item for the function's path, matching placeholders by position.
+    fn find_route(&self, function: &Function) -> Result<Route<'a>, String> {
+        let paths = self
+            .document
+            .get("paths")
+            .and_then(Value::as_object)
+            .ok_or("the OpenAPI document has no `paths`")?;
+        let not_found = || {
+            format!(
+                "path {} does not exist in the OpenAPI document",
+                function.path
+            )
+        };
+        let (shape, _) = route_shape(&function.path).ok_or_else(not_found)?;
+        paths
+            .iter()
+            .find_map(|(doc_path, item)| {
+                self.relative_candidates(doc_path)
+                    .iter()
+                    .filter_map(|candidate| route_shape(candidate))
+                    .find(|(doc_shape, _)| *doc_shape == shape)
+                    .map(|(_, names)| Route {
+                        doc_path,
+                        item: resolve(self.document, item),
+                        names,
+                    })
+            })
+            .ok_or_else(not_found)
+    }
+
+    /// A document path as the manifest would write it. The document's paths are relative to its
+    /// server URL and the manifest's to its base URL, but documents differ in whether their paths
+    /// repeat the version prefix (`/v1/users` vs `/users`), so every plausible reading is tried.
+    fn relative_candidates(&self, doc_path: &str) -> Vec<String> {
+        let mut candidates = Vec::new();
+        for full in [
+            format!("{}{doc_path}", self.server_path),
+            doc_path.to_string(),
+        ] {
+            if let Some(rest) = full
+                .strip_prefix(&self.base_path)
+                .filter(|r| r.starts_with('/'))
+            {
+                candidates.push(rest.to_string());
+            }
+        }
+        candidates.push(doc_path.to_string());
+        candidates.dedup();
+        candidates
+    }
+
+    /// The path item's shared parameters overlaid by the operation's own.
+    fn operation_parameters(&self, item: &Value, operation: &Value) -> Vec<DocParam> {
+        let mut params: Vec<DocParam> = Vec::new();
+        let lists = [item.get("parameters"), operation.get("parameters")];
+        for raw in lists
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+        {
+            let Some(entry) = self.doc_param(raw) else {
+                continue;
+            };
+            // An operation parameter overrides a path-item one with the same name and location.
+            params.retain(|p| !(p.name == entry.name && p.location == entry.location));
+            params.push(entry);
+        }
+        params
+    }
+
+    fn doc_param(&self, raw: &Value) -> Option<DocParam> {
+        let param = resolve(self.document, raw);
+        let name = param.get("name").and_then(Value::as_str)?;
+        let location = param.get("in").and_then(Value::as_str)?;
+        // A parameter has either `schema` or a one-entry `content` map holding one.
+        let schema = param.get("schema").or_else(|| {
+            param
+                .get("content")
+                .and_then(Value::as_object)
+                .and_then(|content| content.values().next())
+                .and_then(|media| media.get("schema"))
+        });
+        Some(DocParam {
+            name: name.to_string(),
+            location: location.to_string(),
+            required: param
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            schema: schema.map_or(Value::Null, |s| merged_schema(self.document, s)),
+            style: param
+                .get("style")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            explode: param.get("explode").and_then(Value::as_bool),
+        })
+    }
+
+    /// The operation's JSON body: `None` without a request body, `Err` (naming the media types it
+    /// has) when the body is not JSON.
+    fn request_body(&self, operation: &Value) -> Option<Result<BodySchema, String>> {
+        let body = resolve(self.document, operation.get("requestBody")?);
+        let content = body.get("content").and_then(Value::as_object);
+        let json = content.and_then(|c| {
+            c.iter()
+                .find(|(media, _)| is_json(media))
+                .and_then(|(_, m)| m.get("schema"))
+        });
+        let Some(schema) = json else {
+            let types: Vec<&str> = content
+                .into_iter()
+                .flat_map(|c| c.keys().map(String::as_str))
+                .collect();
+            return Some(Err(format!(
+                "the operation's request body in the OpenAPI document is not JSON (it is {})",
+                if types.is_empty() {
+                    "untyped".to_string()
+                } else {
+                    types.join(", ")
+                }
+            )));
+        };
+        Some(Ok(body_schema(&merged_schema(self.document, schema))))
+    }
+
+    /// A body parameter's schema and whether the document requires it.
+    fn body_field(
+        &self,
+        param: &Param,
+        body: &Option<Result<BodySchema, String>>,
+        doc_params: &[DocParam],
+    ) -> Result<(Value, bool), String> {
+        let body = match body {
+            Some(Ok(body)) => body,
+            Some(Err(problem)) => return Err(format!(": {problem}")),
+            None => {
+                return Err(format!(
+                    ": the operation has no request body in the OpenAPI document{}",
+                    elsewhere(doc_params, &param.wire_name)
+                ));
+            }
+        };
+        match body.properties.get(&param.wire_name) {
+            Some(schema) => Ok((
+                merged_schema(self.document, schema),
+                body.required.contains(&param.wire_name),
+            )),
+            // A body open to further fields accepts this one, typed by `additionalProperties`.
+            None => match &body.additional {
+                Some(schema) => Ok((schema.clone(), false)),
+                None => Err(format!(
+                    " does not exist in the OpenAPI document{}",
+                    elsewhere(doc_params, &param.wire_name)
+                )),
+            },
+        }
+    }
+
+    /// A parameter the document requires but the manifest cannot send makes every call fail.
+    fn check_required_are_offered(
+        &self,
+        doc_params: &[DocParam],
+        body: Option<&BodySchema>,
+        offered: &Offered,
+        function: &Function,
+        found: &mut Vec<String>,
+    ) {
+        for doc in doc_params.iter().filter(|d| d.required) {
+            let provided_by_provider = doc.location == "header"
+                && (doc.name.eq_ignore_ascii_case("authorization")
+                    || self
+                        .version_header
+                        .is_some_and(|h| doc.name.eq_ignore_ascii_case(h)));
+            let fixed =
+                doc.location == "query" && function.fixed_query.iter().any(|(k, _)| k == &doc.name);
+            if !provided_by_provider && !fixed && !offered.has(&doc.location, &doc.name) {
+                found.push(format!(
+                    "the OpenAPI document requires {} parameter {}, which the manifest does not offer",
+                    doc.location, doc.name
+                ));
+            }
+        }
+        for name in body.iter().flat_map(|b| &b.required) {
+            if !offered.has("body", name) {
+                found.push(format!(
+                    "the OpenAPI document requires body field {name}, which the manifest does not offer"
+                ));
+            }
+        }
+    }
+}
+
+impl Offered {
+    fn has(&self, location: &str, name: &str) -> bool {
+        self.spread.contains(location)
+            || self
+                .named
+                .contains(&(location.to_string(), name.to_string()))
+    }
+}
+
+/// The path part of a URL (`https://api.example/v1/` → `/v1`), without a trailing slash.
+fn url_path(url: &str) -> String {
+    let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     match without_scheme.find('/') {
         Some(slash) => without_scheme[slash..].trim_end_matches('/').to_string(),
         None => String::new(),
     }
 }
 
-/// A path template with placeholder names erased, for matching routes regardless of names.
+/// A path template with placeholder names erased (`/users/{}`), and the names in order.
 fn route_shape(path: &str) -> Option<(String, Vec<String>)> {
-    let parts = parse_template(path).ok()?;
     let mut shape = String::new();
     let mut names = Vec::new();
-    for part in parts {
+    for part in parse_template(path).ok()? {
         match part {
             TemplatePart::Literal(text) => shape.push_str(&text),
             TemplatePart::Placeholder { name, .. } => {
@@ -96,157 +450,88 @@ fn route_shape(path: &str) -> Option<(String, Vec<String>)> {
     Some((shape, names))
 }
 
-fn check_function(
-    document: &Value,
-    base_path: &str,
+/// Reports placeholders named differently in the document, and maps each manifest name to the
+/// document's, so the parameter itself is still compared (and reported once, not three times).
+fn placeholder_renames(
     function: &Function,
+    route: &Route<'_>,
     found: &mut Vec<String>,
-    params_checked: &mut usize,
-) {
-    let paths = document.get("paths").and_then(Value::as_object);
-    let Some(paths) = paths else {
-        found.push("the OpenAPI document has no `paths`".to_string());
-        return;
-    };
-    let Some((shape, names)) = route_shape(&function.path) else {
-        return;
-    };
-    // Document paths may or may not repeat the base URL's path (`/v1/users` vs `/users`).
-    let matching = paths.iter().find_map(|(doc_path, item)| {
-        let relative = doc_path
-            .strip_prefix(base_path)
-            .filter(|r| r.starts_with('/'))
-            .unwrap_or(doc_path);
-        let (doc_shape, doc_names) = route_shape(relative)?;
-        (doc_shape == shape).then_some((doc_path, item, doc_names))
-    });
-    let Some((doc_path, item, doc_names)) = matching else {
-        found.push(format!(
-            "path {} does not exist in the OpenAPI document",
-            function.path
-        ));
-        return;
-    };
-    for (ours, theirs) in names.iter().zip(&doc_names) {
+) -> BTreeMap<String, String> {
+    let ours = route_shape(&function.path)
+        .map(|(_, names)| names)
+        .unwrap_or_default();
+    let mut renamed = BTreeMap::new();
+    for (ours, theirs) in ours.iter().zip(&route.names) {
         if ours != theirs {
             found.push(format!(
-                "path placeholder {{{ours}}} is {{{theirs}}} in the OpenAPI document ({doc_path})"
+                "path placeholder {{{ours}}} is {{{theirs}}} in the OpenAPI document ({})",
+                route.doc_path
             ));
+            renamed.insert(ours.clone(), theirs.clone());
         }
     }
-    let method = function.method.to_ascii_lowercase();
-    let Some(operation) = item.get(&method) else {
-        let available: Vec<String> = ["get", "post", "put", "patch", "delete"]
-            .iter()
-            .filter(|m| item.get(**m).is_some())
-            .map(|m| m.to_ascii_uppercase())
-            .collect();
-        found.push(format!(
-            "{} {} does not exist in the OpenAPI document (it has {})",
-            function.method,
-            function.path,
-            if available.is_empty() {
-                "no operations".to_string()
-            } else {
-                available.join(", ")
-            }
-        ));
-        return;
+    renamed
+}
+
+fn missing_method(function: &Function, item: &Value) -> String {
+    let available: Vec<String> = METHODS
+        .iter()
+        .filter(|m| item.get(**m).is_some())
+        .map(|m| m.to_ascii_uppercase())
+        .collect();
+    format!(
+        "{} {} does not exist in the OpenAPI document (it has {})",
+        function.method,
+        function.path,
+        if available.is_empty() {
+            "no operations".to_string()
+        } else {
+            available.join(", ")
+        }
+    )
+}
+
+/// `application/json`, `application/json; charset=utf-8`, `application/merge-patch+json`, ...
+fn is_json(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or_default().trim();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// A path or query parameter of the document, or why it cannot be found.
+fn find_parameter<'d>(
+    doc_params: &'d [DocParam],
+    location: &str,
+    name: &str,
+    body: Option<&BodySchema>,
+) -> Result<&'d DocParam, String> {
+    if let Some(doc) = doc_params
+        .iter()
+        .find(|d| d.location == location && d.name == name)
+    {
+        return Ok(doc);
+    }
+    let hint = if body.is_some_and(|b| b.properties.contains_key(name)) {
+        " (it is a body field there)".to_string()
+    } else {
+        elsewhere(doc_params, name)
     };
+    Err(format!(" does not exist in the OpenAPI document{hint}"))
+}
 
-    let doc_params = operation_parameters(document, item, operation);
-    let body = request_body_schema(document, operation);
-    let mut offered: BTreeSet<(String, String)> = BTreeSet::new();
-
-    for param in function.params.iter().filter(|p| !p.spread) {
-        *params_checked += 1;
-        offered.insert((param.location.to_string(), param.wire_name.clone()));
-        let label = format!("{} parameter {}", param.location, param.wire_name);
-        let (schema, doc_required) = match param.location {
-            "body" => {
-                let Some(body) = &body else {
-                    found.push(format!(
-                        "{label}: the operation has no JSON request body in the OpenAPI document"
-                    ));
-                    continue;
-                };
-                let Some(schema) = body.properties.get(&param.wire_name) else {
-                    found.push(format!(
-                        "{label} does not exist in the OpenAPI document{}",
-                        elsewhere(&doc_params, &param.wire_name)
-                    ));
-                    continue;
-                };
-                (
-                    merged_schema(document, schema),
-                    body.required.contains(&param.wire_name),
-                )
-            }
-            location => {
-                let Some(doc) = doc_params
-                    .iter()
-                    .find(|d| d.location == location && d.name == param.wire_name)
-                else {
-                    let in_body = body
-                        .as_ref()
-                        .is_some_and(|b| b.properties.contains_key(&param.wire_name));
-                    let hint = if in_body {
-                        " (it is a body field there)".to_string()
-                    } else {
-                        elsewhere(&doc_params, &param.wire_name)
-                    };
-                    found.push(format!(
-                        "{label} does not exist in the OpenAPI document{hint}"
-                    ));
-                    continue;
-                };
-                (doc.schema.clone(), doc.required)
-            }
-        };
-        compare_param(param, &label, &schema, doc_required, found);
+/// The runtime sends a query array as one `key=item` pair per item: OpenAPI's default (style
+/// `form`, explode `true`). A document asking for `a,b` or `a|b` would reject or misread that.
+fn array_encoding_problem(param: &Param, doc: &DocParam) -> Option<String> {
+    if doc.location != "query" || !matches!(param.param_type, ParamType::Array(_)) {
+        return None;
     }
-
-    for (key, _) in &function.fixed_query {
-        if !doc_params
-            .iter()
-            .any(|d| d.location == "query" && &d.name == key)
-        {
-            found.push(format!(
-                "constant query parameter {key} does not exist in the OpenAPI document"
-            ));
-        }
-    }
-    // A parameter the document requires but the manifest cannot send makes every call fail.
-    // Functions with a spread table in that location can still send it.
-    for doc in &doc_params {
-        let spread = function
-            .params
-            .iter()
-            .any(|p| p.spread && p.location == doc.location);
-        let fixed =
-            doc.location == "query" && function.fixed_query.iter().any(|(k, _)| k == &doc.name);
-        if doc.required
-            && !spread
-            && !fixed
-            && !offered.contains(&(doc.location.clone(), doc.name.clone()))
-        {
-            found.push(format!(
-                "the OpenAPI document requires {} parameter {}, which the manifest does not offer",
-                doc.location, doc.name
-            ));
-        }
-    }
-    if let Some(body) = &body {
-        let spread = function
-            .params
-            .iter()
-            .any(|p| p.spread && p.location == "body");
-        for name in &body.required {
-            if !spread && !offered.contains(&("body".to_string(), name.clone())) {
-                found.push(format!("the OpenAPI document requires body field {name}, which the manifest does not offer"));
-            }
-        }
-    }
+    let style = doc.style.as_deref().unwrap_or("form");
+    let explode = doc.explode.unwrap_or(style == "form");
+    (style != "form" || !explode).then(|| {
+        format!(
+            "the OpenAPI document serialises this array with style {style}, explode {explode}, \
+             but the generated code repeats the key per item (style form, explode true)"
+        )
+    })
 }
 
 /// ` (it is a query parameter there)` when the name exists in another location.
@@ -258,6 +543,21 @@ fn elsewhere(doc_params: &[DocParam], name: &str) -> String {
         .unwrap_or_default()
 }
 
+fn check_fixed_query(function: &Function, doc_params: &[DocParam], found: &mut Vec<String>) {
+    for (key, _) in &function.fixed_query {
+        if !doc_params
+            .iter()
+            .any(|d| d.location == "query" && &d.name == key)
+        {
+            found.push(format!(
+                "constant query parameter {key} does not exist in the OpenAPI document{}",
+                elsewhere(doc_params, key)
+            ));
+        }
+    }
+}
+
+/// Compares one parameter's requiredness, type, default, bounds and enum.
 fn compare_param(
     param: &Param,
     label: &str,
@@ -276,115 +576,113 @@ fn compare_param(
     if let Some(problem) = type_problem(param.param_type, schema) {
         found.push(format!("{label}: {problem}"));
     }
-    let item_schema = match param.param_type {
-        ParamType::Array(_) => schema.get("items").cloned().unwrap_or(Value::Null),
-        ParamType::Scalar(_) => schema.clone(),
+    // Bounds and enums constrain an array's items, as the manifest's own schemas put them.
+    let constrained = match param.param_type {
+        ParamType::Array(_) => schema.get("items").unwrap_or(&Value::Null),
+        ParamType::Scalar(_) => schema,
     };
-    compare_value(
-        label,
-        "default",
-        param.default.as_ref(),
-        schema.get("default"),
-        found,
+    let number_of = |s: &Value, key: &str| s.get(key).and_then(Value::as_f64);
+    let differences = [
+        compare_value("default", param.default.as_ref(), schema.get("default")),
+        compare_number("minimum", param.minimum, number_of(constrained, "minimum")),
+        compare_number("maximum", param.maximum, number_of(constrained, "maximum")),
+        compare_number(
+            "max_items (maxItems)",
+            param.max_items.map(|m| m as f64),
+            number_of(schema, "maxItems"),
+        ),
+        compare_enum(&param.allowed, constrained.get("enum")),
+    ];
+    found.extend(
+        differences
+            .into_iter()
+            .flatten()
+            .map(|difference| format!("{label}: {difference}")),
     );
-    compare_number(
-        label,
-        "minimum",
-        param.minimum,
-        item_schema.get("minimum").and_then(Value::as_f64),
-        found,
-    );
-    compare_number(
-        label,
-        "maximum",
-        param.maximum,
-        item_schema.get("maximum").and_then(Value::as_f64),
-        found,
-    );
-    compare_number(
-        label,
-        "max_items (maxItems)",
-        param.max_items.map(|m| m as f64),
-        schema.get("maxItems").and_then(Value::as_f64),
-        found,
-    );
-    let doc_enum: Option<BTreeSet<String>> =
-        item_schema
-            .get("enum")
-            .and_then(Value::as_array)
-            .map(|values| {
-                values
-                    .iter()
-                    .filter(|v| !v.is_null())
-                    .map(Value::to_string)
-                    .collect()
-            });
-    let our_enum: Option<BTreeSet<String>> =
-        (!param.allowed.is_empty()).then(|| param.allowed.iter().map(Value::to_string).collect());
-    if our_enum != doc_enum {
-        let show = |e: &Option<BTreeSet<String>>| match e {
-            Some(values) => format!(
-                "[{}]",
-                values.iter().cloned().collect::<Vec<_>>().join(", ")
-            ),
-            None => "none".to_string(),
-        };
-        found.push(format!(
-            "{label}: enum is {} in the manifest but {} in the OpenAPI document",
-            show(&our_enum),
-            show(&doc_enum)
-        ));
+}
+
+fn disagreement(what: &str, ours: &str, theirs: &str) -> String {
+    format!("{what} is {ours} in the manifest but {theirs} in the OpenAPI document")
+}
+
+/// Values equal as JSON, numbers compared numerically (`10` and `10.0` agree).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
     }
 }
 
-fn compare_value(
-    label: &str,
-    what: &str,
-    ours: Option<&Value>,
-    theirs: Option<&Value>,
-    found: &mut Vec<String>,
-) {
+fn compare_value(what: &str, ours: Option<&Value>, theirs: Option<&Value>) -> Option<String> {
     let same = match (ours, theirs) {
         (None, None) => true,
-        (Some(a), Some(b)) => match (a.as_f64(), b.as_f64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => a == b,
-        },
+        (Some(a), Some(b)) => same_value(a, b),
         _ => false,
     };
-    if !same {
-        let show = |v: Option<&Value>| v.map_or_else(|| "absent".to_string(), Value::to_string);
-        found.push(format!(
-            "{label}: {what} is {} in the manifest but {} in the OpenAPI document",
-            show(ours),
-            show(theirs)
-        ));
-    }
+    let show = |v: Option<&Value>| v.map_or_else(|| "absent".to_string(), Value::to_string);
+    (!same).then(|| disagreement(what, &show(ours), &show(theirs)))
 }
 
-fn compare_number(
-    label: &str,
-    what: &str,
-    ours: Option<f64>,
-    theirs: Option<f64>,
-    found: &mut Vec<String>,
-) {
-    if ours != theirs {
-        let show = |v: Option<f64>| {
-            v.map_or_else(
-                || "absent".to_string(),
-                |n| crate::model::number(n).to_string(),
-            )
+fn compare_number(what: &str, ours: Option<f64>, theirs: Option<f64>) -> Option<String> {
+    let show = |v: Option<f64>| {
+        v.map_or_else(
+            || "absent".to_string(),
+            |n| crate::model::number(n).to_string(),
+        )
+    };
+    (ours != theirs).then(|| disagreement(what, &show(ours), &show(theirs)))
+}
+
+/// Enums compare as sets; `null` (a nullable enum's extra value) is not a choice a caller makes.
+fn compare_enum(ours: &[Value], theirs: Option<&Value>) -> Option<String> {
+    let as_set = |values: &[Value]| -> BTreeSet<String> {
+        values
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(enum_key)
+            .collect()
+    };
+    let ours = (!ours.is_empty()).then(|| as_set(ours));
+    let theirs = theirs.and_then(Value::as_array).map(|v| as_set(v));
+    if ours == theirs {
+        return None;
+    }
+    let show = |set: &Option<BTreeSet<String>>| match set {
+        Some(values) => format!(
+            "[{}]",
+            values.iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+        None => "absent".to_string(),
+    };
+    let mut message = disagreement("enum", &show(&ours), &show(&theirs));
+    // Long enums are hard to compare by eye: name the values on one side only.
+    if let (Some(ours), Some(theirs)) = (&ours, &theirs) {
+        let only = |a: &BTreeSet<String>, b: &BTreeSet<String>| {
+            a.difference(b).cloned().collect::<Vec<_>>().join(", ")
         };
-        found.push(format!(
-            "{label}: {what} is {} in the manifest but {} in the OpenAPI document",
-            show(ours),
-            show(theirs)
-        ));
+        let parts: Vec<String> = [
+            ("only in the manifest", only(ours, theirs)),
+            ("only in the OpenAPI document", only(theirs, ours)),
+        ]
+        .into_iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(side, values)| format!("{side}: {values}"))
+        .collect();
+        message.push_str(&format!(" ({})", parts.join("; ")));
+    }
+    Some(message)
+}
+
+/// An enum value as text, with whole numbers spelled one way (`1`, not `1.0`).
+fn enum_key(value: &Value) -> String {
+    match value.as_f64() {
+        Some(n) => crate::model::number(n).to_string(),
+        None => value.to_string(),
     }
 }
 
-/// The schema's types, ignoring `null` (3.1 type arrays and 3.0 `nullable`).
+/// The schema's types, ignoring `null` (3.1 type arrays, 3.0 `nullable`, `anyOf` with a null
+/// branch). Empty means "unknown": untyped schemas, or alternatives of which one is untyped.
 fn schema_types(schema: &Value) -> BTreeSet<String> {
     let mut types = BTreeSet::new();
     match schema.get("type") {
@@ -392,11 +690,19 @@ fn schema_types(schema: &Value) -> BTreeSet<String> {
             types.insert(t.clone());
         }
         Some(Value::Array(list)) => {
-            types.extend(list.iter().filter_map(Value::as_str).map(str::to_string))
+            types.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
         }
         _ => {
             if schema.get("properties").is_some() || schema.get("additionalProperties").is_some() {
                 types.insert("object".to_string());
+            } else if let Some(variants) = alternatives(schema) {
+                for variant in variants {
+                    let variant_types = schema_types(variant);
+                    if variant_types.is_empty() && !is_null_schema(variant) {
+                        return BTreeSet::new();
+                    }
+                    types.extend(variant_types);
+                }
             }
         }
     }
@@ -404,10 +710,23 @@ fn schema_types(schema: &Value) -> BTreeSet<String> {
     types
 }
 
+/// The `oneOf` or `anyOf` branches of a schema.
+fn alternatives(schema: &Value) -> Option<&Vec<Value>> {
+    schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+}
+
+fn is_null_schema(schema: &Value) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("null")
+}
+
+/// `Err` names the document's types when the manifest's scalar type does not fit them.
 fn scalar_fits(ours: ScalarType, schema: &Value) -> Result<(), String> {
     let types = schema_types(schema);
     if types.is_empty() {
-        // Untyped (oneOf/anyOf without a type): nothing to compare.
+        // Untyped (free-form, or `oneOf` without types): nothing to compare.
         return Ok(());
     }
     let fits = match ours {
@@ -425,9 +744,7 @@ fn scalar_fits(ours: ScalarType, schema: &Value) -> Result<(), String> {
 }
 
 fn type_problem(ours: ParamType, schema: &Value) -> Option<String> {
-    let mismatch = |theirs: String| {
-        format!("type is {ours} in the manifest but {theirs} in the OpenAPI document")
-    };
+    let mismatch = |theirs: String| disagreement("type", &ours.to_string(), &theirs);
     match ours {
         ParamType::Scalar(t) => scalar_fits(t, schema).err().map(mismatch),
         ParamType::Array(item) => {
@@ -435,158 +752,173 @@ fn type_problem(ours: ParamType, schema: &Value) -> Option<String> {
             if !types.is_empty() && !types.contains("array") {
                 return Some(mismatch(types.into_iter().collect::<Vec<_>>().join("|")));
             }
-            let items = schema.get("items").cloned().unwrap_or(Value::Null);
-            scalar_fits(item, &items)
+            let items = schema.get("items").unwrap_or(&Value::Null);
+            scalar_fits(item, items)
                 .err()
                 .map(|t| mismatch(format!("array<{t}>")))
         }
     }
 }
 
-/// A path or query parameter of the document, resolved.
-struct DocParam {
-    name: String,
-    location: String,
-    required: bool,
-    schema: Value,
+/// Properties and required fields of a merged body schema. A body offered as alternatives
+/// (`oneOf`/`anyOf`) accepts any alternative's fields and requires only what all of them require.
+fn body_schema(merged: &Value) -> BodySchema {
+    let mut properties = object_of(merged, "properties");
+    let mut required = string_set(merged, "required");
+    if let Some(variants) = alternatives(merged) {
+        let mut common: Option<BTreeSet<String>> = None;
+        for variant in variants {
+            for (name, schema) in object_of(variant, "properties") {
+                properties.entry(name).or_insert(schema);
+            }
+            let needed = string_set(variant, "required");
+            common = Some(match common {
+                Some(c) => c.intersection(&needed).cloned().collect(),
+                None => needed,
+            });
+        }
+        required.extend(common.unwrap_or_default());
+    }
+    let additional = match merged.get("additionalProperties") {
+        Some(Value::Bool(true)) => Some(Value::Object(Map::new())),
+        Some(schema @ Value::Object(_)) => Some(schema.clone()),
+        _ => None,
+    };
+    BodySchema {
+        properties,
+        required,
+        additional,
+    }
 }
 
-/// The path item's shared parameters overlaid by the operation's own.
-fn operation_parameters(document: &Value, item: &Value, operation: &Value) -> Vec<DocParam> {
-    let mut params: Vec<DocParam> = Vec::new();
-    for list in [item.get("parameters"), operation.get("parameters")]
+fn object_of(schema: &Value, key: &str) -> Map<String, Value> {
+    schema
+        .get(key)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn string_set(schema: &Value, key: &str) -> BTreeSet<String> {
+    schema
+        .get(key)
+        .and_then(Value::as_array)
         .into_iter()
         .flatten()
-    {
-        for raw in list.as_array().into_iter().flatten() {
-            let param = resolve(document, raw);
-            let (Some(name), Some(location)) = (
-                param.get("name").and_then(Value::as_str),
-                param.get("in").and_then(Value::as_str),
-            ) else {
-                continue;
-            };
-            let schema = param
-                .get("schema")
-                .map(|s| merged_schema(document, s))
-                .unwrap_or(Value::Null);
-            let entry = DocParam {
-                name: name.to_string(),
-                location: location.to_string(),
-                required: param
-                    .get("required")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                schema,
-            };
-            // An operation parameter overrides a path-item one with the same name and location.
-            params.retain(|p| !(p.name == entry.name && p.location == entry.location));
-            params.push(entry);
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Follows `$ref` pointers within the document; an unresolvable one (external, or a dangling or
+/// endless chain) becomes `null`, which every check treats as "nothing documented".
+fn resolve<'a>(document: &'a Value, value: &'a Value) -> &'a Value {
+    resolve_chain(document, value).0
+}
+
+/// Like [`resolve`], also returning the pointers followed (to detect recursive schemas).
+fn resolve_chain<'a>(document: &'a Value, mut value: &'a Value) -> (&'a Value, Vec<&'a str>) {
+    let mut followed = Vec::new();
+    while let Some(pointer) = value.get("$ref").and_then(Value::as_str) {
+        let target = pointer.strip_prefix('#').and_then(|p| document.pointer(p));
+        match target {
+            Some(target) if followed.len() < MAX_REF_DEPTH => {
+                followed.push(pointer);
+                value = target;
+            }
+            _ => return (&Value::Null, followed),
         }
     }
-    params
-}
-
-struct BodySchema {
-    properties: Map<String, Value>,
-    required: BTreeSet<String>,
-}
-
-fn request_body_schema(document: &Value, operation: &Value) -> Option<BodySchema> {
-    let body = resolve(document, operation.get("requestBody")?);
-    let schema = body
-        .get("content")?
-        .get("application/json")?
-        .get("schema")?;
-    let merged = merged_schema(document, schema);
-    Some(BodySchema {
-        properties: merged
-            .get("properties")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default(),
-        required: merged
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-    })
-}
-
-/// Follows `$ref` pointers within the document.
-fn resolve<'a>(document: &'a Value, mut value: &'a Value) -> &'a Value {
-    for _ in 0..MAX_REF_DEPTH {
-        let Some(pointer) = value.get("$ref").and_then(Value::as_str) else {
-            return value;
-        };
-        match pointer.strip_prefix('#').and_then(|p| document.pointer(p)) {
-            Some(target) => value = target,
-            None => return &Value::Null,
-        }
-    }
-    &Value::Null
+    (value, followed)
 }
 
 /// A schema with `$ref`s resolved and `allOf` parts merged (properties and required lists
-/// united), recursively for `items` and properties one level down.
+/// united, other keys kept from the first part that has them), recursively through `items` and
+/// `oneOf`/`anyOf`. Properties stay as written; callers merge the one they compare.
 fn merged_schema(document: &Value, schema: &Value) -> Value {
-    merge_at_depth(document, schema, 0)
+    merge(document, schema, &mut Vec::new())
 }
 
-fn merge_at_depth(document: &Value, schema: &Value, depth: usize) -> Value {
-    let resolved = resolve(document, schema);
+/// `expanding` holds the `$ref`s being merged, so a recursive schema stops instead of looping.
+fn merge<'a>(document: &'a Value, schema: &'a Value, expanding: &mut Vec<&'a str>) -> Value {
+    let (resolved, followed) = resolve_chain(document, schema);
+    if followed.iter().any(|r| expanding.contains(r)) {
+        return Value::Object(Map::new());
+    }
     let Some(object) = resolved.as_object() else {
         return resolved.clone();
     };
-    if depth > MAX_REF_DEPTH {
-        return resolved.clone();
-    }
+    let depth = expanding.len();
+    expanding.extend(followed);
     let mut out = object.clone();
     out.remove("allOf");
     if let Some(parts) = object.get("allOf").and_then(Value::as_array) {
         for part in parts {
-            let part = merge_at_depth(document, part, depth + 1);
-            let Some(part) = part.as_object() else {
-                continue;
-            };
-            for (key, value) in part {
-                match (key.as_str(), out.get_mut(key)) {
-                    ("properties", Some(Value::Object(existing))) => {
-                        if let Value::Object(more) = value {
-                            for (k, v) in more {
-                                existing.entry(k.clone()).or_insert_with(|| v.clone());
-                            }
-                        }
-                    }
-                    ("required", Some(Value::Array(existing))) => {
-                        if let Value::Array(more) = value {
-                            for v in more {
-                                if !existing.contains(v) {
-                                    existing.push(v.clone());
-                                }
-                            }
-                        }
-                    }
-                    (_, Some(_)) => {}
-                    (_, None) => {
-                        out.insert(key.clone(), value.clone());
-                    }
-                }
+            if let Value::Object(part) = merge(document, part, expanding) {
+                merge_part(&mut out, part);
             }
         }
     }
-    if let Some(items) = out.get("items").cloned() {
-        out.insert("items".into(), merge_at_depth(document, &items, depth + 1));
+    if let Some(items) = object.get("items") {
+        out.insert("items".into(), merge(document, items, expanding));
     }
-    if let Some(Value::Object(properties)) = out.get("properties").cloned() {
-        let resolved: Map<String, Value> = properties
-            .iter()
-            .map(|(k, v)| (k.clone(), resolve(document, v).clone()))
-            .collect();
-        out.insert("properties".into(), Value::Object(resolved));
+    for key in ["oneOf", "anyOf"] {
+        if let Some(variants) = object.get(key).and_then(Value::as_array) {
+            let merged = variants
+                .iter()
+                .map(|v| merge(document, v, expanding))
+                .collect();
+            out.insert(key.into(), Value::Array(merged));
+        }
     }
-    Value::Object(out)
+    expanding.truncate(depth);
+    unwrap_nullable(out)
+}
+
+/// Adds one `allOf` part to the schema being built.
+fn merge_part(out: &mut Map<String, Value>, part: Map<String, Value>) {
+    for (key, value) in part {
+        match (key.as_str(), out.get_mut(&key), value) {
+            ("properties", Some(Value::Object(existing)), Value::Object(more)) => {
+                for (name, schema) in more {
+                    existing.entry(name).or_insert(schema);
+                }
+            }
+            ("required", Some(Value::Array(existing)), Value::Array(more)) => {
+                for name in more {
+                    if !existing.contains(&name) {
+                        existing.push(name);
+                    }
+                }
+            }
+            (_, Some(_), _) => {}
+            (_, None, value) => {
+                out.insert(key, value);
+            }
+        }
+    }
+}
+
+/// `anyOf: [{type: string, enum: [...]}, {type: "null"}]` is how many generators write "nullable":
+/// the one non-null branch is the real schema, so its type, bounds and enum become the schema's.
+fn unwrap_nullable(mut schema: Map<String, Value>) -> Value {
+    if schema.contains_key("type") {
+        return Value::Object(schema);
+    }
+    for key in ["anyOf", "oneOf"] {
+        let Some(Value::Array(variants)) = schema.get(key) else {
+            continue;
+        };
+        let mut real = variants.iter().filter(|v| !is_null_schema(v));
+        let (Some(Value::Object(only)), None) = (real.next(), real.next()) else {
+            continue;
+        };
+        let only = only.clone();
+        schema.remove(key);
+        for (k, v) in only {
+            schema.entry(k).or_insert(v);
+        }
+        break;
+    }
+    Value::Object(schema)
 }

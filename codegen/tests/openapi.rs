@@ -1,10 +1,11 @@
 //! The OpenAPI conformance check on an imaginary provider: a conforming pair has no mismatches,
-//! and each rule reports its own disagreement.
+//! and each rule reports its own disagreement, naming both values.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::collections::BTreeMap;
 
+use kosmo_codegen::openapi::{Report, check};
 use serde_json::{Value, json};
 
 const MANIFEST: &str = r#"provider:
@@ -14,6 +15,7 @@ const MANIFEST: &str = r#"provider:
   category: testing
   docs_url: https://acme.example/docs
   base_url: https://api.acme.example/v1
+  version_header: { name: Acme-Version, value: "2030-01-01" }
   auth: { scheme: bearer, credential: token }
   credentials:
     token: { description: Token., required: true, secret: true }
@@ -37,11 +39,13 @@ functions:
     summary: List widgets.
     description: List widgets.
     operation: read
-    http: { method: GET, path: /widgets }
+    http: { method: GET, path: /widgets, query: { kind: widget } }
     params:
       limit: { in: query, type: integer, minimum: 1, maximum: 500, default: 10, description: Size. }
       status: { in: query, type: string, enum: [active, ended], description: Status. }
-      ids: { in: query, type: "array<string>", description: IDs. }
+      ids: { in: query, type: "array<string>", max_items: 100, description: IDs. }
+      colors: { in: query, type: "array<string>", enum: [red, blue], description: Colors. }
+      min_price: { in: query, type: number, description: Lowest price. }
     examples:
       - { title: List, lua: 'app.integrations.acme.list_widgets({})' }
   - name: update_widget
@@ -56,13 +60,20 @@ functions:
       widget_id: { in: path, type: string, required: true, description: ID. }
       name: { in: body, type: string, required: true, description: Name. }
       size: { in: body, type: integer, description: Size. }
+      shade: { in: body, type: string, enum: [light, dark], description: Shade. }
+      note: { in: body, type: string, description: Note. }
+      labels: { in: body, type: object, description: Labels. }
+      extra: { in: body, type: object, spread: true, description: More fields. }
     examples:
       - { title: Update, lua: 'app.integrations.acme.update_widget({ widget_id = "w", name = "n" })' }
 "#;
 
+/// The document the manifest conforms to. It exercises `$ref`s (parameters, request bodies,
+/// schemas, chained), `allOf`, path-item parameters, 3.0 `nullable`, 3.1 type arrays and
+/// `anyOf` with a null branch.
 fn document() -> Value {
     json!({
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "servers": [{"url": "https://api.acme.example/v1"}],
         "paths": {
             "/widgets": {
@@ -70,40 +81,68 @@ fn document() -> Value {
                     "parameters": [
                         {"$ref": "#/components/parameters/Limit"},
                         {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["active", "ended"]}},
-                        {"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}
+                        {"name": "ids", "in": "query", "schema": {"type": "array", "maxItems": 100, "items": {"type": "string"}}},
+                        {"name": "colors", "in": "query", "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Color"}}},
+                        {"name": "min_price", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "kind", "in": "query", "required": true, "schema": {"type": "string"}},
+                        {"name": "Acme-Version", "in": "header", "required": true, "schema": {"type": "string"}}
                     ]
-                }
+                },
+                "post": {}
             },
             "/widgets/{widget_id}": {
                 "parameters": [{"name": "widget_id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "patch": {
-                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/WidgetUpdate"}}}}
+                    "deprecated": true,
+                    "requestBody": {"$ref": "#/components/requestBodies/WidgetUpdate"}
                 }
             }
         },
         "components": {
             "parameters": {
-                "Limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 10}}
+                "Limit": {"$ref": "#/components/parameters/PageLimit"},
+                "PageLimit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500.0, "default": 10}}
+            },
+            "requestBodies": {
+                "WidgetUpdate": {
+                    "required": false,
+                    "content": {"application/json; charset=utf-8": {"schema": {"$ref": "#/components/schemas/WidgetUpdate"}}}
+                }
             },
             "schemas": {
+                "Color": {"type": "string", "enum": ["blue", "red"]},
                 "WidgetUpdate": {
                     "allOf": [
-                        {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
-                        {"type": "object", "properties": {"size": {"type": ["integer", "null"]}}}
+                        {"$ref": "#/components/schemas/Named"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "size": {"type": ["integer", "null"]},
+                                "shade": {"anyOf": [{"type": "string", "enum": ["light", "dark"]}, {"type": "null"}]},
+                                "note": {"type": "string", "nullable": true},
+                                "labels": {"type": "object", "additionalProperties": {"type": "string"}}
+                            }
+                        }
                     ]
-                }
+                },
+                "Named": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
             }
         }
     })
 }
 
-fn mismatches(manifest: &str, document: &Value) -> Vec<String> {
+fn report(manifest: &str, document: &Value) -> Report {
     let files = BTreeMap::from([("spec/acme.yaml".to_string(), manifest.to_string())]);
     let providers = kosmo_codegen::load(&files).unwrap_or_else(|d| panic!("{d}"));
-    let report = kosmo_codegen::openapi::check(&providers[0], document);
+    check(&providers[0], document)
+}
+
+fn mismatches(manifest: &str, document: &Value) -> Vec<String> {
+    let report = report(manifest, document);
     report.mismatches.iter().map(ToString::to_string).collect()
 }
 
+/// The manifest with one edit, which must apply exactly once.
 fn with(from: &str, to: &str) -> String {
     assert_eq!(
         MANIFEST.matches(from).count(),
@@ -113,133 +152,340 @@ fn with(from: &str, to: &str) -> String {
     MANIFEST.replacen(from, to, 1)
 }
 
+/// Asserts that `found` is exactly `expected`, printing both otherwise.
+fn assert_found(found: &[String], expected: &[&str], case: &str) {
+    assert_eq!(
+        found,
+        expected,
+        "{case}:\nexpected:\n  {}\nfound:\n  {}",
+        expected.join("\n  "),
+        found.join("\n  ")
+    );
+}
+
 #[test]
 fn a_conforming_manifest_has_no_mismatches_and_raw_helpers_are_skipped() {
-    let files = BTreeMap::from([("spec/acme.yaml".to_string(), MANIFEST.to_string())]);
-    let providers = kosmo_codegen::load(&files).unwrap();
-    let report = kosmo_codegen::openapi::check(&providers[0], &document());
+    let report = report(MANIFEST, &document());
     assert_eq!(report.mismatches, vec![]);
     assert_eq!(report.functions_checked, 2);
-    assert_eq!(report.params_checked, 6);
+    // Five query parameters, and six in update_widget minus the spread table.
+    assert_eq!(report.params_checked, 11);
     assert_eq!(report.skipped, ["raw_get (raw path)"]);
 }
 
 #[test]
-fn each_disagreement_is_reported() {
+fn each_disagreement_is_reported_with_both_values() {
     let doc = document();
-    let cases = [
+    let cases: &[(&str, String, &[&str])] = &[
         (
-            with("path: /widgets }", "path: /gadgets }"),
-            "list_widgets: path /gadgets does not exist in the OpenAPI document",
+            "missing path",
+            with("path: /widgets,", "path: /gadgets,"),
+            &["list_widgets: path /gadgets does not exist in the OpenAPI document"],
         ),
         (
+            "wrong method",
             with("method: PATCH", "method: PUT"),
-            "update_widget: PUT /widgets/{widget_id} does not exist in the OpenAPI document (it has PATCH)",
+            &[
+                "update_widget: PUT /widgets/{widget_id} does not exist in the OpenAPI document (it has PATCH)",
+            ],
         ),
         (
+            "unknown parameter",
             with("ids: { in: query,", "idz: { in: query,"),
-            "list_widgets: query parameter idz does not exist in the OpenAPI document",
+            &["list_widgets: query parameter idz does not exist in the OpenAPI document"],
         ),
         (
+            "wrong location",
             with("size: { in: body,", "size: { in: query,"),
-            "update_widget: query parameter size does not exist in the OpenAPI document (it is a body field there)",
+            &[
+                "update_widget: query parameter size does not exist in the OpenAPI document (it is a body field there)",
+            ],
         ),
         (
-            with("type: \"array<string>\"", "type: \"array<integer>\""),
-            "list_widgets: query parameter ids: type is array<integer> in the manifest but array<string> in the OpenAPI document",
+            "wrong array item type",
+            with(
+                "type: \"array<string>\", max_items",
+                "type: \"array<integer>\", max_items",
+            ),
+            &[
+                "list_widgets: query parameter ids: type is array<integer> in the manifest but array<string> in the OpenAPI document",
+            ],
         ),
         (
+            "wrong scalar type (through a 3.1 type array)",
             with(
                 "size: { in: body, type: integer,",
                 "size: { in: body, type: boolean,",
             ),
-            "update_widget: body parameter size: type is boolean in the manifest but integer in the OpenAPI document",
+            &[
+                "update_widget: body parameter size: type is boolean in the manifest but integer in the OpenAPI document",
+            ],
         ),
         (
+            "integer where the document allows fractions",
+            with(
+                "min_price: { in: query, type: number,",
+                "min_price: { in: query, type: boolean,",
+            ),
+            &[
+                "list_widgets: query parameter min_price: type is boolean in the manifest but integer in the OpenAPI document",
+            ],
+        ),
+        (
+            "required body field made optional",
             with(
                 "name: { in: body, type: string, required: true,",
                 "name: { in: body, type: string,",
             ),
-            "update_widget: body parameter name is optional in the manifest but required in the OpenAPI document",
+            &[
+                "update_widget: body parameter name is optional in the manifest but required in the OpenAPI document",
+            ],
         ),
         (
+            "optional query parameter made required",
+            with(
+                "status: { in: query, type: string,",
+                "status: { in: query, type: string, required: true,",
+            )
+            .replace("list_widgets({})", "list_widgets({ status = \"active\" })"),
+            &[
+                "list_widgets: query parameter status is required in the manifest but optional in the OpenAPI document",
+            ],
+        ),
+        (
+            "different default",
             with("default: 10,", "default: 20,"),
-            "list_widgets: query parameter limit: default is 20 in the manifest but 10 in the OpenAPI document",
+            &[
+                "list_widgets: query parameter limit: default is 20 in the manifest but 10 in the OpenAPI document",
+            ],
         ),
         (
+            "default on the manifest side only",
+            with(
+                "note: { in: body, type: string,",
+                "note: { in: body, type: string, default: hi,",
+            ),
+            &[
+                "update_widget: body parameter note: default is \"hi\" in the manifest but absent in the OpenAPI document",
+            ],
+        ),
+        (
+            "different maximum",
             with("maximum: 500,", "maximum: 100,"),
-            "list_widgets: query parameter limit: maximum is 100 in the manifest but 500 in the OpenAPI document",
+            &[
+                "list_widgets: query parameter limit: maximum is 100 in the manifest but 500 in the OpenAPI document",
+            ],
         ),
         (
-            with("enum: [active, ended]", "enum: [active]"),
-            "list_widgets: query parameter status: enum is [\"active\"] in the manifest but [\"active\", \"ended\"] in the OpenAPI document",
+            "bound on the document side only",
+            with("minimum: 1, ", ""),
+            &[
+                "list_widgets: query parameter limit: minimum is absent in the manifest but 1 in the OpenAPI document",
+            ],
         ),
         (
+            "different max_items",
+            with("max_items: 100,", "max_items: 50,"),
+            &[
+                "list_widgets: query parameter ids: max_items (maxItems) is 50 in the manifest but 100 in the OpenAPI document",
+            ],
+        ),
+        (
+            "different enum",
+            with("enum: [active, ended]", "enum: [active, paused]"),
+            &[
+                "list_widgets: query parameter status: enum is [\"active\", \"paused\"] in the manifest but [\"active\", \"ended\"] in the OpenAPI document (only in the manifest: \"paused\"; only in the OpenAPI document: \"ended\")",
+            ],
+        ),
+        (
+            "different item enum (through a schema $ref)",
+            with("enum: [red, blue]", "enum: [red]"),
+            &[
+                "list_widgets: query parameter colors: enum is [\"red\"] in the manifest but [\"blue\", \"red\"] in the OpenAPI document (only in the OpenAPI document: \"blue\")",
+            ],
+        ),
+        (
+            "enum on the manifest side only",
+            with(
+                "note: { in: body, type: string,",
+                "note: { in: body, type: string, enum: [a, b],",
+            ),
+            &[
+                "update_widget: body parameter note: enum is [\"a\", \"b\"] in the manifest but absent in the OpenAPI document",
+            ],
+        ),
+        (
+            "enum inside an anyOf with a null branch",
+            with("enum: [light, dark]", "enum: [light]"),
+            &[
+                "update_widget: body parameter shade: enum is [\"light\"] in the manifest but [\"dark\", \"light\"] in the OpenAPI document (only in the OpenAPI document: \"dark\")",
+            ],
+        ),
+        (
+            "unknown constant query pair",
+            with(
+                "query: { kind: widget }",
+                "query: { kind: widget, sort: name }",
+            ),
+            &["list_widgets: constant query parameter sort does not exist in the OpenAPI document"],
+        ),
+        (
+            "a required query parameter the manifest does not send",
+            with("query: { kind: widget }", "query: {}"),
+            &[
+                "list_widgets: the OpenAPI document requires query parameter kind, which the manifest does not offer",
+            ],
+        ),
+        (
+            "dropping an optional parameter is allowed",
             with(
                 "      status: { in: query, type: string, enum: [active, ended], description: Status. }\n",
                 "",
             ),
-            "",
+            &[],
         ),
     ];
-    for (manifest, expected) in cases {
-        let found = mismatches(&manifest, &doc);
-        if expected.is_empty() {
-            assert_eq!(
-                found,
-                Vec::<String>::new(),
-                "dropping an optional parameter is allowed"
-            );
-        } else {
-            assert!(
-                found.iter().any(|m| m == expected),
-                "expected:\n  {expected}\nfound:\n  {}",
-                found.join("\n  ")
-            );
-        }
+    for (case, manifest, expected) in cases {
+        assert_found(&mismatches(manifest, &doc), expected, case);
     }
 }
 
 #[test]
-fn parameters_the_document_requires_must_be_offered() {
+fn query_arrays_must_use_repeated_keys() {
     let mut doc = document();
-    doc["components"]["parameters"]["Limit"]["required"] = json!(true);
-    doc["components"]["parameters"]["Limit"]["schema"]
-        .as_object_mut()
-        .unwrap()
-        .remove("default");
+    doc["paths"]["/widgets"]["get"]["parameters"][2]["explode"] = json!(false);
+    assert_found(
+        &mismatches(MANIFEST, &doc),
+        &[
+            "list_widgets: query parameter ids: the OpenAPI document serialises this array with style form, explode false, but the generated code repeats the key per item (style form, explode true)",
+        ],
+        "comma-separated array",
+    );
+    doc["paths"]["/widgets"]["get"]["parameters"][2]["explode"] = json!(true);
+    assert_found(&mismatches(MANIFEST, &doc), &[], "explicit defaults");
+}
+
+#[test]
+fn body_fields_the_document_requires_must_be_offered_unless_a_spread_table_can_carry_them() {
+    let mut doc = document();
+    doc["components"]["schemas"]["Named"]["required"] = json!(["name", "owner"]);
+    doc["components"]["schemas"]["Named"]["properties"]["owner"] = json!({"type": "string"});
+    assert_found(&mismatches(MANIFEST, &doc), &[], "spread body table");
     let manifest = with(
-        "      limit: { in: query, type: integer, minimum: 1, maximum: 500, default: 10, description: Size. }\n",
+        "      extra: { in: body, type: object, spread: true, description: More fields. }\n",
         "",
     );
-    let found = mismatches(&manifest, &doc);
-    assert_eq!(
-        found,
-        [
-            "list_widgets: the OpenAPI document requires query parameter limit, which the manifest does not offer"
-        ]
+    assert_found(
+        &mismatches(&manifest, &doc),
+        &[
+            "update_widget: the OpenAPI document requires body field owner, which the manifest does not offer",
+        ],
+        "no spread table",
     );
 }
 
 #[test]
-fn placeholder_names_must_match() {
+fn renamed_placeholders_are_reported_once() {
     let mut doc = document();
     let paths = doc["paths"].as_object_mut().unwrap();
-    let item = paths.remove("/widgets/{widget_id}").unwrap();
+    let mut item = paths.remove("/widgets/{widget_id}").unwrap();
+    item["parameters"][0]["name"] = json!("id");
     paths.insert("/widgets/{id}".into(), item);
-    let found = mismatches(MANIFEST, &doc);
-    assert!(
-        found.contains(&"update_widget: path placeholder {widget_id} is {id} in the OpenAPI document (/widgets/{id})".to_string()),
-        "{found:?}"
+    assert_found(
+        &mismatches(MANIFEST, &doc),
+        &[
+            "update_widget: path placeholder {widget_id} is {id} in the OpenAPI document (/widgets/{id})",
+        ],
+        "renamed placeholder",
     );
 }
 
 #[test]
-fn documents_whose_paths_repeat_the_base_path_match_too() {
+fn paths_may_or_may_not_repeat_the_base_path() {
+    // Paths that repeat `/v1` under a server URL without it.
     let mut doc = document();
+    doc["servers"] = json!([{"url": "https://api.acme.example"}]);
     let paths = std::mem::take(doc["paths"].as_object_mut().unwrap());
     for (path, item) in paths {
         doc["paths"][format!("/v1{path}")] = item;
     }
-    assert_eq!(mismatches(MANIFEST, &doc), Vec::<String>::new());
+    assert_found(&mismatches(MANIFEST, &doc), &[], "paths with /v1");
+
+    // Paths that repeat `/v1` although the server URL has it too (a common slip).
+    doc["servers"] = json!([{"url": "https://api.acme.example/v1"}]);
+    assert_found(
+        &mismatches(MANIFEST, &doc),
+        &[],
+        "paths and server with /v1",
+    );
+
+    // A manifest whose base URL has no path, against a document whose server URL does.
+    let manifest = with(
+        "base_url: https://api.acme.example/v1",
+        "base_url: https://api.acme.example",
+    )
+    .replace("path: /widgets,", "path: /v1/widgets,")
+    .replace(
+        "path: \"/widgets/{widget_id}\"",
+        "path: \"/v1/widgets/{widget_id}\"",
+    );
+    assert_found(
+        &mismatches(&manifest, &document()),
+        &[],
+        "paths in the manifest",
+    );
+}
+
+#[test]
+fn a_missing_request_body_or_a_non_json_one_is_named() {
+    let mut doc = document();
+    doc["components"]["requestBodies"]["WidgetUpdate"]["content"] =
+        json!({"multipart/form-data": {"schema": {"type": "object"}}});
+    let found = mismatches(MANIFEST, &doc);
+    assert!(
+        found.contains(
+            &"update_widget: body parameter name: the operation's request body in the OpenAPI document is not JSON (it is multipart/form-data)"
+                .to_string()
+        ),
+        "{found:#?}"
+    );
+
+    doc["paths"]["/widgets/{widget_id}"]["patch"] = json!({});
+    let found = mismatches(MANIFEST, &doc);
+    assert!(
+        found.contains(
+            &"update_widget: body parameter name: the operation has no request body in the OpenAPI document"
+                .to_string()
+        ),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn broken_or_recursive_documents_give_mismatches_not_panics() {
+    // Recursive schemas (a tree whose items are trees) terminate.
+    let mut doc = document();
+    doc["components"]["schemas"]["Named"]["properties"]["children"] =
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/WidgetUpdate"}});
+    doc["components"]["schemas"]["Loop"] = json!({"$ref": "#/components/schemas/Loop"});
+    doc["paths"]["/widgets"]["get"]["parameters"][4]["schema"] =
+        json!({"$ref": "#/components/schemas/Loop"});
+    assert_found(&mismatches(MANIFEST, &doc), &[], "recursive schemas");
+
+    // A dangling reference reads as an undocumented parameter.
+    let mut doc = document();
+    doc["components"]["parameters"]["Limit"] = json!({"$ref": "#/components/parameters/Nope"});
+    assert_found(
+        &mismatches(MANIFEST, &doc),
+        &["list_widgets: query parameter limit does not exist in the OpenAPI document"],
+        "dangling $ref",
+    );
+
+    // Not an OpenAPI document at all.
+    let report = report(MANIFEST, &json!(["not", "a", "document"]));
+    assert_eq!(report.mismatches.len(), 2);
+    assert_eq!(
+        report.mismatches[0].to_string(),
+        "list_widgets: the OpenAPI document has no `paths`"
+    );
 }

@@ -58,6 +58,7 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("provider.md", PROVIDER)?;
     env.add_filter("md_cell", md_cell);
     env.add_filter("one_line", one_line);
+    env.add_filter("shell", shell_in_single_quotes);
     env.add_filter("first_sentence", first_sentence);
     env.add_filter("anchor", |name: String| name.to_lowercase());
     env.add_filter("yes_no", |b: bool| if b { "yes" } else { "no" });
@@ -106,25 +107,32 @@ pub(crate) fn emit_docs(provider: &Provider) -> Result<Vec<GeneratedFile>, crate
         .map(|f| f.name.len())
         .max()
         .unwrap_or(0);
+    // The README's "try it" call: the first read function that needs no arguments, else the
+    // first read function (then any function) with sample values for its required parameters.
+    let needs_nothing = |f: &&Function| f.params.iter().all(|p| !p.required);
     let first_read = provider
         .functions
         .iter()
-        .find(|f| f.operation == "read" && f.params.iter().all(|p| !p.required))
-        .or(provider.functions.first())
-        .map_or("", |f| f.name.as_str());
+        .filter(|f| f.operation == "read")
+        .find(needs_nothing)
+        .or_else(|| provider.functions.iter().find(|f| f.operation == "read"))
+        .or(provider.functions.first());
     files.push(GeneratedFile {
         path: format!("{dir}/README.md"),
         contents: render(
             "provider.md",
-            context! { p => Serde(provider), header => &header, width => width, first_read => first_read },
+            context! { p => Serde(provider), header => &header, width => width, first_read => first_read.map(Serde) },
         )?,
     });
+    // A function page needs only the provider's name; passing the whole provider would make
+    // rendering quadratic in the number of functions.
+    let summary = context! { name => &provider.name };
     for function in &provider.functions {
         files.push(GeneratedFile {
             path: format!("{dir}/functions/{}.md", function.name),
             contents: render(
                 "function.md",
-                context! { p => Serde(provider), f => Serde(function), header => &header },
+                context! { p => &summary, f => Serde(function), header => &header },
             )?,
         });
     }
@@ -171,6 +179,11 @@ fn first_sentence(text: String) -> String {
         Some(end) => text[..end].to_string(),
         None => text.trim_end_matches('.').to_string(),
     }
+}
+
+/// Text to put between single quotes in a shell command: each `'` becomes `'\''`.
+fn shell_in_single_quotes(text: String) -> String {
+    text.replace('\'', "'\\''")
 }
 
 fn one_line(text: String) -> String {
@@ -263,11 +276,20 @@ fn lua_literal(value: &Value) -> String {
         Value::Object(map) => {
             let fields: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!("{k} = {}", lua_literal(v)))
+                .map(|(k, v)| format!("{} = {}", lua_key(k), lua_literal(v)))
                 .collect();
             format!("{{ {} }}", fields.join(", "))
         }
         other => other.to_string(),
+    }
+}
+
+/// A table key: bare when it is a Lua identifier, else `["key"]`.
+fn lua_key(key: &str) -> String {
+    if crate::identifiers::is_lua_identifier(key) {
+        key.to_string()
+    } else {
+        format!("[{key:?}]")
     }
 }
 
@@ -288,8 +310,7 @@ fn json_sample(params: &[ParamView]) -> String {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    // Inside single quotes in a shell command.
-    Value::Object(map).to_string().replace('\'', "'\\''")
+    Value::Object(map).to_string()
 }
 
 fn flag_sample(params: &[ParamView]) -> String {
@@ -297,14 +318,19 @@ fn flag_sample(params: &[ParamView]) -> String {
         .iter()
         .map(|(k, v)| {
             let flag = k.replace('_', "-");
-            match v {
-                Value::String(s)
-                    if s.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_-.@:/+".contains(c)) =>
-                {
-                    format!(" --{flag}={s}")
-                }
-                other => format!(" --{flag}='{}'", other.to_string().replace('\'', "'\\''")),
+            // A string flag carries the text itself; anything else its JSON.
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.@:/+".contains(c))
+            {
+                format!(" --{flag}={text}")
+            } else {
+                format!(" --{flag}='{}'", shell_in_single_quotes(text))
             }
         })
         .collect()

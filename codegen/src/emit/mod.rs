@@ -24,11 +24,24 @@ pub(crate) fn emit_all(
     providers: &[Provider],
     target: &crate::Target,
 ) -> Result<Vec<GeneratedFile>, crate::Error> {
-    let mut files = rust::emit_crate(providers, &target.crate_name)
-        .map_err(|e| crate::Error::Emit(format!("generated Rust does not parse: {e}")))?;
-    for provider in providers {
-        files.extend(docs::emit_docs(provider)?);
-    }
+    // Docs render on their own thread while the Rust is built and printed.
+    let (rust, docs) = std::thread::scope(|scope| {
+        let docs = scope.spawn(|| -> Result<Vec<GeneratedFile>, crate::Error> {
+            let mut files = Vec::new();
+            for provider in providers {
+                files.extend(docs::emit_docs(provider)?);
+            }
+            Ok(files)
+        });
+        let rust = rust::emit_crate(providers, &target.crate_name);
+        let docs = docs
+            .join()
+            .unwrap_or_else(|_| Err(crate::Error::Emit("the docs thread panicked".into())));
+        (rust, docs)
+    });
+    let mut files =
+        rust.map_err(|e| crate::Error::Emit(format!("generated Rust does not parse: {e}")))?;
+    files.extend(docs?);
     files.push(GeneratedFile {
         path: "generated/schema/manifest.schema.json".into(),
         contents: crate::manifest_schema(),

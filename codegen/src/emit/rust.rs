@@ -18,16 +18,16 @@ pub(crate) fn emit_crate(
     for provider in providers {
         let dir = format!("generated/src/{}", provider.name);
         let header = super::header_comment("//", &provider.manifest_path);
-        for (name, tokens) in [
-            ("mod.rs", module_rs(provider)),
-            ("params.rs", params_rs(provider)),
-            ("handlers.rs", handlers_rs(provider)),
-            ("meta.rs", meta_rs(provider)),
-            ("lua.rs", lua_rs(provider)),
+        for (name, text) in [
+            ("mod.rs", pretty(module_rs(provider))?),
+            ("params.rs", params_rs(provider)?),
+            ("handlers.rs", handlers_rs(provider)?),
+            ("meta.rs", meta_rs(provider)?),
+            ("lua.rs", pretty(lua_rs(provider))?),
         ] {
             files.push(GeneratedFile {
                 path: format!("{dir}/{name}"),
-                contents: format!("{header}\n{}", pretty(tokens)?),
+                contents: format!("{header}\n{text}"),
             });
         }
     }
@@ -37,6 +37,51 @@ pub(crate) fn emit_crate(
 fn pretty(tokens: TokenStream) -> Result<String, syn::Error> {
     let file: syn::File = syn::parse2(tokens)?;
     Ok(prettyplease::unparse(&file))
+}
+
+/// A file made of `head`, one item per function, then `tail`.
+///
+/// Parsing and printing dominate generation time, and prettyplease prints each top-level item
+/// on its own, so the per-function items are built, parsed and printed on all cores in contiguous
+/// chunks and joined in manifest order: the output is the same as printing the file whole.
+fn pretty_per_function(
+    head: TokenStream,
+    functions: &[Function],
+    item: fn(&Function) -> TokenStream,
+    tail: TokenStream,
+) -> Result<String, syn::Error> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, functions.len().max(1));
+    let chunk = functions.len().div_ceil(threads).max(1);
+    let body: Vec<Result<String, syn::Error>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = functions
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let tokens: TokenStream = part.iter().map(item).collect();
+                    pretty(tokens)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(syn::Error::new(
+                        Span::call_site(),
+                        "a formatting thread panicked",
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut out = pretty(head)?;
+    for part in body {
+        out.push_str(&part?);
+    }
+    out.push_str(&pretty(tail)?);
+    Ok(out)
 }
 
 fn ident(text: &str) -> Ident {
@@ -179,62 +224,61 @@ fn rust_type(ty: ParamType) -> TokenStream {
     }
 }
 
-fn params_rs(provider: &Provider) -> TokenStream {
-    let structs = provider.functions.iter().map(|f| {
-        let name = format_ident!("{}", f.params_type);
-        let doc = format!(" Arguments of `{}`: {}", f.name, f.summary);
-        let fields = f.params.iter().map(|p| {
-            let field = ident(&p.rust_name);
-            let ty = rust_type(p.param_type);
-            let doc = format!(" {}", p.description);
-            let rename = (p.rust_name.trim_start_matches("r#") != p.name).then(|| {
-                let name = &p.name;
-                quote!(#[serde(rename = #name)])
-            });
-            let aliases = p.aliases.iter().map(|a| quote!(#[serde(alias = #a)]));
-            if p.required {
-                quote! {
-                    #[doc = #doc]
-                    #rename
-                    #(#aliases)*
-                    pub #field: #ty
-                }
-            } else {
-                quote! {
-                    #[doc = #doc]
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
-                    #rename
-                    #(#aliases)*
-                    pub #field: Option<#ty>
-                }
-            }
+fn params_rs(provider: &Provider) -> Result<String, syn::Error> {
+    let head = quote! {
+        //! Argument structs, one per function. Unknown fields are refused; aliases are accepted.
+    };
+    pretty_per_function(head, &provider.functions, params_struct, TokenStream::new())
+}
+
+fn params_struct(f: &Function) -> TokenStream {
+    let name = format_ident!("{}", f.params_type);
+    let doc = format!(" Arguments of `{}`: {}", f.name, f.summary);
+    let fields = f.params.iter().map(|p| {
+        let field = ident(&p.rust_name);
+        let ty = rust_type(p.param_type);
+        let doc = format!(" {}", p.description);
+        let rename = (p.rust_name.trim_start_matches("r#") != p.name).then(|| {
+            let name = &p.name;
+            quote!(#[serde(rename = #name)])
         });
-        quote! {
-            #[doc = #doc]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-            #[serde(deny_unknown_fields)]
-            pub struct #name {
-                #(#fields,)*
+        let aliases = p.aliases.iter().map(|a| quote!(#[serde(alias = #a)]));
+        if p.required {
+            quote! {
+                #[doc = #doc]
+                #rename
+                #(#aliases)*
+                pub #field: #ty
+            }
+        } else {
+            quote! {
+                #[doc = #doc]
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                #rename
+                #(#aliases)*
+                pub #field: Option<#ty>
             }
         }
     });
     quote! {
-        //! Argument structs, one per function. Unknown fields are refused; aliases are accepted.
-        #(#structs)*
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct #name {
+            #(#fields,)*
+        }
     }
 }
 
-fn handlers_rs(provider: &Provider) -> TokenStream {
-    let handlers = provider.functions.iter().map(handler);
-    quote! {
+fn handlers_rs(provider: &Provider) -> Result<String, syn::Error> {
+    let head = quote! {
         //! One async handler per function: builds the request the manifest describes and sends it.
         use kosmo_runtime::{ApiRequest, Error, Method, Transport};
         use serde_json::Value;
 
         use super::params::*;
-
-        #(#handlers)*
-    }
+    };
+    pretty_per_function(head, &provider.functions, handler, TokenStream::new())
 }
 
 fn method_tokens(method: &str) -> TokenStream {
@@ -416,87 +460,99 @@ fn param_type_tokens(ty: ParamType) -> TokenStream {
     }
 }
 
-fn meta_rs(provider: &Provider) -> TokenStream {
-    let statics = provider.functions.iter().map(|f| {
-        let name_static = format_ident!("{}", f.meta_static);
-        let (name, slug, title, group, summary, description, path) = (
-            &f.name,
-            &f.slug,
-            &f.title,
-            &f.group,
-            &f.summary,
-            &f.description,
-            &f.path,
-        );
-        let aliases = &f.aliases;
-        let operation = if f.operation == "read" {
-            quote!(Operation::Read)
-        } else {
-            quote!(Operation::Write)
+fn meta_rs(provider: &Provider) -> Result<String, syn::Error> {
+    let head = quote! {
+        //! Static descriptions of the provider and each function, for introspection, docs and
+        //! argument checks.
+        use kosmo_runtime::meta::CredentialMeta;
+        use kosmo_runtime::{FunctionMeta, Literal, Method, Operation, ParamLocation, ParamMeta, ParamType, ProviderMeta};
+    };
+    pretty_per_function(head, &provider.functions, meta_static, meta_tail(provider))
+}
+
+fn meta_static(f: &Function) -> TokenStream {
+    let name_static = format_ident!("{}", f.meta_static);
+    let (name, slug, title, group, summary, description, path) = (
+        &f.name,
+        &f.slug,
+        &f.title,
+        &f.group,
+        &f.summary,
+        &f.description,
+        &f.path,
+    );
+    let aliases = &f.aliases;
+    let operation = if f.operation == "read" {
+        quote!(Operation::Read)
+    } else {
+        quote!(Operation::Write)
+    };
+    let destructive = f.destructive;
+    let method = method_tokens(f.method);
+    let schema = f.input_schema().to_string();
+    let params = f.params.iter().map(|p| {
+        let (name, wire, description) = (&p.name, &p.wire_name, &p.description);
+        let aliases = &p.aliases;
+        let location = match p.location {
+            "path" => quote!(ParamLocation::Path),
+            "query" => quote!(ParamLocation::Query),
+            _ => quote!(ParamLocation::Body),
         };
-        let destructive = f.destructive;
-        let method = method_tokens(f.method);
-        let schema = f.input_schema().to_string();
-        let params = f.params.iter().map(|p| {
-            let (name, wire, description) = (&p.name, &p.wire_name, &p.description);
-            let aliases = &p.aliases;
-            let location = match p.location {
-                "path" => quote!(ParamLocation::Path),
-                "query" => quote!(ParamLocation::Query),
-                _ => quote!(ParamLocation::Body),
-            };
-            let ty = param_type_tokens(p.param_type);
-            let required = p.required;
-            let default = option(p.default.as_ref().and_then(literal_tokens), |t| t);
-            let minimum = option(p.minimum, |m| {
-                let lit = TokenLiteral::f64_suffixed(m);
-                quote!(#lit)
-            });
-            let maximum = option(p.maximum, |m| {
-                let lit = TokenLiteral::f64_suffixed(m);
-                quote!(#lit)
-            });
-            let max_items = option(p.max_items, |m| quote!(#m));
-            let allowed = p.allowed.iter().filter_map(literal_tokens);
-            let spread = p.spread;
-            quote! {
-                ParamMeta {
-                    name: #name,
-                    wire_name: #wire,
-                    aliases: &[#(#aliases),*],
-                    location: #location,
-                    ty: #ty,
-                    required: #required,
-                    description: #description,
-                    default: #default,
-                    minimum: #minimum,
-                    maximum: #maximum,
-                    max_items: #max_items,
-                    allowed: &[#(#allowed),*],
-                    spread: #spread,
-                }
-            }
+        let ty = param_type_tokens(p.param_type);
+        let required = p.required;
+        let default = option(p.default.as_ref().and_then(literal_tokens), |t| t);
+        let minimum = option(p.minimum, |m| {
+            let lit = TokenLiteral::f64_suffixed(m);
+            quote!(#lit)
         });
-        let doc = format!(" `{name}`: {summary}");
+        let maximum = option(p.maximum, |m| {
+            let lit = TokenLiteral::f64_suffixed(m);
+            quote!(#lit)
+        });
+        let max_items = option(p.max_items, |m| quote!(#m));
+        let allowed = p.allowed.iter().filter_map(literal_tokens);
+        let spread = p.spread;
         quote! {
-            #[doc = #doc]
-            pub static #name_static: FunctionMeta = FunctionMeta {
+            ParamMeta {
                 name: #name,
-                slug: #slug,
+                wire_name: #wire,
                 aliases: &[#(#aliases),*],
-                title: #title,
-                group: #group,
-                summary: #summary,
+                location: #location,
+                ty: #ty,
+                required: #required,
                 description: #description,
-                operation: #operation,
-                destructive: #destructive,
-                method: #method,
-                path: #path,
-                params: &[#(#params),*],
-                input_schema: #schema,
-            };
+                default: #default,
+                minimum: #minimum,
+                maximum: #maximum,
+                max_items: #max_items,
+                allowed: &[#(#allowed),*],
+                spread: #spread,
+            }
         }
     });
+    let doc = format!(" `{name}`: {summary}");
+    quote! {
+        #[doc = #doc]
+        pub static #name_static: FunctionMeta = FunctionMeta {
+            name: #name,
+            slug: #slug,
+            aliases: &[#(#aliases),*],
+            title: #title,
+            group: #group,
+            summary: #summary,
+            description: #description,
+            operation: #operation,
+            destructive: #destructive,
+            method: #method,
+            path: #path,
+            params: &[#(#params),*],
+            input_schema: #schema,
+        };
+    }
+}
+
+/// The function table and the provider description, after the per-function statics.
+fn meta_tail(provider: &Provider) -> TokenStream {
     let refs = provider.functions.iter().map(|f| {
         let s = format_ident!("{}", f.meta_static);
         quote!(&#s)
@@ -530,13 +586,6 @@ fn meta_rs(provider: &Provider) -> TokenStream {
     );
     let version_header = option(provider.version_header.as_ref(), |(h, v)| quote!((#h, #v)));
     quote! {
-        //! Static descriptions of the provider and each function, for introspection, docs and
-        //! argument checks.
-        use kosmo_runtime::meta::CredentialMeta;
-        use kosmo_runtime::{FunctionMeta, Literal, Method, Operation, ParamLocation, ParamMeta, ParamType, ProviderMeta};
-
-        #(#statics)*
-
         /// Every function, in manifest order.
         pub static FUNCTIONS: [&FunctionMeta; #count] = [#(#refs),*];
 
