@@ -562,25 +562,10 @@ fn check_lua(
 fn closest<'a>(wrong: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (strsim_distance(wrong, c), *c))
+        .map(|c| (strsim::levenshtein(wrong, c), *c))
         .filter(|(d, c)| *d <= c.len().max(wrong.len()) / 3 + 1)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-fn strsim_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// Where a scalar's content starts: a block scalar (`|`, `>`) starts on the next line, indented.

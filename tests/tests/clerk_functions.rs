@@ -3,11 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::sync::Mutex;
+mod support;
 
 use kosmo_integrations::clerk;
-use kosmo_runtime::{ApiRequest, Method, Operation, Transport, TransportFuture};
+use kosmo_runtime::{Method, Operation};
 use serde_json::{Value, json};
+use support::Recorder;
 
 /// Every function of the public reference page: (Lua name, full name).
 const REFERENCE: [(&str, &str); 35] = [
@@ -69,31 +70,6 @@ const REFERENCE: [(&str, &str); 35] = [
     ("health_check", "clerk_get_current_user"),
 ];
 
-#[derive(Default)]
-struct Recorder {
-    sent: Mutex<Vec<ApiRequest>>,
-}
-
-impl Transport for Recorder {
-    fn send(&self, request: ApiRequest) -> TransportFuture<'_> {
-        Box::pin(async move {
-            self.sent.lock().unwrap().push(request);
-            Ok(json!([{"object": "user", "id": "user_1"}]))
-        })
-    }
-}
-
-impl Recorder {
-    fn last(&self) -> ApiRequest {
-        self.sent
-            .lock()
-            .unwrap()
-            .last()
-            .cloned()
-            .expect("a request was sent")
-    }
-}
-
 #[test]
 fn every_reference_function_and_the_metadata_functions_exist_under_both_names() {
     let provider = &clerk::meta::PROVIDER;
@@ -150,7 +126,7 @@ fn functions_that_take_parameters_declare_them() {
 
 #[tokio::test]
 async fn compatibility_names_and_aliases_reach_the_same_endpoint() {
-    let recorder = Recorder::default();
+    let recorder = Recorder::answering(json!([{"object": "user", "id": "user_1"}]));
     clerk::call(&recorder, "get_user", json!({"id": "user_1"}))
         .await
         .unwrap();
@@ -166,11 +142,12 @@ async fn compatibility_names_and_aliases_reach_the_same_endpoint() {
     )
     .await;
     assert!(both.unwrap_err().to_string().contains("given twice"));
+    assert_eq!(recorder.count(), 2, "a refused call sends nothing");
 }
 
 #[tokio::test]
 async fn memberships_are_keyed_by_user_id() {
-    let recorder = Recorder::default();
+    let recorder = Recorder::answering(json!([{"object": "user", "id": "user_1"}]));
     clerk::call(
         &recorder,
         "update_organization_membership",
@@ -191,7 +168,7 @@ async fn memberships_are_keyed_by_user_id() {
 
 #[tokio::test]
 async fn health_check_keeps_its_normalized_response() {
-    let recorder = Recorder::default();
+    let recorder = Recorder::answering(json!([{"object": "user", "id": "user_1"}]));
     let result = clerk::call(&recorder, "clerk_get_current_user", json!({}))
         .await
         .unwrap();
@@ -206,7 +183,7 @@ async fn health_check_keeps_its_normalized_response() {
 
 #[tokio::test]
 async fn metadata_updates_use_the_metadata_endpoint() {
-    let recorder = Recorder::default();
+    let recorder = Recorder::answering(json!([{"object": "user", "id": "user_1"}]));
     clerk::call(
         &recorder,
         "update_user_metadata",
@@ -241,7 +218,7 @@ async fn metadata_updates_use_the_metadata_endpoint() {
 
 #[tokio::test]
 async fn list_filters_repeat_keys_and_keep_false() {
-    let recorder = Recorder::default();
+    let recorder = Recorder::answering(json!([{"object": "user", "id": "user_1"}]));
     clerk::call(&recorder, "list_users", json!({"email_address": ["a@example.test", "b@example.test"], "banned": false, "limit": 20}))
         .await
         .unwrap();

@@ -5,38 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 
 use kosmo_fixture_integrations::acme;
-use kosmo_runtime::{ApiRequest, Method, Transport, TransportFuture};
+use kosmo_runtime::Method;
 use serde_json::{Value, json};
+use support::Recorder;
 
-/// Records every request and answers with a fixed JSON value.
-#[derive(Default)]
-struct Recorder {
-    sent: Mutex<Vec<ApiRequest>>,
-}
-
-impl Transport for Recorder {
-    fn send(&self, request: ApiRequest) -> TransportFuture<'_> {
-        Box::pin(async move {
-            if let Ok(mut sent) = self.sent.lock() {
-                sent.push(request);
-            }
-            Ok(json!({"object": "widget", "id": "wid_1"}))
-        })
-    }
-}
-
-impl Recorder {
-    fn last(&self) -> ApiRequest {
-        self.sent
-            .lock()
-            .unwrap()
-            .last()
-            .cloned()
-            .expect("a request was sent")
-    }
+fn widget_recorder() -> Recorder {
+    Recorder::answering(json!({"object": "widget", "id": "wid_1"}))
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -48,7 +27,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn query_parameters_follow_the_manifest() {
-    let recorder = Recorder::default();
+    let recorder = widget_recorder();
     // `widgets` is a manifest alias of list_widgets; `type` is a Rust keyword as a field name.
     acme::call(
         &recorder,
@@ -75,7 +54,7 @@ async fn query_parameters_follow_the_manifest() {
 
 #[tokio::test]
 async fn path_parameters_are_one_encoded_segment_under_their_wire_name() {
-    let recorder = Recorder::default();
+    let recorder = widget_recorder();
     acme::call(
         &recorder,
         "get_widget",
@@ -100,7 +79,7 @@ async fn path_parameters_are_one_encoded_segment_under_their_wire_name() {
 
 #[tokio::test]
 async fn declared_body_fields_win_over_the_spread_table() {
-    let recorder = Recorder::default();
+    let recorder = widget_recorder();
     acme::call(
         &recorder,
         "create_widget",
@@ -117,7 +96,7 @@ async fn declared_body_fields_win_over_the_spread_table() {
 
 #[tokio::test]
 async fn response_wrapping_and_constant_query_come_from_the_manifest() {
-    let recorder = Recorder::default();
+    let recorder = widget_recorder();
     let result = acme::call(&recorder, "ping", json!({})).await.unwrap();
     assert_eq!(
         result,
@@ -128,7 +107,7 @@ async fn response_wrapping_and_constant_query_come_from_the_manifest() {
 
 #[tokio::test]
 async fn bad_calls_fail_before_anything_is_sent() {
-    let recorder = Recorder::default();
+    let recorder = widget_recorder();
     let cases = [
         (
             "get_widgets",
@@ -159,7 +138,7 @@ async fn bad_calls_fail_before_anything_is_sent() {
             "{function}: {error}"
         );
     }
-    assert!(recorder.sent.lock().unwrap().is_empty());
+    assert_eq!(recorder.count(), 0);
 }
 
 #[test]
@@ -203,7 +182,7 @@ fn static_metadata_describes_every_function() {
 #[tokio::test]
 async fn lua_scripts_call_functions_by_name_and_slug_and_see_errors() {
     let lua = mlua::Lua::new();
-    let recorder = Arc::new(Recorder::default());
+    let recorder = Arc::new(widget_recorder());
     let integrations = lua.create_table().unwrap();
     acme::lua::register(&lua, &integrations, recorder.clone()).unwrap();
     let app = lua.create_table().unwrap();

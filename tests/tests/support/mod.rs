@@ -1,0 +1,44 @@
+//! Shared by the workspace tests: a transport that records requests instead of sending them.
+
+use std::sync::Mutex;
+
+use kosmo_runtime::{ApiRequest, Transport, TransportFuture};
+use serde_json::Value;
+
+/// Records every request and answers each with the same JSON value.
+pub struct Recorder {
+    pub sent: Mutex<Vec<ApiRequest>>,
+    answer: Value,
+}
+
+impl Recorder {
+    pub fn answering(answer: Value) -> Self {
+        Recorder {
+            sent: Mutex::new(Vec::new()),
+            answer,
+        }
+    }
+
+    /// The most recent request.
+    pub fn last(&self) -> ApiRequest {
+        self.sent
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a request was sent")
+    }
+
+    pub fn count(&self) -> usize {
+        self.sent.lock().unwrap().len()
+    }
+}
+
+impl Transport for Recorder {
+    fn send(&self, request: ApiRequest) -> TransportFuture<'_> {
+        Box::pin(async move {
+            self.sent.lock().unwrap().push(request);
+            Ok(self.answer.clone())
+        })
+    }
+}
