@@ -386,6 +386,24 @@ fn check_param(
             format!("`max_items` on `{name}` of `{fname}`, which is {ty}, not an array"),
         );
     }
+    // Defaults and enum values are carried into the runtime metadata as scalar literals; an
+    // object or array there could not be represented and would be silently dropped.
+    if let Some(default) = &p.default
+        && !is_scalar(&default.value)
+    {
+        reporter.on(
+            default,
+            format!("default of `{name}` in `{fname}` must be a string, number or boolean"),
+        );
+    }
+    if let Some(allowed) = &p.allowed
+        && allowed.value.iter().any(|v| !is_scalar(v))
+    {
+        reporter.on(
+            allowed,
+            format!("enum values of `{name}` in `{fname}` must be strings, numbers or booleans"),
+        );
+    }
     if let Some(allowed) = &p.allowed {
         if allowed.value.is_empty() {
             reporter.on(allowed, format!("`enum` of `{name}` in `{fname}` is empty"));
@@ -412,6 +430,10 @@ fn check_param(
             );
         }
     }
+}
+
+fn is_scalar(value: &Value) -> bool {
+    value.is_string() || value.is_number() || value.is_boolean()
 }
 
 /// Why `value` does not fit `ty` and the parameter's bounds and enum, if it does not.

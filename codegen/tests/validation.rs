@@ -311,3 +311,15 @@ fn unknown_types_are_refused() {
     assert!(found[0].starts_with("spec/acme.yaml:22:"), "{found:?}");
     assert!(found[0].contains("unknown type `int`"), "{found:?}");
 }
+
+#[test]
+fn defaults_and_enum_values_must_be_scalars() {
+    let yaml = with(
+        "      status: { in: query, type: string,",
+        "      tags: { in: query, type: \"array<string>\", default: [a], description: Tags. }\n      status: { in: query, type: string,",
+    );
+    assert_reports(
+        &yaml,
+        "spec/acme.yaml:23:58: default of `tags` in `get_widget` must be a string, number or boolean",
+    );
+}
