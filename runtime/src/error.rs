@@ -28,6 +28,16 @@ pub enum Error {
     Transport { provider: String, message: String },
     #[error("{provider} API request timed out after {seconds} s")]
     Timeout { provider: String, seconds: f64 },
+    /// A success status whose body cannot be read as JSON.
+    #[error(
+        "{provider} API returned an unreadable response ({status}, content type {content_type}): {reason}"
+    )]
+    InvalidResponse {
+        provider: String,
+        status: u16,
+        content_type: String,
+        reason: String,
+    },
     /// Credentials or settings are missing or unusable.
     #[error("{0}")]
     Config(String),

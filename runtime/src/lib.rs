@@ -5,13 +5,17 @@
 //! argument checks. Nothing here knows about a particular provider.
 
 pub mod args;
+pub mod credentials;
 pub mod error;
+pub mod http;
 pub mod lua;
 pub mod meta;
 pub mod request;
 pub mod transport;
 
-pub use error::Error;
+pub use credentials::Credentials;
+pub use error::{ApiError, Error};
+pub use http::{HttpConfig, HttpTransport, RetryPolicy};
 pub use meta::{
     FunctionMeta, Literal, Method, Operation, ParamLocation, ParamMeta, ParamType, ProviderMeta,
 };

@@ -1,6 +1,6 @@
 //! Requests as generated handlers build them: method, encoded path, query pairs and JSON body.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value};
 
 use crate::{Error, Method};
@@ -52,8 +52,15 @@ impl ApiRequest {
     }
 
     /// Appends a caller-supplied relative path (the `{+name}` form), refusing anything that
-    /// could leave the base URL: schemes, `//host`, backslashes, `..`, control characters, `?`, `#`.
-    pub fn push_relative_path(&mut self, param: &str, value: &str) -> Result<(), Error> {
+    /// could leave the base URL: other hosts, `//host`, backslashes, `..`, control characters,
+    /// `?` and `#`. A path that starts with the transport's own `base_url` is accepted and
+    /// stripped, so `https://api.example.com/v1/users` and `/users` mean the same thing.
+    pub fn push_relative_path(
+        &mut self,
+        param: &str,
+        value: &str,
+        base_url: Option<&str>,
+    ) -> Result<(), Error> {
         let invalid = |reason: &str| Error::invalid(self.function, param, reason.to_string());
         if value.chars().any(char::is_control) {
             return Err(invalid("must not contain control characters."));
@@ -61,6 +68,10 @@ impl ApiRequest {
         if value.contains('\\') {
             return Err(invalid("must not contain backslashes."));
         }
+        let value = match base_url.and_then(|base| strip_base_url(value, base)) {
+            Some(rest) => rest,
+            None => value,
+        };
         if value.contains("://") || value.starts_with("//") {
             return Err(invalid(
                 "must be a path relative to the base URL, not a URL to another host.",
@@ -81,7 +92,9 @@ impl ApiRequest {
             ));
         }
         for segment in trimmed.split('/') {
-            if segment == ".." || segment == "." {
+            // `%2e%2e` is `..` to every URL parser that decodes before resolving.
+            let decoded = percent_decode_str(segment).decode_utf8_lossy();
+            if decoded == ".." || decoded == "." {
                 return Err(invalid("must not contain `.` or `..` segments."));
             }
             self.path.push('/');
@@ -119,6 +132,27 @@ impl ApiRequest {
         for (key, value) in map {
             body.entry(key).or_insert(value);
         }
+    }
+}
+
+/// The part of `value` after `base` when `value` is `base` itself or a path below it
+/// (scheme and host compared case-insensitively, as URLs do).
+fn strip_base_url<'a>(value: &'a str, base: &str) -> Option<&'a str> {
+    let base = base.trim_end_matches('/');
+    let head = value.get(..base.len())?;
+    let rest = &value[base.len()..];
+    let (base_origin, base_path) = split_origin(base);
+    let (head_origin, head_path) = split_origin(head);
+    let same = base_origin.eq_ignore_ascii_case(head_origin) && base_path == head_path;
+    (same && (rest.is_empty() || rest.starts_with('/'))).then_some(rest)
+}
+
+/// `("https://host:port", "/path")` of an absolute URL.
+fn split_origin(url: &str) -> (&str, &str) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => url.split_at(after_scheme + i),
+        None => (url, ""),
     }
 }
 
@@ -221,7 +255,7 @@ mod tests {
     #[test]
     fn relative_paths_stay_below_the_base_url() {
         let mut r = request();
-        r.push_relative_path("path", "/users/user 1").unwrap();
+        r.push_relative_path("path", "/users/user 1", None).unwrap();
         assert_eq!(r.path, "/users/user%201");
         for bad in [
             "https://evil.example/x",
@@ -231,13 +265,43 @@ mod tests {
             "/users#x",
             "/users?limit=1",
             "/users\n",
+            "/users\r\nX-Injected: 1",
             "/",
+            "/users/%2e%2e/organizations",
+            "/users/%2E./x",
+            "https://api.example.com/v2/users",
+            "https://api.example.com/v1/../x",
+            "https://api.example.com.evil.test/v1/users",
+            "https://api.example.com/v1",
         ] {
             assert!(
-                request().push_relative_path("path", bad).is_err(),
+                request()
+                    .push_relative_path("path", bad, Some("https://api.example.com/v1"))
+                    .is_err(),
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_base_url_itself_is_stripped_from_raw_paths() {
+        let base = Some("https://api.example.com/v1");
+        for given in [
+            "https://api.example.com/v1/users/user_1",
+            "HTTPS://API.EXAMPLE.COM/v1/users/user_1",
+            "/users/user_1",
+            "users/user_1",
+        ] {
+            let mut r = request();
+            r.push_relative_path("path", given, base).unwrap();
+            assert_eq!(r.path, "/users/user_1", "{given}");
+        }
+        // Without a base URL to compare with, every absolute URL is refused.
+        assert!(
+            request()
+                .push_relative_path("path", "https://api.example.com/v1/users", None)
+                .is_err()
+        );
     }
 
     #[test]

@@ -15,4 +15,10 @@ pub type TransportFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, Error>>
 /// A boxed future keeps the trait usable as `dyn Transport`.
 pub trait Transport: Send + Sync {
     fn send(&self, request: ApiRequest) -> TransportFuture<'_>;
+
+    /// The base URL requests go to, when there is one. Raw-path helpers accept a path that
+    /// starts with it and strip it, as the original integration did.
+    fn base_url(&self) -> Option<&str> {
+        None
+    }
 }

@@ -24,6 +24,7 @@ pub(crate) fn emit_crate(
             ("handlers.rs", handlers_rs(provider)?),
             ("meta.rs", meta_rs(provider)?),
             ("lua.rs", pretty(lua_rs(provider))?),
+            ("docs.rs", pretty(docs_rs(provider))?),
         ] {
             files.push(GeneratedFile {
                 path: format!("{dir}/{name}"),
@@ -151,6 +152,36 @@ fn lib_rs(providers: &[Provider]) -> Result<GeneratedFile, syn::Error> {
     })
 }
 
+/// The generated doc pages embedded with `include_str!`, so a host serves exactly the files in
+/// `docs/` and nothing can drift between them.
+fn docs_rs(provider: &Provider) -> TokenStream {
+    let dir = format!("../../docs/{}", provider.name);
+    let readme = format!("{dir}/README.md");
+    let namespace = format!("{dir}/namespace.md");
+    let catalog = format!("{dir}/catalog.json");
+    let pages = provider.functions.iter().map(|f| {
+        let name = &f.name;
+        let file = format!("{dir}/functions/{}.md", f.name);
+        quote!((#name, include_str!(#file)))
+    });
+    quote! {
+        //! The generated documentation, embedded: what `docs.read` and `kosmo integrations:docs` show.
+        /// The provider page: description, credentials, every function, guides.
+        pub const PROVIDER_PAGE: &str = include_str!(#readme);
+        /// The agent-facing namespace reference.
+        pub const NAMESPACE: &str = include_str!(#namespace);
+        /// The catalog entry, as JSON.
+        pub const CATALOG_JSON: &str = include_str!(#catalog);
+        /// One page per function, by Lua name, in manifest order.
+        pub static FUNCTION_PAGES: &[(&str, &str)] = &[#(#pages),*];
+        /// The page of the function `name` answers to (Lua name, slug or alias).
+        pub fn function_page(name: &str) -> Option<&'static str> {
+            let function = super::meta::PROVIDER.function(name)?;
+            FUNCTION_PAGES.iter().find(|(n, _)| *n == function.name).map(|(_, page)| *page)
+        }
+    }
+}
+
 fn module_rs(provider: &Provider) -> TokenStream {
     let doc = format!(" {}: {}", provider.label, provider.description);
     let arms = provider.functions.iter().map(|f| {
@@ -165,6 +196,7 @@ fn module_rs(provider: &Provider) -> TokenStream {
     });
     quote! {
         #![doc = #doc]
+        pub mod docs;
         pub mod handlers;
         pub mod lua;
         pub mod meta;
@@ -311,7 +343,7 @@ fn handler(f: &Function) -> TokenStream {
                 _ => quote!(&params.#value.to_string()),
             };
             if matches!(part, PathPart::Relative { .. }) {
-                quote!(request.push_relative_path(#wire, #text)?;)
+                quote!(request.push_relative_path(#wire, #text, transport.base_url())?;)
             } else {
                 quote!(request.push_segment(#wire, #text)?;)
             }

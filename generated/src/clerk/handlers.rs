@@ -13,7 +13,7 @@ pub async fn api_get(
     params: ApiGetParams,
 ) -> Result<Value, Error> {
     let mut request = ApiRequest::new("api_get", Method::Get);
-    request.push_relative_path("path", &params.path)?;
+    request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.query {
         request.merge_query_map(&map);
     }
@@ -27,7 +27,7 @@ pub async fn api_post(
     params: ApiPostParams,
 ) -> Result<Value, Error> {
     let mut request = ApiRequest::new("api_post", Method::Post);
-    request.push_relative_path("path", &params.path)?;
+    request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.body {
         request.merge_body_map(map);
     }
@@ -44,7 +44,7 @@ pub async fn api_patch(
     params: ApiPatchParams,
 ) -> Result<Value, Error> {
     let mut request = ApiRequest::new("api_patch", Method::Patch);
-    request.push_relative_path("path", &params.path)?;
+    request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.body {
         request.merge_body_map(map);
     }
@@ -61,7 +61,7 @@ pub async fn api_delete(
     params: ApiDeleteParams,
 ) -> Result<Value, Error> {
     let mut request = ApiRequest::new("api_delete", Method::Delete);
-    request.push_relative_path("path", &params.path)?;
+    request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.body {
         request.merge_body_map(map);
     }

@@ -2,6 +2,7 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! Clerk: Manage a Clerk instance's users, sessions, organizations (with their memberships and invitations), application invitations and sign-in tokens through the Clerk Backend API, plus raw helpers for any other Backend API endpoint. Calls authenticate with the instance's secret key (`sk_test_…` or `sk_live_…`); publishable keys (`pk_…`) are for browsers and never work here. Every request pins Clerk API version 2026-05-12.
+pub mod docs;
 pub mod handlers;
 pub mod lua;
 pub mod meta;

@@ -13,7 +13,7 @@ pub async fn raw_get(
     params: RawGetParams,
 ) -> Result<Value, Error> {
     let mut request = ApiRequest::new("raw_get", Method::Get);
-    request.push_relative_path("path", &params.path)?;
+    request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.query {
         request.merge_query_map(&map);
     }

@@ -2,6 +2,7 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! Acme Widgets: Widgets and gadgets from the Acme API, for generator tests.
+pub mod docs;
 pub mod handlers;
 pub mod lua;
 pub mod meta;
