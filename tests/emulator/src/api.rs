@@ -1,0 +1,490 @@
+//! The `/v1` API: authentication, version and body checks, Clerk's error body, and routing.
+
+use std::time::Instant;
+
+use percent_encoding::percent_decode_str;
+use serde_json::{Map, Value, json};
+
+use crate::store::Store;
+use crate::{Inner, RecordedRequest, SUPPORTED_API_VERSIONS, Shared, handlers};
+
+/// The first version whose PATCH user and organization bodies no longer take metadata.
+const METADATA_LEAVES_PATCH: &str = "2026-05-12";
+
+/// A Clerk error: one entry of `errors[]` plus the HTTP status. Boxed so `Result`s stay small.
+#[derive(Debug)]
+pub(crate) struct ApiError(Box<ErrorDetail>);
+
+#[derive(Debug)]
+pub(crate) struct ErrorDetail {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    pub long_message: String,
+    pub meta: Option<Value>,
+    pub retry_after: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: &str, long_message: String) -> ApiError {
+        ApiError(Box::new(ErrorDetail {
+            status,
+            code,
+            message: message.to_string(),
+            long_message,
+            meta: None,
+            retry_after: None,
+        }))
+    }
+
+    pub fn with_param(mut self, param: &str) -> ApiError {
+        self.0.meta = Some(json!({ "param_name": param }));
+        self
+    }
+
+    /// 404 `resource_not_found`, for example "No user was found with id user_x".
+    pub fn not_found(kind: &str, id: &str) -> ApiError {
+        ApiError::new(
+            404,
+            "resource_not_found",
+            "not found",
+            format!("No {kind} was found with id {id}"),
+        )
+    }
+
+    pub fn unknown_param(param: &str) -> ApiError {
+        ApiError::new(
+            422,
+            "form_param_unknown",
+            "is unknown",
+            format!("{param} is not a valid parameter for this request."),
+        )
+        .with_param(param)
+    }
+
+    pub fn missing_param(param: &str) -> ApiError {
+        ApiError::new(
+            422,
+            "form_param_missing",
+            "missing data",
+            format!("{param} must be included."),
+        )
+        .with_param(param)
+    }
+
+    pub fn format_invalid(param: &str, long_message: String) -> ApiError {
+        ApiError::new(422, "form_param_format_invalid", "is invalid", long_message)
+            .with_param(param)
+    }
+
+    pub fn value_invalid(param: &str, value: &str) -> ApiError {
+        ApiError::new(
+            422,
+            "form_param_value_invalid",
+            "is invalid",
+            format!("{value} does not match one of the allowed values for parameter {param}"),
+        )
+        .with_param(param)
+    }
+
+    pub fn identifier_exists(param: &str, what: &str) -> ApiError {
+        ApiError::new(
+            422,
+            "form_identifier_exists",
+            &format!("That {what} is taken. Please try another."),
+            format!("That {what} is taken. Please try another."),
+        )
+        .with_param(param)
+    }
+
+    pub fn malformed_query(param: &str, expected: &str) -> ApiError {
+        ApiError::new(
+            400,
+            "malformed_request_parameters",
+            "malformed request parameters",
+            format!("The query parameter {param} must be {expected}."),
+        )
+        .with_param(param)
+    }
+
+    pub fn too_many_requests(retry_after: Option<String>) -> ApiError {
+        let mut error = ApiError::new(
+            429,
+            "too_many_requests",
+            "Too many requests",
+            "Too many requests, retry later".to_string(),
+        );
+        error.0.retry_after = retry_after;
+        error
+    }
+
+    pub fn internal(status: u16) -> ApiError {
+        ApiError::new(
+            status,
+            "internal_clerk_error",
+            "Oops, an unexpected error occurred",
+            "There was an internal error on our servers. We've been notified and are working on fixing it.".to_string(),
+        )
+    }
+}
+
+/// A finished answer, ready for the wire.
+pub(crate) struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn json(status: u16, value: &Value, trace_id: String) -> ApiResponse {
+        ApiResponse {
+            status,
+            headers: vec![
+                ("content-type", "application/json".to_string()),
+                ("clerk-trace-id", trace_id),
+            ],
+            body: serde_json::to_vec(value).unwrap_or_default(),
+        }
+    }
+
+    pub fn error(error: ApiError, trace_id: String) -> ApiResponse {
+        let error = *error.0;
+        let mut entry = json!({
+            "message": error.message,
+            "long_message": error.long_message,
+            "code": error.code,
+        });
+        if let (Some(meta), Some(map)) = (error.meta, entry.as_object_mut()) {
+            map.insert("meta".into(), meta);
+        }
+        let body = json!({ "errors": [entry], "meta": {}, "clerk_trace_id": trace_id });
+        let mut response = ApiResponse::json(error.status, &body, trace_id);
+        if let Some(retry_after) = error.retry_after {
+            response.headers.push(("retry-after", retry_after));
+        }
+        response
+    }
+}
+
+/// The Clerk error body for a fault (429 or 5xx), with a fresh trace id.
+pub(crate) fn fault_response(shared: &Shared, error: ApiError) -> ApiResponse {
+    let trace_id = shared.lock().store.trace_id();
+    ApiResponse::error(error, trace_id)
+}
+
+/// Handles one `/v1` request against the state.
+pub(crate) fn process(shared: &Shared, request: &RecordedRequest) -> ApiResponse {
+    let mut inner = shared.lock();
+    let outcome = respond(&mut inner, &shared.secret_key, request);
+    let trace_id = inner.store.trace_id();
+    match outcome {
+        Ok(value) => ApiResponse::json(200, &value, trace_id),
+        Err(error) => ApiResponse::error(error, trace_id),
+    }
+}
+
+fn respond(
+    inner: &mut Inner,
+    secret_key: &str,
+    request: &RecordedRequest,
+) -> Result<Value, ApiError> {
+    check_rate_limits(inner, request)?;
+    authenticate(secret_key, request)?;
+    let version = api_version(request)?;
+    let body = parse_body(request)?;
+    let Some(segments) = segments(&request.path) else {
+        return Err(unknown_route(&request.path));
+    };
+    let context = Context {
+        method: request.method.as_str(),
+        query: Query(&request.query),
+        body,
+        legacy_metadata_allowed: version.is_none_or(|v| v < METADATA_LEAVES_PATCH),
+    };
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    route(&mut inner.store, &context, &segments)
+        .unwrap_or_else(|| Err(unknown_route(&request.path)))
+}
+
+fn check_rate_limits(inner: &mut Inner, request: &RecordedRequest) -> Result<(), ApiError> {
+    let now = Instant::now();
+    let mut blocked = None;
+    for state in inner.rate_limits.iter_mut() {
+        if state.matches(&request.method, &request.path)
+            && let Some(seconds) = state.check(now)
+        {
+            blocked = blocked.max(Some(seconds));
+        }
+    }
+    match blocked {
+        Some(seconds) => Err(ApiError::too_many_requests(Some(seconds.to_string()))),
+        None => Ok(()),
+    }
+}
+
+fn authenticate(secret_key: &str, request: &RecordedRequest) -> Result<(), ApiError> {
+    let format_invalid = || {
+        ApiError::new(
+            401,
+            "authorization_header_format_invalid",
+            "Invalid Authorization header format",
+            "Invalid Authorization header format. Must be 'Bearer <YOUR_API_KEY>'".to_string(),
+        )
+    };
+    let header = request.header("authorization").ok_or_else(format_invalid)?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|token| !token.is_empty() && !token.contains(' '))
+        .ok_or_else(format_invalid)?;
+    if token != secret_key {
+        return Err(ApiError::new(
+            401,
+            "clerk_key_invalid",
+            "Secret Key invalid",
+            "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+fn api_version(request: &RecordedRequest) -> Result<Option<&str>, ApiError> {
+    let invalid = |reason: String| {
+        ApiError::new(
+            400,
+            "api_version_invalid",
+            "Invalid Clerk API version",
+            format!("Invalid Clerk API version: {reason}"),
+        )
+    };
+    let header = request.header("clerk-api-version");
+    let query = request
+        .query
+        .iter()
+        .find(|(key, _)| key == "__clerk_api_version")
+        .map(|(_, value)| value.as_str());
+    let version = match (header, query) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "send the version either in the Clerk-API-Version header or in the __clerk_api_version query parameter, not both".to_string(),
+            ));
+        }
+        (Some(version), None) | (None, Some(version)) => version,
+        (None, None) => return Ok(None),
+    };
+    if SUPPORTED_API_VERSIONS.contains(&version) {
+        Ok(Some(version))
+    } else {
+        Err(invalid(format!(
+            "{version} is not a supported version ({})",
+            SUPPORTED_API_VERSIONS.join(", ")
+        )))
+    }
+}
+
+fn parse_body(request: &RecordedRequest) -> Result<Map<String, Value>, ApiError> {
+    if request.method == "GET" || request.method == "HEAD" || request.body.is_empty() {
+        return Ok(Map::new());
+    }
+    let content_type = request.header("content-type").unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::new(
+            415,
+            "unsupported_content_type",
+            "Unsupported content type",
+            format!(
+                "Content-Type {content_type:?} is not supported; request bodies must be application/json."
+            ),
+        ));
+    }
+    let invalid = |detail: String| {
+        ApiError::new(
+            400,
+            "request_body_invalid",
+            "Request body invalid",
+            format!("The request body is invalid: {detail}"),
+        )
+    };
+    match serde_json::from_slice::<Value>(&request.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(invalid("expected a JSON object".to_string())),
+        Err(error) => Err(invalid(error.to_string())),
+    }
+}
+
+/// The decoded path segments after `/v1`; `None` outside `/v1`.
+fn segments(path: &str) -> Option<Vec<String>> {
+    let rest = path.strip_prefix("/v1")?;
+    if rest.is_empty() {
+        return Some(Vec::new());
+    }
+    let rest = rest.strip_prefix('/')?;
+    // Split before decoding: an encoded `/` stays inside its segment.
+    Some(
+        rest.split('/')
+            .map(|segment| percent_decode_str(segment).decode_utf8_lossy().into_owned())
+            .collect(),
+    )
+}
+
+fn unknown_route(path: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "resource_not_found",
+        "not found",
+        format!("The requested resource {path} was not found"),
+    )
+}
+
+pub(crate) struct Context<'a> {
+    pub method: &'a str,
+    pub query: Query<'a>,
+    pub body: Map<String, Value>,
+    /// Versions before 2026-05-12 still take metadata in PATCH user and organization bodies.
+    pub legacy_metadata_allowed: bool,
+}
+
+type Outcome = Option<Result<Value, ApiError>>;
+
+fn route(store: &mut Store, cx: &Context<'_>, segments: &[&str]) -> Outcome {
+    use handlers as h;
+    let result = match (cx.method, segments) {
+        ("GET", ["users"]) => h::list_users(store, cx),
+        ("POST", ["users"]) => h::create_user(store, cx),
+        ("GET", ["users", "count"]) => h::count_users(store, cx),
+        ("GET", ["users", id]) => h::get_user(store, id),
+        ("PATCH", ["users", id]) => h::update_user(store, cx, id),
+        ("DELETE", ["users", id]) => h::delete_user(store, id),
+        ("PATCH", ["users", id, "metadata"]) => h::update_user_metadata(store, cx, id),
+        ("POST", ["users", id, action @ ("ban" | "unban" | "lock" | "unlock")]) => {
+            h::user_action(store, id, action)
+        }
+        ("GET", ["sessions"]) => h::list_sessions(store, cx),
+        ("POST", ["sessions"]) => h::create_session(store, cx),
+        ("GET", ["sessions", id]) => h::get_session(store, id),
+        ("POST", ["sessions", id, "revoke"]) => h::revoke_session(store, id),
+        ("GET", ["organizations"]) => h::list_organizations(store, cx),
+        ("POST", ["organizations"]) => h::create_organization(store, cx),
+        ("GET", ["organizations", id]) => h::get_organization(store, cx, id),
+        ("PATCH", ["organizations", id]) => h::update_organization(store, cx, id),
+        ("DELETE", ["organizations", id]) => h::delete_organization(store, id),
+        ("PATCH", ["organizations", id, "metadata"]) => {
+            h::update_organization_metadata(store, cx, id)
+        }
+        ("GET", ["organizations", id, "memberships"]) => h::list_memberships(store, cx, id),
+        ("POST", ["organizations", id, "memberships"]) => h::create_membership(store, cx, id),
+        ("PATCH", ["organizations", id, "memberships", user_id]) => {
+            h::update_membership(store, cx, id, user_id)
+        }
+        ("DELETE", ["organizations", id, "memberships", user_id]) => {
+            h::delete_membership(store, id, user_id)
+        }
+        ("GET", ["organizations", id, "invitations"]) => {
+            h::list_organization_invitations(store, cx, id)
+        }
+        ("POST", ["organizations", id, "invitations"]) => {
+            h::create_organization_invitation(store, cx, id)
+        }
+        ("POST", ["organizations", id, "invitations", invitation_id, "revoke"]) => {
+            h::revoke_organization_invitation(store, cx, id, invitation_id)
+        }
+        ("GET", ["invitations"]) => h::list_invitations(store, cx),
+        ("POST", ["invitations"]) => h::create_invitation(store, cx),
+        ("POST", ["invitations", id, "revoke"]) => h::revoke_invitation(store, id),
+        ("POST", ["sign_in_tokens"]) => h::create_sign_in_token(store, cx),
+        ("POST", ["sign_in_tokens", id, "revoke"]) => h::revoke_sign_in_token(store, id),
+        _ => return None,
+    };
+    Some(result)
+}
+
+/// The decoded query pairs of a request.
+#[derive(Clone, Copy)]
+pub(crate) struct Query<'a>(pub &'a [(String, String)]);
+
+impl<'a> Query<'a> {
+    pub fn all(&self, key: &str) -> Vec<&'a str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn one(&self, key: &str) -> Option<&'a str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A non-empty string value.
+    pub fn text(&self, key: &str) -> Option<String> {
+        self.one(key).filter(|v| !v.is_empty()).map(str::to_string)
+    }
+
+    pub fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        match self.one(key) {
+            None | Some("") => Ok(None),
+            Some(value) => value
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::malformed_query(key, "an integer")),
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.one(key) {
+            None | Some("") => Ok(None),
+            Some("true" | "1") => Ok(Some(true)),
+            Some("false" | "0") => Ok(Some(false)),
+            Some(_) => Err(ApiError::malformed_query(key, "true or false")),
+        }
+    }
+
+    /// `limit` (default 10, 1..=500) and `offset` (default 0, at least 0).
+    pub fn page(&self) -> Result<(usize, usize), ApiError> {
+        let limit = self.int("limit")?.unwrap_or(10);
+        if !(1..=500).contains(&limit) {
+            return Err(ApiError::format_invalid(
+                "limit",
+                "limit must be an integer between 1 and 500.".to_string(),
+            ));
+        }
+        let offset = self.int("offset")?.unwrap_or(0);
+        if offset < 0 {
+            return Err(ApiError::format_invalid(
+                "offset",
+                "offset must be an integer greater than or equal to 0.".to_string(),
+            ));
+        }
+        Ok((
+            usize::try_from(limit).unwrap_or(10),
+            usize::try_from(offset).unwrap_or(0),
+        ))
+    }
+
+    /// `order_by` as (field, descending), checked against the fields an endpoint sorts by.
+    pub fn order_by(
+        &self,
+        default: &'static str,
+        allowed: &[&str],
+    ) -> Result<(String, bool), ApiError> {
+        let raw = self
+            .one("order_by")
+            .filter(|v| !v.is_empty())
+            .unwrap_or(default);
+        // An unencoded `+` arrives as a space.
+        let (field, descending) = match raw.as_bytes().first() {
+            Some(b'-') => (&raw[1..], true),
+            Some(b'+' | b' ') => (&raw[1..], false),
+            _ => (raw, false),
+        };
+        if allowed.contains(&field) {
+            Ok((field.to_string(), descending))
+        } else {
+            Err(ApiError::value_invalid("order_by", raw))
+        }
+    }
+}

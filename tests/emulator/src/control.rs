@@ -1,0 +1,117 @@
+//! `/__emulator/*`: the control endpoints the binary offers to tests in other languages.
+//! They are not recorded, need no key, and answer only to loopback clients.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::ApiResponse;
+use crate::{Fault, RateLimit, RateLimitState, RecordedRequest, Shared};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedRequest {
+    #[serde(default)]
+    users: usize,
+    #[serde(default)]
+    organizations: usize,
+}
+
+fn answer(status: u16, value: &Value) -> ApiResponse {
+    ApiResponse {
+        status,
+        headers: vec![("content-type", "application/json".to_string())],
+        body: serde_json::to_vec(value).unwrap_or_default(),
+    }
+}
+
+fn problem(status: u16, message: &str) -> ApiResponse {
+    answer(status, &json!({ "error": message }))
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiResponse> {
+    let body = if body.is_empty() {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|error| problem(400, &format!("invalid body: {error}")))
+}
+
+fn request_json(request: &RecordedRequest) -> Value {
+    let body = match (&request.json, request.body.is_empty()) {
+        (Some(json), _) => json.clone(),
+        (None, true) => Value::Null,
+        (None, false) => Value::String(String::from_utf8_lossy(&request.body).into_owned()),
+    };
+    json!({
+        "method": request.method,
+        "path": request.path,
+        "raw_query": request.raw_query,
+        "query": request.query,
+        "headers": request.headers,
+        "body": body,
+    })
+}
+
+pub(crate) fn handle(
+    shared: &Shared,
+    peer: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> ApiResponse {
+    if !peer.ip().is_loopback() {
+        return problem(403, "the control endpoints answer loopback clients only");
+    }
+    let result = match (method, path) {
+        ("GET", "/__emulator/requests") => {
+            let requests: Vec<Value> = shared.lock().requests.iter().map(request_json).collect();
+            Ok(answer(200, &Value::Array(requests)))
+        }
+        ("DELETE", "/__emulator/requests") => {
+            let cleared = std::mem::take(&mut shared.lock().requests).len();
+            Ok(answer(200, &json!({ "cleared": cleared })))
+        }
+        ("POST", "/__emulator/faults") => parse::<Fault>(body).map(|fault| {
+            if fault.times > 0 {
+                shared.lock().faults.push_back(fault);
+            }
+            answer(200, &json!({ "queued": shared.lock().faults.len() }))
+        }),
+        ("DELETE", "/__emulator/faults") => {
+            shared.lock().faults.clear();
+            Ok(answer(200, &json!({ "queued": 0 })))
+        }
+        ("POST", "/__emulator/rate_limits") => parse::<RateLimit>(body).map(|limit| {
+            let mut inner = shared.lock();
+            inner.rate_limits.retain(|state| {
+                state.limit.method != limit.method || state.limit.path != limit.path
+            });
+            inner.rate_limits.push(RateLimitState::new(limit));
+            answer(200, &json!({ "rate_limits": inner.rate_limits.len() }))
+        }),
+        ("DELETE", "/__emulator/rate_limits") => {
+            shared.lock().rate_limits.clear();
+            Ok(answer(200, &json!({ "rate_limits": 0 })))
+        }
+        ("POST", "/__emulator/seed") => parse::<SeedRequest>(body).map(|seed| {
+            let mut inner = shared.lock();
+            inner.store.seed(seed.users, seed.organizations);
+            answer(
+                200,
+                &json!({
+                    "users": inner.store.users.len(),
+                    "organizations": inner.store.organizations.len(),
+                }),
+            )
+        }),
+        ("POST", "/__emulator/reset") => {
+            shared.reset();
+            Ok(answer(200, &json!({ "reset": true })))
+        }
+        _ => Err(problem(404, "unknown control endpoint")),
+    };
+    result.unwrap_or_else(|problem| problem)
+}

@@ -1,0 +1,614 @@
+//! An in-memory emulator of Clerk's Backend API (`/v1`), for tests, benchmarks and trying the
+//! Clerk integration without a Clerk account.
+//!
+//! It speaks Clerk's wire format: the objects of the OpenAPI spec (version 2026-05-12), Clerk's
+//! error body and codes, bearer-key authentication and the `Clerk-API-Version` header. Tests can
+//! inspect every request it received, queue faults (429s, 5xx, dropped connections, truncated
+//! bodies, delays) and set per-endpoint rate limits. See `README.md` for the full surface.
+
+// Clerk's user object is wider than the default `json!` recursion limit allows.
+#![recursion_limit = "256"]
+
+mod api;
+mod control;
+mod handlers;
+mod server;
+mod store;
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+/// The key the emulator accepts unless configured otherwise. It only ever works here.
+pub const DEFAULT_SECRET_KEY: &str = "sk_test_emulator_local_only_0000000000000";
+
+/// Values accepted in the `Clerk-API-Version` header or the `__clerk_api_version` query parameter.
+pub const SUPPORTED_API_VERSIONS: &[&str] = &[
+    "2021-02-05",
+    "2024-10-01",
+    "2025-04-10",
+    "2025-11-10",
+    "2026-05-12",
+];
+
+/// How to run an emulator.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub host: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub secret_key: String,
+    pub seed_users: usize,
+    pub seed_organizations: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            secret_key: DEFAULT_SECRET_KEY.to_string(),
+            seed_users: 0,
+            seed_organizations: 0,
+        }
+    }
+}
+
+/// The kinds of objects [`Emulator::count`] can count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    User,
+    Session,
+    Organization,
+    Membership,
+    OrganizationInvitation,
+    Invitation,
+    SignInToken,
+}
+
+/// One request as the emulator received it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// As received on the wire: percent-encoding preserved, without the query, including `/v1`.
+    pub path: String,
+    pub raw_query: Option<String>,
+    /// Decoded query pairs, in order.
+    pub query: Vec<(String, String)>,
+    /// Lower-case header names, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The body, parsed, when it is JSON.
+    pub json: Option<serde_json::Value>,
+}
+
+impl RecordedRequest {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every value of a query parameter, in order.
+    pub fn query_values(&self, key: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A queued fault: the first queued fault matching a request applies to it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Fault {
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Exact wire path including `/v1`, for example `/v1/users`.
+    #[serde(default)]
+    pub path: Option<String>,
+    pub kind: FaultKind,
+    /// How many requests it applies to before it is removed.
+    #[serde(default = "one")]
+    pub times: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Fault {
+    /// A fault for the next request, whatever it is.
+    pub fn new(kind: FaultKind) -> Self {
+        Fault {
+            method: None,
+            path: None,
+            kind,
+            times: 1,
+        }
+    }
+
+    /// Only requests with this method and exact wire path (`/v1/...`).
+    pub fn on(mut self, method: &str, path: &str) -> Self {
+        self.method = Some(method.to_string());
+        self.path = Some(path.to_string());
+        self
+    }
+
+    /// Applies to `n` matching requests.
+    pub fn times(mut self, n: usize) -> Self {
+        self.times = n;
+        self
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.path.as_deref().is_none_or(|p| p == path)
+    }
+}
+
+/// What a fault does. "Applied" means the request changes the emulator's state as usual.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "FaultKindWire", into = "FaultKindWire")]
+pub enum FaultKind {
+    /// 429 `too_many_requests` with this `Retry-After` header verbatim; not applied.
+    TooManyRequests { retry_after: Option<String> },
+    /// A Clerk-shaped 5xx; not applied.
+    ServerError { status: u16 },
+    /// Applied, then a Clerk-shaped 5xx (what makes retrying a POST dangerous).
+    ServerErrorAfterApplying { status: u16 },
+    /// Waits, then handles the request normally.
+    Delay(Duration),
+    /// The connection closes with no response bytes; not applied.
+    DropConnection,
+    /// Applied, then the connection closes with no response bytes.
+    DropConnectionAfterApplying,
+    /// Applied; 200 with the full `Content-Length` but only the first half of the body.
+    TruncatedBody,
+    /// A non-JSON answer, such as a proxy's error page; not applied.
+    NonJson {
+        status: u16,
+        content_type: String,
+        body: String,
+    },
+    /// Applied; this status with a zero-length body.
+    EmptyBody { status: u16 },
+}
+
+/// The JSON form of [`FaultKind`] for the control endpoint: a snake_case `type` tag, and
+/// `millis` for a delay.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum FaultKindWire {
+    TooManyRequests {
+        #[serde(default)]
+        retry_after: Option<String>,
+    },
+    ServerError {
+        status: u16,
+    },
+    ServerErrorAfterApplying {
+        status: u16,
+    },
+    Delay {
+        millis: u64,
+    },
+    DropConnection,
+    DropConnectionAfterApplying,
+    TruncatedBody,
+    NonJson {
+        status: u16,
+        content_type: String,
+        body: String,
+    },
+    EmptyBody {
+        status: u16,
+    },
+}
+
+impl TryFrom<FaultKindWire> for FaultKind {
+    type Error = String;
+
+    fn try_from(wire: FaultKindWire) -> Result<Self, String> {
+        let status_ok = |status: u16| {
+            if (100..=999).contains(&status) {
+                Ok(status)
+            } else {
+                Err(format!("invalid HTTP status {status}"))
+            }
+        };
+        Ok(match wire {
+            FaultKindWire::TooManyRequests { retry_after } => {
+                FaultKind::TooManyRequests { retry_after }
+            }
+            FaultKindWire::ServerError { status } => FaultKind::ServerError {
+                status: status_ok(status)?,
+            },
+            FaultKindWire::ServerErrorAfterApplying { status } => {
+                FaultKind::ServerErrorAfterApplying {
+                    status: status_ok(status)?,
+                }
+            }
+            FaultKindWire::Delay { millis } => FaultKind::Delay(Duration::from_millis(millis)),
+            FaultKindWire::DropConnection => FaultKind::DropConnection,
+            FaultKindWire::DropConnectionAfterApplying => FaultKind::DropConnectionAfterApplying,
+            FaultKindWire::TruncatedBody => FaultKind::TruncatedBody,
+            FaultKindWire::NonJson {
+                status,
+                content_type,
+                body,
+            } => FaultKind::NonJson {
+                status: status_ok(status)?,
+                content_type,
+                body,
+            },
+            FaultKindWire::EmptyBody { status } => FaultKind::EmptyBody {
+                status: status_ok(status)?,
+            },
+        })
+    }
+}
+
+impl From<FaultKind> for FaultKindWire {
+    fn from(kind: FaultKind) -> Self {
+        match kind {
+            FaultKind::TooManyRequests { retry_after } => {
+                FaultKindWire::TooManyRequests { retry_after }
+            }
+            FaultKind::ServerError { status } => FaultKindWire::ServerError { status },
+            FaultKind::ServerErrorAfterApplying { status } => {
+                FaultKindWire::ServerErrorAfterApplying { status }
+            }
+            FaultKind::Delay(duration) => FaultKindWire::Delay {
+                millis: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            },
+            FaultKind::DropConnection => FaultKindWire::DropConnection,
+            FaultKind::DropConnectionAfterApplying => FaultKindWire::DropConnectionAfterApplying,
+            FaultKind::TruncatedBody => FaultKindWire::TruncatedBody,
+            FaultKind::NonJson {
+                status,
+                content_type,
+                body,
+            } => FaultKindWire::NonJson {
+                status,
+                content_type,
+                body,
+            },
+            FaultKind::EmptyBody { status } => FaultKindWire::EmptyBody { status },
+        }
+    }
+}
+
+/// A fixed-window rate limit. Over the limit, requests get 429 `too_many_requests` with
+/// `Retry-After` set to the whole seconds until the window ends (at least 1), and stay blocked
+/// until then.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RateLimitWire", into = "RateLimitWire")]
+pub struct RateLimit {
+    pub method: Option<String>,
+    /// Exact wire path including `/v1`; `None` limits every path (one shared counter).
+    pub path: Option<String>,
+    pub max_requests: u32,
+    pub window: Duration,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitWire {
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    max_requests: u32,
+    window_ms: u64,
+}
+
+impl From<RateLimitWire> for RateLimit {
+    fn from(wire: RateLimitWire) -> Self {
+        RateLimit {
+            method: wire.method,
+            path: wire.path,
+            max_requests: wire.max_requests,
+            window: Duration::from_millis(wire.window_ms),
+        }
+    }
+}
+
+impl From<RateLimit> for RateLimitWire {
+    fn from(limit: RateLimit) -> Self {
+        RateLimitWire {
+            method: limit.method,
+            path: limit.path,
+            max_requests: limit.max_requests,
+            window_ms: u64::try_from(limit.window.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct RateLimitState {
+    limit: RateLimit,
+    window_started: Option<Instant>,
+    count: u32,
+    blocked_until: Option<Instant>,
+}
+
+impl RateLimitState {
+    fn new(limit: RateLimit) -> RateLimitState {
+        RateLimitState {
+            limit,
+            window_started: None,
+            count: 0,
+            blocked_until: None,
+        }
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.limit
+            .method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.limit.path.as_deref().is_none_or(|p| p == path)
+    }
+
+    /// Counts a request; `Some(seconds)` when it is over the limit.
+    fn check(&mut self, now: Instant) -> Option<u64> {
+        if let Some(until) = self.blocked_until {
+            if now < until {
+                return Some(retry_after_seconds(until - now));
+            }
+            self.blocked_until = None;
+        }
+        let expired = self
+            .window_started
+            .is_none_or(|start| now >= start + self.limit.window);
+        if expired {
+            self.window_started = Some(now);
+            self.count = 0;
+        }
+        self.count = self.count.saturating_add(1);
+        if self.count > self.limit.max_requests {
+            let until = self.window_started.unwrap_or(now) + self.limit.window;
+            self.blocked_until = Some(until);
+            return Some(retry_after_seconds(until.saturating_duration_since(now)));
+        }
+        None
+    }
+}
+
+fn retry_after_seconds(remaining: Duration) -> u64 {
+    let whole = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    whole.max(1)
+}
+
+/// Everything behind the mutex: the data, the recorded requests, faults and limits.
+struct Inner {
+    store: store::Store,
+    requests: Vec<RecordedRequest>,
+    faults: VecDeque<Fault>,
+    rate_limits: Vec<RateLimitState>,
+}
+
+pub(crate) struct Shared {
+    secret_key: String,
+    inner: Mutex<Inner>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn reset(&self) {
+        let mut inner = self.lock();
+        inner.store = store::Store::new();
+        inner.requests.clear();
+        inner.faults.clear();
+        inner.rate_limits.clear();
+    }
+
+    fn take_fault(&self, method: &str, path: &str) -> Option<FaultKind> {
+        let mut inner = self.lock();
+        let index = inner
+            .faults
+            .iter()
+            .position(|fault| fault.times > 0 && fault.matches(method, path))?;
+        let fault = inner.faults.get_mut(index)?;
+        fault.times -= 1;
+        let kind = fault.kind.clone();
+        if fault.times == 0 {
+            inner.faults.remove(index);
+        }
+        Some(kind)
+    }
+}
+
+/// A running emulator. Dropping the handle stops it.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Binds and serves on the current tokio runtime.
+    pub async fn start(config: Config) -> std::io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind((config.host, config.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            secret_key: config.secret_key.clone(),
+            inner: Mutex::new(Inner {
+                store: store::Store::new(),
+                requests: Vec::new(),
+                faults: VecDeque::new(),
+                rate_limits: Vec::new(),
+            }),
+        });
+        shared
+            .lock()
+            .store
+            .seed(config.seed_users, config.seed_organizations);
+        let (stop, stopped) = oneshot::channel();
+        let server = tokio::spawn(server::serve(listener, Arc::clone(&shared), stopped));
+        Ok(Emulator {
+            addr,
+            shared,
+            stop: Some(stop),
+            server: Some(server),
+            thread: None,
+        })
+    }
+
+    /// Serves from its own thread and multi-thread runtime, for synchronous tests and benches.
+    pub fn spawn(config: Config) -> std::io::Result<Emulator> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("clerk-emulator".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match Emulator::start(config).await {
+                        Ok(mut emulator) => {
+                            let server = emulator.server.take();
+                            let parts = (
+                                emulator.addr,
+                                Arc::clone(&emulator.shared),
+                                emulator.stop.take(),
+                            );
+                            drop(emulator);
+                            let _ = ready_tx.send(Ok(parts));
+                            if let Some(server) = server {
+                                let _ = server.await;
+                            }
+                        }
+                        Err(error) => {
+                            let _ = ready_tx.send(Err(error));
+                        }
+                    }
+                });
+            })?;
+        let (addr, shared, stop) = ready_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the emulator thread exited early"))??;
+        Ok(Emulator {
+            addr,
+            shared,
+            stop,
+            server: None,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// For example `http://127.0.0.1:8787/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn secret_key(&self) -> &str {
+        &self.shared.secret_key
+    }
+
+    /// Every API request received (faulted, rejected and unauthorized ones too), in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Returns the recorded requests and forgets them.
+    pub fn take_requests(&self) -> Vec<RecordedRequest> {
+        std::mem::take(&mut self.shared.lock().requests)
+    }
+
+    /// Queues a fault.
+    pub fn inject(&self, fault: Fault) {
+        if fault.times > 0 {
+            self.shared.lock().faults.push_back(fault);
+        }
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Adds a rate limit, replacing one set earlier for the same method and path.
+    pub fn set_rate_limit(&self, limit: RateLimit) {
+        let mut inner = self.shared.lock();
+        inner
+            .rate_limits
+            .retain(|state| state.limit.method != limit.method || state.limit.path != limit.path);
+        inner.rate_limits.push(RateLimitState::new(limit));
+    }
+
+    /// Adds `users` users (with email addresses and names) and `organizations` organizations.
+    pub fn seed(&self, users: usize, organizations: usize) {
+        self.shared.lock().store.seed(users, organizations);
+    }
+
+    /// Empties the data, the recorded requests, the faults and the rate limits.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// How many live objects of a kind exist.
+    pub fn count(&self, kind: ObjectKind) -> usize {
+        self.shared.lock().store.count(kind)
+    }
+
+    /// Stops serving and waits until the server has stopped.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}

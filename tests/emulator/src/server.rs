@@ -1,0 +1,257 @@
+//! The accept loop and per-request flow: record, apply a fault or a rate limit, then the API.
+//!
+//! Hyper is used directly (not axum) because a fault must be able to end a connection without
+//! writing any response bytes, and to cut a body short after its headers promised more.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinSet;
+
+use crate::api::{self, ApiError, ApiResponse};
+use crate::{FaultKind, RecordedRequest, Shared, control};
+
+/// How long a truncated body waits after its first half, so that half surely reaches the client
+/// before the connection is cut.
+const TRUNCATION_PAUSE: Duration = Duration::from_millis(50);
+
+/// Returned by the service to make hyper close the connection without a response.
+#[derive(Debug)]
+pub(crate) struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose by an injected fault")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// A response body: whole, or cut off after `data` with an error so hyper aborts the connection.
+pub(crate) struct EmulatorBody {
+    data: Option<Bytes>,
+    cut: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl EmulatorBody {
+    fn full(data: Vec<u8>) -> EmulatorBody {
+        EmulatorBody {
+            data: (!data.is_empty()).then(|| Bytes::from(data)),
+            cut: None,
+        }
+    }
+
+    fn truncated(data: Bytes) -> EmulatorBody {
+        EmulatorBody {
+            data: (!data.is_empty()).then_some(data),
+            cut: Some(Box::pin(tokio::time::sleep(TRUNCATION_PAUSE))),
+        }
+    }
+}
+
+impl Body for EmulatorBody {
+    type Data = Bytes;
+    type Error = DropConnection;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, DropConnection>>> {
+        let this = self.get_mut();
+        if let Some(data) = this.data.take() {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        match this.cut.as_mut() {
+            None => Poll::Ready(None),
+            Some(pause) => match pause.as_mut().poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(()) => {
+                    this.cut = None;
+                    Poll::Ready(Some(Err(DropConnection)))
+                }
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none() && self.cut.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match (&self.data, &self.cut) {
+            (Some(data), None) => SizeHint::with_exact(data.len() as u64),
+            (None, None) => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(_) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                connections.spawn(async move {
+                    let service = service_fn(move |request| handle(Arc::clone(&shared), peer, request));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    // Dropping the set aborts the open connections.
+    connections.shutdown().await;
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<EmulatorBody>, DropConnection> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await.map_err(|_| DropConnection)?.to_bytes();
+    let path = parts.uri.path().to_string();
+    if path == "/__emulator" || path.starts_with("/__emulator/") {
+        return Ok(to_hyper(control::handle(
+            &shared,
+            peer,
+            parts.method.as_str(),
+            &path,
+            &body,
+        )));
+    }
+    let raw_query = parts.uri.query().map(str::to_string);
+    let query = raw_query
+        .as_deref()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let recorded = RecordedRequest {
+        method: parts.method.as_str().to_string(),
+        path,
+        raw_query,
+        query,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        json: serde_json::from_slice(&body).ok(),
+        body: body.to_vec(),
+    };
+    shared.lock().requests.push(recorded.clone());
+
+    let Some(fault) = shared.take_fault(&recorded.method, &recorded.path) else {
+        return Ok(to_hyper(api::process(&shared, &recorded)));
+    };
+    match fault {
+        FaultKind::TooManyRequests { retry_after } => Ok(to_hyper(api::fault_response(
+            &shared,
+            ApiError::too_many_requests(retry_after),
+        ))),
+        FaultKind::ServerError { status } => Ok(to_hyper(api::fault_response(
+            &shared,
+            ApiError::internal(status),
+        ))),
+        FaultKind::ServerErrorAfterApplying { status } => {
+            api::process(&shared, &recorded);
+            Ok(to_hyper(api::fault_response(
+                &shared,
+                ApiError::internal(status),
+            )))
+        }
+        FaultKind::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            Ok(to_hyper(api::process(&shared, &recorded)))
+        }
+        FaultKind::DropConnection => Err(DropConnection),
+        FaultKind::DropConnectionAfterApplying => {
+            api::process(&shared, &recorded);
+            Err(DropConnection)
+        }
+        FaultKind::TruncatedBody => {
+            let answer = api::process(&shared, &recorded);
+            let full_length = answer.body.len();
+            let body = Bytes::from(answer.body);
+            let half = body.slice(..full_length / 2);
+            let mut response = Response::new(EmulatorBody::truncated(half));
+            *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+            add_headers(&mut response, &answer.headers);
+            response.headers_mut().insert(
+                hyper::header::CONTENT_LENGTH,
+                HeaderValue::from(full_length),
+            );
+            Ok(response)
+        }
+        FaultKind::NonJson {
+            status,
+            content_type,
+            body,
+        } => Ok(to_hyper(ApiResponse {
+            status,
+            headers: vec![("content-type", content_type)],
+            body: body.into_bytes(),
+        })),
+        FaultKind::EmptyBody { status } => {
+            api::process(&shared, &recorded);
+            Ok(to_hyper(ApiResponse {
+                status,
+                headers: Vec::new(),
+                body: Vec::new(),
+            }))
+        }
+    }
+}
+
+fn add_headers(response: &mut Response<EmulatorBody>, headers: &[(&'static str, String)]) {
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response
+                .headers_mut()
+                .append(HeaderName::from_static(name), value);
+        }
+    }
+}
+
+fn to_hyper(answer: ApiResponse) -> Response<EmulatorBody> {
+    let mut response = Response::new(EmulatorBody::full(answer.body));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    add_headers(&mut response, &answer.headers);
+    response
+}

@@ -1,0 +1,759 @@
+//! The emulator's data and how each object renders as Clerk's JSON.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+
+use crate::ObjectKind;
+
+/// Fixed so that two runs making the same calls get the same IDs.
+const ID_SEED: u64 = 0x00C1_E4C0_5EED;
+const TRACE_SEED: u64 = 0x7EAC_E000_0001;
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Clerk's IDs are a prefix and 27 base62 characters (a KSUID).
+const ID_LENGTH: usize = 27;
+const DEFAULT_IMAGE_URL: &str = "https://img.clerk.com/emulator/default-avatar.png";
+pub(crate) const ACCOUNTS_URL: &str = "https://accounts.emulator.clerk.test";
+
+pub(crate) const DAY_MS: i64 = 86_400_000;
+const SESSION_LIFETIME_MS: i64 = 7 * DAY_MS;
+const SESSION_ABANDON_MS: i64 = 30 * DAY_MS;
+
+/// An email address, phone number or web3 wallet of a user.
+#[derive(Clone, Debug)]
+pub(crate) struct Identification {
+    pub id: String,
+    pub value: String,
+    pub reserved: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct User {
+    pub id: String,
+    pub external_id: Option<String>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub locale: Option<String>,
+    pub emails: Vec<Identification>,
+    pub phones: Vec<Identification>,
+    pub web3_wallets: Vec<Identification>,
+    pub primary_email_address_id: Option<String>,
+    pub primary_phone_number_id: Option<String>,
+    pub primary_web3_wallet_id: Option<String>,
+    pub public_metadata: Map<String, Value>,
+    pub private_metadata: Map<String, Value>,
+    pub unsafe_metadata: Map<String, Value>,
+    pub password_enabled: bool,
+    pub password_last_updated_at: Option<i64>,
+    pub totp_enabled: bool,
+    pub backup_code_enabled: bool,
+    pub mfa_enabled_at: Option<i64>,
+    pub mfa_disabled_at: Option<i64>,
+    pub banned: bool,
+    pub locked: bool,
+    pub delete_self_enabled: bool,
+    pub create_organization_enabled: bool,
+    pub create_organizations_limit: Option<i64>,
+    pub legal_accepted_at: Option<i64>,
+    pub bypass_client_trust: bool,
+    pub last_sign_in_at: Option<i64>,
+    pub last_active_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl User {
+    pub fn primary_email(&self) -> Option<&str> {
+        let id = self.primary_email_address_id.as_deref()?;
+        self.emails
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.value.as_str())
+    }
+
+    pub fn primary_phone(&self) -> Option<&str> {
+        let id = self.primary_phone_number_id.as_deref()?;
+        self.phones
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.value.as_str())
+    }
+
+    pub fn primary_web3_wallet(&self) -> Option<&str> {
+        let id = self.primary_web3_wallet_id.as_deref()?;
+        self.web3_wallets
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.value.as_str())
+    }
+
+    /// What Clerk shows as the user's identifier: the primary email, else phone, else username.
+    pub fn identifier(&self) -> Option<String> {
+        self.primary_email()
+            .or(self.primary_phone())
+            .or(self.username.as_deref())
+            .or(self.primary_web3_wallet())
+            .map(str::to_string)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub status: &'static str,
+    pub last_active_organization_id: Option<String>,
+    pub last_active_at: i64,
+    pub expire_at: i64,
+    pub abandon_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Organization {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub max_allowed_memberships: i64,
+    pub admin_delete_enabled: bool,
+    pub public_metadata: Map<String, Value>,
+    pub private_metadata: Map<String, Value>,
+    pub created_by: Option<String>,
+    pub role_set_key: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Membership {
+    pub id: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub public_metadata: Map<String, Value>,
+    pub private_metadata: Map<String, Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct OrganizationInvitation {
+    pub id: String,
+    pub organization_id: String,
+    pub email_address: String,
+    pub role: String,
+    pub inviter_id: Option<String>,
+    pub status: &'static str,
+    pub public_metadata: Map<String, Value>,
+    pub private_metadata: Map<String, Value>,
+    pub url: Option<String>,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Invitation {
+    pub id: String,
+    pub email_address: String,
+    pub public_metadata: Map<String, Value>,
+    pub status: &'static str,
+    pub url: String,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SignInToken {
+    pub id: String,
+    pub user_id: String,
+    pub status: &'static str,
+    pub token: String,
+    pub url: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub(crate) struct Store {
+    rng: fastrand::Rng,
+    trace_rng: fastrand::Rng,
+    last_ms: i64,
+    seeded: usize,
+    pub users: IndexMap<String, User>,
+    pub sessions: IndexMap<String, Session>,
+    pub organizations: IndexMap<String, Organization>,
+    pub memberships: IndexMap<String, Membership>,
+    pub organization_invitations: IndexMap<String, OrganizationInvitation>,
+    pub invitations: IndexMap<String, Invitation>,
+    pub sign_in_tokens: IndexMap<String, SignInToken>,
+}
+
+impl Store {
+    pub fn new() -> Store {
+        Store {
+            rng: fastrand::Rng::with_seed(ID_SEED),
+            trace_rng: fastrand::Rng::with_seed(TRACE_SEED),
+            last_ms: 0,
+            seeded: 0,
+            users: IndexMap::new(),
+            sessions: IndexMap::new(),
+            organizations: IndexMap::new(),
+            memberships: IndexMap::new(),
+            organization_invitations: IndexMap::new(),
+            invitations: IndexMap::new(),
+            sign_in_tokens: IndexMap::new(),
+        }
+    }
+
+    pub fn new_id(&mut self, prefix: &str) -> String {
+        let mut id = String::with_capacity(prefix.len() + ID_LENGTH);
+        id.push_str(prefix);
+        for _ in 0..ID_LENGTH {
+            id.push(char::from(BASE62[self.rng.usize(..BASE62.len())]));
+        }
+        id
+    }
+
+    pub fn random_token(&mut self, length: usize) -> String {
+        (0..length)
+            .map(|_| char::from(BASE62[self.rng.usize(..BASE62.len())]))
+            .collect()
+    }
+
+    pub fn trace_id(&mut self) -> String {
+        format!(
+            "{:016x}{:016x}",
+            self.trace_rng.u64(..),
+            self.trace_rng.u64(..)
+        )
+    }
+
+    /// Unix milliseconds, strictly increasing across calls so that creation order is also
+    /// `created_at` order.
+    pub fn now_ms(&mut self) -> i64 {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let now = wall.max(self.last_ms + 1);
+        self.last_ms = now;
+        now
+    }
+
+    pub fn count(&self, kind: ObjectKind) -> usize {
+        match kind {
+            ObjectKind::User => self.users.len(),
+            ObjectKind::Session => self.sessions.len(),
+            ObjectKind::Organization => self.organizations.len(),
+            ObjectKind::Membership => self.memberships.len(),
+            ObjectKind::OrganizationInvitation => self.organization_invitations.len(),
+            ObjectKind::Invitation => self.invitations.len(),
+            ObjectKind::SignInToken => self.sign_in_tokens.len(),
+        }
+    }
+
+    pub fn new_identification(&mut self, value: &str, reserved: bool) -> Identification {
+        let now = self.now_ms();
+        Identification {
+            id: self.new_id("idn_"),
+            value: value.to_string(),
+            reserved,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// A user with every optional field at Clerk's default.
+    pub fn blank_user(&mut self) -> User {
+        let now = self.now_ms();
+        User {
+            id: self.new_id("user_"),
+            external_id: None,
+            username: None,
+            first_name: None,
+            last_name: None,
+            locale: None,
+            emails: Vec::new(),
+            phones: Vec::new(),
+            web3_wallets: Vec::new(),
+            primary_email_address_id: None,
+            primary_phone_number_id: None,
+            primary_web3_wallet_id: None,
+            public_metadata: Map::new(),
+            private_metadata: Map::new(),
+            unsafe_metadata: Map::new(),
+            password_enabled: false,
+            password_last_updated_at: None,
+            totp_enabled: false,
+            backup_code_enabled: false,
+            mfa_enabled_at: None,
+            mfa_disabled_at: None,
+            banned: false,
+            locked: false,
+            delete_self_enabled: true,
+            create_organization_enabled: true,
+            create_organizations_limit: None,
+            legal_accepted_at: None,
+            bypass_client_trust: false,
+            last_sign_in_at: None,
+            last_active_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn new_session(&mut self, user_id: &str, organization_id: Option<String>) -> Session {
+        let now = self.now_ms();
+        Session {
+            id: self.new_id("sess_"),
+            user_id: user_id.to_string(),
+            client_id: self.new_id("client_"),
+            status: "active",
+            last_active_organization_id: organization_id,
+            last_active_at: now,
+            expire_at: now + SESSION_LIFETIME_MS,
+            abandon_at: now + SESSION_ABANDON_MS,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn members_count(&self, organization_id: &str) -> usize {
+        self.memberships
+            .values()
+            .filter(|m| m.organization_id == organization_id)
+            .count()
+    }
+
+    pub fn membership_of(&self, organization_id: &str, user_id: &str) -> Option<&Membership> {
+        self.memberships
+            .values()
+            .find(|m| m.organization_id == organization_id && m.user_id == user_id)
+    }
+
+    pub fn is_slug_taken(&self, slug: &str, except_id: Option<&str>) -> bool {
+        self.organizations
+            .values()
+            .any(|o| o.slug == slug && Some(o.id.as_str()) != except_id)
+    }
+
+    /// A slug derived from a name: lower-case alphanumerics joined by single dashes, made unique.
+    pub fn slug_from_name(&self, name: &str) -> String {
+        let mut slug = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c);
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        while slug.ends_with('-') {
+            slug.pop();
+        }
+        if slug.is_empty() {
+            slug.push_str("organization");
+        }
+        if !self.is_slug_taken(&slug, None) {
+            return slug;
+        }
+        (1..)
+            .map(|n| format!("{slug}-{n}"))
+            .find(|candidate| !self.is_slug_taken(candidate, None))
+            .unwrap_or(slug)
+    }
+
+    /// Removes a user and what hangs off it: sessions, memberships and sign-in tokens.
+    pub fn delete_user(&mut self, user_id: &str) -> Option<User> {
+        let user = self.users.shift_remove(user_id)?;
+        self.sessions.retain(|_, s| s.user_id != user_id);
+        self.memberships.retain(|_, m| m.user_id != user_id);
+        self.sign_in_tokens.retain(|_, t| t.user_id != user_id);
+        Some(user)
+    }
+
+    pub fn delete_organization(&mut self, organization_id: &str) -> Option<Organization> {
+        let organization = self.organizations.shift_remove(organization_id)?;
+        self.memberships
+            .retain(|_, m| m.organization_id != organization_id);
+        self.organization_invitations
+            .retain(|_, i| i.organization_id != organization_id);
+        Some(organization)
+    }
+
+    /// Adds users with email addresses and names, and organizations, numbered on from earlier seeds.
+    pub fn seed(&mut self, users: usize, organizations: usize) {
+        const FIRST: &[&str] = &[
+            "Ada",
+            "Grace",
+            "Alan",
+            "Katherine",
+            "Edsger",
+            "Barbara",
+            "Donald",
+            "Frances",
+        ];
+        const LAST: &[&str] = &[
+            "Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen",
+        ];
+        for _ in 0..users {
+            self.seeded += 1;
+            let n = self.seeded;
+            let mut user = self.blank_user();
+            let first = FIRST[(n - 1) % FIRST.len()];
+            let last = LAST[(n - 1) % LAST.len()];
+            let email = self.new_identification(
+                &format!(
+                    "{}.{}{n}@example.test",
+                    first.to_lowercase(),
+                    last.to_lowercase()
+                ),
+                false,
+            );
+            user.primary_email_address_id = Some(email.id.clone());
+            user.emails.push(email);
+            user.first_name = Some(first.to_string());
+            user.last_name = Some(last.to_string());
+            user.username = Some(format!("{}{n}", first.to_lowercase()));
+            self.users.insert(user.id.clone(), user);
+        }
+        for _ in 0..organizations {
+            self.seeded += 1;
+            let n = self.seeded;
+            let now = self.now_ms();
+            let name = format!("Seed Organization {n}");
+            let organization = Organization {
+                id: self.new_id("org_"),
+                slug: self.slug_from_name(&name),
+                name,
+                max_allowed_memberships: 0,
+                admin_delete_enabled: true,
+                public_metadata: Map::new(),
+                private_metadata: Map::new(),
+                created_by: None,
+                role_set_key: None,
+                created_at: now,
+                updated_at: now,
+            };
+            self.organizations
+                .insert(organization.id.clone(), organization);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Rendering
+    // ---------------------------------------------------------------------------------------
+
+    pub fn user_json(&self, user: &User) -> Value {
+        let two_factor = user.totp_enabled || user.backup_code_enabled;
+        json!({
+            "id": user.id,
+            "object": "user",
+            "external_id": user.external_id,
+            "primary_email_address_id": user.primary_email_address_id,
+            "primary_phone_number_id": user.primary_phone_number_id,
+            "primary_web3_wallet_id": user.primary_web3_wallet_id,
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "locale": user.locale,
+            "profile_image_url": DEFAULT_IMAGE_URL,
+            "image_url": DEFAULT_IMAGE_URL,
+            "has_image": false,
+            "public_metadata": user.public_metadata,
+            "private_metadata": user.private_metadata,
+            "unsafe_metadata": user.unsafe_metadata,
+            "email_addresses": user.emails.iter().map(email_json).collect::<Vec<_>>(),
+            "phone_numbers": user.phones.iter().map(phone_json).collect::<Vec<_>>(),
+            "web3_wallets": user.web3_wallets.iter().map(web3_json).collect::<Vec<_>>(),
+            "passkeys": [],
+            "password_enabled": user.password_enabled,
+            "two_factor_enabled": two_factor,
+            "totp_enabled": user.totp_enabled,
+            "backup_code_enabled": user.backup_code_enabled,
+            "mfa_enabled_at": user.mfa_enabled_at,
+            "mfa_disabled_at": user.mfa_disabled_at,
+            "password_last_updated_at": user.password_last_updated_at,
+            "external_accounts": [],
+            "saml_accounts": [],
+            "enterprise_accounts": [],
+            "last_sign_in_at": user.last_sign_in_at,
+            "banned": user.banned,
+            "locked": user.locked,
+            "deprovisioned": false,
+            "lockout_expires_in_seconds": Value::Null,
+            "verification_attempts_remaining": Value::Null,
+            "updated_at": user.updated_at,
+            "created_at": user.created_at,
+            "delete_self_enabled": user.delete_self_enabled,
+            "create_organization_enabled": user.create_organization_enabled,
+            "create_organizations_limit": user.create_organizations_limit,
+            "last_active_at": user.last_active_at,
+            "legal_accepted_at": user.legal_accepted_at,
+            "bypass_client_trust": user.bypass_client_trust,
+        })
+    }
+
+    pub fn session_json(&self, session: &Session) -> Value {
+        json!({
+            "object": "session",
+            "id": session.id,
+            "user_id": session.user_id,
+            "client_id": session.client_id,
+            "actor": Value::Null,
+            "status": session.status,
+            "last_active_organization_id": session.last_active_organization_id,
+            "last_active_at": session.last_active_at,
+            "latest_activity": Value::Null,
+            "expire_at": session.expire_at,
+            "abandon_at": session.abandon_at,
+            "updated_at": session.updated_at,
+            "created_at": session.created_at,
+            "tasks": [],
+        })
+    }
+
+    pub fn organization_json(&self, organization: &Organization) -> Value {
+        let members = self.members_count(&organization.id);
+        let pending = self
+            .organization_invitations
+            .values()
+            .filter(|i| i.organization_id == organization.id && i.status == "pending")
+            .count();
+        let mut value = json!({
+            "object": "organization",
+            "id": organization.id,
+            "name": organization.name,
+            "slug": organization.slug,
+            "image_url": DEFAULT_IMAGE_URL,
+            "has_image": false,
+            "members_count": members,
+            "pending_invitations_count": pending,
+            "max_allowed_memberships": organization.max_allowed_memberships,
+            "admin_delete_enabled": organization.admin_delete_enabled,
+            "public_metadata": organization.public_metadata,
+            "private_metadata": organization.private_metadata,
+            "created_at": organization.created_at,
+            "updated_at": organization.updated_at,
+            "role_set_key": organization.role_set_key,
+        });
+        if let (Some(created_by), Some(map)) = (&organization.created_by, value.as_object_mut()) {
+            map.insert("created_by".into(), json!(created_by));
+        }
+        value
+    }
+
+    /// `missing_member_with_elevated_permissions`: nobody in the organization is an admin.
+    pub fn missing_admin(&self, organization_id: &str) -> bool {
+        !self
+            .memberships
+            .values()
+            .any(|m| m.organization_id == organization_id && m.role == "org:admin")
+    }
+
+    pub fn membership_json(&self, membership: &Membership) -> Value {
+        let organization = self
+            .organizations
+            .get(&membership.organization_id)
+            .map(|o| self.organization_json(o))
+            .unwrap_or(Value::Null);
+        let user = self.users.get(&membership.user_id);
+        let public_user_data = json!({
+            "user_id": membership.user_id,
+            "first_name": user.and_then(|u| u.first_name.clone()),
+            "last_name": user.and_then(|u| u.last_name.clone()),
+            "profile_image_url": DEFAULT_IMAGE_URL,
+            "image_url": DEFAULT_IMAGE_URL,
+            "has_image": false,
+            "identifier": user.and_then(User::identifier),
+            "username": user.and_then(|u| u.username.clone()),
+            "banned": user.is_some_and(|u| u.banned),
+            "deprovisioned": false,
+        });
+        json!({
+            "object": "organization_membership",
+            "id": membership.id,
+            "role": membership.role,
+            "role_name": role_name(&membership.role),
+            "permissions": permissions(&membership.role),
+            "public_metadata": membership.public_metadata,
+            "private_metadata": membership.private_metadata,
+            "organization": organization,
+            "public_user_data": public_user_data,
+            "created_at": membership.created_at,
+            "updated_at": membership.updated_at,
+        })
+    }
+
+    pub fn organization_invitation_json(&self, invitation: &OrganizationInvitation) -> Value {
+        let inviter = invitation
+            .inviter_id
+            .as_deref()
+            .and_then(|id| self.users.get(id))
+            .map(|user| {
+                json!({
+                    "user_id": user.id,
+                    "first_name": user.first_name,
+                    "last_name": user.last_name,
+                    "image_url": DEFAULT_IMAGE_URL,
+                    "has_image": false,
+                    "identifier": user.identifier().unwrap_or_else(|| user.id.clone()),
+                })
+            })
+            .unwrap_or(Value::Null);
+        json!({
+            "object": "organization_invitation",
+            "id": invitation.id,
+            "email_address": invitation.email_address,
+            "role": invitation.role,
+            "role_name": role_name(&invitation.role),
+            "organization_id": invitation.organization_id,
+            "inviter_id": invitation.inviter_id,
+            "public_inviter_data": inviter,
+            "status": invitation.status,
+            "public_metadata": invitation.public_metadata,
+            "private_metadata": invitation.private_metadata,
+            "url": invitation.url,
+            "expires_at": invitation.expires_at,
+            "created_at": invitation.created_at,
+            "updated_at": invitation.updated_at,
+        })
+    }
+
+    pub fn invitation_json(&self, invitation: &Invitation) -> Value {
+        json!({
+            "object": "invitation",
+            "id": invitation.id,
+            "email_address": invitation.email_address,
+            "public_metadata": invitation.public_metadata,
+            "revoked": invitation.status == "revoked",
+            "status": invitation.status,
+            "url": invitation.url,
+            "expires_at": invitation.expires_at,
+            "created_at": invitation.created_at,
+            "updated_at": invitation.updated_at,
+        })
+    }
+
+    pub fn sign_in_token_json(&self, token: &SignInToken) -> Value {
+        json!({
+            "object": "sign_in_token",
+            "id": token.id,
+            "status": token.status,
+            "user_id": token.user_id,
+            "token": token.token,
+            "url": token.url,
+            "created_at": token.created_at,
+            "updated_at": token.updated_at,
+        })
+    }
+}
+
+/// Created by the Backend API, so verified by an admin (Clerk's `verification_admin`).
+fn admin_verification(reserved: bool) -> Value {
+    if reserved {
+        return Value::Null;
+    }
+    json!({
+        "object": "verification_admin",
+        "status": "verified",
+        "strategy": "admin",
+        "attempts": Value::Null,
+        "expire_at": Value::Null,
+    })
+}
+
+fn email_json(email: &Identification) -> Value {
+    json!({
+        "id": email.id,
+        "object": "email_address",
+        "email_address": email.value,
+        "reserved": email.reserved,
+        "verification": admin_verification(email.reserved),
+        "linked_to": [],
+        "matches_sso_connection": false,
+        "created_at": email.created_at,
+        "updated_at": email.updated_at,
+    })
+}
+
+fn phone_json(phone: &Identification) -> Value {
+    json!({
+        "id": phone.id,
+        "object": "phone_number",
+        "phone_number": phone.value,
+        "reserved_for_second_factor": false,
+        "default_second_factor": false,
+        "reserved": phone.reserved,
+        "verification": admin_verification(phone.reserved),
+        "linked_to": [],
+        "backup_codes": Value::Null,
+        "created_at": phone.created_at,
+        "updated_at": phone.updated_at,
+    })
+}
+
+fn web3_json(wallet: &Identification) -> Value {
+    json!({
+        "id": wallet.id,
+        "object": "web3_wallet",
+        "web3_wallet": wallet.value,
+        "verification": admin_verification(wallet.reserved),
+        "created_at": wallet.created_at,
+        "updated_at": wallet.updated_at,
+    })
+}
+
+/// `org:admin` → `Admin`, `org:billing_manager` → `Billing manager`.
+pub(crate) fn role_name(role: &str) -> String {
+    let key = role.strip_prefix("org:").unwrap_or(role).replace('_', " ");
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The system permissions of Clerk's default roles; custom roles have none here.
+fn permissions(role: &str) -> Vec<&'static str> {
+    match role {
+        "org:admin" | "admin" => vec![
+            "org:sys_profile:manage",
+            "org:sys_profile:delete",
+            "org:sys_memberships:read",
+            "org:sys_memberships:manage",
+            "org:sys_domains:read",
+            "org:sys_domains:manage",
+        ],
+        "org:member" | "basic_member" => vec!["org:sys_memberships:read"],
+        _ => Vec::new(),
+    }
+}
+
+/// Clerk's metadata merge: objects merge recursively, `null` removes a key, anything else replaces.
+pub(crate) fn merge_metadata(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
+    for (key, value) in patch {
+        match value {
+            Value::Null => {
+                target.remove(key);
+            }
+            Value::Object(patch_object) => match target.get_mut(key) {
+                Some(Value::Object(existing)) => merge_metadata(existing, patch_object),
+                _ => {
+                    let mut fresh = Map::new();
+                    merge_metadata(&mut fresh, patch_object);
+                    target.insert(key.clone(), Value::Object(fresh));
+                }
+            },
+            other => {
+                target.insert(key.clone(), other.clone());
+            }
+        }
+    }
+}

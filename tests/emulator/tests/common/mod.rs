@@ -1,0 +1,158 @@
+//! A small HTTP client for the emulator's tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use clerk_emulator::{Config, Emulator};
+use serde_json::Value;
+
+pub struct Api {
+    pub emulator: Emulator,
+    pub client: reqwest::Client,
+}
+
+/// A response as the tests look at it.
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The `code` of the first Clerk error.
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["code"].as_str().unwrap_or("")
+    }
+
+    pub fn param(&self) -> &str {
+        self.body["errors"][0]["meta"]["param_name"]
+            .as_str()
+            .unwrap_or("")
+    }
+}
+
+impl Api {
+    pub async fn start() -> Api {
+        Api::start_with(Config::default()).await
+    }
+
+    pub async fn start_with(config: Config) -> Api {
+        Api {
+            emulator: Emulator::start(config).await.unwrap(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.emulator.base_url())
+    }
+
+    /// A request with the key and the pinned version, as the integration sends it.
+    pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        self.client
+            .request(method, self.url(path))
+            .header(
+                "authorization",
+                format!("Bearer {}", self.emulator.secret_key()),
+            )
+            .header("clerk-api-version", "2026-05-12")
+    }
+
+    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Answer {
+        let response = builder.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+        let mut builder = self.request(method, path);
+        if let Some(body) = body {
+            builder = builder
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&body).unwrap());
+        }
+        self.send(builder).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call("POST", path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Answer {
+        self.call("PATCH", path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.call("DELETE", path, None).await
+    }
+
+    /// Expects a 200 and returns the body.
+    pub async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let answer = self.call(method, path, body).await;
+        assert_eq!(answer.status, 200, "{method} {path}: {}", answer.body);
+        answer.body
+    }
+
+    pub async fn user(&self, email: &str) -> Value {
+        self.ok(
+            "POST",
+            "/users",
+            Some(serde_json::json!({ "email_address": [email] })),
+        )
+        .await
+    }
+
+    pub async fn organization(&self, name: &str, created_by: Option<&str>) -> Value {
+        let mut body = serde_json::json!({ "name": name });
+        if let Some(user) = created_by {
+            body["created_by"] = Value::from(user);
+        }
+        self.ok("POST", "/organizations", Some(body)).await
+    }
+}
+
+/// A Clerk ID: the prefix and exactly 27 base62 characters.
+pub fn assert_clerk_id(value: &Value, prefix: &str) {
+    let id = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"));
+    let rest = id
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{id} does not start with {prefix}"));
+    assert_eq!(rest.len(), 27, "{id}");
+    assert!(rest.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+}
+
+/// A timestamp in Unix milliseconds (after 2020, before 2100).
+pub fn assert_millis(value: &Value) {
+    let ms = value
+        .as_i64()
+        .unwrap_or_else(|| panic!("not an integer: {value}"));
+    assert!((1_577_836_800_000..4_102_444_800_000).contains(&ms), "{ms}");
+}
+
+pub fn ids(list: &Value) -> Vec<String> {
+    let items = list
+        .as_array()
+        .or_else(|| list["data"].as_array())
+        .unwrap_or_else(|| panic!("not a list: {list}"));
+    items
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_string())
+        .collect()
+}

@@ -1,0 +1,519 @@
+//! Every kind of object the emulator makes, checked against the response schema of its operation
+//! in Clerk's OpenAPI spec: `$ref`, `allOf`, `oneOf` (with discriminators), required fields, types,
+//! `nullable`, enums and `additionalProperties: false`.
+//!
+//! The spec is read from `$CLERK_OPENAPI_SPEC`, else `../../../shared/clerk/bapi-openapi.yml`
+//! relative to this crate. Without it the test is skipped, unless `REQUIRE_OPENAPI` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::Api;
+use serde_json::{Value, json};
+
+fn load_spec() -> Option<Value> {
+    let path = std::env::var_os("CLERK_OPENAPI_SPEC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/clerk/bapi-openapi.yml")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(serde_saphyr::from_str(&text).expect("the OpenAPI spec parses")),
+        Err(error) => {
+            assert!(
+                std::env::var_os("REQUIRE_OPENAPI").is_none(),
+                "REQUIRE_OPENAPI is set but {} cannot be read: {error}",
+                path.display()
+            );
+            println!("skipped: spec not found at {} ({error})", path.display());
+            None
+        }
+    }
+}
+
+struct Validator<'a> {
+    spec: &'a Value,
+}
+
+impl Validator<'_> {
+    fn resolve<'s>(&'s self, schema: &'s Value) -> &'s Value {
+        let mut schema = schema;
+        while let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let pointer = reference.strip_prefix('#').expect("local $ref");
+            schema = self
+                .spec
+                .pointer(pointer)
+                .unwrap_or_else(|| panic!("dangling $ref {reference}"));
+        }
+        schema
+    }
+
+    /// The 200 response schema of an operation.
+    fn response_schema(&self, method: &str, path: &str) -> &Value {
+        let operation = &self.spec["paths"][path][method];
+        assert!(
+            operation.is_object(),
+            "no operation {method} {path} in the spec"
+        );
+        let response = self.resolve(&operation["responses"]["200"]);
+        &response["content"]["application/json"]["schema"]
+    }
+
+    fn schema(&self, name: &str) -> &Value {
+        &self.spec["components"]["schemas"][name]
+    }
+
+    fn validate(&self, schema: &Value, value: &Value) -> Vec<String> {
+        let mut errors = Vec::new();
+        self.check(schema, value, "$", &mut errors);
+        errors
+    }
+
+    fn check(&self, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+        let schema = self.resolve(schema);
+        if value.is_null() {
+            let nullable = schema["nullable"] == json!(true);
+            if !nullable {
+                errors.push(format!("{at}: null but not nullable"));
+            }
+            return;
+        }
+        if let Some(parts) = schema["allOf"].as_array() {
+            for part in parts {
+                self.check(part, value, at, errors);
+            }
+        }
+        if let Some(options) = schema["oneOf"].as_array() {
+            self.check_one_of(schema, options, value, at, errors);
+        }
+        if let Some(options) = schema["anyOf"].as_array() {
+            let fits = options.iter().any(|o| self.validate(o, value).is_empty());
+            if !fits {
+                errors.push(format!("{at}: matches no anyOf option"));
+            }
+        }
+        if let Some(allowed) = schema["enum"].as_array()
+            && !allowed.contains(value)
+        {
+            errors.push(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+        let type_ok = match schema["type"].as_str() {
+            None => true,
+            Some("string") => value.is_string(),
+            Some("integer") => value.is_i64() || value.is_u64(),
+            Some("number") => value.is_number(),
+            Some("boolean") => value.is_boolean(),
+            Some("array") => value.is_array(),
+            Some("object") => value.is_object(),
+            Some(other) => panic!("unknown type {other}"),
+        };
+        if !type_ok {
+            errors.push(format!("{at}: {value} is not of type {}", schema["type"]));
+            return;
+        }
+        if let (Some(items), Some(item_schema)) = (value.as_array(), schema.get("items")) {
+            for (i, item) in items.iter().enumerate() {
+                self.check(item_schema, item, &format!("{at}[{i}]"), errors);
+            }
+        }
+        if let Some(object) = value.as_object() {
+            let properties = schema["properties"].as_object();
+            for required in schema["required"].as_array().into_iter().flatten() {
+                let name = required.as_str().unwrap();
+                if !object.contains_key(name) {
+                    errors.push(format!("{at}: missing required field {name}"));
+                }
+            }
+            for (key, field) in object {
+                match properties.and_then(|p| p.get(key)) {
+                    Some(field_schema) => {
+                        self.check(field_schema, field, &format!("{at}.{key}"), errors)
+                    }
+                    None => match schema.get("additionalProperties") {
+                        Some(Value::Bool(false)) => {
+                            errors.push(format!("{at}: unexpected field {key}"))
+                        }
+                        Some(extra @ Value::Object(_)) => {
+                            self.check(extra, field, &format!("{at}.{key}"), errors)
+                        }
+                        _ => {}
+                    },
+                }
+            }
+        }
+    }
+
+    fn check_one_of(
+        &self,
+        schema: &Value,
+        options: &[Value],
+        value: &Value,
+        at: &str,
+        errors: &mut Vec<String>,
+    ) {
+        let discriminator = schema["discriminator"]["propertyName"].as_str();
+        let tag = discriminator.and_then(|name| value[name].as_str());
+        if let (Some(tag), Some(mapping)) = (tag, schema["discriminator"]["mapping"].as_object()) {
+            match mapping.get(tag) {
+                Some(target) => self.check(&json!({ "$ref": target }), value, at, errors),
+                None => errors.push(format!("{at}: discriminator {tag} is not mapped")),
+            }
+            return;
+        }
+        let fitting = options
+            .iter()
+            .filter(|o| self.validate(o, value).is_empty())
+            .count();
+        if fitting != 1 {
+            errors.push(format!(
+                "{at}: matches {fitting} oneOf options, not exactly one"
+            ));
+        }
+    }
+}
+
+fn assert_valid(validator: &Validator<'_>, method: &str, path: &str, value: &Value) {
+    let schema = validator.response_schema(method, path);
+    let errors = validator.validate(schema, value);
+    assert!(errors.is_empty(), "{method} {path}: {errors:#?}\n{value:#}");
+}
+
+#[tokio::test]
+async fn every_object_matches_clerks_openapi_schema() {
+    let Some(spec) = load_spec() else {
+        return;
+    };
+    let v = Validator { spec: &spec };
+    let api = Api::start().await;
+
+    // Users, with every kind of identification and second factor.
+    let user = api
+        .ok(
+            "POST",
+            "/users",
+            Some(json!({
+                "email_address": ["ada@example.test", "ada.reserved@example.test"],
+                "email_address_identification_status": ["verified", "reserved"],
+                "phone_number": ["+15555550100"],
+                "web3_wallet": ["0x0000000000000000000000000000000000000001"],
+                "username": "ada",
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "external_id": "ext-ada",
+                "password": "correct-horse-battery-staple",
+                "totp_secret": "AICJ3HCXKO4KOU6NDHPCHAZWUJS4ZH3C",
+                "backup_codes": ["one", "two"],
+                "public_metadata": {"plan": "pro"},
+                "legal_accepted_at": "2024-01-31T12:00:00Z",
+                "locale": "en",
+            })),
+        )
+        .await;
+    let user_id = user["id"].as_str().unwrap().to_string();
+    assert_valid(&v, "post", "/users", &user);
+    let plain = api.user("plain@example.test").await;
+    assert_valid(&v, "post", "/users", &plain);
+    assert_valid(&v, "get", "/users", &api.ok("GET", "/users", None).await);
+    assert_valid(
+        &v,
+        "get",
+        "/users/count",
+        &api.ok("GET", "/users/count", None).await,
+    );
+    let user_path = format!("/users/{user_id}");
+    assert_valid(
+        &v,
+        "get",
+        "/users/{user_id}",
+        &api.ok("GET", &user_path, None).await,
+    );
+    let updated = api
+        .ok("PATCH", &user_path, Some(json!({"first_name": "Augusta"})))
+        .await;
+    assert_valid(&v, "patch", "/users/{user_id}", &updated);
+    let merged = api
+        .ok(
+            "PATCH",
+            &format!("{user_path}/metadata"),
+            Some(json!({"private_metadata": {"note": "vip"}})),
+        )
+        .await;
+    assert_valid(&v, "patch", "/users/{user_id}/metadata", &merged);
+
+    // Sessions.
+    let session = api
+        .ok("POST", "/sessions", Some(json!({"user_id": user_id})))
+        .await;
+    assert_valid(&v, "post", "/sessions", &session);
+    let sessions = api
+        .ok("GET", &format!("/sessions?user_id={user_id}"), None)
+        .await;
+    assert_valid(&v, "get", "/sessions", &sessions);
+    let session_path = format!("/sessions/{}", session["id"].as_str().unwrap());
+    assert_valid(
+        &v,
+        "get",
+        "/sessions/{session_id}",
+        &api.ok("GET", &session_path, None).await,
+    );
+    let paged = api
+        .ok(
+            "GET",
+            &format!("/sessions?user_id={user_id}&paginated=true"),
+            None,
+        )
+        .await;
+    let session_schema = v.schema("Session");
+    assert!(v.validate(session_schema, &paged["data"][0]).is_empty());
+    assert!(paged["total_count"].is_i64());
+    let revoked = api
+        .ok("POST", &format!("{session_path}/revoke"), None)
+        .await;
+    assert_valid(&v, "post", "/sessions/{session_id}/revoke", &revoked);
+
+    for action in ["ban", "unban", "lock", "unlock"] {
+        let answer = api.ok("POST", &format!("{user_path}/{action}"), None).await;
+        assert_valid(&v, "post", &format!("/users/{{user_id}}/{action}"), &answer);
+    }
+
+    // Organizations, memberships and organization invitations.
+    let org = api
+        .ok(
+            "POST",
+            "/organizations",
+            Some(json!({"name": "Analytical Engines", "created_by": user_id, "public_metadata": {"tier": "gold"}})),
+        )
+        .await;
+    assert_valid(&v, "post", "/organizations", &org);
+    let org_id = org["id"].as_str().unwrap().to_string();
+    let org_path = format!("/organizations/{org_id}");
+    assert_valid(
+        &v,
+        "get",
+        "/organizations",
+        &api.ok("GET", "/organizations?include_members_count=true&include_missing_member_with_elevated_permissions=true", None).await,
+    );
+    assert_valid(
+        &v,
+        "get",
+        "/organizations/{organization_id}",
+        &api.ok("GET", &org_path, None).await,
+    );
+    let renamed = api
+        .ok(
+            "PATCH",
+            &org_path,
+            Some(json!({"name": "Difference Engines"})),
+        )
+        .await;
+    assert_valid(&v, "patch", "/organizations/{organization_id}", &renamed);
+    let org_metadata = api
+        .ok(
+            "PATCH",
+            &format!("{org_path}/metadata"),
+            Some(json!({"private_metadata": {"x": 1}})),
+        )
+        .await;
+    assert_valid(
+        &v,
+        "patch",
+        "/organizations/{organization_id}/metadata",
+        &org_metadata,
+    );
+
+    let plain_id = plain["id"].as_str().unwrap();
+    let membership = api
+        .ok(
+            "POST",
+            &format!("{org_path}/memberships"),
+            Some(json!({"user_id": plain_id, "role": "org:member"})),
+        )
+        .await;
+    assert_valid(
+        &v,
+        "post",
+        "/organizations/{organization_id}/memberships",
+        &membership,
+    );
+    let memberships = api
+        .ok("GET", &format!("{org_path}/memberships"), None)
+        .await;
+    assert_valid(
+        &v,
+        "get",
+        "/organizations/{organization_id}/memberships",
+        &memberships,
+    );
+    let membership_path = format!("{org_path}/memberships/{plain_id}");
+    let promoted = api
+        .ok(
+            "PATCH",
+            &membership_path,
+            Some(json!({"role": "org:admin"})),
+        )
+        .await;
+    assert_valid(
+        &v,
+        "patch",
+        "/organizations/{organization_id}/memberships/{user_id}",
+        &promoted,
+    );
+    let removed = api.ok("DELETE", &membership_path, None).await;
+    assert_valid(
+        &v,
+        "delete",
+        "/organizations/{organization_id}/memberships/{user_id}",
+        &removed,
+    );
+
+    let org_invitation = api
+        .ok(
+            "POST",
+            &format!("{org_path}/invitations"),
+            Some(json!({"email_address": "guest@example.test", "role": "org:member", "inviter_user_id": user_id})),
+        )
+        .await;
+    assert_valid(
+        &v,
+        "post",
+        "/organizations/{organization_id}/invitations",
+        &org_invitation,
+    );
+    let anonymous = api
+        .ok(
+            "POST",
+            &format!("{org_path}/invitations"),
+            Some(json!({"email_address": "anon@example.test", "role": "org:member"})),
+        )
+        .await;
+    assert_valid(
+        &v,
+        "post",
+        "/organizations/{organization_id}/invitations",
+        &anonymous,
+    );
+    assert_valid(
+        &v,
+        "get",
+        "/organizations/{organization_id}/invitations",
+        &api.ok("GET", &format!("{org_path}/invitations"), None)
+            .await,
+    );
+    let revoked = api
+        .ok(
+            "POST",
+            &format!(
+                "{org_path}/invitations/{}/revoke",
+                org_invitation["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_valid(
+        &v,
+        "post",
+        "/organizations/{organization_id}/invitations/{invitation_id}/revoke",
+        &revoked,
+    );
+
+    // Application invitations and sign-in tokens.
+    let invitation = api
+        .ok(
+            "POST",
+            "/invitations",
+            Some(json!({"email_address": "new@example.test"})),
+        )
+        .await;
+    assert_valid(&v, "post", "/invitations", &invitation);
+    assert_valid(
+        &v,
+        "get",
+        "/invitations",
+        &api.ok("GET", "/invitations", None).await,
+    );
+    let revoked = api
+        .ok(
+            "POST",
+            &format!("/invitations/{}/revoke", invitation["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_valid(&v, "post", "/invitations/{invitation_id}/revoke", &revoked);
+    let token = api
+        .ok("POST", "/sign_in_tokens", Some(json!({"user_id": user_id})))
+        .await;
+    assert_valid(&v, "post", "/sign_in_tokens", &token);
+    let revoked = api
+        .ok(
+            "POST",
+            &format!("/sign_in_tokens/{}/revoke", token["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_valid(
+        &v,
+        "post",
+        "/sign_in_tokens/{sign_in_token_id}/revoke",
+        &revoked,
+    );
+
+    // Deletions and errors.
+    let deleted = api.ok("DELETE", &org_path, None).await;
+    assert_valid(&v, "delete", "/organizations/{organization_id}", &deleted);
+    let deleted = api.ok("DELETE", &user_path, None).await;
+    assert_valid(&v, "delete", "/users/{user_id}", &deleted);
+    let missing = api.get(&user_path).await;
+    assert_eq!(missing.status, 404);
+    let errors = v.validate(v.schema("ClerkErrors"), &missing.body);
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn the_validator_rejects_what_clerk_would_not_send() {
+    let Some(spec) = load_spec() else {
+        return;
+    };
+    let v = Validator { spec: &spec };
+    let user_schema = v.schema("User");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let user = runtime.block_on(async {
+        let api = Api::start().await;
+        api.user("valid@example.test").await
+    });
+    assert!(v.validate(user_schema, &user).is_empty());
+
+    let mut missing = user.clone();
+    missing.as_object_mut().unwrap().remove("banned");
+    assert_eq!(
+        v.validate(user_schema, &missing),
+        ["$: missing required field banned"]
+    );
+
+    let mut wrong_object = user.clone();
+    wrong_object["object"] = json!("usr");
+    assert!(!v.validate(user_schema, &wrong_object).is_empty());
+
+    let mut extra = user.clone();
+    extra["favourite_colour"] = json!("teal");
+    assert_eq!(
+        v.validate(user_schema, &extra),
+        ["$: unexpected field favourite_colour"]
+    );
+
+    let mut not_nullable = user.clone();
+    not_nullable["banned"] = Value::Null;
+    assert!(!v.validate(user_schema, &not_nullable).is_empty());
+
+    let mut bad_verification = user.clone();
+    bad_verification["email_addresses"][0]["verification"]["strategy"] = json!("carrier_pigeon");
+    assert!(!v.validate(user_schema, &bad_verification).is_empty());
+
+    let mut string_timestamp = user;
+    string_timestamp["created_at"] = json!("2024-01-01");
+    assert!(!v.validate(user_schema, &string_timestamp).is_empty());
+}
