@@ -1,1 +1,142 @@
-//! Workspace-level tests live in tests/tests/.
+//! Test support shared by tests/tests/*.rs: a Clerk emulator with an HTTP transport pointed at
+//! it, and assertions on what the emulator received.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use clerk_emulator::{Config, Emulator, RecordedRequest};
+use kosmo_integrations::clerk;
+use kosmo_runtime::{Credentials, Error, HttpConfig, HttpTransport, RetryPolicy};
+use serde_json::Value;
+
+/// Retries as in production, with waits short enough for tests.
+pub fn quick_retries() -> HttpConfig {
+    HttpConfig {
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(5),
+        retry: RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(40),
+            max_retry_after: Duration::from_secs(2),
+            budget: Duration::from_secs(10),
+        },
+        user_agent: kosmo_runtime::http::DEFAULT_USER_AGENT.to_string(),
+    }
+}
+
+/// An emulator on 127.0.0.1 and the real HTTP transport configured for it.
+pub struct Harness {
+    pub emulator: Emulator,
+    pub transport: HttpTransport,
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Self::start_with(quick_retries()).await
+    }
+
+    pub async fn start_with(config: HttpConfig) -> Harness {
+        let emulator = Emulator::start(Config::default()).await.unwrap();
+        let transport =
+            HttpTransport::new(&clerk::meta::PROVIDER, &credentials_for(&emulator), config)
+                .unwrap();
+        Harness {
+            emulator,
+            transport,
+        }
+    }
+
+    /// Calls a generated function by name, as a script would.
+    pub async fn call(&self, function: &str, args: Value) -> Result<Value, Error> {
+        clerk::call(&self.transport, function, args).await
+    }
+
+    /// Calls a function that must succeed with exactly one request; returns the result and the
+    /// request as the emulator received it.
+    pub async fn call_once(&self, function: &str, args: Value) -> (Value, RecordedRequest) {
+        self.emulator.take_requests();
+        let result = self
+            .call(function, args)
+            .await
+            .unwrap_or_else(|e| panic!("{function} failed: {e}"));
+        let mut requests = self.emulator.take_requests();
+        assert_eq!(
+            requests.len(),
+            1,
+            "{function} sent {} requests",
+            requests.len()
+        );
+        (result, requests.remove(0))
+    }
+}
+
+pub fn credentials_for(emulator: &Emulator) -> Credentials {
+    Credentials::new()
+        .with("secret_key", emulator.secret_key())
+        .with("url", emulator.base_url())
+}
+
+/// What a request must look like on the wire.
+pub struct Expect<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a [(&'a str, &'a str)],
+    pub body: Option<Value>,
+}
+
+/// Asserts method, raw path, decoded query pairs in order, JSON body and the headers every
+/// request carries.
+pub fn assert_request(request: &RecordedRequest, key: &str, expect: Expect<'_>) {
+    assert_eq!(request.method, expect.method, "method of {}", request.path);
+    assert_eq!(request.path, expect.path);
+    let query: Vec<(&str, &str)> = request
+        .query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        query, expect.query,
+        "query of {} {}",
+        expect.method, expect.path
+    );
+    match expect.body {
+        Some(body) => {
+            assert_eq!(
+                request.json.as_ref(),
+                Some(&body),
+                "body of {}",
+                expect.path
+            );
+            assert_eq!(request.header("content-type"), Some("application/json"));
+        }
+        None => assert!(
+            request.body.is_empty(),
+            "{} {} sent a body: {}",
+            expect.method,
+            expect.path,
+            String::from_utf8_lossy(&request.body)
+        ),
+    }
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {key}").as_str())
+    );
+    assert_eq!(request.header("clerk-api-version"), Some("2026-05-12"));
+    assert_eq!(
+        request.header("user-agent"),
+        Some(kosmo_runtime::http::DEFAULT_USER_AGENT)
+    );
+}
+
+/// Asserts `id` is a Clerk ID: the prefix and 27 base62 characters.
+pub fn assert_clerk_id(id: &Value, prefix: &str) {
+    let id = id
+        .as_str()
+        .unwrap_or_else(|| panic!("{id} is not a string"));
+    let rest = id
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{id} does not start with {prefix}"));
+    assert_eq!(rest.len(), 27, "{id}");
+    assert!(rest.chars().all(|c| c.is_ascii_alphanumeric()), "{id}");
+}

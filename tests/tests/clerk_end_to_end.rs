@@ -1,0 +1,664 @@
+//! Every generated Clerk function, called through the real HTTP transport against the emulator:
+//! the exact request the emulator received and the parsed result.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+
+use kosmo_integrations::clerk;
+use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_request};
+use serde_json::{Value, json};
+
+/// Calls one function, checks the wire request, and remembers that the function was covered.
+struct Run {
+    harness: Harness,
+    key: String,
+    covered: BTreeSet<&'static str>,
+}
+
+impl Run {
+    async fn new() -> Run {
+        let harness = Harness::start().await;
+        let key = harness.emulator.secret_key().to_string();
+        Run {
+            harness,
+            key,
+            covered: BTreeSet::new(),
+        }
+    }
+
+    async fn check(&mut self, function: &'static str, args: Value, expect: Expect<'_>) -> Value {
+        let (result, request) = self.harness.call_once(function, args).await;
+        assert_request(&request, &self.key, expect);
+        self.covered.insert(function);
+        result
+    }
+}
+
+fn get<'a>(path: &'a str, query: &'a [(&'a str, &'a str)]) -> Expect<'a> {
+    Expect {
+        method: "GET",
+        path,
+        query,
+        body: None,
+    }
+}
+
+fn with_body<'a>(method: &'a str, path: &'a str, body: Value) -> Expect<'a> {
+    Expect {
+        method,
+        path,
+        query: &[],
+        body: Some(body),
+    }
+}
+
+fn bare<'a>(method: &'a str, path: &'a str) -> Expect<'a> {
+    Expect {
+        method,
+        path,
+        query: &[],
+        body: None,
+    }
+}
+
+#[tokio::test]
+async fn every_function_sends_the_documented_request_and_returns_clerks_answer() {
+    let mut run = Run::new().await;
+    let user_id = users(&mut run).await;
+    sessions(&mut run, &user_id).await;
+    organizations(&mut run, &user_id).await;
+    invitations_and_tokens(&mut run, &user_id).await;
+    raw_helpers(&mut run).await;
+    deletions(&mut run, &user_id).await;
+
+    let all: BTreeSet<&str> = clerk::meta::PROVIDER
+        .functions
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    let missed: Vec<_> = all.difference(&run.covered).collect();
+    assert!(
+        missed.is_empty(),
+        "functions without an end-to-end check: {missed:?}"
+    );
+    assert_eq!(all.len(), 37);
+}
+
+async fn users(run: &mut Run) -> String {
+    let created = run
+        .check(
+            "create_user",
+            json!({
+                "email_address": ["ada@example.test"],
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "username": "ada",
+                "external_id": "ext-ada",
+                "public_metadata": {"plan": "pro"},
+                "skip_password_requirement": true,
+            }),
+            with_body(
+                "POST",
+                "/v1/users",
+                json!({
+                    "email_address": ["ada@example.test"],
+                    "first_name": "Ada",
+                    "last_name": "Lovelace",
+                    "username": "ada",
+                    "external_id": "ext-ada",
+                    "public_metadata": {"plan": "pro"},
+                    "skip_password_requirement": true,
+                }),
+            ),
+        )
+        .await;
+    assert_eq!(created["object"], "user");
+    assert_clerk_id(&created["id"], "user_");
+    assert_eq!(created["first_name"], "Ada");
+    assert_eq!(
+        created["email_addresses"][0]["email_address"],
+        "ada@example.test"
+    );
+    assert_eq!(created["public_metadata"], json!({"plan": "pro"}));
+    assert!(
+        created["created_at"].as_i64().unwrap() > 1_600_000_000_000,
+        "milliseconds"
+    );
+    let user_id = created["id"].as_str().unwrap().to_string();
+    let user_path = format!("/v1/users/{user_id}");
+
+    // A second user, so filters have something to filter out.
+    run.harness
+        .call(
+            "create_user",
+            json!({"email_address": ["grace@example.test"], "first_name": "Grace"}),
+        )
+        .await
+        .unwrap();
+
+    let listed = run
+        .check(
+            "list_users",
+            json!({
+                "email_address": ["ada@example.test", "nobody@example.test"],
+                "limit": 5,
+                "offset": 0,
+                "order_by": "-created_at",
+                "banned": false,
+            }),
+            get(
+                "/v1/users",
+                &[
+                    ("limit", "5"),
+                    ("offset", "0"),
+                    ("order_by", "-created_at"),
+                    ("email_address", "ada@example.test"),
+                    ("email_address", "nobody@example.test"),
+                    ("banned", "false"),
+                ],
+            ),
+        )
+        .await;
+    let listed = listed.as_array().expect("/users answers a bare array");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], user_id.as_str());
+
+    let count = run
+        .check(
+            "count_users",
+            json!({"query": "grace"}),
+            get("/v1/users/count", &[("query", "grace")]),
+        )
+        .await;
+    assert_eq!(count, json!({"object": "total_count", "total_count": 1}));
+
+    let fetched = run
+        .check("get_user", json!({"id": user_id}), get(&user_path, &[]))
+        .await;
+    assert_eq!(fetched["id"], user_id.as_str());
+    // The endpoint's own name for the parameter works too.
+    let by_alias = run
+        .harness
+        .call("get_user", json!({"user_id": user_id}))
+        .await
+        .unwrap();
+    assert_eq!(by_alias["id"], user_id.as_str());
+
+    let updated = run
+        .check(
+            "update_user",
+            json!({"id": user_id, "first_name": "Augusta", "locale": "en-GB"}),
+            with_body(
+                "PATCH",
+                &user_path,
+                json!({"first_name": "Augusta", "locale": "en-GB"}),
+            ),
+        )
+        .await;
+    assert_eq!(updated["first_name"], "Augusta");
+
+    let merged = run
+        .check(
+            "update_user_metadata",
+            json!({"user_id": user_id, "public_metadata": {"seats": 3}, "private_metadata": {"note": "vip"}}),
+            with_body(
+                "PATCH",
+                &format!("{user_path}/metadata"),
+                json!({"public_metadata": {"seats": 3}, "private_metadata": {"note": "vip"}}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        merged["public_metadata"],
+        json!({"plan": "pro", "seats": 3})
+    );
+    assert_eq!(merged["private_metadata"], json!({"note": "vip"}));
+
+    for (function, action, field, value) in [
+        ("ban_user", "ban", "banned", true),
+        ("unban_user", "unban", "banned", false),
+        ("lock_user", "lock", "locked", true),
+        ("unlock_user", "unlock", "locked", false),
+    ] {
+        let user = run
+            .check(
+                function,
+                json!({"user_id": user_id}),
+                bare("POST", &format!("{user_path}/{action}")),
+            )
+            .await;
+        assert_eq!(user["object"], "user");
+        assert_eq!(user[field], value, "{function}");
+    }
+
+    let health = run
+        .check(
+            "health_check",
+            json!({}),
+            get("/v1/users", &[("limit", "1")]),
+        )
+        .await;
+    assert_eq!(health["connected"], true);
+    assert_eq!(health["data"].as_array().unwrap().len(), 1);
+    user_id
+}
+
+async fn sessions(run: &mut Run, user_id: &str) {
+    let session = run
+        .harness
+        .call(
+            "api_post",
+            json!({"path": "/sessions", "body": {"user_id": user_id}}),
+        )
+        .await
+        .unwrap();
+    assert_clerk_id(&session["id"], "sess_");
+    let session_id = session["id"].as_str().unwrap();
+
+    let page = run
+        .check(
+            "list_sessions",
+            json!({"user_id": user_id, "status": "active", "paginated": true, "limit": 10}),
+            get(
+                "/v1/sessions",
+                &[
+                    ("user_id", user_id),
+                    ("status", "active"),
+                    ("paginated", "true"),
+                    ("limit", "10"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(page["total_count"], 1);
+    assert_eq!(page["data"][0]["id"], session_id);
+    assert_eq!(page["data"][0]["object"], "session");
+
+    let fetched = run
+        .check(
+            "get_session",
+            json!({"session_id": session_id}),
+            get(&format!("/v1/sessions/{session_id}"), &[]),
+        )
+        .await;
+    assert_eq!(fetched["user_id"], user_id);
+
+    let revoked = run
+        .check(
+            "revoke_session",
+            json!({"session_id": session_id}),
+            bare("POST", &format!("/v1/sessions/{session_id}/revoke")),
+        )
+        .await;
+    assert_eq!(revoked["status"], "revoked");
+}
+
+async fn organizations(run: &mut Run, user_id: &str) {
+    let org = run
+        .check(
+            "create_organization",
+            json!({"name": "Analytical Engines", "created_by": user_id, "slug": "engines", "max_allowed_memberships": 5}),
+            with_body(
+                "POST",
+                "/v1/organizations",
+                json!({"name": "Analytical Engines", "created_by": user_id, "slug": "engines", "max_allowed_memberships": 5}),
+            ),
+        )
+        .await;
+    assert_eq!(org["object"], "organization");
+    assert_clerk_id(&org["id"], "org_");
+    let org_id = org["id"].as_str().unwrap().to_string();
+    let org_path = format!("/v1/organizations/{org_id}");
+
+    let listed = run
+        .check(
+            "list_organizations",
+            json!({"query": "engines", "include_members_count": true, "limit": 20}),
+            get(
+                "/v1/organizations",
+                &[
+                    ("query", "engines"),
+                    ("limit", "20"),
+                    ("include_members_count", "true"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(listed["total_count"], 1);
+    assert_eq!(
+        listed["data"][0]["members_count"], 1,
+        "created_by is a member"
+    );
+
+    let fetched = run
+        .check(
+            "get_organization",
+            json!({"organization_id": org_id, "include_members_count": true}),
+            get(&org_path, &[("include_members_count", "true")]),
+        )
+        .await;
+    assert_eq!(fetched["slug"], "engines");
+
+    let renamed = run
+        .check(
+            "update_organization",
+            json!({"organization_id": org_id, "name": "Difference Engines", "admin_delete_enabled": false}),
+            with_body(
+                "PATCH",
+                &org_path,
+                json!({"name": "Difference Engines", "admin_delete_enabled": false}),
+            ),
+        )
+        .await;
+    assert_eq!(renamed["name"], "Difference Engines");
+    assert_eq!(renamed["admin_delete_enabled"], false);
+
+    let merged = run
+        .check(
+            "update_organization_metadata",
+            json!({"organization_id": org_id, "public_metadata": {"tier": "gold"}}),
+            with_body(
+                "PATCH",
+                &format!("{org_path}/metadata"),
+                json!({"public_metadata": {"tier": "gold"}}),
+            ),
+        )
+        .await;
+    assert_eq!(merged["public_metadata"], json!({"tier": "gold"}));
+
+    // Memberships: the creator is an admin; add a second user as a member.
+    let member = run
+        .harness
+        .call(
+            "create_user",
+            json!({"email_address": ["charles@example.test"]}),
+        )
+        .await
+        .unwrap();
+    let member_id = member["id"].as_str().unwrap();
+    let membership = run
+        .check(
+            "create_organization_membership",
+            json!({"organization_id": org_id, "user_id": member_id, "role": "org:member"}),
+            with_body(
+                "POST",
+                &format!("{org_path}/memberships"),
+                json!({"user_id": member_id, "role": "org:member"}),
+            ),
+        )
+        .await;
+    assert_eq!(membership["object"], "organization_membership");
+    assert_clerk_id(&membership["id"], "orgmem_");
+    assert_eq!(membership["organization"]["id"], org_id.as_str());
+    assert_eq!(membership["public_user_data"]["user_id"], member_id);
+
+    let memberships = run
+        .check(
+            "list_organization_memberships",
+            json!({"organization_id": org_id, "role": ["org:admin"], "limit": 10}),
+            get(
+                &format!("{org_path}/memberships"),
+                &[("limit", "10"), ("role", "org:admin")],
+            ),
+        )
+        .await;
+    assert_eq!(memberships["total_count"], 1);
+    assert_eq!(
+        memberships["data"][0]["public_user_data"]["user_id"],
+        user_id
+    );
+
+    let promoted = run
+        .check(
+            "update_organization_membership",
+            json!({"organization_id": org_id, "user_id": member_id, "role": "org:admin"}),
+            with_body(
+                "PATCH",
+                &format!("{org_path}/memberships/{member_id}"),
+                json!({"role": "org:admin"}),
+            ),
+        )
+        .await;
+    assert_eq!(promoted["role"], "org:admin");
+
+    let removed = run
+        .check(
+            "delete_organization_membership",
+            json!({"organization_id": org_id, "user_id": member_id}),
+            bare("DELETE", &format!("{org_path}/memberships/{member_id}")),
+        )
+        .await;
+    assert_eq!(removed["object"], "organization_membership");
+
+    // Organization invitations.
+    let invitation = run
+        .check(
+            "create_organization_invitation",
+            json!({"organization_id": org_id, "email_address": "babbage@example.test", "role": "org:member", "inviter_user_id": user_id}),
+            with_body(
+                "POST",
+                &format!("{org_path}/invitations"),
+                json!({"email_address": "babbage@example.test", "role": "org:member", "inviter_user_id": user_id}),
+            ),
+        )
+        .await;
+    assert_eq!(invitation["object"], "organization_invitation");
+    assert_clerk_id(&invitation["id"], "orginv_");
+    assert_eq!(invitation["status"], "pending");
+    let invitation_id = invitation["id"].as_str().unwrap();
+
+    let pending = run
+        .check(
+            "list_organization_invitations",
+            json!({"organization_id": org_id, "status": "pending"}),
+            get(&format!("{org_path}/invitations"), &[("status", "pending")]),
+        )
+        .await;
+    assert_eq!(pending["total_count"], 1);
+
+    let revoked = run
+        .check(
+            "revoke_organization_invitation",
+            json!({"organization_id": org_id, "invitation_id": invitation_id, "requesting_user_id": user_id}),
+            with_body(
+                "POST",
+                &format!("{org_path}/invitations/{invitation_id}/revoke"),
+                json!({"requesting_user_id": user_id}),
+            ),
+        )
+        .await;
+    assert_eq!(revoked["status"], "revoked");
+
+    let gone = run
+        .check(
+            "delete_organization",
+            json!({"organization_id": org_id}),
+            bare("DELETE", &org_path),
+        )
+        .await;
+    // Clerk's DeletedObject: object, id, deleted (and, for organizations, the slug).
+    assert_eq!(
+        (&gone["object"], &gone["id"], &gone["deleted"]),
+        (&json!("organization"), &json!(org_id), &json!(true))
+    );
+}
+
+async fn invitations_and_tokens(run: &mut Run, user_id: &str) {
+    let invitation = run
+        .check(
+            "create_invitation",
+            json!({"email_address": "ida@example.test", "notify": false, "expires_in_days": 7, "public_metadata": {"source": "test"}}),
+            with_body(
+                "POST",
+                "/v1/invitations",
+                json!({"email_address": "ida@example.test", "public_metadata": {"source": "test"}, "notify": false, "expires_in_days": 7}),
+            ),
+        )
+        .await;
+    assert_eq!(invitation["object"], "invitation");
+    assert_clerk_id(&invitation["id"], "inv_");
+    let invitation_id = invitation["id"].as_str().unwrap();
+
+    let listed = run
+        .check(
+            "list_invitations",
+            json!({"status": "pending", "query": "ida", "limit": 3}),
+            get(
+                "/v1/invitations",
+                &[("status", "pending"), ("query", "ida"), ("limit", "3")],
+            ),
+        )
+        .await;
+    let listed = listed.as_array().expect("bare array without paginated");
+    assert_eq!(listed.len(), 1);
+
+    let revoked = run
+        .check(
+            "revoke_invitation",
+            json!({"invitation_id": invitation_id}),
+            bare("POST", &format!("/v1/invitations/{invitation_id}/revoke")),
+        )
+        .await;
+    assert_eq!(revoked["revoked"], true);
+    assert_eq!(revoked["status"], "revoked");
+
+    let token = run
+        .check(
+            "create_sign_token",
+            json!({"user_id": user_id, "expires_in_seconds": 600}),
+            with_body(
+                "POST",
+                "/v1/sign_in_tokens",
+                json!({"user_id": user_id, "expires_in_seconds": 600}),
+            ),
+        )
+        .await;
+    assert_eq!(token["object"], "sign_in_token");
+    assert_clerk_id(&token["id"], "sit_");
+    assert!(token["token"].as_str().is_some_and(|t| !t.is_empty()));
+    let token_id = token["id"].as_str().unwrap();
+
+    let revoked = run
+        .check(
+            "revoke_sign_token",
+            json!({"sign_in_token_id": token_id}),
+            bare("POST", &format!("/v1/sign_in_tokens/{token_id}/revoke")),
+        )
+        .await;
+    assert_eq!(revoked["status"], "revoked");
+}
+
+async fn raw_helpers(run: &mut Run) {
+    let listed = run
+        .check(
+            "api_get",
+            json!({"path": "/users", "query": {"limit": 2, "order_by": "-created_at", "email_address": ["ada@example.test", "grace@example.test"]}}),
+            get(
+                "/v1/users",
+                &[
+                    ("limit", "2"),
+                    ("order_by", "-created_at"),
+                    ("email_address", "ada@example.test"),
+                    ("email_address", "grace@example.test"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+
+    let created = run
+        .check(
+            "api_post",
+            json!({"path": "/users", "body": {"email_address": ["raw@example.test"], "first_name": "Raw"}}),
+            with_body(
+                "POST",
+                "/v1/users",
+                json!({"email_address": ["raw@example.test"], "first_name": "Raw"}),
+            ),
+        )
+        .await;
+    let raw_id = created["id"].as_str().unwrap();
+
+    // The full base URL is accepted as a prefix and stripped.
+    let base = run.harness.emulator.base_url();
+    let patched = run
+        .check(
+            "api_patch",
+            json!({"path": format!("{base}/users/{raw_id}"), "body": {"last_name": "Helper"}}),
+            with_body(
+                "PATCH",
+                &format!("/v1/users/{raw_id}"),
+                json!({"last_name": "Helper"}),
+            ),
+        )
+        .await;
+    assert_eq!(patched["last_name"], "Helper");
+
+    let deleted = run
+        .check(
+            "api_delete",
+            json!({"path": format!("users/{raw_id}")}),
+            bare("DELETE", &format!("/v1/users/{raw_id}")),
+        )
+        .await;
+    assert_eq!(deleted["deleted"], true);
+}
+
+async fn deletions(run: &mut Run, user_id: &str) {
+    let deleted = run
+        .check(
+            "delete_user",
+            json!({"id": user_id}),
+            bare("DELETE", &format!("/v1/users/{user_id}")),
+        )
+        .await;
+    assert_eq!(
+        deleted,
+        json!({"object": "user", "id": user_id, "deleted": true})
+    );
+    let error = run
+        .harness
+        .call("get_user", json!({"id": user_id}))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with("Clerk API error (404): "),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn lua_scripts_reach_the_emulator_through_the_registered_table() {
+    let harness = Harness::start().await;
+    harness.emulator.seed(3, 0);
+    let lua = mlua::Lua::new();
+    let integrations = lua.create_table().unwrap();
+    clerk::lua::register(
+        &lua,
+        &integrations,
+        std::sync::Arc::new(harness.transport.clone()),
+    )
+    .unwrap();
+    lua.globals().set("integrations", integrations).unwrap();
+    let (count, first_object): (i64, String) = lua
+        .load(
+            r#"
+            local clerk = integrations.clerk
+            local total = clerk.count_users({})
+            local users = clerk.list_users({ limit = 2 })
+            return total.total_count, users[1].object
+            "#,
+        )
+        .eval_async()
+        .await
+        .unwrap();
+    assert_eq!((count, first_object.as_str()), (3, "user"));
+
+    // API errors reach Lua as errors with the original prefix.
+    let message = lua
+        .load(r#"local ok, err = pcall(integrations.clerk.get_user, { id = "user_missing" }); return tostring(err)"#)
+        .eval_async::<String>()
+        .await
+        .unwrap();
+    assert!(message.contains("Clerk API error (404): "), "{message}");
+}
