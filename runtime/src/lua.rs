@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use mlua::{Lua, Table, Value as LuaValue};
+use mlua::{Function, Lua, Table, Value as LuaValue};
 use serde_json::{Map, Number, Value};
 
 use crate::{Error, FunctionMeta, ProviderMeta, TransportFuture};
@@ -17,28 +17,55 @@ pub trait Dispatch: Send + Sync {
     fn call(&self, function: &'static FunctionMeta, args: Value) -> TransportFuture<'_>;
 }
 
+/// Name under which the shared metatable of error objects is kept in the Lua registry.
+const ERROR_METATABLE: &str = "kosmo.error_metatable";
+
+/// Lua source of the wrapper around each Rust callback: the callback returns `ok, value`, and
+/// the wrapper raises `value` as the Lua error when `ok` is false. (A Rust callback can only
+/// raise opaque userdata; raising from Lua lets scripts read the error object's fields.)
+const WRAPPER: &str = r#"
+local raw = ...
+return function(args)
+    local ok, value = raw(args)
+    if ok then
+        return value
+    end
+    error(value, 0)
+end
+"#;
+
 /// Builds the table of a provider's functions, each reachable by its Lua name, full slug and aliases.
+///
+/// Every failure is raised as a Lua error whose value is an error object (see [`error_value`]):
+/// `tostring(err)` is the message, and `err.status`, `err.code`, `err.message`,
+/// `err.long_message`, `err.retry_after`, `err.trace_id` and `err.kind` are there for scripts
+/// that branch on them.
 pub fn provider_table(
     lua: &Lua,
     provider: &'static ProviderMeta,
     dispatch: Arc<dyn Dispatch>,
 ) -> mlua::Result<Table> {
     let table = lua.create_table()?;
+    let wrap: Function = lua
+        .load(WRAPPER)
+        .set_name(format!("=app.integrations.{}", provider.name))
+        .into_function()?;
     for function in provider.functions.iter().copied() {
         let dispatch = dispatch.clone();
-        let callable = lua.create_async_function(move |lua, args: LuaValue| {
+        let raw = lua.create_async_function(move |lua, args: LuaValue| {
             let dispatch = dispatch.clone();
             async move {
-                let args = lua_to_json(&args).map_err(|reason| {
-                    mlua::Error::external(Error::invalid(function.name, "arguments", reason))
-                })?;
-                let result = dispatch
-                    .call(function, args)
-                    .await
-                    .map_err(mlua::Error::external)?;
-                json_to_lua(&lua, &result)
+                let outcome = match lua_to_json(&args) {
+                    Ok(args) => dispatch.call(function, args).await,
+                    Err(reason) => Err(Error::invalid(function.name, "arguments", reason)),
+                };
+                match outcome {
+                    Ok(result) => Ok((true, json_to_lua(&lua, &result)?)),
+                    Err(error) => Ok((false, LuaValue::Table(error_value(&lua, &error)?))),
+                }
             }
         })?;
+        let callable: Function = wrap.call(raw)?;
         for name in std::iter::once(function.name)
             .chain(std::iter::once(function.slug))
             .chain(function.aliases.iter().copied())
@@ -47,6 +74,127 @@ pub fn provider_table(
         }
     }
     Ok(table)
+}
+
+/// The Lua error object for `error`: a table whose `tostring` (and concatenation) is the full
+/// message, with these fields:
+///
+/// - `text`: the full message, what `tostring` returns;
+/// - `kind`: `api`, `invalid_argument`, `unknown_function`, `transport`, `timeout`,
+///   `invalid_response` or `config`;
+/// - `message`: the provider's own message for API errors, else the full message;
+/// - `status`, `code`, `long_message`, `trace_id`, `retry_after`, `meta` for API errors;
+/// - `function`, `parameter` for invalid arguments; `provider` when known.
+pub fn error_value(lua: &Lua, error: &Error) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    let text = error.to_string();
+    table.raw_set("text", text.as_str())?;
+    match error {
+        Error::Api(api) => {
+            table.raw_set("kind", "api")?;
+            table.raw_set("provider", api.provider.as_str())?;
+            table.raw_set("status", api.status)?;
+            table.raw_set("message", api.message.as_str())?;
+            table.raw_set("code", api.code.as_deref())?;
+            table.raw_set("long_message", api.long_message.as_deref())?;
+            table.raw_set("trace_id", api.trace_id.as_deref())?;
+            table.raw_set("retry_after", api.retry_after)?;
+            if let Some(meta) = &api.meta {
+                table.raw_set("meta", json_to_lua(lua, meta)?)?;
+            }
+        }
+        Error::InvalidArgument {
+            function,
+            parameter,
+            ..
+        } => {
+            table.raw_set("kind", "invalid_argument")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("function", function.as_str())?;
+            table.raw_set("parameter", parameter.as_str())?;
+        }
+        Error::UnknownFunction { name, .. } => {
+            table.raw_set("kind", "unknown_function")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("function", name.as_str())?;
+        }
+        Error::Transport { provider, .. } => {
+            table.raw_set("kind", "transport")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("provider", provider.as_str())?;
+        }
+        Error::Timeout { provider, .. } => {
+            table.raw_set("kind", "timeout")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("provider", provider.as_str())?;
+        }
+        Error::InvalidResponse {
+            provider, status, ..
+        } => {
+            table.raw_set("kind", "invalid_response")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("provider", provider.as_str())?;
+            table.raw_set("status", *status)?;
+        }
+        Error::Config(_) => {
+            table.raw_set("kind", "config")?;
+            table.raw_set("message", text.as_str())?;
+        }
+    }
+    table.set_metatable(Some(error_metatable(lua)?))?;
+    Ok(table)
+}
+
+/// Whether `value` is an error object made by [`error_value`].
+pub fn is_error_value(lua: &Lua, value: &LuaValue) -> bool {
+    let LuaValue::Table(table) = value else {
+        return false;
+    };
+    match (table.metatable(), error_metatable(lua)) {
+        (Some(mt), Ok(expected)) => mt == expected,
+        _ => false,
+    }
+}
+
+/// The message of a Lua error value: the `text` of an error object, a string as is, anything
+/// else through `tostring`-like formatting.
+pub fn error_text(lua: &Lua, value: &LuaValue) -> String {
+    if is_error_value(lua, value)
+        && let LuaValue::Table(table) = value
+        && let Ok(text) = table.raw_get::<String>("text")
+    {
+        return text;
+    }
+    match value {
+        LuaValue::String(s) => s.to_string_lossy(),
+        other => other
+            .to_string()
+            .unwrap_or_else(|_| format!("<{}>", other.type_name())),
+    }
+}
+
+fn error_metatable(lua: &Lua) -> mlua::Result<Table> {
+    if let Ok(existing) = lua.named_registry_value::<Table>(ERROR_METATABLE) {
+        return Ok(existing);
+    }
+    let metatable = lua.create_table()?;
+    metatable.raw_set(
+        "__tostring",
+        lua.create_function(|_, this: Table| this.raw_get::<LuaValue>("text"))?,
+    )?;
+    metatable.raw_set(
+        "__concat",
+        lua.create_function(|lua, (a, b): (LuaValue, LuaValue)| {
+            let mut text = error_text(lua, &a);
+            text.push_str(&error_text(lua, &b));
+            Ok(text)
+        })?,
+    )?;
+    // Scripts can read the metatable's protection marker but not replace or change it.
+    metatable.raw_set("__metatable", "kosmo.error")?;
+    metatable.set_readonly(true);
+    lua.set_named_registry_value(ERROR_METATABLE, &metatable)?;
+    Ok(metatable)
 }
 
 /// Converts a Lua value into JSON. Tables with keys 1..n only become arrays; integral numbers
@@ -125,8 +273,13 @@ fn convert_table(table: &Table, depth: usize, seen: &mut HashSet<usize>) -> Resu
         return Ok(Value::Array(items));
     }
     if entries.is_empty() {
-        // `{}` is ambiguous in Lua; an empty array is what an empty list parameter expects, and
-        // argument checking treats it as an empty table of named parameters.
+        // `{}` is ambiguous in Lua. A table that came from a JSON object (see
+        // [`json_to_lua`]) stays an object; otherwise an empty array is what an empty list
+        // parameter expects, and argument checking treats it as an empty table of named
+        // parameters.
+        if json_kind(table).as_deref() == Some("object") {
+            return Ok(Value::Object(Map::new()));
+        }
         return Ok(Value::Array(Vec::new()));
     }
     let mut map = Map::new();
@@ -148,8 +301,37 @@ fn convert_table(table: &Table, depth: usize, seen: &mut HashSet<usize>) -> Resu
 }
 
 /// Converts JSON into Lua. `null` becomes Lua's `nil`-like null light userdata so arrays keep
-/// their length.
+/// their length; empty arrays and objects carry a marker metatable (see [`json_kind`]) so that
+/// they convert back to what they were.
 pub fn json_to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
+    let mut markers = Markers::default();
+    to_lua(lua, value, &mut markers)
+}
+
+/// The marker metatables, looked up at most once per conversion.
+#[derive(Default)]
+struct Markers {
+    array: Option<Table>,
+    object: Option<Table>,
+}
+
+impl Markers {
+    fn get(&mut self, lua: &Lua, kind: &str) -> mlua::Result<Table> {
+        let slot = if kind == "array" {
+            &mut self.array
+        } else {
+            &mut self.object
+        };
+        if let Some(table) = slot {
+            return Ok(table.clone());
+        }
+        let table = json_marker(lua, kind)?;
+        *slot = Some(table.clone());
+        Ok(table)
+    }
+}
+
+fn to_lua(lua: &Lua, value: &Value, markers: &mut Markers) -> mlua::Result<LuaValue> {
     Ok(match value {
         Value::Null => LuaValue::NULL,
         Value::Bool(b) => LuaValue::Boolean(*b),
@@ -161,18 +343,49 @@ pub fn json_to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
         Value::Array(items) => {
             let table = lua.create_table_with_capacity(items.len(), 0)?;
             for (i, item) in items.iter().enumerate() {
-                table.raw_set(i + 1, json_to_lua(lua, item)?)?;
+                table.raw_set(i + 1, to_lua(lua, item, markers)?)?;
+            }
+            if items.is_empty() {
+                table.set_metatable(Some(markers.get(lua, "array")?))?;
             }
             LuaValue::Table(table)
         }
         Value::Object(map) => {
             let table = lua.create_table_with_capacity(0, map.len())?;
             for (key, item) in map {
-                table.raw_set(key.as_str(), json_to_lua(lua, item)?)?;
+                table.raw_set(key.as_str(), to_lua(lua, item, markers)?)?;
+            }
+            if map.is_empty() {
+                table.set_metatable(Some(markers.get(lua, "object")?))?;
             }
             LuaValue::Table(table)
         }
     })
+}
+
+/// Field of the marker metatable that empty tables made from JSON carry, so that `{}` and `[]`
+/// survive a round trip through Lua.
+const JSON_KIND: &str = "__jsontype";
+
+/// The shared, read-only marker metatable for empty JSON arrays (`kind` = `array`) or objects.
+fn json_marker(lua: &Lua, kind: &str) -> mlua::Result<Table> {
+    let key = format!("kosmo.json_{kind}");
+    if let Ok(existing) = lua.named_registry_value::<Table>(&key) {
+        return Ok(existing);
+    }
+    let metatable = lua.create_table()?;
+    metatable.raw_set(JSON_KIND, kind)?;
+    metatable.set_readonly(true);
+    lua.set_named_registry_value(&key, &metatable)?;
+    Ok(metatable)
+}
+
+/// `array` or `object` for a table marked by [`json_to_lua`].
+pub fn json_kind(table: &Table) -> Option<String> {
+    table
+        .metatable()?
+        .raw_get::<Option<String>>(JSON_KIND)
+        .ok()?
 }
 
 #[cfg(test)]
@@ -207,5 +420,99 @@ mod tests {
         );
         let func: LuaValue = lua.load("return { f = function() end }").eval().unwrap();
         assert!(lua_to_json(&func).unwrap_err().contains("function"));
+    }
+
+    #[test]
+    fn empty_json_arrays_and_objects_survive_lua() {
+        let lua = Lua::new();
+        let json = json!({"a": [], "b": {}, "c": [{}]});
+        let value = json_to_lua(&lua, &json).unwrap();
+        assert_eq!(lua_to_json(&value).unwrap(), json);
+        // An empty table made by a script is an empty array, as before.
+        let fresh: LuaValue = lua.load("return {}").eval().unwrap();
+        assert_eq!(lua_to_json(&fresh).unwrap(), json!([]));
+    }
+
+    #[test]
+    fn errors_are_raised_as_objects_with_fields() {
+        struct Failing;
+        impl Dispatch for Failing {
+            fn call(&self, _: &'static FunctionMeta, _: Value) -> TransportFuture<'_> {
+                Box::pin(async {
+                    Err(Error::Api(Box::new(crate::ApiError {
+                        provider: "Acme".into(),
+                        status: 429,
+                        code: Some("too_many_requests".into()),
+                        message: "slow down".into(),
+                        long_message: Some("Too many requests, retry later".into()),
+                        meta: None,
+                        trace_id: Some("trace_9".into()),
+                        retry_after: Some(7),
+                        body: String::new(),
+                    })))
+                })
+            }
+        }
+        static FUNCTION: FunctionMeta = FunctionMeta {
+            name: "ping",
+            slug: "acme_ping",
+            aliases: &[],
+            title: "Ping",
+            group: "misc",
+            summary: "",
+            description: "",
+            operation: crate::Operation::Read,
+            destructive: false,
+            method: crate::Method::Get,
+            path: "/ping",
+            params: &[],
+            input_schema: "{}",
+        };
+        static PROVIDER: ProviderMeta = ProviderMeta {
+            name: "acme",
+            label: "Acme",
+            description: "",
+            category: "",
+            docs_url: "",
+            base_url: "https://acme.test",
+            version_header: None,
+            bearer_credential: "key",
+            credentials: &[],
+            functions: &[&FUNCTION],
+        };
+        let lua = Lua::new();
+        let table = provider_table(&lua, &PROVIDER, Arc::new(Failing)).unwrap();
+        lua.globals().set("acme", table).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let fields: Vec<LuaValue> = runtime
+            .block_on(
+                lua.load(
+                    r#"local ok, err = pcall(acme.acme_ping, {})
+                       return tostring(err), err.kind, err.status, err.code, err.message,
+                              err.long_message, err.trace_id, err.retry_after, "e: " .. err"#,
+                )
+                .eval_async::<mlua::MultiValue>(),
+            )
+            .unwrap()
+            .into_iter()
+            .collect();
+        let text: Vec<String> = fields.iter().map(|v| v.to_string().unwrap()).collect();
+        assert_eq!(
+            text,
+            [
+                "Acme API error (429): slow down (Too many requests, retry later)",
+                "api",
+                "429",
+                "too_many_requests",
+                "slow down",
+                "Too many requests, retry later",
+                "trace_9",
+                "7",
+                "e: Acme API error (429): slow down (Too many requests, retry later)",
+            ]
+        );
     }
 }

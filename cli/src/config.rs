@@ -1,0 +1,392 @@
+//! Configuration files: credentials per account, the permission policy and whether a provider
+//! is enabled.
+//!
+//! Two files, both JSON, both optional:
+//! - global: `$KOSMO_HOME/integrations.json`, else `~/.kosmo/integrations.json`;
+//! - project: `.kosmo/integrations.json` in the working directory or the nearest parent that
+//!   has one.
+//!
+//! Project values override global ones, key by key. For the `default` account, the provider's
+//! environment variables (`CLERK_SECRET_KEY`, `CLERK_API_URL`) override both files.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use kosmo_runtime::{Credentials, Operation, ProviderMeta};
+use serde::{Deserialize, Serialize};
+
+pub const FILE_NAME: &str = "integrations.json";
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    Allow,
+    Ask,
+    Deny,
+}
+
+impl Policy {
+    pub fn parse(value: &str) -> anyhow::Result<Self> {
+        match value {
+            "allow" => Ok(Policy::Allow),
+            "ask" => Ok(Policy::Ask),
+            "deny" => Ok(Policy::Deny),
+            other => bail!("`{other}` is not a policy; use allow, ask or deny"),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Allow => "allow",
+            Policy::Ask => "ask",
+            Policy::Deny => "deny",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<Policy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<Policy>,
+}
+
+impl Permissions {
+    fn is_empty(&self) -> bool {
+        self.read.is_none() && self.write.is_none()
+    }
+
+    fn overlay(&mut self, other: &Permissions) {
+        if other.read.is_some() {
+            self.read = other.read;
+        }
+        if other.write.is_some() {
+            self.write = other.write;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credentials: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Permissions::is_empty")]
+    pub permissions: Permissions,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Permissions::is_empty")]
+    pub permissions: Permissions,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, AccountConfig>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub integrations: BTreeMap<String, ProviderConfig>,
+}
+
+impl ConfigFile {
+    pub fn read(path: &Path) -> anyhow::Result<Option<ConfigFile>> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let file: ConfigFile = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid configuration file", path.display()))?;
+        Ok(Some(file))
+    }
+
+    /// Writes the file readable by its owner only (the directory too), through a temporary
+    /// file so that a crash never leaves half a file.
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            restrict(dir, 0o700);
+        }
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        let tmp = path.with_extension("json.tmp");
+        write_private(&tmp, text.as_bytes())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
+
+    fn has_secret(&self) -> bool {
+        self.integrations.iter().any(|(provider, config)| {
+            let secret_names: Vec<&str> = crate::providers::provider(provider)
+                .map(|p| {
+                    p.meta
+                        .credentials
+                        .iter()
+                        .filter(|c| c.secret)
+                        .map(|c| c.name)
+                        .collect()
+                })
+                .unwrap_or_default();
+            config.accounts.values().any(|account| {
+                account.credentials.iter().any(|(name, value)| {
+                    !value.trim().is_empty()
+                        && (secret_names.is_empty() || secret_names.contains(&name.as_str()))
+                })
+            })
+        })
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    restrict(path, 0o600);
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    fs::write(path, bytes)
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = fs::set_permissions(path, fs::Permissions::from_mode(mode));
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path, _mode: u32) {}
+
+/// Whether users other than the owner can read the file.
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_path: &Path) -> bool {
+    false
+}
+
+/// Where the global configuration lives: `$KOSMO_HOME`, else `~/.kosmo`.
+pub fn global_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("KOSMO_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .filter(|v| !v.is_empty())?;
+    Some(PathBuf::from(home).join(".kosmo"))
+}
+
+pub fn global_file() -> Option<PathBuf> {
+    global_dir().map(|d| d.join(FILE_NAME))
+}
+
+/// The project file: `.kosmo/integrations.json` in the working directory or its nearest
+/// parent that has one (never the global file).
+pub fn find_project_file() -> Option<PathBuf> {
+    let global = global_file();
+    let mut dir = std::env::current_dir().ok()?;
+    loop {
+        let candidate = dir.join(".kosmo").join(FILE_NAME);
+        if candidate.is_file() && Some(&candidate) != global.as_ref() {
+            return Some(candidate);
+        }
+        if !dir.pop() {
+            return None;
+        }
+    }
+}
+
+/// Where `configure --project` writes: the existing project file, else `./.kosmo/`.
+pub fn project_file_for_write() -> anyhow::Result<PathBuf> {
+    if let Some(found) = find_project_file() {
+        return Ok(found);
+    }
+    Ok(std::env::current_dir()?.join(".kosmo").join(FILE_NAME))
+}
+
+/// Both files, merged, with the environment for default-account credentials.
+#[derive(Debug, Default)]
+pub struct Settings {
+    pub global: Option<(PathBuf, ConfigFile)>,
+    pub project: Option<(PathBuf, ConfigFile)>,
+    /// Warnings to show on stderr (files readable by others).
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    pub fn load() -> anyhow::Result<Settings> {
+        let mut settings = Settings::default();
+        for (path, is_project) in [(global_file(), false), (find_project_file(), true)] {
+            let Some(path) = path else { continue };
+            let Some(file) = ConfigFile::read(&path)? else {
+                continue;
+            };
+            if file.has_secret() && readable_by_others(&path) {
+                settings.warnings.push(format!(
+                    "warning: {} holds a secret and other users can read it; run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            if is_project {
+                settings.project = Some((path, file));
+            } else {
+                settings.global = Some((path, file));
+            }
+        }
+        Ok(settings)
+    }
+
+    pub fn print_warnings(&self) {
+        for warning in &self.warnings {
+            eprintln!("{warning}");
+        }
+    }
+
+    fn layers(&self, provider: &str) -> impl Iterator<Item = &ProviderConfig> {
+        [self.global.as_ref(), self.project.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(move |(_, file)| file.integrations.get(provider))
+    }
+
+    pub fn enabled(&self, provider: &str) -> bool {
+        self.layers(provider)
+            .filter_map(|c| c.enabled)
+            .last()
+            .unwrap_or(true)
+    }
+
+    /// Configured account names, `default` first.
+    pub fn accounts(&self, provider: &str) -> Vec<String> {
+        let mut names = vec![DEFAULT_ACCOUNT.to_string()];
+        for layer in self.layers(provider) {
+            for name in layer.accounts.keys() {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+        }
+        names
+    }
+
+    pub fn has_account(&self, provider: &str, account: &str) -> bool {
+        account == DEFAULT_ACCOUNT
+            || self
+                .layers(provider)
+                .any(|layer| layer.accounts.contains_key(account))
+    }
+
+    /// The policy for one operation: account level over provider level, project over global;
+    /// read defaults to allow and write to ask.
+    pub fn policy(&self, provider: &str, account: &str, operation: Operation) -> Policy {
+        let mut merged = Permissions::default();
+        for layer in self.layers(provider) {
+            merged.overlay(&layer.permissions);
+        }
+        for layer in self.layers(provider) {
+            if let Some(acc) = layer.accounts.get(account) {
+                merged.overlay(&acc.permissions);
+            }
+        }
+        match operation {
+            Operation::Read => merged.read.unwrap_or(Policy::Allow),
+            Operation::Write => merged.write.unwrap_or(Policy::Ask),
+        }
+    }
+
+    /// Credential values for an account, each with where it came from.
+    pub fn credential_sources(
+        &self,
+        provider: &'static ProviderMeta,
+        account: &str,
+    ) -> BTreeMap<String, (String, String)> {
+        let mut values: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (path, file) in [self.global.as_ref(), self.project.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let Some(acc) = file
+                .integrations
+                .get(provider.name)
+                .and_then(|p| p.accounts.get(account))
+            else {
+                continue;
+            };
+            for (name, value) in &acc.credentials {
+                if !value.trim().is_empty() {
+                    values.insert(name.clone(), (value.clone(), path.display().to_string()));
+                }
+            }
+        }
+        if account == DEFAULT_ACCOUNT {
+            for field in provider.credentials {
+                if let Some(env) = field.env
+                    && let Ok(value) = std::env::var(env)
+                    && !value.trim().is_empty()
+                {
+                    values.insert(field.name.to_string(), (value, format!("${env}")));
+                }
+            }
+        }
+        values
+    }
+
+    pub fn credentials(&self, provider: &'static ProviderMeta, account: &str) -> Credentials {
+        let mut credentials = Credentials::new();
+        for (name, (value, _)) in self.credential_sources(provider, account) {
+            credentials.set(&name, value);
+        }
+        credentials
+    }
+}
+
+/// A secret shown as its first three characters and last four, or only as set.
+pub fn mask(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() >= 16 {
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    } else {
+        "…(set)".to_string()
+    }
+}
+
+/// A credential value as it may be shown: secrets masked, plain values as they are.
+pub fn display_value(provider: &ProviderMeta, name: &str, value: &str) -> String {
+    let secret = provider
+        .credentials
+        .iter()
+        .find(|c| c.name == name)
+        .is_none_or(|c| c.secret);
+    if secret {
+        mask(value)
+    } else {
+        value.to_string()
+    }
+}
