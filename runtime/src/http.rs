@@ -7,7 +7,7 @@
 //!   one; a wait longer than [`RetryPolicy::max_retry_after`] or past the time budget is not
 //!   waited out, and the 429 is returned with its `retry_after`.
 //! - **5xx, timeouts and connections that fail after the request was sent** are retried only
-//!   for GET, HEAD, OPTIONS, PUT and DELETE, the methods HTTP defines as idempotent: sending
+//!   for GET, PUT and DELETE, the idempotent methods a manifest can use: sending
 //!   them twice has the effect of sending them once. A POST or PATCH may already have been
 //!   applied, so it is never sent twice.
 //! - **Connections that could not be opened** are retried for every method: nothing was sent.
