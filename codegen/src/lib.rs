@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod model;
 pub mod openapi;
 mod validate;
+pub mod doc_examples;
 
 use std::collections::BTreeMap;
 

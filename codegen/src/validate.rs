@@ -4,20 +4,15 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Location;
 
 use crate::diagnostics::{Diagnostic, Reporter};
+use crate::doc_examples::{Callables, ParamSig, check_examples, check_lua};
 use crate::identifiers::is_lua_identifier;
-use crate::lua_calls::find_integration_calls;
 use crate::manifest::{
     FunctionSpec, Manifest, Method, Operation, ParamLocation, ParamSpec, ParamType, ScalarType,
 };
 use crate::model::{TemplatePart, parse_template};
-
-/// What the example checker needs to know about one function.
-struct Callable<'m> {
-    params: &'m [(Spanned<String>, ParamSpec)],
-}
 
 /// Checks `manifest`, whose text is `source`, reporting its own problems to `reporter` and
 /// returning those found in guide files. `guides` maps each guide's path, as written in the
@@ -57,18 +52,23 @@ pub(crate) fn validate(
     }
 
     // Examples may call any function by any of its names.
-    let mut callables: BTreeMap<&str, Callable<'_>> = BTreeMap::new();
+    let mut callables = Callables::new();
     for f in &manifest.functions {
         let names = std::iter::once(&f.name)
             .chain(std::iter::once(&f.slug))
             .chain(f.aliases.iter());
         for name in names {
-            callables.insert(
-                name.value.as_str(),
-                Callable {
-                    params: &f.params.0,
-                },
-            );
+            let params = f
+                .params
+                .0
+                .iter()
+                .map(|(name, p)| ParamSig {
+                    name: &name.value,
+                    aliases: p.aliases.iter().map(|a| a.value.as_str()).collect(),
+                    required: p.required,
+                })
+                .collect();
+            callables.insert(name.value.as_str(), params);
         }
     }
     let namespace = provider.name.value.as_str();
@@ -98,6 +98,7 @@ pub(crate) fn validate(
     }
 
     // Guides are separate files: their problems are reported against them.
+    let namespaces = [(namespace, callables)];
     let mut guide_reports = Vec::new();
     for guide in &manifest.guides {
         match guides.get(&guide.file.value) {
@@ -110,9 +111,7 @@ pub(crate) fn validate(
             ),
             Some((full_path, markdown)) => {
                 let mut guide_reporter = Reporter::new(full_path);
-                for (line, code) in lua_blocks(markdown) {
-                    check_lua(&mut guide_reporter, &callables, namespace, &code, line, 1);
-                }
+                check_examples(&mut guide_reporter, &namespaces, markdown);
                 if let Err(found) = guide_reporter.finish() {
                     guide_reports.extend(found.0);
                 }
@@ -493,103 +492,6 @@ fn enum_problem(value: &Value, p: &ParamSpec) -> Option<String> {
     })
 }
 
-/// Checks one Lua chunk: it must parse, and call only known functions with known parameters,
-/// passing every required one. `line`/`column` place the chunk's first line in the file.
-fn check_lua(
-    reporter: &mut Reporter<'_>,
-    callables: &BTreeMap<&str, Callable<'_>>,
-    namespace: &str,
-    code: &str,
-    line: u64,
-    column: u64,
-) {
-    let at = |l: usize, c: usize| {
-        (
-            line + l as u64 - 1,
-            if l == 1 {
-                column + c as u64 - 1
-            } else {
-                c as u64
-            },
-        )
-    };
-    let calls = match find_integration_calls(code, namespace) {
-        Ok(calls) => calls,
-        Err(e) => {
-            let (l, c) = at(e.line.max(1), e.column.max(1));
-            reporter.at_line(l, c, format!("Lua example does not parse: {}", e.message));
-            return;
-        }
-    };
-    for call in calls {
-        let (l, c) = at(call.line, call.column);
-        let Some(callable) = callables.get(call.function.as_str()) else {
-            let known: Vec<&str> = callables.keys().copied().collect();
-            let hint = closest(&call.function, &known)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            reporter.at_line(
-                l,
-                c,
-                format!(
-                    "example calls unknown function `app.integrations.{namespace}.{}`{hint}",
-                    call.function
-                ),
-            );
-            continue;
-        };
-        let Some(keys) = call.keys else { continue };
-        for key in &keys {
-            let known = callable
-                .params
-                .iter()
-                .any(|(name, p)| &name.value == key || p.aliases.iter().any(|a| &a.value == key));
-            if !known {
-                let names: Vec<&str> = callable
-                    .params
-                    .iter()
-                    .map(|(n, _)| n.value.as_str())
-                    .collect();
-                let hint = closest(key, &names)
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                reporter.at_line(
-                    l,
-                    c,
-                    format!(
-                        "example passes unknown parameter `{key}` to `{}`{hint}",
-                        call.function
-                    ),
-                );
-            }
-        }
-        for (name, p) in callable.params.iter().filter(|(_, p)| p.required) {
-            let given = keys
-                .iter()
-                .any(|k| k == &name.value || p.aliases.iter().any(|a| &a.value == k));
-            if !given {
-                reporter.at_line(
-                    l,
-                    c,
-                    format!(
-                        "example calls `{}` without its required parameter `{}`",
-                        call.function, name.value
-                    ),
-                );
-            }
-        }
-    }
-}
-
-fn closest<'a>(wrong: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::levenshtein(wrong, c), *c))
-        .filter(|(d, c)| *d <= c.len().max(wrong.len()) / 3 + 1)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 /// Where a scalar's content starts: a block scalar (`|`, `>`) starts on the next line, indented.
 fn block_start(lines: &[&str], location: Location) -> (u64, u64) {
     let line = location.line();
@@ -608,29 +510,4 @@ fn block_start(lines: &[&str], location: Location) -> (u64, u64) {
             location.column() + u64::from(head.starts_with(['"', '\''])),
         )
     }
-}
-
-/// The ```lua fenced blocks of a markdown text, with the line of each block's first code line.
-pub(crate) fn lua_blocks(markdown: &str) -> Vec<(u64, String)> {
-    let mut blocks = Vec::new();
-    let mut current: Option<(u64, String)> = None;
-    for (index, line) in markdown.lines().enumerate() {
-        let trimmed = line.trim_start();
-        match &mut current {
-            None if trimmed.starts_with("```lua") => {
-                current = Some((index as u64 + 2, String::new()))
-            }
-            Some(_) if trimmed.starts_with("```") => {
-                if let Some(block) = current.take() {
-                    blocks.push(block);
-                }
-            }
-            Some((_, code)) => {
-                code.push_str(line);
-                code.push('\n');
-            }
-            None => {}
-        }
-    }
-    blocks
 }

@@ -172,6 +172,7 @@ fn files_per_provider() {
     let mut expected: Vec<String> = [
         "README.md",
         "catalog.json",
+        "integration.md",
         "namespace.md",
         "functions/delete_widget.md",
         "functions/get_widget.md",
@@ -184,6 +185,59 @@ fn files_per_provider() {
     .collect();
     expected.sort();
     assert_eq!(files.keys().cloned().collect::<Vec<_>>(), expected);
+}
+
+#[test]
+fn integration_page_has_the_reference_shape_and_every_function() {
+    let files = generate();
+    let page = file(&files, "generated/docs/acme/integration.md");
+    let sections = [
+        "\n# Acme Widgets Lua API for KosmoKrator Agents\n",
+        "\n## Lua namespace\n",
+        "\n## Call Lua from the headless CLI\n",
+        "\n## Workflow file\n",
+        "\n```lua file=workflow.lua\n",
+        "kosmo integrations:lua workflow.lua --json\n",
+        "\n> **Namespace note.**",
+        "\n## Agent-facing Lua docs\n",
+        "\n## Raw agent markdown\n",
+        "\n## Metadata-derived Lua example\n",
+        "\n## Functions\n",
+    ];
+    let mut from = 0;
+    for section in sections {
+        let at = page[from..]
+            .find(section)
+            .unwrap_or_else(|| panic!("{section:?} missing or out of order"));
+        from += at + section.len();
+    }
+    // The guide appears rendered (one level down) and raw (at its own level).
+    assert!(page.contains("\n### Intro\n"), "{page}");
+    assert!(page.contains("\n## Intro\n"), "{page}");
+    for (name, slug, operation) in [
+        ("get_widget", "acme_get_widget", "read"),
+        ("delete_widget", "acme_delete_widget", "write"),
+        ("ping", "acme_ping", "read"),
+    ] {
+        let anchor = format!("<a id=\"{name}\"></a>\n\n### {name} ({operation})\n");
+        let at = page.find(&anchor).unwrap_or_else(|| panic!("{anchor:?}"));
+        let entry = &page[at..];
+        let entry = &entry[..entry[1..].find("<a id=").map_or(entry.len(), |e| e + 1)];
+        assert!(entry.contains(&format!("| Lua path | `app.integrations.acme.{name}` |")));
+        assert!(entry.contains(&format!("| Full name | `acme.{slug}` |")));
+        assert!(entry.contains(&format!(
+            "| Page | [functions/{name}.md](functions/{name}.md) |"
+        )));
+        if name == "ping" {
+            assert!(entry.contains("Takes no parameters."), "{entry}");
+        } else {
+            assert!(
+                entry.contains("| Parameter | Type | Required | Default | Description |"),
+                "{entry}"
+            );
+        }
+    }
+    assert!(!page.contains("No parameters."));
 }
 
 #[test]

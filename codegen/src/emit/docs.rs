@@ -2,6 +2,7 @@
 //!
 //! Per provider: `docs/<name>/namespace.md` (what an agent reads before writing Lua),
 //! `docs/<name>/README.md` (the provider overview `docs.read("<name>")` shows),
+//! `docs/<name>/integration.md` (the integration page for people, in the public reference page's shape),
 //! `docs/<name>/functions/<fn>.md` (one page per function) and `docs/<name>/catalog.json`.
 
 use minijinja::syntax::SyntaxConfig;
@@ -16,6 +17,7 @@ use crate::model::{Function, Provider, number};
 const NAMESPACE: &str = include_str!("../../templates/namespace.md.j2");
 const FUNCTION: &str = include_str!("../../templates/function.md.j2");
 const PROVIDER: &str = include_str!("../../templates/provider.md.j2");
+const INTEGRATION: &str = include_str!("../../templates/integration.md.j2");
 
 /// The parts of a serialized [`Function`] the filters read.
 #[derive(Deserialize)]
@@ -56,10 +58,12 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("namespace.md", NAMESPACE)?;
     env.add_template("function.md", FUNCTION)?;
     env.add_template("provider.md", PROVIDER)?;
+    env.add_template("integration.md", INTEGRATION)?;
     env.add_filter("md_cell", md_cell);
     env.add_filter("one_line", one_line);
     env.add_filter("shell", shell_in_single_quotes);
     env.add_filter("first_sentence", first_sentence);
+    env.add_filter("demote_headings", demote_headings);
     env.add_filter("anchor", |name: String| name.to_lowercase());
     env.add_filter("yes_no", |b: bool| if b { "yes" } else { "no" });
     env.add_filter("pad", |s: String, width: usize| format!("{s:<width$}"));
@@ -124,6 +128,33 @@ pub(crate) fn emit_docs(provider: &Provider) -> Result<Vec<GeneratedFile>, crate
             context! { p => Serde(provider), header => &header, width => width, first_read => first_read.map(Serde) },
         )?,
     });
+    // The integration page: the reference page's shape, for people and KosmoKrator's site.
+    if let Some(first_read) = first_read {
+        let renamed: Vec<&Function> = provider
+            .functions
+            .iter()
+            .filter(|f| f.slug != format!("{}_{}", provider.name, f.name))
+            .collect();
+        let reads = provider
+            .functions
+            .iter()
+            .filter(|f| f.operation == "read")
+            .count();
+        files.push(GeneratedFile {
+            path: format!("{dir}/integration.md"),
+            contents: render(
+                "integration.md",
+                context! {
+                    p => Serde(provider),
+                    header => &header,
+                    first_read => Serde(first_read),
+                    renamed => Serde(renamed),
+                    reads => reads,
+                    writes => provider.functions.len() - reads,
+                },
+            )?,
+        });
+    }
     // A function page needs only the provider's name; passing the whole provider would make
     // rendering quadratic in the number of functions.
     let summary = context! { name => &provider.name };
@@ -170,6 +201,24 @@ fn tidy(text: &str) -> String {
 
 fn md_cell(text: String) -> String {
     one_line(text).replace('|', "\\|")
+}
+
+/// Markdown headings one level deeper (outside code blocks), to nest a guide under a heading.
+fn demote_headings(text: String) -> String {
+    let mut in_code = false;
+    text.lines()
+        .map(|line| {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+            }
+            if !in_code && line.starts_with('#') {
+                format!("#{line}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Up to the first period that ends a sentence, for headings.
@@ -403,6 +452,8 @@ fn catalog_function(provider: &Provider, f: &Function) -> Value {
         "parameter_count": f.params.len(),
         "input_schema": f.input_schema(),
         "examples": examples,
-        "docs_url": provider.docs_url,
+        // Relative to the doc site's root (`cargo xtask site`), where the function has its page.
+        "docs_url": format!("{}/functions/{}.html", provider.name, f.name),
+        "api_docs_url": provider.docs_url,
     })
 }

@@ -41,7 +41,18 @@ pub(crate) fn emit_all(
     });
     let mut files =
         rust.map_err(|e| crate::Error::Emit(format!("generated Rust does not parse: {e}")))?;
-    files.extend(docs?);
+    let docs = docs?;
+    // Every example of every page must call real functions with real parameters: a broken one
+    // fails generation, not just a test.
+    let problems: Vec<crate::Diagnostic> = docs
+        .iter()
+        .filter(|file| file.path.ends_with(".md"))
+        .flat_map(|file| crate::doc_examples::check_markdown(providers, &file.path, &file.contents))
+        .collect();
+    if !problems.is_empty() {
+        return Err(crate::Error::Invalid(crate::Diagnostics(problems)));
+    }
+    files.extend(docs);
     files.push(GeneratedFile {
         path: "generated/schema/manifest.schema.json".into(),
         contents: crate::manifest_schema(),
