@@ -22,24 +22,89 @@ fn section<'a>(doc: &'a str, name: &str) -> &'a str {
     &rest[..end]
 }
 
+/// The integration page's entry for one function: from its anchor to the next one.
+fn entry<'a>(page: &'a str, name: &str) -> &'a str {
+    let anchor = format!("<a id=\"{name}\"></a>");
+    let start = page
+        .find(&anchor)
+        .unwrap_or_else(|| panic!("no entry for {name}"));
+    let rest = &page[start + anchor.len()..];
+    let end = rest.find("<a id=").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// Every markdown file under generated/docs/clerk, by path.
+fn markdown_pages() -> Vec<(String, String)> {
+    let root = xtask::fs::repo_root();
+    let mut pages = Vec::new();
+    let mut dirs = vec![root.join("generated/docs/clerk")];
+    while let Some(dir) = dirs.pop() {
+        for item in std::fs::read_dir(&dir).unwrap() {
+            let path = item.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                pages.push((path.display().to_string(), text));
+            }
+        }
+    }
+    pages.sort();
+    pages
+}
+
+#[test]
+fn no_page_says_no_parameters() {
+    let pages = markdown_pages();
+    // README, namespace, integration page and one page per function.
+    assert_eq!(pages.len(), clerk::meta::PROVIDER.functions.len() + 3);
+    for (path, text) in pages {
+        assert!(!text.contains("No parameters."), "{path}");
+    }
+}
+
 #[test]
 fn every_function_has_its_complete_parameter_table() {
     let doc = read("generated/docs/clerk/namespace.md");
-    assert!(!doc.contains("No parameters."));
+    let integration = read("generated/docs/clerk/integration.md");
     for function in clerk::meta::PROVIDER.functions {
-        let text = section(&doc, function.name);
-        if function.params.is_empty() {
-            assert!(text.contains("Takes no parameters."), "{}", function.name);
-        } else {
-            assert!(!text.contains("Takes no parameters."), "{}", function.name);
-            for param in function.params {
-                let row = format!(
-                    "| `{}` | `{}` | {} |",
-                    param.name,
-                    param.ty,
-                    if param.required { "yes" } else { "no" }
-                );
-                assert!(text.contains(&row), "{}: missing row {row}", function.name);
+        let entry = entry(&integration, function.name);
+        assert!(
+            entry.contains(&format!(
+                "| Lua path | `app.integrations.clerk.{}` |",
+                function.name
+            )),
+            "{}",
+            function.name
+        );
+        assert!(
+            entry.contains(&format!("| Full name | `clerk.{}` |", function.slug)),
+            "{}",
+            function.name
+        );
+        assert!(
+            entry.contains(&format!(
+                "### {} ({})",
+                function.name,
+                function.operation.as_str()
+            )),
+            "{}",
+            function.name
+        );
+        for text in [section(&doc, function.name), entry] {
+            if function.params.is_empty() {
+                assert!(text.contains("Takes no parameters."), "{}", function.name);
+            } else {
+                assert!(!text.contains("Takes no parameters."), "{}", function.name);
+                for param in function.params {
+                    let row = format!(
+                        "| `{}` | `{}` | {} |",
+                        param.name,
+                        param.ty,
+                        if param.required { "yes" } else { "no" }
+                    );
+                    assert!(text.contains(&row), "{}: missing row {row}", function.name);
+                }
             }
         }
         let page = read(&format!(
@@ -70,16 +135,33 @@ fn the_catalog_matches_the_runtime_metadata() {
         assert_eq!(entry["parameter_count"], meta.params.len());
         let schema: Value = serde_json::from_str(meta.input_schema).unwrap();
         assert_eq!(entry["input_schema"], schema, "{}", meta.name);
+        // The fields KosmoKrator's site renders.
+        assert_eq!(entry["name"], meta.title);
+        assert_eq!(entry["type"], meta.operation.as_str());
+        assert_eq!(entry["short_description"], meta.summary);
+        assert!(entry["description"].as_str().is_some_and(|d| !d.is_empty()));
+        assert_eq!(
+            entry["docs_url"],
+            format!("clerk/functions/{}.html", meta.name)
+        );
+        let names: Vec<&str> = entry["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = meta.params.iter().map(|p| p.name).collect();
+        assert_eq!(names, expected, "{}", meta.name);
     }
 }
 
 #[test]
 fn lua_in_the_docs_uses_canonical_names() {
-    let doc = read("generated/docs/clerk/namespace.md");
+    let doc: String = markdown_pages().into_iter().map(|(_, text)| text).collect();
     let mut in_lua = false;
     for line in doc.lines() {
         if line.starts_with("```") {
-            in_lua = line == "```lua";
+            in_lua = line.starts_with("```lua");
             continue;
         }
         if in_lua {
