@@ -818,7 +818,9 @@ fn provider_namespace(
     only_on_main: &Function,
 ) -> mlua::Result<Table> {
     let meta = provider.meta;
+    let accounts = settings.accounts(meta.name).join(", ");
     let unknown = |account: Option<String>| {
+        let accounts = accounts.clone();
         lua.create_function(move |lua, (_, key): (Table, LuaValue)| {
             let name = render::print_value_plain(&key);
             let error = match meta.unknown_function(&name) {
@@ -827,6 +829,13 @@ fn provider_namespace(
                     name,
                     suggestion,
                 } => {
+                    // On the provider table a name may also have meant an account.
+                    let suggestion = match &account {
+                        None if suggestion.is_empty() => format!(
+                            " It is neither a function nor a configured account (accounts: {accounts})."
+                        ),
+                        _ => suggestion,
+                    };
                     let namespace = match &account {
                         Some(account) => format!("{namespace}.{account}"),
                         None => namespace,

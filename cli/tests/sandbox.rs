@@ -227,13 +227,12 @@ fn errors_are_objects_with_a_message_and_fields() {
            return tostring(err), err.kind"#,
         &[],
     );
-    assert!(
-        env["result"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("Unknown function: app.integrations.clerk.work"),
+    assert_eq!(
+        env["result"][0],
+        "Unknown function: app.integrations.clerk.work. It is neither a function nor a configured account (accounts: default).",
         "{env:#}"
     );
+    assert_eq!(env["result"][1], "unknown_function");
 
     // Uncaught, the message is the envelope's error.
     let (code, env) = kosmo.lua(r#"app.integrations.clerk.get_user({ id = 5 })"#, &[]);
