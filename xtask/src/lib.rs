@@ -21,6 +21,26 @@ pub const JOBS: [(&str, &str, &str); 2] = [
     ),
 ];
 
+/// Hand-written pages whose examples must stay as true as the generated ones.
+pub const README_FILES: [&str; 3] = ["README.md", "cli/README.md", "tests/emulator/README.md"];
+
+/// The README files' examples, checked like the generated pages' (unknown functions, unknown or
+/// missing parameters): a README that drifts from the manifest fails `cargo xtask gen` too.
+pub fn check_readme_examples(
+    root: &Path,
+    providers: &[kosmo_codegen::Provider],
+) -> Result<Vec<kosmo_codegen::Diagnostic>> {
+    let mut problems = Vec::new();
+    for path in README_FILES {
+        let text = std::fs::read_to_string(root.join(path))
+            .map_err(|e| anyhow::anyhow!("reading {path}: {e}"))?;
+        problems.extend(kosmo_codegen::doc_examples::check_markdown(
+            providers, path, &text,
+        ));
+    }
+    Ok(problems)
+}
+
 /// One job's expected files and how the checked-in tree differs from them.
 pub struct Output {
     pub root: &'static str,
@@ -35,10 +55,20 @@ pub fn generate_all(root: &Path) -> Result<Result<Vec<Output>, kosmo_codegen::Er
     for (spec_dir, output_root, crate_name) in JOBS {
         let spec = fs::read_tree(root, spec_dir)?;
         let target = kosmo_codegen::Target::new(output_root, crate_name);
-        let files = match kosmo_codegen::generate(&spec, &target) {
+        let providers = match kosmo_codegen::load(&spec) {
+            Ok(providers) => providers,
+            Err(problems) => return Ok(Err(problems.into())),
+        };
+        let files = match kosmo_codegen::emit(&providers, &target) {
             Ok(files) => files,
             Err(error) => return Ok(Err(error)),
         };
+        if spec_dir == "spec" {
+            let problems = check_readme_examples(root, &providers)?;
+            if !problems.is_empty() {
+                return Ok(Err(kosmo_codegen::Diagnostics(problems).into()));
+            }
+        }
         let actual = fs::read_tree(root, output_root)?;
         let drifts = kosmo_codegen::drift::compare(&files, &actual);
         outputs.push(Output {

@@ -72,7 +72,9 @@ fn generate(root: &std::path::Path, check: bool) -> Result<ExitCode> {
         Ok(outputs) => outputs,
         Err(error) => {
             eprintln!("{error}");
-            eprintln!("\ncargo xtask gen: the manifests have errors; nothing was written.");
+            eprintln!(
+                "\ncargo xtask gen: found the errors above (in the manifests, guides or README examples); nothing was written."
+            );
             return Ok(ExitCode::FAILURE);
         }
     };
