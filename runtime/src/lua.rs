@@ -305,7 +305,47 @@ fn convert_table(table: &Table, depth: usize, seen: &mut HashSet<usize>) -> Resu
 /// they convert back to what they were.
 pub fn json_to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
     let mut markers = Markers::default();
-    to_lua(lua, value, &mut markers)
+    // While a memory limit is set, mlua wraps every string and table write in a protected call
+    // (so a failed allocation becomes an error, not a jump through Rust frames): for a typical
+    // 1.5 KB API object that was half the cost of a whole integration call. When the result
+    // surely fits under the limit, the limit is lifted while it is built; otherwise it is built
+    // the protected way and fails cleanly at the limit.
+    let limit = lua.set_memory_limit(0)?;
+    let fits = limit == 0
+        || lua
+            .used_memory()
+            .saturating_add(lua_size_estimate(value).saturating_mul(2))
+            <= limit;
+    if !fits {
+        lua.set_memory_limit(limit)?;
+        return to_lua(lua, value, &mut markers);
+    }
+    let converted = to_lua(lua, value, &mut markers);
+    lua.set_memory_limit(limit)?;
+    converted
+}
+
+/// A generous estimate of the bytes Luau allocates to hold `value` as tables and strings (table
+/// headers, hash nodes rounded up to powers of two, string headers); twice it is the bound the
+/// fast path of [`json_to_lua`] needs to stay under a memory limit.
+fn lua_size_estimate(value: &Value) -> usize {
+    const TABLE: usize = 128;
+    const SLOT: usize = 96;
+    const STRING: usize = 64;
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+        Value::String(s) => STRING + s.len(),
+        Value::Array(items) => {
+            TABLE + items.len() * SLOT + items.iter().map(lua_size_estimate).sum::<usize>()
+        }
+        Value::Object(map) => {
+            TABLE
+                + map
+                    .iter()
+                    .map(|(k, v)| SLOT + STRING + k.len() + lua_size_estimate(v))
+                    .sum::<usize>()
+        }
+    }
 }
 
 /// The marker metatables, looked up at most once per conversion.
@@ -420,6 +460,36 @@ mod tests {
         );
         let func: LuaValue = lua.load("return { f = function() end }").eval().unwrap();
         assert!(lua_to_json(&func).unwrap_err().contains("function"));
+    }
+
+    #[test]
+    fn conversion_respects_the_memory_limit_and_restores_it() {
+        let lua = Lua::new();
+        let user = json!({"id": "user_1", "email_addresses": [{"email_address": "a@example.test"}], "public_metadata": {}});
+        let limit = lua.used_memory() + 256 * 1024;
+        lua.set_memory_limit(limit).unwrap();
+        // Small results take the fast path and come back whole; the limit is in force again.
+        let value = json_to_lua(&lua, &user).unwrap();
+        assert_eq!(lua_to_json(&value).unwrap(), user);
+        assert_eq!(lua.set_memory_limit(limit).unwrap(), limit);
+        // A result that cannot fit fails with a memory error instead of overshooting the limit.
+        let big = Value::Array(vec![user.clone(); 5_000]);
+        match json_to_lua(&lua, &big) {
+            Err(mlua::Error::MemoryError(_)) => {}
+            other => panic!("expected a memory error, got {other:?}"),
+        }
+        // The half-built result is garbage.
+        lua.gc_collect().unwrap();
+        assert!(
+            lua.used_memory() <= limit,
+            "{} > {limit}",
+            lua.used_memory()
+        );
+        assert_eq!(lua.set_memory_limit(limit).unwrap(), limit);
+        // Without a limit anything converts.
+        lua.set_memory_limit(0).unwrap();
+        let value = json_to_lua(&lua, &big).unwrap();
+        assert_eq!(lua_to_json(&value).unwrap(), big);
     }
 
     #[test]
