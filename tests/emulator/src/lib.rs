@@ -570,6 +570,25 @@ impl Emulator {
         self.shared.lock().store.seed(users, organizations);
     }
 
+    /// Makes the next objects created with these IDs' prefixes (`user_`, `org_`, `sess_`, ...)
+    /// take exactly these IDs, in order, so that docs samples naming literal IDs
+    /// (`get_user({ id = "user_2abc123" })`) can be run against objects created the normal way.
+    /// Fails, pinning nothing, when an ID has no `prefix_` or is already used or pinned.
+    pub fn pin_ids(&self, ids: &[&str]) -> Result<(), String> {
+        let mut inner = self.shared.lock();
+        for (index, id) in ids.iter().enumerate() {
+            if !inner.store.can_pin(id) || ids[..index].contains(id) {
+                return Err(format!(
+                    "cannot pin `{id}`: it has no `prefix_` or is already used or pinned"
+                ));
+            }
+        }
+        for id in ids {
+            inner.store.pin_id(id);
+        }
+        Ok(())
+    }
+
     /// Empties the data, the recorded requests, the faults and the rate limits.
     pub fn reset(&self) {
         self.shared.reset();

@@ -186,6 +186,8 @@ pub(crate) struct Store {
     trace_rng: fastrand::Rng,
     last_ms: i64,
     seeded: usize,
+    /// IDs to hand out next, by prefix, before random ones (see `Emulator::pin_ids`).
+    pinned: IndexMap<String, std::collections::VecDeque<String>>,
     pub users: IndexMap<String, User>,
     pub sessions: IndexMap<String, Session>,
     pub organizations: IndexMap<String, Organization>,
@@ -202,6 +204,7 @@ impl Store {
             trace_rng: fastrand::Rng::with_seed(TRACE_SEED),
             last_ms: 0,
             seeded: 0,
+            pinned: IndexMap::new(),
             users: IndexMap::new(),
             sessions: IndexMap::new(),
             organizations: IndexMap::new(),
@@ -213,12 +216,47 @@ impl Store {
     }
 
     pub fn new_id(&mut self, prefix: &str) -> String {
+        if let Some(id) = self
+            .pinned
+            .get_mut(prefix)
+            .and_then(|queue| queue.pop_front())
+        {
+            return id;
+        }
         let mut id = String::with_capacity(prefix.len() + ID_LENGTH);
         id.push_str(prefix);
         for _ in 0..ID_LENGTH {
             id.push(char::from(BASE62[self.rng.usize(..BASE62.len())]));
         }
         id
+    }
+
+    /// Whether `id` can be pinned: it has a `prefix_` and no object or pin uses it.
+    pub fn can_pin(&self, id: &str) -> bool {
+        let has_prefix = id.find('_').is_some_and(|at| at + 1 < id.len());
+        has_prefix
+            && !(self.users.contains_key(id)
+                || self.sessions.contains_key(id)
+                || self.organizations.contains_key(id)
+                || self.memberships.contains_key(id)
+                || self.organization_invitations.contains_key(id)
+                || self.invitations.contains_key(id)
+                || self.sign_in_tokens.contains_key(id)
+                || self
+                    .pinned
+                    .values()
+                    .any(|queue| queue.iter().any(|q| q == id)))
+    }
+
+    /// Queues `id` to be the next ID created with its prefix (the text up to its first `_`).
+    /// Callers check [`Store::can_pin`] first.
+    pub fn pin_id(&mut self, id: &str) {
+        if let Some(at) = id.find('_') {
+            self.pinned
+                .entry(id[..=at].to_string())
+                .or_default()
+                .push_back(id.to_string());
+        }
     }
 
     pub fn random_token(&mut self, length: usize) -> String {

@@ -253,3 +253,81 @@ fn the_binary_takes_its_key_from_the_environment() {
         "Secret key: sk_test_from_env"
     );
 }
+
+#[tokio::test]
+async fn pinned_ids_are_handed_out_in_order_then_random_ones() {
+    let api = Api::start().await;
+    api.emulator
+        .pin_ids(&["user_2abc123", "user_2def456", "org_2abc123"])
+        .unwrap();
+    let first = api
+        .ok(
+            "POST",
+            "/users",
+            Some(json!({"email_address": ["pin-1@example.test"]})),
+        )
+        .await;
+    let second = api
+        .ok(
+            "POST",
+            "/users",
+            Some(json!({"email_address": ["pin-2@example.test"]})),
+        )
+        .await;
+    let third = api
+        .ok(
+            "POST",
+            "/users",
+            Some(json!({"email_address": ["pin-3@example.test"]})),
+        )
+        .await;
+    assert_eq!(first["id"], "user_2abc123");
+    assert_eq!(second["id"], "user_2def456");
+    assert_ne!(third["id"], "user_2abc123");
+    assert!(third["id"].as_str().unwrap().starts_with("user_"));
+    // Other ID kinds of the same objects (email identifications) are not affected.
+    assert!(
+        first["email_addresses"][0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("idn_")
+    );
+    let organization = api
+        .ok(
+            "POST",
+            "/organizations",
+            Some(json!({"name": "Pinned", "created_by": "user_2abc123"})),
+        )
+        .await;
+    assert_eq!(organization["id"], "org_2abc123");
+    let fetched = api.ok("GET", "/users/user_2def456", None).await;
+    assert_eq!(
+        fetched["email_addresses"][0]["email_address"],
+        "pin-2@example.test"
+    );
+
+    // Refused, pinning nothing: an ID in use, one without a prefix, a duplicate.
+    assert!(api.emulator.pin_ids(&["sess_1", "user_2abc123"]).is_err());
+    assert!(api.emulator.pin_ids(&["nounderscore"]).is_err());
+    assert!(api.emulator.pin_ids(&["sess_2", "sess_2"]).is_err());
+    let session = api
+        .ok(
+            "POST",
+            "/sessions",
+            Some(json!({"user_id": "user_2abc123"})),
+        )
+        .await;
+    assert_ne!(session["id"], "sess_1");
+    assert_ne!(session["id"], "sess_2");
+    // A reset forgets pins.
+    api.emulator.pin_ids(&["user_after_reset"]).unwrap();
+    api.emulator.reset();
+    let user = api
+        .ok(
+            "POST",
+            "/users",
+            Some(json!({"email_address": ["pin-4@example.test"]})),
+        )
+        .await;
+    assert_ne!(user["id"], "user_after_reset");
+}
