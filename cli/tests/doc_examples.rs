@@ -17,33 +17,120 @@ use clerk_emulator::{Config, Emulator};
 use kosmo_codegen::doc_examples::{Example, examples};
 use serde_json::Value;
 
-/// IDs the generated samples use, pinned in this order while [`FIXTURE`] creates them.
-const FIXTURE_IDS: [&str; 7] = [
-    "user_2abc123",
-    "user_2def456",
-    "org_2abc123",
-    "sess_2abc123",
-    "orginv_2abc123",
-    "inv_2abc123",
-    "sit_2abc123",
-];
+/// The ID prefixes the fixture can create objects for, in the emulator's spelling.
+const FIXTURE_PREFIXES: [&str; 6] = ["user_", "org_", "sess_", "orginv_", "inv_", "sit_"];
 
-/// Creates one object per [`FIXTURE_IDS`] entry, in the same order: two users (the first an
-/// admin of the organization, the second in no organization, so it can be added), an
-/// organization, an active session, a pending organization invitation, a pending application
-/// invitation and a pending sign-in token.
-const FIXTURE: &str = r#"
-local clerk = app.integrations.clerk
-local admin = clerk.create_user({ email_address = { "fixture-admin@example.test" }, first_name = "Ada" })
-clerk.create_user({ email_address = { "fixture-member@example.test" }, first_name = "Grace" })
-local org = clerk.create_organization({ name = "Fixture Org", created_by = admin.id })
-clerk.api_post({ path = "/sessions", body = { user_id = admin.id } })
-clerk.create_organization_invitation({
-  organization_id = org.id, email_address = "fixture-invitee@example.test", role = "org:member",
-})
-clerk.create_invitation({ email_address = "fixture-app-invitee@example.test", notify = false })
-clerk.create_sign_token({ user_id = admin.id })
-"#;
+/// Prefixes of IDs the emulator makes only as a side effect (memberships, email
+/// identifications, clients): an example naming one cannot be given a fixture object.
+const OTHER_PREFIXES: [&str; 3] = ["orgmem_", "idn_", "client_"];
+
+/// The Clerk IDs an example names: a known prefix, then letters and digits with at least one
+/// digit (so `user_id`, `org_id` and made-up missing IDs such as `user_does_not_exist` are not
+/// IDs), as whole words.
+fn clerk_ids(text: &str) -> BTreeSet<String> {
+    let prefixes: Vec<&str> = FIXTURE_PREFIXES
+        .iter()
+        .chain(OTHER_PREFIXES.iter())
+        .map(|p| p.trim_end_matches('_'))
+        .collect();
+    let pattern = format!(
+        r"\b(?:{})_[A-Za-z0-9]*[0-9][A-Za-z0-9]*\b",
+        prefixes.join("|")
+    );
+    regex::Regex::new(&pattern)
+        .unwrap()
+        .find_iter(text)
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
+/// The objects every example starts from, one per ID the examples name, each prefix's IDs in
+/// sorted order. Relationships: the first user creates (so is the admin of) every
+/// organization and owns every session and sign-in token; the other users are in no
+/// organization (so they can be added); organization invitations belong to the first
+/// organization. A user or organization that something needs but that no example names is
+/// created with a random ID.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Fixture {
+    /// IDs by prefix (`user_`, ...), sorted.
+    ids: std::collections::BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Fixture {
+    /// The fixture for `runnables`, or the IDs no fixture object can have.
+    fn for_examples(runnables: &[Runnable]) -> (Fixture, Vec<String>) {
+        let mut fixture = Fixture::default();
+        let mut problems = Vec::new();
+        let mut all = BTreeSet::new();
+        for runnable in runnables {
+            let texts = std::iter::once(&runnable.text).chain(runnable.files.iter().map(|f| &f.1));
+            for text in texts {
+                for id in clerk_ids(text) {
+                    if all.insert(id.clone()) {
+                        match FIXTURE_PREFIXES.iter().find(|p| id.starts_with(*p)) {
+                            Some(prefix) => fixture.ids.entry(prefix).or_default().push(id),
+                            None => problems.push(format!(
+                                "{}: names `{id}`, an ID the fixture cannot create (only {})",
+                                runnable.at,
+                                FIXTURE_PREFIXES.join(", ")
+                            )),
+                        }
+                    }
+                }
+            }
+        }
+        for ids in fixture.ids.values_mut() {
+            ids.sort();
+        }
+        (fixture, problems)
+    }
+
+    fn count(&self, prefix: &str) -> usize {
+        self.ids.get(prefix).map_or(0, Vec::len)
+    }
+
+    /// Every ID, to pin before [`Fixture::lua`] runs.
+    fn pins(&self) -> Vec<&str> {
+        self.ids.values().flatten().map(String::as_str).collect()
+    }
+
+    /// The script that creates the objects, in each prefix's pinned order.
+    fn lua(&self) -> String {
+        let needs_org = self.count("orginv_") > 0;
+        let organizations = self.count("org_").max(usize::from(needs_org));
+        let needs_user = organizations + self.count("sess_") + self.count("sit_") > 0;
+        let users = self.count("user_").max(usize::from(needs_user));
+        let mut lua =
+            String::from("local clerk = app.integrations.clerk\nlocal users, orgs = {}, {}\n");
+        for i in 1..=users {
+            lua += &format!(
+                "users[{i}] = clerk.create_user({{ email_address = {{ \"fixture-user-{i}@example.test\" }}, first_name = \"Fixture{i}\" }}).id\n"
+            );
+        }
+        for i in 1..=organizations {
+            lua += &format!(
+                "orgs[{i}] = clerk.create_organization({{ name = \"Fixture Org {i}\", created_by = users[1] }}).id\n"
+            );
+        }
+        for _ in 0..self.count("sess_") {
+            lua += "clerk.api_post({ path = \"/sessions\", body = { user_id = users[1] } })\n";
+        }
+        for i in 1..=self.count("orginv_") {
+            lua += &format!(
+                "clerk.create_organization_invitation({{ organization_id = orgs[1], email_address = \"fixture-invitee-{i}@example.test\", role = \"org:member\" }})\n"
+            );
+        }
+        for i in 1..=self.count("inv_") {
+            lua += &format!(
+                "clerk.create_invitation({{ email_address = \"fixture-app-invitee-{i}@example.test\", notify = false }})\n"
+            );
+        }
+        for _ in 0..self.count("sit_") {
+            lua += "clerk.create_sign_token({ user_id = users[1] })\n";
+        }
+        lua
+    }
+}
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -202,13 +289,14 @@ fn failure(output: &std::process::Output) -> Option<String> {
 }
 
 /// Runs each example from a fresh fixture; returns one message per failure.
-fn run_all(emulator: &Emulator, runnables: &[Runnable]) -> Vec<String> {
+fn run_all(emulator: &Emulator, fixture: &Fixture, runnables: &[Runnable]) -> Vec<String> {
     let mut failures = Vec::new();
+    let setup_code = fixture.lua();
     for runnable in runnables {
         let home = tempfile::tempdir().unwrap();
         emulator.reset();
-        emulator.pin_ids(&FIXTURE_IDS).unwrap();
-        let setup = run_lua(emulator, home.path(), FIXTURE);
+        emulator.pin_ids(&fixture.pins()).unwrap();
+        let setup = run_lua(emulator, home.path(), &setup_code);
         if let Some(why) = failure(&setup) {
             panic!("the fixture does not build: {why}");
         }
@@ -248,20 +336,54 @@ fn every_example_in_the_docs_runs() {
         "only {} examples found",
         runnables.len()
     );
+    let (fixture, unknown_ids) = Fixture::for_examples(&runnables);
+    problems.extend(unknown_ids);
+    // The generated samples name at least one user, organization, session, organization
+    // invitation, application invitation and sign-in token: the scan must find them.
+    for prefix in FIXTURE_PREFIXES {
+        assert!(
+            fixture.count(prefix) > 0,
+            "no example names a `{prefix}` ID"
+        );
+    }
     let emulator = emulator();
-    problems.extend(run_all(&emulator, &runnables));
+    let started = std::time::Instant::now();
+    problems.extend(run_all(&emulator, &fixture, &runnables));
     assert!(
         problems.is_empty(),
-        "{} of {} examples failed (the fixture provides {:?}):\n\n{}",
+        "{} problems in {} examples (the fixture provides {:?}):\n\n{}",
         problems.len(),
         runnables.len(),
-        FIXTURE_IDS,
+        fixture.pins(),
         problems.join("\n\n")
     );
+    let mut by_page = std::collections::BTreeMap::<&str, (usize, usize)>::new();
+    for page in &pages {
+        let found = examples(&page.text)
+            .iter()
+            .filter(|e| match e {
+                Example::Lua { .. } => true,
+                Example::Command { words, .. } => words.first().is_some_and(|w| w == "kosmo"),
+                _ => false,
+            })
+            .count();
+        by_page.entry(&page.path).or_default().0 = found;
+    }
+    for runnable in &runnables {
+        let path = runnable.at.rsplit_once(':').map_or("", |(p, _)| p);
+        if let Some(counts) = by_page.get_mut(path) {
+            counts.1 += 1;
+        }
+    }
+    for (path, (found, run)) in &by_page {
+        eprintln!("{path}: {found} examples, {run} run here (the rest repeat earlier ones)");
+    }
     eprintln!(
-        "ran {} examples from {} pages",
+        "ran {} distinct examples from {} pages in {:.1} s; fixture {:?}",
         runnables.len(),
-        pages.len()
+        pages.len(),
+        started.elapsed().as_secs_f64(),
+        fixture.pins()
     );
 }
 
@@ -291,7 +413,11 @@ fn a_failing_example_is_reported_with_its_place() {
         vec!["broken.md:10: generated docs may only show `kosmo` commands, not `cargo build`"]
     );
     assert_eq!(runnables.len(), 3);
-    let failures = run_all(&emulator(), &runnables);
+    let (fixture, unknown) = Fixture::for_examples(&runnables);
+    assert!(unknown.is_empty(), "{unknown:?}");
+    // `user_not_in_the_fixture` has no digit, so it is not taken for an ID.
+    assert_eq!(fixture.pins(), vec!["user_2abc123"]);
+    let failures = run_all(&emulator(), &fixture, &runnables);
     assert_eq!(failures.len(), 2, "{failures:#?}");
     assert!(failures[0].starts_with("broken.md:4: example failed"));
     assert!(
@@ -301,4 +427,41 @@ fn a_failing_example_is_reported_with_its_place() {
     );
     assert!(failures[1].starts_with("broken.md:9: example failed"));
     assert!(failures[1].contains("Unknown function"), "{}", failures[1]);
+}
+
+#[test]
+fn the_fixture_has_one_object_per_named_id() {
+    assert_eq!(
+        clerk_ids(
+            r#"get_user({ user_id = "user_2b" }) -- orginv_9x inv_3 user_missing org_id /users/user_2a/ban idn_7"#
+        ),
+        ["idn_7", "inv_3", "orginv_9x", "user_2a", "user_2b"]
+            .map(String::from)
+            .into()
+    );
+    let runnable = |text: &str| Runnable {
+        at: "page.md:3".into(),
+        text: text.into(),
+        run: Run::Lua(text.into()),
+        files: vec![("w.lua".into(), "get_session({ id = \"sess_1\" })".into())],
+    };
+    let (fixture, problems) = Fixture::for_examples(&[
+        runnable(r#"x("user_2b", "orginv_1", "user_2a", "idn_2")"#),
+        runnable(r#"x("user_2a")"#),
+    ]);
+    assert_eq!(
+        problems,
+        vec![
+            "page.md:3: names `idn_2`, an ID the fixture cannot create (only user_, org_, sess_, orginv_, inv_, sit_)"
+        ]
+    );
+    assert_eq!(
+        fixture.pins(),
+        vec!["orginv_1", "sess_1", "user_2a", "user_2b"]
+    );
+    // The invitation and session need an organization and a user: one of each is made.
+    let lua = fixture.lua();
+    assert_eq!(lua.matches("create_user(").count(), 2);
+    assert_eq!(lua.matches("create_organization(").count(), 1);
+    assert_eq!(lua.matches("/sessions").count(), 1);
 }

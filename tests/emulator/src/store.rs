@@ -795,3 +795,28 @@ pub(crate) fn merge_metadata(target: &mut Map<String, Value>, patch: &Map<String
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Store;
+
+    #[test]
+    fn pinned_ids_are_handed_out_by_prefix_in_order_then_random_ones() {
+        let mut store = Store::new();
+        assert!(store.can_pin("user_2abc123"));
+        assert!(!store.can_pin("nounderscore"));
+        assert!(!store.can_pin("user_"));
+        store.pin_id("user_2abc123");
+        store.pin_id("orginv_1");
+        store.pin_id("user_2def456");
+        assert!(!store.can_pin("user_2def456"), "already pinned");
+        // `org_` and `inv_` queues are not `orginv_`'s.
+        assert_ne!(store.new_id("org_"), "orginv_1");
+        assert_ne!(store.new_id("inv_"), "orginv_1");
+        assert_eq!(store.new_id("user_"), "user_2abc123");
+        assert_eq!(store.new_id("orginv_"), "orginv_1");
+        assert_eq!(store.new_id("user_"), "user_2def456");
+        let random = store.new_id("user_");
+        assert!(random.starts_with("user_") && random.len() > "user_2def456".len());
+    }
+}
