@@ -6,6 +6,7 @@
 //! Nothing here knows about any particular provider.
 
 pub mod diagnostics;
+pub mod doc_examples;
 pub mod drift;
 mod emit;
 pub mod identifiers;
@@ -13,8 +14,8 @@ pub mod lua_calls;
 pub mod manifest;
 pub mod model;
 pub mod openapi;
+pub mod site;
 mod validate;
-pub mod doc_examples;
 
 use std::collections::BTreeMap;
 

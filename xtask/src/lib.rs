@@ -2,6 +2,9 @@
 //! `cargo test` checks exactly what `cargo xtask gen --check` checks.
 
 pub mod fs;
+mod site;
+
+pub use site::{SITE_MARKER, build_site};
 
 use std::path::Path;
 

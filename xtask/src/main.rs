@@ -37,6 +37,12 @@ enum Command {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// Render the static doc site (HTML, search, local CSS and JS) from the manifests in spec/.
+    Site {
+        /// Output folder, replaced entirely (default: <repo>/site).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Benchmark generation alone on the real manifests and on synthetic ones of 500 and 5,000 functions.
     BenchGen {
         /// Timed runs per size (the median is reported).
@@ -61,6 +67,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gen { check } => generate(&root, check),
         Command::CheckOpenapi { path, provider } => {
             check_openapi(&root, &path, provider.as_deref())
+        }
+        Command::Site { out } => {
+            let out = out.unwrap_or_else(|| root.join("site"));
+            let index = xtask::build_site(&root, &out)?;
+            println!("{}", index.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::BenchGen { runs } => bench::run(&root, runs),
     }

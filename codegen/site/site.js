@@ -1,0 +1,187 @@
+// Doc site behaviour: search over window.KOSMO_SEARCH_INDEX, copy buttons, the phone sidebar.
+// Plain script: no modules and no network requests, so pages work from file:// too.
+(function () {
+  "use strict";
+  var root = document.documentElement.getAttribute("data-root") || "";
+
+  // Lower score ranks first: exact name, name prefix, a word of the name, name contains,
+  // then title, summary and description matches.
+  function score(entry, query) {
+    var name = entry.name.toLowerCase();
+    if (name === query) return 0;
+    if (name.indexOf(query) === 0) return 1;
+    if (("_" + name).indexOf("_" + query) >= 0) return 2;
+    if (name.indexOf(query) >= 0) return 3;
+    if (entry.title.toLowerCase().indexOf(query) >= 0) return 4;
+    if (entry.summary.toLowerCase().indexOf(query) >= 0) return 5;
+    if (entry.description.toLowerCase().indexOf(query) >= 0) return 6;
+    return -1;
+  }
+
+  function search(text) {
+    var query = text.trim().toLowerCase();
+    var index = window.KOSMO_SEARCH_INDEX || [];
+    if (!query) return [];
+    var hits = [];
+    for (var i = 0; i < index.length; i++) {
+      var s = score(index[i], query);
+      if (s >= 0) hits.push({ entry: index[i], score: s, order: i });
+    }
+    hits.sort(function (a, b) {
+      if (a.score !== b.score) return a.score - b.score;
+      if (a.entry.name.length !== b.entry.name.length) return a.entry.name.length - b.entry.name.length;
+      return a.order - b.order;
+    });
+    return hits.map(function (h) { return h.entry; });
+  }
+
+  function resultLink(entry) {
+    var link = document.createElement("a");
+    link.href = root + entry.url;
+    link.className = "search-result";
+    var name = document.createElement("span");
+    name.className = "result-name";
+    name.textContent = entry.provider + "." + entry.name;
+    link.appendChild(name);
+    var badge = document.createElement("span");
+    badge.className = "badge badge-" + entry.operation;
+    badge.textContent = entry.operation;
+    link.appendChild(document.createTextNode(" "));
+    link.appendChild(badge);
+    if (entry.destructive) {
+      var destructive = document.createElement("span");
+      destructive.className = "badge badge-destructive";
+      destructive.textContent = "destructive";
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(destructive);
+    }
+    var summary = document.createElement("span");
+    summary.className = "result-summary";
+    summary.textContent = entry.summary;
+    link.appendChild(summary);
+    return link;
+  }
+
+  function setUpSearch() {
+    var input = document.getElementById("search-input");
+    var popup = document.getElementById("search-popup");
+    if (!input || !popup) return;
+    function update() {
+      var hits = search(input.value).slice(0, 12);
+      popup.textContent = "";
+      if (!input.value.trim()) { popup.hidden = true; return; }
+      if (hits.length === 0) {
+        var empty = document.createElement("p");
+        empty.className = "search-empty";
+        empty.textContent = "No function matches.";
+        popup.appendChild(empty);
+      }
+      hits.forEach(function (entry) { popup.appendChild(resultLink(entry)); });
+      popup.hidden = false;
+    }
+    input.addEventListener("input", update);
+    input.addEventListener("focus", update);
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { popup.hidden = true; input.blur(); }
+      if (event.key === "ArrowDown") {
+        var first = popup.querySelector("a");
+        if (first) { event.preventDefault(); first.focus(); }
+      }
+    });
+    popup.addEventListener("keydown", function (event) {
+      var current = document.activeElement;
+      if (event.key === "ArrowDown" && current.nextElementSibling) { event.preventDefault(); current.nextElementSibling.focus(); }
+      if (event.key === "ArrowUp") {
+        event.preventDefault();
+        if (current.previousElementSibling) current.previousElementSibling.focus(); else input.focus();
+      }
+      if (event.key === "Escape") { popup.hidden = true; input.focus(); }
+    });
+    document.addEventListener("click", function (event) {
+      if (!popup.contains(event.target) && event.target !== input) popup.hidden = true;
+    });
+
+    // index.html?q=... renders the results in the page (the search form submits here).
+    var section = document.getElementById("search-results");
+    var list = document.getElementById("search-results-list");
+    var query = new URLSearchParams(window.location.search).get("q");
+    if (section && list && query) {
+      input.value = query;
+      var hits = search(query);
+      var title = document.getElementById("search-results-title");
+      if (title) title.textContent = hits.length + (hits.length === 1 ? " result" : " results") + " for “" + query + "”";
+      hits.forEach(function (entry) {
+        var item = document.createElement("li");
+        item.appendChild(resultLink(entry));
+        list.appendChild(item);
+      });
+      section.hidden = false;
+    }
+  }
+
+  function copyText(text, done) {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(text, done); });
+    } else {
+      fallbackCopy(text, done);
+    }
+  }
+
+  // Older browsers and file:// pages: select the text in a hidden textarea and copy that.
+  function fallbackCopy(text, done) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
+    document.body.removeChild(area);
+    done();
+  }
+
+  function setUpCopyButtons() {
+    var blocks = document.querySelectorAll("pre > code");
+    Array.prototype.forEach.call(blocks, function (code) {
+      var pre = code.parentNode;
+      var wrapper = document.createElement("div");
+      wrapper.className = "code-block";
+      pre.parentNode.insertBefore(wrapper, pre);
+      wrapper.appendChild(pre);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy-button";
+      button.textContent = "Copy";
+      button.setAttribute("aria-label", "Copy code to clipboard");
+      button.addEventListener("click", function () {
+        copyText(code.textContent, function () {
+          button.textContent = "Copied";
+          setTimeout(function () { button.textContent = "Copy"; }, 1500);
+        });
+      });
+      wrapper.appendChild(button);
+    });
+  }
+
+  function setUpSidebar() {
+    var toggle = document.querySelector(".sidebar-toggle");
+    var sidebar = document.querySelector(".sidebar");
+    if (!toggle || !sidebar) return;
+    toggle.addEventListener("click", function () {
+      var open = sidebar.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  function start() {
+    setUpSearch();
+    setUpCopyButtons();
+    setUpSidebar();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
