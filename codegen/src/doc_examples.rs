@@ -213,15 +213,33 @@ fn callables(provider: &Provider) -> Callables<'_> {
 
 /// Checks every example of `markdown` (a file at `path`) against `providers`: Lua that does not
 /// parse, calls of unknown functions, unknown parameters, missing required parameters, in Lua
-/// blocks, in `--eval` code and in `integrations:call` payloads and flags.
+/// blocks, in `--eval` code and in `integrations:call` payloads and flags. To check many pages,
+/// index the providers once with [`Checker`].
 pub fn check_markdown(providers: &[Provider], path: &str, markdown: &str) -> Vec<Diagnostic> {
-    let namespaces: Vec<(&str, Callables<'_>)> = providers
-        .iter()
-        .map(|p| (p.name.as_str(), callables(p)))
-        .collect();
-    let mut reporter = Reporter::new(path);
-    check_examples(&mut reporter, &namespaces, markdown);
-    reporter.finish().err().map(|d| d.0).unwrap_or_default()
+    Checker::new(providers).check(path, markdown)
+}
+
+/// The functions of every provider, indexed once, to check many pages against.
+pub struct Checker<'a> {
+    namespaces: Vec<(&'a str, Callables<'a>)>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(providers: &'a [Provider]) -> Self {
+        Checker {
+            namespaces: providers
+                .iter()
+                .map(|p| (p.name.as_str(), callables(p)))
+                .collect(),
+        }
+    }
+
+    /// The problems of the examples of `markdown`, a file at `path`; see [`check_markdown`].
+    pub fn check(&self, path: &str, markdown: &str) -> Vec<Diagnostic> {
+        let mut reporter = Reporter::new(path);
+        check_examples(&mut reporter, &self.namespaces, markdown);
+        reporter.finish().err().map(|d| d.0).unwrap_or_default()
+    }
 }
 
 /// [`check_markdown`] with the namespaces already indexed; reports to `reporter`.

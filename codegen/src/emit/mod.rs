@@ -44,10 +44,12 @@ pub(crate) fn emit_all(
     let docs = docs?;
     // Every example of every page must call real functions with real parameters: a broken one
     // fails generation, not just a test.
+    // The index is built once: per page it would make generation quadratic in functions.
+    let checker = crate::doc_examples::Checker::new(providers);
     let problems: Vec<crate::Diagnostic> = docs
         .iter()
         .filter(|file| file.path.ends_with(".md"))
-        .flat_map(|file| crate::doc_examples::check_markdown(providers, &file.path, &file.contents))
+        .flat_map(|file| checker.check(&file.path, &file.contents))
         .collect();
     if !problems.is_empty() {
         return Err(crate::Error::Invalid(crate::Diagnostics(problems)));
