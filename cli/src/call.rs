@@ -1,17 +1,42 @@
-//! `integrations:call clerk.<fn> [JSON] [--key=value ...]` and the `integrations:clerk` shortcut.
+//! `integrations:call <provider>.<fn> [JSON] [--key=value ...]` and the `integrations:<provider>`
+//! shortcuts: arguments in, one call through the host, the envelope out.
 
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
-use std::time::Instant;
 
-use kosmo_runtime::lua::Dispatch;
+use kosmo_host::{CallError, CallOptions, DEFAULT_ACCOUNT, Integration};
 use kosmo_runtime::{FunctionMeta, ParamType};
 use serde_json::{Map, Value, json};
 
-use crate::config::{DEFAULT_ACCOUNT, Settings};
-use crate::dispatch::{CallOptions, Guarded, RunState};
-use crate::providers::{self, Provider};
-use crate::{CALL_HELP_TEXT, EXIT_FAILURE, EXIT_USAGE, print_json};
+use crate::config::Settings;
+use crate::lua::milliseconds;
+use crate::{EXIT_FAILURE, EXIT_USAGE, print_json};
+
+/// The usage of `integrations:call` and the shortcuts, with the registry's names.
+pub fn help_text() -> String {
+    let providers: Vec<&str> = kosmo_integrations::INTEGRATIONS
+        .iter()
+        .map(|i| i.meta.name)
+        .collect();
+    format!(
+        "Usage: kosmo integrations:call <provider>.<function> [JSON] [--key=value ...] [--arg key=value] [--account A] [--force] [--dry-run] [--json]
+       kosmo integrations:<provider> <function> [same options]
+Providers: {}
+
+Arguments come from the JSON object (argument or piped stdin); --key=value flags are merged over
+it (kebab-case keys become snake_case; values are read by the parameter's type, and true, false,
+null and numbers are coerced for unknown keys).
+
+Options:
+  --arg key=value  an argument whose name might clash with an option
+  --account A      use the named credential account (default: default)
+  --force          run even if the read/write policy says ask or deny
+  --dry-run        check everything and show the request instead of sending it
+  --json           print {{function, success, data, error, meta, duration_ms}}
+  -h, --help       print this help",
+        providers.join(", ")
+    )
+}
 
 #[derive(Default)]
 struct Parsed {
@@ -137,70 +162,73 @@ fn generic(value: &str) -> Value {
     }
 }
 
-pub fn run(shortcut: Option<&str>, args: &[String]) -> anyhow::Result<u8> {
+pub fn run(shortcut: Option<&'static Integration>, args: &[String]) -> anyhow::Result<u8> {
+    let help = help_text();
     let parsed = match parse(args) {
         Ok(parsed) => parsed,
         Err(message) => {
-            eprintln!("Error: {message}\n\n{CALL_HELP_TEXT}");
+            eprintln!("Error: {message}\n\n{help}");
             return Ok(EXIT_USAGE);
         }
     };
     if parsed.help {
-        outln!("{CALL_HELP_TEXT}");
+        outln!("{help}");
         return Ok(0);
     }
-    let (provider, function_name): (&'static Provider, String) = match (shortcut, &parsed.target) {
-        (Some(name), None) => {
-            let Some(provider) = providers::provider(name) else {
-                return Ok(EXIT_USAGE);
-            };
-            out!(
-                "{}",
-                crate::docs::read(provider.meta.name).unwrap_or_default()
-            );
-            return Ok(0);
-        }
-        (Some(name), Some(target)) => {
-            let Some(provider) = providers::provider(name) else {
-                return Ok(EXIT_USAGE);
-            };
-            let target = target
-                .strip_prefix(&format!("{name}."))
-                .unwrap_or(target)
-                .to_string();
-            (provider, target)
-        }
-        (None, Some(target)) => match providers::split_qualified(target) {
-            Some((provider, function)) => (provider, function.to_string()),
-            None => {
+    let (integration, function_name): (&'static Integration, String) =
+        match (shortcut, &parsed.target) {
+            (Some(integration), None) => {
+                let page = kosmo_host::DocsIndex::new(&kosmo_integrations::INTEGRATIONS)
+                    .read(integration.meta.name)
+                    .unwrap_or_default();
+                out!("{page}");
+                return Ok(0);
+            }
+            (Some(integration), Some(target)) => {
+                let target = target
+                    .strip_prefix(&format!("{}.", integration.meta.name))
+                    .unwrap_or(target)
+                    .to_string();
+                (integration, target)
+            }
+            (None, Some(target)) => {
+                match kosmo_host::DocsIndex::new(&kosmo_integrations::INTEGRATIONS)
+                    .split_qualified(target)
+                {
+                    Some((integration, function)) => (integration, function.to_string()),
+                    None => {
+                        eprintln!(
+                            "Error: name the function as <provider>.<function>, e.g. {}\n\n{help}",
+                            example_target()
+                        );
+                        return Ok(EXIT_USAGE);
+                    }
+                }
+            }
+            (None, None) => {
                 eprintln!(
-                    "Error: name the function as <provider>.<function>, e.g. clerk.list_users\n\n{CALL_HELP_TEXT}"
+                    "Nothing to call: name a function, e.g. {}\n\n{help}",
+                    example_target()
                 );
                 return Ok(EXIT_USAGE);
             }
-        },
-        (None, None) => {
-            eprintln!(
-                "Nothing to call: name a function, e.g. clerk.list_users\n\n{CALL_HELP_TEXT}"
-            );
-            return Ok(EXIT_USAGE);
-        }
-    };
+        };
 
-    let started = Instant::now();
     let account = parsed
         .account
         .clone()
         .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
-    let qualified = format!("{}.{function_name}", provider.meta.name);
+    let provider = integration.meta.name;
+    let qualified = format!("{provider}.{function_name}");
     let report = |data: Option<Value>,
                   error: Option<String>,
                   meta_function: Option<&FunctionMeta>,
-                  bypassed: bool| {
+                  bypassed: bool,
+                  duration_ms: f64| {
         let success = error.is_none();
         if parsed.json {
             print_json(&json!({
-                "function": meta_function.map_or(qualified.clone(), |f| format!("{}.{}", provider.meta.name, f.name)),
+                "function": meta_function.map_or(qualified.clone(), |f| format!("{provider}.{}", f.name)),
                 "success": success,
                 "data": data,
                 "error": error,
@@ -210,7 +238,7 @@ pub fn run(shortcut: Option<&str>, args: &[String]) -> anyhow::Result<u8> {
                     "permission_bypassed": bypassed,
                     "account": account,
                 },
-                "duration_ms": (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0,
+                "duration_ms": duration_ms,
             }));
         } else if let Some(error) = &error {
             eprintln!("Error: {error}");
@@ -220,9 +248,19 @@ pub fn run(shortcut: Option<&str>, args: &[String]) -> anyhow::Result<u8> {
         if success { 0 } else { EXIT_FAILURE }
     };
 
-    let Some(function) = provider.meta.function(&function_name) else {
-        let error = provider.meta.unknown_function(&function_name).to_string();
-        return Ok(report(None, Some(error), None, false));
+    let started = std::time::Instant::now();
+    let Some(function) = integration.function(&function_name) else {
+        let error = integration
+            .meta
+            .unknown_function(&function_name)
+            .to_string();
+        return Ok(report(
+            None,
+            Some(error),
+            None,
+            false,
+            milliseconds(started.elapsed()),
+        ));
     };
 
     // Arguments: the JSON payload (argument or piped stdin), then flags over it.
@@ -262,37 +300,62 @@ pub fn run(shortcut: Option<&str>, args: &[String]) -> anyhow::Result<u8> {
         }
     }
 
-    let settings = Settings::load()?;
+    let settings = Arc::new(Settings::load()?);
     settings.print_warnings();
-    if !settings.has_account(provider.meta.name, &account) {
-        let known = settings.accounts(provider.meta.name).join(", ");
-        let error = format!(
-            "{} account `{account}` is not configured (accounts: {known}). Add it with `kosmo integrations:configure {} --account {account} --set ...`.",
-            provider.meta.label, provider.meta.name
-        );
-        return Ok(report(None, Some(error), Some(function), false));
-    }
-    let state = Arc::new(RunState::default());
-    let guarded = Guarded::new(
-        provider,
-        &settings,
-        &account,
-        CallOptions {
-            force: parsed.force,
-            dry_run: parsed.dry_run,
-            dry_run_reads: true,
-        },
-        state.clone(),
-    );
+    let host = crate::host(settings)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(guarded.call(function, Value::Object(args)));
-    let bypassed = state
-        .permission_bypassed
-        .load(std::sync::atomic::Ordering::Relaxed);
-    Ok(match result {
-        Ok(data) => report(Some(data), None, Some(function), bypassed),
-        Err(error) => report(None, Some(error.to_string()), Some(function), bypassed),
+    let outcome = runtime.block_on(host.call(
+        provider,
+        function.name,
+        Value::Object(args),
+        CallOptions {
+            account: parsed.account.clone(),
+            force: parsed.force,
+            dry_run: parsed.dry_run,
+        },
+    ));
+    let duration_ms = milliseconds(outcome.duration);
+    Ok(match outcome.result {
+        Ok(data) => report(
+            Some(data),
+            None,
+            Some(function),
+            outcome.permission_bypassed,
+            duration_ms,
+        ),
+        Err(error) => {
+            let message = match &error {
+                CallError::UnknownAccount { account, .. } => format!(
+                    "{error} Add it with `kosmo integrations:configure {provider} --account {account} --set ...`."
+                ),
+                other => other.to_string(),
+            };
+            report(
+                None,
+                Some(message),
+                Some(function),
+                outcome.permission_bypassed,
+                duration_ms,
+            )
+        }
     })
+}
+
+/// `<provider>.<function>` of the registry's first listing function, for usage errors.
+fn example_target() -> String {
+    kosmo_integrations::INTEGRATIONS
+        .iter()
+        .find_map(|i| {
+            i.meta
+                .functions
+                .iter()
+                .find(|f| {
+                    f.operation == kosmo_runtime::Operation::Read
+                        && f.params.iter().all(|p| !p.required)
+                })
+                .map(|f| format!("{}.{}", i.meta.name, f.name))
+        })
+        .unwrap_or_else(|| "<provider>.<function>".to_string())
 }

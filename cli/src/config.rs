@@ -6,45 +6,28 @@
 //! - project: `.kosmo/integrations.json` in the working directory or the nearest parent that
 //!   has one.
 //!
-//! Project values override global ones, key by key. For the `default` account, the provider's
-//! environment variables (`CLERK_SECRET_KEY`, `CLERK_API_URL`) override both files.
+//! Project values override global ones, key by key. For the `default` account, the
+//! environment variables each manifest declares (such as `<PROVIDER>_SECRET_KEY`) override both
+//! files.
+//!
+//! [`Settings`] is what the host reads them through: it is the host's credential source and
+//! policy source.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use kosmo_host::{AccountPolicy, CredentialSource, DEFAULT_ACCOUNT, Policy, PolicySource};
 use kosmo_runtime::{Credentials, Operation, ProviderMeta};
 use serde::{Deserialize, Serialize};
 
 pub const FILE_NAME: &str = "integrations.json";
-pub const DEFAULT_ACCOUNT: &str = "default";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Policy {
-    Allow,
-    Ask,
-    Deny,
-}
-
-impl Policy {
-    pub fn parse(value: &str) -> anyhow::Result<Self> {
-        match value {
-            "allow" => Ok(Policy::Allow),
-            "ask" => Ok(Policy::Ask),
-            "deny" => Ok(Policy::Deny),
-            other => bail!("`{other}` is not a policy; use allow, ask or deny"),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Policy::Allow => "allow",
-            Policy::Ask => "ask",
-            Policy::Deny => "deny",
-        }
-    }
+/// Reads `allow`, `ask` or `deny` from a command-line value.
+pub fn parse_policy(value: &str) -> anyhow::Result<Policy> {
+    Policy::parse(value)
+        .ok_or_else(|| anyhow::anyhow!("`{value}` is not a policy; use allow, ask or deny"))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -128,7 +111,7 @@ impl ConfigFile {
 
     fn has_secret(&self) -> bool {
         self.integrations.iter().any(|(provider, config)| {
-            let secret_names: Vec<&str> = crate::providers::provider(provider)
+            let secret_names: Vec<&str> = crate::integration(provider)
                 .map(|p| {
                     p.meta
                         .credentials
@@ -294,13 +277,6 @@ impl Settings {
         names
     }
 
-    pub fn has_account(&self, provider: &str, account: &str) -> bool {
-        account == DEFAULT_ACCOUNT
-            || self
-                .layers(provider)
-                .any(|layer| layer.accounts.contains_key(account))
-    }
-
     /// The policy for one operation: account level over provider level, project over global;
     /// read defaults to allow and write to ask.
     pub fn policy(&self, provider: &str, account: &str, operation: Operation) -> Policy {
@@ -314,8 +290,8 @@ impl Settings {
             }
         }
         match operation {
-            Operation::Read => merged.read.unwrap_or(Policy::Allow),
-            Operation::Write => merged.write.unwrap_or(Policy::Ask),
+            Operation::Read => merged.read.unwrap_or(AccountPolicy::default().read),
+            Operation::Write => merged.write.unwrap_or(AccountPolicy::default().write),
         }
     }
 
@@ -362,6 +338,26 @@ impl Settings {
             credentials.set(&name, value);
         }
         credentials
+    }
+}
+
+impl CredentialSource for Settings {
+    fn accounts(&self, integration: &'static ProviderMeta) -> Vec<String> {
+        Settings::accounts(self, integration.name)
+    }
+
+    fn credentials(&self, integration: &'static ProviderMeta, account: &str) -> Credentials {
+        Settings::credentials(self, integration, account)
+    }
+}
+
+impl PolicySource for Settings {
+    fn policy(&self, integration: &'static ProviderMeta, account: &str) -> AccountPolicy {
+        AccountPolicy {
+            enabled: self.enabled(integration.name),
+            read: Settings::policy(self, integration.name, account, Operation::Read),
+            write: Settings::policy(self, integration.name, account, Operation::Write),
+        }
     }
 }
 

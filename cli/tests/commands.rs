@@ -266,7 +266,8 @@ fn docs_command_prints_pages_in_three_formats() {
     let kosmo = Kosmo::new();
     let run = kosmo.run(&["integrations:docs", "clerk"]);
     assert_eq!(run.code, 0);
-    let page = kosmo_integrations::clerk::docs::PROVIDER_PAGE
+    let page = kosmo_integrations::clerk::docs::DOCS
+        .provider_page
         .split_once('\n')
         .unwrap()
         .1;
@@ -299,8 +300,16 @@ fn schema_prints_the_input_schema() {
     let kosmo = Kosmo::new();
     let run = kosmo.run(&["integrations:schema", "clerk.get_user"]);
     assert_eq!(run.code, 0);
-    let expected: Value =
-        serde_json::from_str(kosmo_integrations::clerk::meta::GET_USER.input_schema).unwrap();
+    // The schema is kept once, in the catalog.
+    let catalog: Value =
+        serde_json::from_str(kosmo_integrations::clerk::docs::DOCS.catalog_json).unwrap();
+    let expected = catalog["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function_name"] == "get_user")
+        .unwrap()["input_schema"]
+        .clone();
     assert_eq!(run.json(), expected);
     assert_eq!(run.json()["required"][0], "id");
     // The full slug resolves too.

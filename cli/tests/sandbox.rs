@@ -139,7 +139,7 @@ fn regex_has_no_catastrophic_backtracking() {
 #[test]
 fn docs_functions_return_the_generated_pages() {
     let kosmo = Kosmo::new();
-    let provider_page = kosmo_integrations::clerk::docs::PROVIDER_PAGE;
+    let provider_page = kosmo_integrations::clerk::docs::DOCS.provider_page;
     let provider_page = provider_page.split_once('\n').unwrap().1;
     let (code, env) = kosmo.lua(r#"print(docs.read("clerk"))"#, &[]);
     assert_eq!(code, 0);

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
@@ -52,6 +52,52 @@ pub struct ProviderSpec {
     /// Credential fields a user configures, in display order.
     #[schemars(with = "std::collections::BTreeMap<String, CredentialSpec>")]
     pub credentials: OrderedMap<CredentialSpec>,
+    /// Where the provider's error answers keep their message, code, long message, meta and
+    /// trace ID. Without it, an error's raw body is its message.
+    #[serde(default)]
+    pub errors: Option<ErrorFormatSpec>,
+    /// How the provider says to slow down.
+    #[serde(default)]
+    pub rate_limits: Option<RateLimitSpec>,
+}
+
+/// Locations in an error answer. Body locations are lists of JSON Pointers (RFC 6901), such as
+/// `[/errors/0/message]`, tried in order; the first that holds a value wins.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorFormatSpec {
+    /// The short, human-readable message.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub message: Vec<Spanned<String>>,
+    /// A machine-readable error code.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub code: Vec<Spanned<String>>,
+    /// A longer explanation.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub long_message: Vec<Spanned<String>>,
+    /// Structured detail kept as it is (for example the offending parameter).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub meta: Vec<Spanned<String>>,
+    /// The trace or request ID to quote to the provider's support.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub trace_id: Vec<Spanned<String>>,
+    /// Response headers that carry the trace ID, tried after the body.
+    #[serde(default)]
+    pub trace_id_header: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// The response header giving the seconds (or HTTP date) to wait after a 429; `Retry-After`
+    /// when not given.
+    #[serde(default)]
+    pub retry_after_header: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -162,11 +208,26 @@ pub struct FunctionSpec {
     pub examples: Vec<ExampleSpec>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     Read,
     Write,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Read => "read",
+            Operation::Write => "write",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -184,7 +245,7 @@ pub struct HttpSpec {
     pub query: OrderedMap<Value>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum Method {
     #[serde(rename = "GET")]
     Get,
@@ -196,6 +257,24 @@ pub enum Method {
     Patch,
     #[serde(rename = "DELETE")]
     Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -251,12 +330,28 @@ pub struct ParamSpec {
     pub spread: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParamLocation {
     Path,
     Query,
     Body,
+}
+
+impl ParamLocation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Path => "path",
+            ParamLocation::Query => "query",
+            ParamLocation::Body => "body",
+        }
+    }
+}
+
+impl fmt::Display for ParamLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A parameter's type, written as a string in the manifest.
@@ -340,6 +435,13 @@ impl fmt::Display for ParamType {
             ParamType::Scalar(t) => f.write_str(t.as_str()),
             ParamType::Array(t) => write!(f, "array<{}>", t.as_str()),
         }
+    }
+}
+
+/// Written as the manifest spells it (`array<string>`), for templates and JSON.
+impl Serialize for ParamType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

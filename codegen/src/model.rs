@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::identifiers::rust_ident_text;
-use crate::manifest::{self, Manifest, ParamType, ScalarType};
+use crate::manifest::{self, Manifest, Method, Operation, ParamLocation, ParamType, ScalarType};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Provider {
@@ -25,8 +25,23 @@ pub struct Provider {
     pub version_header: Option<(String, String)>,
     pub bearer_credential: String,
     pub credentials: Vec<Credential>,
+    pub errors: ErrorFormat,
+    /// The header that says how long to wait after a 429.
+    pub retry_after_header: String,
     pub guides: Vec<Guide>,
     pub functions: Vec<Function>,
+}
+
+/// Where the provider's error answers keep each detail: JSON Pointers into the body, tried in
+/// order, and headers for the trace ID.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ErrorFormat {
+    pub message: Vec<String>,
+    pub code: Vec<String>,
+    pub long_message: Vec<String>,
+    pub meta: Vec<String>,
+    pub trace_id: Vec<String>,
+    pub trace_id_headers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,9 +77,9 @@ pub struct Function {
     pub group: String,
     pub summary: String,
     pub description: String,
-    pub operation: &'static str,
+    pub operation: Operation,
     pub destructive: bool,
-    pub method: &'static str,
+    pub method: Method,
     pub path: String,
     pub path_parts: Vec<PathPart>,
     pub fixed_query: Vec<(String, Value)>,
@@ -99,11 +114,9 @@ pub struct Param {
     /// Rust field name (sanitized `name`; keywords become raw identifiers).
     pub rust_name: String,
     pub aliases: Vec<String>,
-    pub location: &'static str,
+    pub location: ParamLocation,
     #[serde(rename = "type")]
-    pub ty: String,
-    #[serde(skip)]
-    pub param_type: ParamType,
+    pub ty: ParamType,
     pub required: bool,
     pub description: String,
     pub default: Option<Value>,
@@ -126,31 +139,6 @@ pub struct ResponseWrap {
 pub struct Example {
     pub title: String,
     pub lua: String,
-}
-
-pub(crate) fn operation_str(op: manifest::Operation) -> &'static str {
-    match op {
-        manifest::Operation::Read => "read",
-        manifest::Operation::Write => "write",
-    }
-}
-
-pub(crate) fn method_str(method: manifest::Method) -> &'static str {
-    match method {
-        manifest::Method::Get => "GET",
-        manifest::Method::Post => "POST",
-        manifest::Method::Put => "PUT",
-        manifest::Method::Patch => "PATCH",
-        manifest::Method::Delete => "DELETE",
-    }
-}
-
-pub(crate) fn location_str(location: manifest::ParamLocation) -> &'static str {
-    match location {
-        manifest::ParamLocation::Path => "path",
-        manifest::ParamLocation::Query => "query",
-        manifest::ParamLocation::Body => "body",
-    }
 }
 
 /// A placeholder in a path template: `{name}` or `{+name}`.
@@ -230,8 +218,31 @@ pub(crate) fn build(manifest_path: &str, manifest: &Manifest, guides: Vec<Guide>
                 example: c.example.clone(),
             })
             .collect(),
+        errors: p.errors.as_ref().map(error_format).unwrap_or_default(),
+        retry_after_header: p
+            .rate_limits
+            .as_ref()
+            .and_then(|r| r.retry_after_header.clone())
+            .unwrap_or_else(|| DEFAULT_RETRY_AFTER_HEADER.to_string()),
         guides,
         functions: manifest.functions.iter().map(build_function).collect(),
+    }
+}
+
+/// The standard header (RFC 9110 §10.2.3), used unless the manifest names another.
+pub const DEFAULT_RETRY_AFTER_HEADER: &str = "Retry-After";
+
+fn error_format(spec: &manifest::ErrorFormatSpec) -> ErrorFormat {
+    let pointers = |list: &[serde_saphyr::Spanned<String>]| -> Vec<String> {
+        list.iter().map(|p| p.value.clone()).collect()
+    };
+    ErrorFormat {
+        message: pointers(&spec.message),
+        code: pointers(&spec.code),
+        long_message: pointers(&spec.long_message),
+        meta: pointers(&spec.meta),
+        trace_id: pointers(&spec.trace_id),
+        trace_id_headers: spec.trace_id_header.clone(),
     }
 }
 
@@ -249,7 +260,7 @@ fn build_function(f: &manifest::FunctionSpec) -> Function {
             TemplatePart::Placeholder { name, relative } => {
                 let param = params
                     .iter()
-                    .position(|p| p.location == "path" && p.wire_name == name)
+                    .position(|p| p.location == ParamLocation::Path && p.wire_name == name)
                     .unwrap_or_default();
                 if relative {
                     PathPart::Relative { param }
@@ -271,9 +282,9 @@ fn build_function(f: &manifest::FunctionSpec) -> Function {
         group: f.group.clone(),
         summary: f.summary.trim().to_string(),
         description: f.description.trim().to_string(),
-        operation: operation_str(f.operation.value),
+        operation: f.operation.value,
         destructive: f.destructive,
-        method: method_str(f.http.method.value),
+        method: f.http.method.value,
         path: f.http.path.value.clone(),
         path_parts,
         fixed_query: f
@@ -312,9 +323,8 @@ fn build_param(name: &str, p: &manifest::ParamSpec) -> Param {
             .map_or_else(|| name.to_string(), |w| w.value.clone()),
         rust_name: rust_ident_text(name),
         aliases: p.aliases.iter().map(|a| a.value.clone()).collect(),
-        location: location_str(p.location.value),
-        ty: p.ty.value.to_string(),
-        param_type: p.ty.value,
+        location: p.location.value,
+        ty: p.ty.value,
         required: p.required,
         description: p.description.trim().to_string(),
         default: p.default.as_ref().map(|d| d.value.clone()),
@@ -357,7 +367,7 @@ fn scalar_schema(t: ScalarType) -> Value {
 impl Param {
     /// JSON Schema of this parameter's value.
     pub fn schema(&self) -> Value {
-        let mut schema = match self.param_type {
+        let mut schema = match self.ty {
             ParamType::Scalar(t) => scalar_schema(t),
             ParamType::Array(t) => json!({ "type": "array", "items": scalar_schema(t) }),
         };

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::manifest::{ParamType, ScalarType};
+use crate::manifest::{ParamLocation, ParamType, ScalarType};
 use crate::model::{Function, Param, PathPart, Provider, TemplatePart, parse_template};
 
 /// The outcome of a check: every disagreement, and what was compared.
@@ -122,11 +122,11 @@ impl DocOperation {
     /// The name the document gives a manifest parameter (path placeholders may be renamed).
     fn name_of<'p>(&'p self, param: &'p Param) -> &'p str {
         match param.location {
-            "path" => self
+            ParamLocation::Path => self
                 .renamed
                 .get(&param.wire_name)
                 .unwrap_or(&param.wire_name),
-            _ => &param.wire_name,
+            ParamLocation::Query | ParamLocation::Body => &param.wire_name,
         }
     }
 }
@@ -167,7 +167,10 @@ impl<'a> Context<'a> {
             }
         };
         let renamed = placeholder_renames(function, &route, found);
-        let Some(operation) = route.item.get(function.method.to_ascii_lowercase()) else {
+        let Some(operation) = route
+            .item
+            .get(function.method.as_str().to_ascii_lowercase())
+        else {
             found.push(missing_method(function, route.item));
             return;
         };
@@ -205,10 +208,10 @@ impl<'a> Context<'a> {
     ) {
         let label = format!("{} parameter {}", param.location, param.wire_name);
         let located = match param.location {
-            "body" => self.body_field(param, &doc.body, &doc.params),
-            location => {
+            ParamLocation::Body => self.body_field(param, &doc.body, &doc.params),
+            location @ (ParamLocation::Path | ParamLocation::Query) => {
                 let body = doc.body.as_ref().and_then(|b| b.as_ref().ok());
-                find_parameter(&doc.params, location, doc_name, body).map(|p| {
+                find_parameter(&doc.params, location.as_str(), doc_name, body).map(|p| {
                     let encoding = array_encoding_problem(param, p);
                     found.extend(encoding.map(|problem| format!("{label}: {problem}")));
                     (p.schema.clone(), p.required)
@@ -521,7 +524,7 @@ fn find_parameter<'d>(
 /// The runtime sends a query array as one `key=item` pair per item: OpenAPI's default (style
 /// `form`, explode `true`). A document asking for `a,b` or `a|b` would reject or misread that.
 fn array_encoding_problem(param: &Param, doc: &DocParam) -> Option<String> {
-    if doc.location != "query" || !matches!(param.param_type, ParamType::Array(_)) {
+    if doc.location != "query" || !matches!(param.ty, ParamType::Array(_)) {
         return None;
     }
     let style = doc.style.as_deref().unwrap_or("form");
@@ -573,11 +576,11 @@ fn compare_param(
             required_in(doc_required)
         ));
     }
-    if let Some(problem) = type_problem(param.param_type, schema) {
+    if let Some(problem) = type_problem(param.ty, schema) {
         found.push(format!("{label}: {problem}"));
     }
     // Bounds and enums constrain an array's items, as the manifest's own schemas put them.
-    let constrained = match param.param_type {
+    let constrained = match param.ty {
         ParamType::Array(_) => schema.get("items").unwrap_or(&Value::Null),
         ParamType::Scalar(_) => schema,
     };

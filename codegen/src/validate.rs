@@ -46,6 +46,26 @@ pub(crate) fn validate(
             ),
         );
     }
+    if let Some(errors) = &provider.errors {
+        let lists = [
+            &errors.message,
+            &errors.code,
+            &errors.long_message,
+            &errors.meta,
+            &errors.trace_id,
+        ];
+        for pointer in lists.into_iter().flatten() {
+            if !pointer.value.starts_with('/') {
+                reporter.on(
+                    pointer,
+                    format!(
+                        "`{}` is not a JSON Pointer into the error body; write it like `/errors/0/message`",
+                        pointer.value
+                    ),
+                );
+            }
+        }
+    }
     check_function_names(reporter, manifest);
     for function in &manifest.functions {
         check_function(reporter, function);
@@ -173,7 +193,7 @@ fn check_function(reporter: &mut Reporter<'_>, f: &FunctionSpec) {
             &f.operation,
             format!(
                 "`{fname}` is declared `{op}` but uses {}; if it really {verb}, say why in `operation_override`",
-                crate::model::method_str(method)
+                method
             ),
         );
     }

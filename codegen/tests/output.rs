@@ -63,7 +63,7 @@ fn the_expected_files_are_produced_under_the_target() {
         "out/src/acme/params.rs",
         "out/src/acme/handlers.rs",
         "out/src/acme/meta.rs",
-        "out/src/acme/lua.rs",
+        "out/src/acme/docs.rs",
         "out/docs/acme/namespace.md",
         "out/docs/acme/README.md",
         "out/docs/acme/catalog.json",

@@ -323,3 +323,21 @@ fn defaults_and_enum_values_must_be_scalars() {
         "spec/acme.yaml:23:58: default of `tags` in `get_widget` must be a string, number or boolean",
     );
 }
+
+#[test]
+fn error_locations_must_be_json_pointers() {
+    let yaml = with(
+        "  credentials:\n",
+        "  errors: { message: [/error/message, error.code] }\n  credentials:\n",
+    );
+    assert_reports(
+        &yaml,
+        "spec/acme.yaml:9:39: `error.code` is not a JSON Pointer into the error body; write it like `/errors/0/message`",
+    );
+    // Well-formed pointers and headers pass.
+    let yaml = with(
+        "  credentials:\n",
+        "  errors: { message: [/error/message], trace_id_header: [Acme-Trace] }\n  rate_limits: { retry_after_header: X-Wait }\n  credentials:\n",
+    );
+    assert_eq!(diagnostics(&yaml), Vec::<String>::new());
+}

@@ -4,9 +4,11 @@
 //! Integration functions generated from the manifests in `spec/`.
 //!
 //! Each provider module has `params` (argument structs), `handlers` (one async function per
-//! manifest function), `meta` (static descriptions), `call` (dispatch by name) and `lua`
-//! (registration under `app.integrations.<provider>`).
+//! manifest function), `meta` (static descriptions), `docs` (the generated pages) and
+//! `INTEGRATION`, its entry in the registry that hosts read: [`INTEGRATIONS`].
+
 #[rustfmt::skip]
 pub mod clerk;
-/// Every provider in this crate.
-pub static PROVIDERS: [&kosmo_runtime::ProviderMeta; 1] = [&clerk::meta::PROVIDER];
+
+/// The registry: every integration in this crate, by provider name.
+pub static INTEGRATIONS: [&kosmo_runtime::Integration; 1] = [&clerk::INTEGRATION];

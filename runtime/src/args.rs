@@ -187,71 +187,27 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Method, Operation, ParamLocation};
     use serde_json::json;
 
     static PARAMS: [ParamMeta; 3] = [
-        ParamMeta {
-            name: "id",
-            wire_name: "user_id",
-            aliases: &["user_id"],
-            location: ParamLocation::Path,
-            ty: ParamType::String,
-            required: true,
-            description: "",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
-        ParamMeta {
-            name: "limit",
-            wire_name: "limit",
-            aliases: &[],
-            location: ParamLocation::Query,
-            ty: ParamType::Integer,
-            required: false,
-            description: "",
-            default: Some(Literal::Integer(10)),
-            minimum: Some(1.0),
-            maximum: Some(500.0),
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
-        ParamMeta {
-            name: "status",
-            wire_name: "status",
-            aliases: &[],
-            location: ParamLocation::Query,
-            ty: ParamType::Array(&ParamType::String),
-            required: false,
-            description: "",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: Some(2),
-            allowed: &[Literal::String("active"), Literal::String("ended")],
-            spread: false,
-        },
+        ParamMeta::path("id", ParamType::String)
+            .wire("user_id")
+            .aliases(&["user_id"]),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10))
+            .minimum(1.0)
+            .maximum(500.0),
+        ParamMeta::query("status", ParamType::Array(&ParamType::String))
+            .max_items(2)
+            .allowed(&[Literal::String("active"), Literal::String("ended")]),
     ];
 
     static FUNCTION: FunctionMeta = FunctionMeta {
         name: "get_thing",
         slug: "x_get_thing",
-        aliases: &[],
-        title: "",
-        group: "",
-        summary: "",
-        description: "",
-        operation: Operation::Read,
-        destructive: false,
-        method: Method::Get,
         path: "/things/{user_id}",
         params: &PARAMS,
-        input_schema: "{}",
+        ..FunctionMeta::DEFAULT
     };
 
     fn message(args: Value) -> String {

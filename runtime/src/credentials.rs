@@ -71,6 +71,18 @@ impl Credentials {
         self.values.contains_key(name)
     }
 
+    /// Whether both hold the same fields with the same values (to reuse a client built for
+    /// the same credentials; nothing is printed or logged).
+    pub fn same_values(&self, other: &Credentials) -> bool {
+        self.values.len() == other.values.len()
+            && self.values.iter().all(|(name, value)| {
+                other
+                    .values
+                    .get(name)
+                    .is_some_and(|o| o.expose_secret() == value.expose_secret())
+            })
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.values.keys().map(String::as_str)
     }

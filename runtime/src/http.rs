@@ -283,7 +283,7 @@ impl HttpTransport {
         if status.is_success() {
             return self.parse_success(status, &headers, &bytes);
         }
-        let error = parse_api_error(self.provider.label, status, &headers, &bytes);
+        let error = parse_api_error(self.provider, status, &headers, &bytes);
         Err(AttemptFailure {
             kind: if status == StatusCode::TOO_MANY_REQUESTS {
                 FailureKind::RateLimited(error.retry_after)
@@ -356,7 +356,7 @@ impl Transport for HttpTransport {
 }
 
 /// The base URL: the override when given (a URL with no path gets the default's path, as
-/// Clerk's SDKs do with `/v1`), else the provider's default. No trailing slash.
+/// providers' SDKs commonly do with `/v1`), else the provider's default. No trailing slash.
 pub fn resolve_base_url(provider: &ProviderMeta, custom: Option<&str>) -> Result<String, Error> {
     let default = Url::parse(provider.base_url)
         .map_err(|e| Error::Config(format!("{} default base URL: {e}", provider.label)))?;
@@ -453,27 +453,39 @@ fn describe(error: &reqwest::Error) -> String {
     message
 }
 
-/// Everything an error response says: the first error's message, code, long message and meta,
-/// the trace id (body or header) and `Retry-After`. A body that is not the provider's error
-/// shape becomes the message as it is.
+/// Everything an error response says, read where the provider's manifest says it is: the
+/// message, code, long message and meta (JSON Pointers into the body), the trace ID (body or
+/// header) and the retry delay header. A body that is not in the declared shape becomes the
+/// message as it is.
 pub fn parse_api_error(
-    provider: &str,
+    provider: &ProviderMeta,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
 ) -> ApiError {
     let raw = String::from_utf8_lossy(body).into_owned();
     let json: Option<Value> = serde_json::from_slice(body).ok();
-    let first = json
-        .as_ref()
-        .and_then(|v| v.get("errors"))
-        .and_then(|e| e.get(0));
-    let text = |v: Option<&Value>, key: &str| {
-        v.and_then(|v| v.get(key))
-            .and_then(Value::as_str)
+    let format = &provider.errors;
+    let find = |pointers: &[&str]| -> Option<&Value> {
+        let json = json.as_ref()?;
+        pointers
+            .iter()
+            .filter_map(|pointer| json.pointer(pointer))
+            .find(|value| !value.is_null())
+    };
+    let text = |pointers: &[&str]| -> Option<String> {
+        find(pointers).map(|value| match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    };
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let message = text(first, "message")
+    let message = text(format.message)
         .or_else(|| {
             let trimmed = raw.trim();
             (!trimmed.is_empty()).then(|| truncate(trimmed, 500))
@@ -484,24 +496,17 @@ pub fn parse_api_error(
                 .unwrap_or("no response body")
                 .to_string()
         });
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
     ApiError {
-        provider: provider.to_string(),
+        provider: provider.label.to_string(),
         status: status.as_u16(),
-        code: text(first, "code"),
+        code: text(format.code),
         message,
-        long_message: text(first, "long_message"),
-        meta: first.and_then(|e| e.get("meta")).cloned(),
-        trace_id: text(json.as_ref(), "clerk_trace_id")
-            .or_else(|| text(json.as_ref(), "trace_id"))
-            .or_else(|| header("clerk-trace-id"))
-            .or_else(|| header("x-trace-id")),
-        retry_after: header("retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now())),
+        long_message: text(format.long_message),
+        meta: find(format.meta).cloned(),
+        trace_id: text(format.trace_id)
+            .or_else(|| format.trace_id_headers.iter().find_map(|name| header(name))),
+        retry_after: header(provider.retry_after_header)
+            .and_then(|v| parse_retry_after(&v, SystemTime::now())),
         body: raw,
     }
 }
@@ -604,16 +609,38 @@ mod tests {
         );
     }
 
+    /// A provider that declares its error shape and headers, as a manifest would.
+    const ACME: ProviderMeta = ProviderMeta {
+        name: "acme",
+        label: "Acme",
+        description: "",
+        category: "",
+        docs_url: "",
+        base_url: "https://api.acme.test/v1",
+        version_header: None,
+        bearer_credential: "token",
+        credentials: &[],
+        errors: crate::meta::ErrorFormat {
+            message: &["/errors/0/message", "/error"],
+            code: &["/errors/0/code"],
+            long_message: &["/errors/0/long_message"],
+            meta: &["/errors/0/meta"],
+            trace_id: &["/trace"],
+            trace_id_headers: &["Acme-Trace"],
+        },
+        retry_after_header: "Retry-After",
+        functions: &[],
+    };
+    static PROVIDER: ProviderMeta = ACME;
+
     #[test]
-    fn error_bodies_are_kept_whole() {
+    fn error_bodies_are_read_where_the_manifest_says() {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            "clerk-trace-id",
-            HeaderValue::from_static("trace_from_header"),
-        );
+        headers.insert("acme-trace", HeaderValue::from_static("trace_from_header"));
         headers.insert("retry-after", HeaderValue::from_static("3"));
         let body = br#"{"errors":[{"message":"not found","long_message":"No user was found with id user_1","code":"resource_not_found","meta":{"param_name":"user_id"}}],"meta":{}}"#;
-        let error = parse_api_error("Clerk", StatusCode::NOT_FOUND, &headers, body);
+        let error = parse_api_error(&PROVIDER, StatusCode::NOT_FOUND, &headers, body);
+        assert_eq!(error.provider, "Acme");
         assert_eq!(error.message, "not found");
         assert_eq!(error.code.as_deref(), Some("resource_not_found"));
         assert_eq!(
@@ -628,8 +655,19 @@ mod tests {
         assert_eq!(error.retry_after, Some(3));
         assert_eq!(error.body, String::from_utf8_lossy(body));
 
+        // The second pointer is tried when the first finds nothing; the body's trace wins.
+        let other = parse_api_error(
+            &PROVIDER,
+            StatusCode::BAD_REQUEST,
+            &headers,
+            br#"{"error":"bad input","trace":"trace_from_body"}"#,
+        );
+        assert_eq!(other.message, "bad input");
+        assert_eq!(other.code, None);
+        assert_eq!(other.trace_id.as_deref(), Some("trace_from_body"));
+
         let html = parse_api_error(
-            "Clerk",
+            &PROVIDER,
             StatusCode::BAD_GATEWAY,
             &HeaderMap::new(),
             b"<html>bad gateway</html>",
@@ -637,11 +675,26 @@ mod tests {
         assert_eq!(html.message, "<html>bad gateway</html>");
         assert_eq!(html.code, None);
         let empty = parse_api_error(
-            "Clerk",
+            &PROVIDER,
             StatusCode::SERVICE_UNAVAILABLE,
             &HeaderMap::new(),
             b"",
         );
         assert_eq!(empty.message, "Service Unavailable");
+    }
+
+    #[test]
+    fn only_the_declared_retry_header_is_read() {
+        static OTHER: ProviderMeta = ProviderMeta {
+            retry_after_header: "X-Wait-Seconds",
+            errors: crate::meta::ErrorFormat::NONE,
+            ..ACME
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("3"));
+        headers.insert("x-wait-seconds", HeaderValue::from_static("9"));
+        let error = parse_api_error(&OTHER, StatusCode::TOO_MANY_REQUESTS, &headers, b"{}");
+        assert_eq!(error.retry_after, Some(9));
+        assert_eq!(error.message, "{}");
     }
 }

@@ -1,7 +1,9 @@
 //! Static descriptions of providers, functions and parameters, emitted by the generator.
 //!
 //! These are plain `'static` data so that a host can list, search and validate without parsing
-//! anything at run time.
+//! anything at run time. The generator writes only what differs from the defaults: a parameter
+//! is `ParamMeta::query("limit", ParamType::Integer).minimum(1.0).doc("…")`, a function a struct
+//! literal ending in `..FunctionMeta::DEFAULT`.
 
 use std::fmt;
 
@@ -60,6 +62,16 @@ pub enum ParamLocation {
     Body,
 }
 
+impl ParamLocation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Path => "path",
+            ParamLocation::Query => "query",
+            ParamLocation::Body => "body",
+        }
+    }
+}
+
 /// A parameter's type as the manifest declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
@@ -104,7 +116,7 @@ impl fmt::Display for Literal {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct ParamMeta {
     /// Script-facing name.
     pub name: &'static str,
@@ -125,6 +137,92 @@ pub struct ParamMeta {
     pub spread: bool,
 }
 
+/// Const builders: each sets one field that differs from the default, so generated metadata
+/// says only what is particular to a parameter.
+impl ParamMeta {
+    /// An optional parameter sent under its own name, without bounds or description.
+    pub const fn new(name: &'static str, location: ParamLocation, ty: ParamType) -> Self {
+        ParamMeta {
+            name,
+            wire_name: name,
+            aliases: &[],
+            location,
+            ty,
+            required: false,
+            description: "",
+            default: None,
+            minimum: None,
+            maximum: None,
+            max_items: None,
+            allowed: &[],
+            spread: false,
+        }
+    }
+
+    /// A path placeholder; always required.
+    pub const fn path(name: &'static str, ty: ParamType) -> Self {
+        Self::new(name, ParamLocation::Path, ty).required()
+    }
+
+    pub const fn query(name: &'static str, ty: ParamType) -> Self {
+        Self::new(name, ParamLocation::Query, ty)
+    }
+
+    pub const fn body(name: &'static str, ty: ParamType) -> Self {
+        Self::new(name, ParamLocation::Body, ty)
+    }
+
+    pub const fn wire(mut self, wire_name: &'static str) -> Self {
+        self.wire_name = wire_name;
+        self
+    }
+
+    pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Self {
+        self.aliases = aliases;
+        self
+    }
+
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    pub const fn doc(mut self, description: &'static str) -> Self {
+        self.description = description;
+        self
+    }
+
+    pub const fn default_value(mut self, default: Literal) -> Self {
+        self.default = Some(default);
+        self
+    }
+
+    pub const fn minimum(mut self, minimum: f64) -> Self {
+        self.minimum = Some(minimum);
+        self
+    }
+
+    pub const fn maximum(mut self, maximum: f64) -> Self {
+        self.maximum = Some(maximum);
+        self
+    }
+
+    pub const fn max_items(mut self, max_items: u64) -> Self {
+        self.max_items = Some(max_items);
+        self
+    }
+
+    pub const fn allowed(mut self, allowed: &'static [Literal]) -> Self {
+        self.allowed = allowed;
+        self
+    }
+
+    pub const fn spread(mut self) -> Self {
+        self.spread = true;
+        self
+    }
+}
+
 #[derive(Debug)]
 pub struct FunctionMeta {
     /// Canonical Lua name.
@@ -142,11 +240,25 @@ pub struct FunctionMeta {
     /// Path template relative to the base URL, as in the manifest.
     pub path: &'static str,
     pub params: &'static [ParamMeta],
-    /// JSON Schema of the argument table, as JSON text.
-    pub input_schema: &'static str,
 }
 
 impl FunctionMeta {
+    /// What generated metadata leaves unsaid: no aliases, no parameters, a non-destructive read.
+    pub const DEFAULT: FunctionMeta = FunctionMeta {
+        name: "",
+        slug: "",
+        aliases: &[],
+        title: "",
+        group: "",
+        summary: "",
+        description: "",
+        operation: Operation::Read,
+        destructive: false,
+        method: Method::Get,
+        path: "",
+        params: &[],
+    };
+
     /// Whether `name` is this function's name, slug or one of its aliases.
     pub fn answers_to(&self, name: &str) -> bool {
         self.name == name || self.slug == name || self.aliases.contains(&name)
@@ -172,6 +284,50 @@ pub struct CredentialMeta {
     pub reject_prefixes: &'static [(&'static str, &'static str)],
 }
 
+impl CredentialMeta {
+    /// An optional, non-secret field with no environment variable or prefix rules.
+    pub const DEFAULT: CredentialMeta = CredentialMeta {
+        name: "",
+        description: "",
+        required: false,
+        secret: false,
+        env: None,
+        prefix: None,
+        reject_prefixes: &[],
+    };
+}
+
+/// Where a provider's error answers keep what a script needs, as the manifest declares it.
+/// Body locations are JSON Pointers (RFC 6901), tried in order; the first that holds a value
+/// wins.
+#[derive(Debug)]
+pub struct ErrorFormat {
+    /// The short message; without one, the raw body (or the status's reason) is the message.
+    pub message: &'static [&'static str],
+    /// A machine-readable code.
+    pub code: &'static [&'static str],
+    /// A longer explanation.
+    pub long_message: &'static [&'static str],
+    /// Extra structured detail, kept as JSON.
+    pub meta: &'static [&'static str],
+    /// The trace or request ID to quote to the provider's support.
+    pub trace_id: &'static [&'static str],
+    /// Response headers that carry the trace ID, tried after the body.
+    pub trace_id_headers: &'static [&'static str],
+}
+
+impl ErrorFormat {
+    /// Nothing declared: the body is the message.
+    pub const NONE: ErrorFormat = ErrorFormat {
+        message: &[],
+        code: &[],
+        long_message: &[],
+        meta: &[],
+        trace_id: &[],
+        trace_id_headers: &[],
+    };
+}
+
 #[derive(Debug)]
 pub struct ProviderMeta {
     pub name: &'static str,
@@ -185,6 +341,10 @@ pub struct ProviderMeta {
     /// Credential whose value is sent as a bearer token.
     pub bearer_credential: &'static str,
     pub credentials: &'static [CredentialMeta],
+    /// Where error answers keep their message, code, long message, meta and trace ID.
+    pub errors: ErrorFormat,
+    /// The response header that says how long to wait after a rate-limited answer.
+    pub retry_after_header: &'static str,
     pub functions: &'static [&'static FunctionMeta],
 }
 

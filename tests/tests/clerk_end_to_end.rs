@@ -628,37 +628,44 @@ async fn deletions(run: &mut Run, user_id: &str) {
 }
 
 #[tokio::test]
-async fn lua_scripts_reach_the_emulator_through_the_registered_table() {
+async fn lua_scripts_reach_the_emulator_through_the_host() {
     let harness = Harness::start().await;
     harness.emulator.seed(3, 0);
-    let lua = mlua::Lua::new();
-    let integrations = lua.create_table().unwrap();
-    clerk::lua::register(
-        &lua,
-        &integrations,
-        std::sync::Arc::new(harness.transport.clone()),
-    )
-    .unwrap();
-    lua.globals().set("integrations", integrations).unwrap();
-    let (count, first_object): (i64, String) = lua
-        .load(
+    let host = kosmo_host::Host::builder()
+        .integrations(&kosmo_integrations::INTEGRATIONS)
+        .credentials(kosmo_host::CredentialMap::new().with(
+            "clerk",
+            "default",
+            kosmo_tests::credentials_for(&harness.emulator),
+        ))
+        .http(kosmo_tests::quick_retries())
+        .build()
+        .unwrap();
+    let report = host
+        .run(
             r#"
-            local clerk = integrations.clerk
+            local clerk = app.integrations.clerk
             local total = clerk.count_users({})
             local users = clerk.list_users({ limit = 2 })
-            return total.total_count, users[1].object
+            -- API errors reach Lua as errors with the original prefix.
+            local ok, err = pcall(clerk.get_user, { id = "user_missing" })
+            return total.total_count, users[1].object, tostring(err)
             "#,
+            kosmo_host::RunOptions::default(),
         )
-        .eval_async()
-        .await
-        .unwrap();
-    assert_eq!((count, first_object.as_str()), (3, "user"));
-
-    // API errors reach Lua as errors with the original prefix.
-    let message = lua
-        .load(r#"local ok, err = pcall(integrations.clerk.get_user, { id = "user_missing" }); return tostring(err)"#)
-        .eval_async::<String>()
-        .await
-        .unwrap();
+        .await;
+    assert_eq!(report.error, None);
+    let result = report.result.unwrap();
+    assert_eq!(result[..2], [json!(3), json!("user")]);
+    let message = result[2].as_str().unwrap();
     assert!(message.contains("Clerk API error (404): "), "{message}");
+    let paths: Vec<&str> = report.calls.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "integrations.clerk.count_users",
+            "integrations.clerk.list_users",
+            "integrations.clerk.get_user"
+        ]
+    );
 }

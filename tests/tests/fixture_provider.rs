@@ -162,7 +162,9 @@ fn static_metadata_describes_every_function() {
     );
     assert_eq!(provider.function("acme_ping").map(|f| f.name), Some("ping"));
     for function in provider.functions {
-        let schema: Value = serde_json::from_str(function.input_schema).expect("schema is JSON");
+        let schema: Value = acme::INTEGRATION
+            .input_schema(function)
+            .expect("the catalog holds the schema");
         assert_eq!(schema["type"], "object", "{}", function.name);
         let required = function.params.iter().filter(|p| p.required).count();
         assert_eq!(
@@ -173,38 +175,33 @@ fn static_metadata_describes_every_function() {
         );
     }
     assert!(
-        kosmo_fixture_integrations::PROVIDERS
+        kosmo_fixture_integrations::INTEGRATIONS
             .iter()
-            .any(|p| p.name == "acme")
+            .any(|i| i.meta.name == "acme")
     );
 }
 
 #[tokio::test]
 async fn lua_scripts_call_functions_by_name_and_slug_and_see_errors() {
-    let lua = mlua::Lua::new();
     let recorder = Arc::new(widget_recorder());
-    let integrations = lua.create_table().unwrap();
-    acme::lua::register(&lua, &integrations, recorder.clone()).unwrap();
-    let app = lua.create_table().unwrap();
-    app.set("integrations", integrations).unwrap();
-    lua.globals().set("app", app).unwrap();
-
-    let id: String = lua
-        .load(r#"return app.integrations.acme.acme_get_widget({ id = "wid_9" }).id"#)
-        .eval_async()
-        .await
+    let host = kosmo_host::Host::builder()
+        .integrations(&kosmo_fixture_integrations::INTEGRATIONS)
+        .transports(support::RecordingTransports(recorder.clone()))
+        .build()
         .unwrap();
-    assert_eq!(id, "wid_1");
-    assert_eq!(recorder.last().path, "/widgets/wid_9");
-
-    let message: String = lua
-        .load(
-            r#"local ok, err = pcall(app.integrations.acme.list_widgets, { limt = 2 })
-               return tostring(err)"#,
+    let report = host
+        .run(
+            r#"local id = app.integrations.acme.acme_get_widget({ id = "wid_9" }).id
+               local ok, err = pcall(app.integrations.acme.list_widgets, { limt = 2 })
+               return id, tostring(err)"#,
+            kosmo_host::RunOptions::default(),
         )
-        .eval_async()
-        .await
-        .unwrap();
+        .await;
+    assert_eq!(report.error, None);
+    let result = report.result.unwrap();
+    assert_eq!(result[0], "wid_1");
+    assert_eq!(recorder.last().path, "/widgets/wid_9");
+    let message = result[1].as_str().unwrap();
     assert!(
         message.contains(
             "list_widgets: limt is not a parameter of list_widgets. Did you mean: limit?"

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::GeneratedFile;
+use crate::manifest::Operation;
 use crate::model::{Function, Provider, number};
 
 const NAMESPACE: &str = include_str!("../../templates/namespace.md.j2");
@@ -117,9 +118,14 @@ pub(crate) fn emit_docs(provider: &Provider) -> Result<Vec<GeneratedFile>, crate
     let first_read = provider
         .functions
         .iter()
-        .filter(|f| f.operation == "read")
+        .filter(|f| f.operation == Operation::Read)
         .find(needs_nothing)
-        .or_else(|| provider.functions.iter().find(|f| f.operation == "read"))
+        .or_else(|| {
+            provider
+                .functions
+                .iter()
+                .find(|f| f.operation == Operation::Read)
+        })
         .or(provider.functions.first());
     files.push(GeneratedFile {
         path: format!("{dir}/README.md"),
@@ -138,7 +144,7 @@ pub(crate) fn emit_docs(provider: &Provider) -> Result<Vec<GeneratedFile>, crate
         let reads = provider
             .functions
             .iter()
-            .filter(|f| f.operation == "read")
+            .filter(|f| f.operation == Operation::Read)
             .count();
         files.push(GeneratedFile {
             path: format!("{dir}/integration.md"),

@@ -1,12 +1,13 @@
-//! Rust output: parameter structs, async handlers, static metadata, the dispatcher and the Lua
-//! registration, built as token streams with `quote` and printed with `prettyplease`.
+//! Rust output: parameter structs, async handlers, static metadata, the docs and the registry
+//! entry with its dispatcher, built as token streams with `quote` and printed with
+//! `prettyplease`, one blank line between items.
 
 use proc_macro2::{Ident, Literal as TokenLiteral, Span, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::GeneratedFile;
-use crate::manifest::{ParamType, ScalarType};
+use crate::manifest::{Method, Operation, ParamLocation, ParamType, ScalarType};
 use crate::model::{Function, Param, PathPart, Provider};
 
 /// Files of the Rust crate for all providers: `Cargo.toml`, `src/lib.rs` and a module per provider.
@@ -23,7 +24,6 @@ pub(crate) fn emit_crate(
             ("params.rs", params_rs(provider)?),
             ("handlers.rs", handlers_rs(provider)?),
             ("meta.rs", meta_rs(provider)?),
-            ("lua.rs", pretty(lua_rs(provider))?),
             ("docs.rs", pretty(docs_rs(provider))?),
         ] {
             files.push(GeneratedFile {
@@ -37,7 +37,59 @@ pub(crate) fn emit_crate(
 
 fn pretty(tokens: TokenStream) -> Result<String, syn::Error> {
     let file: syn::File = syn::parse2(tokens)?;
-    Ok(prettyplease::unparse(&file))
+    Ok(print_items(file))
+}
+
+/// Prints a file the way people lay Rust out: a blank line between items, none inside a run of
+/// `use` or `mod` declarations. prettyplease prints items back to back, so each top-level item
+/// is printed on its own and the pieces are joined.
+fn print_items(file: syn::File) -> String {
+    let mut out = String::new();
+    if !file.attrs.is_empty() {
+        out.push_str(&prettyplease::unparse(&syn::File {
+            shebang: None,
+            frontmatter: None,
+            attrs: file.attrs,
+            items: Vec::new(),
+        }));
+    }
+    let mut previous: Option<Declaration> = None;
+    for item in file.items {
+        let kind = Declaration::of(&item);
+        let grouped = matches!(
+            (previous, kind),
+            (Some(Declaration::Use), Declaration::Use) | (Some(Declaration::Mod), Declaration::Mod)
+        );
+        if !out.is_empty() && !grouped {
+            out.push('\n');
+        }
+        out.push_str(&prettyplease::unparse(&syn::File {
+            shebang: None,
+            frontmatter: None,
+            attrs: Vec::new(),
+            items: vec![item],
+        }));
+        previous = Some(kind);
+    }
+    out
+}
+
+/// Items that are kept together without blank lines between them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Declaration {
+    Use,
+    Mod,
+    Other,
+}
+
+impl Declaration {
+    fn of(item: &syn::Item) -> Self {
+        match item {
+            syn::Item::Use(_) => Declaration::Use,
+            syn::Item::Mod(module) if module.content.is_none() => Declaration::Mod,
+            _ => Declaration::Other,
+        }
+    }
 }
 
 /// A file made of `head`, one item per function, then `tail`.
@@ -77,12 +129,16 @@ fn pretty_per_function(
             })
             .collect()
     });
-    let mut out = pretty(head)?;
+    let mut parts = vec![pretty(head)?];
     for part in body {
-        out.push_str(&part?);
+        parts.push(part?);
     }
-    out.push_str(&pretty(tail)?);
-    Ok(out)
+    parts.push(pretty(tail)?);
+    Ok(parts
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 fn ident(text: &str) -> Ident {
@@ -107,7 +163,6 @@ publish.workspace = true
 
 [dependencies]
 kosmo-runtime.workspace = true
-mlua.workspace = true
 serde.workspace = true
 serde_json.workspace = true
 
@@ -124,22 +179,22 @@ workspace = true
 
 fn lib_rs(providers: &[Provider]) -> Result<GeneratedFile, syn::Error> {
     let modules = providers.iter().map(|p| ident(&p.module));
-    let metas = providers.iter().map(|p| {
+    let entries = providers.iter().map(|p| {
         let m = ident(&p.module);
-        quote!(&#m::meta::PROVIDER)
+        quote!(&#m::INTEGRATION)
     });
     let count = TokenLiteral::usize_unsuffixed(providers.len());
     let tokens = quote! {
         //! Integration functions generated from the manifests in `spec/`.
         //!
         //! Each provider module has `params` (argument structs), `handlers` (one async function per
-        //! manifest function), `meta` (static descriptions), `call` (dispatch by name) and `lua`
-        //! (registration under `app.integrations.<provider>`).
+        //! manifest function), `meta` (static descriptions), `docs` (the generated pages) and
+        //! `INTEGRATION`, its entry in the registry that hosts read: [`INTEGRATIONS`].
         // prettyplease formats these modules; rustfmt would re-wrap them differently.
         #(#[rustfmt::skip] pub mod #modules;)*
 
-        /// Every provider in this crate.
-        pub static PROVIDERS: [&kosmo_runtime::ProviderMeta; #count] = [#(#metas),*];
+        /// The registry: every integration in this crate, by provider name.
+        pub static INTEGRATIONS: [&kosmo_runtime::Integration; #count] = [#(#entries),*];
     };
     let sources: Vec<&str> = providers.iter().map(|p| p.manifest_path.as_str()).collect();
     Ok(GeneratedFile {
@@ -166,73 +221,67 @@ fn docs_rs(provider: &Provider) -> TokenStream {
     });
     quote! {
         //! The generated documentation, embedded: what `docs.read` and `kosmo integrations:docs` show.
-        /// The provider page: description, credentials, every function, guides.
-        pub const PROVIDER_PAGE: &str = include_str!(#readme);
-        /// The agent-facing namespace reference.
-        pub const NAMESPACE: &str = include_str!(#namespace);
-        /// The catalog entry, as JSON.
-        pub const CATALOG_JSON: &str = include_str!(#catalog);
-        /// One page per function, by Lua name, in manifest order.
-        pub static FUNCTION_PAGES: &[(&str, &str)] = &[#(#pages),*];
-        /// The page of the function `name` answers to (Lua name, slug or alias).
-        pub fn function_page(name: &str) -> Option<&'static str> {
-            let function = super::meta::PROVIDER.function(name)?;
-            FUNCTION_PAGES.iter().find(|(n, _)| *n == function.name).map(|(_, page)| *page)
-        }
+        use kosmo_runtime::Docs;
+
+        /// The provider page, the namespace reference, the catalog (with every input schema) and
+        /// one page per function, by Lua name, in manifest order.
+        pub const DOCS: Docs = Docs {
+            provider_page: include_str!(#readme),
+            namespace: include_str!(#namespace),
+            catalog_json: include_str!(#catalog),
+            function_pages: &[#(#pages),*],
+        };
     }
 }
 
 fn module_rs(provider: &Provider) -> TokenStream {
     let doc = format!(" {}: {}", provider.label, provider.description);
     let arms = provider.functions.iter().map(|f| {
-        let names = std::iter::once(&f.name)
-            .chain(std::iter::once(&f.slug))
-            .chain(f.aliases.iter());
+        let name = &f.name;
         let handler = ident(&f.rust_name);
-        let meta = format_ident!("{}", f.meta_static);
         quote! {
-            #(#names)|* => handlers::#handler(transport, parse_args(&meta::#meta, args)?).await
+            #name => handlers::#handler(transport, parse_args(function, args)?).await
         }
     });
     quote! {
         #![doc = #doc]
         pub mod docs;
         pub mod handlers;
-        pub mod lua;
         pub mod meta;
         pub mod params;
 
-        use std::sync::Arc;
-
         use kosmo_runtime::args::parse_args;
-        use kosmo_runtime::lua::Dispatch;
-        use kosmo_runtime::{Error, FunctionMeta, Transport, TransportFuture};
+        use kosmo_runtime::{Error, FunctionMeta, Integration, Transport, TransportFuture};
         use serde_json::Value;
 
-        /// Calls the function `function` (Lua name, full slug or alias) with a JSON argument table.
+        /// This provider's entry in the registry: metadata, docs and dispatcher.
+        pub static INTEGRATION: Integration = Integration {
+            meta: &meta::PROVIDER,
+            docs: docs::DOCS,
+            call: dispatch,
+        };
+
+        /// Calls the function `name` (Lua name, full slug or alias) with a JSON argument table.
         /// Arguments are checked against the manifest before anything is sent.
-        pub async fn call(transport: &dyn Transport, function: &str, args: Value) -> Result<Value, Error> {
-            match function {
-                #(#arms,)*
-                _ => Err(meta::PROVIDER.unknown_function(function)),
+        pub async fn call(transport: &dyn Transport, name: &str, args: Value) -> Result<Value, Error> {
+            match meta::PROVIDER.function(name) {
+                Some(function) => dispatch(transport, function, args).await,
+                None => Err(meta::PROVIDER.unknown_function(name)),
             }
         }
 
-        /// Runs this provider's functions over a shared transport; what the Lua registration uses.
-        pub struct Dispatcher {
-            transport: Arc<dyn Transport>,
-        }
-
-        impl Dispatcher {
-            pub fn new(transport: Arc<dyn Transport>) -> Self {
-                Dispatcher { transport }
-            }
-        }
-
-        impl Dispatch for Dispatcher {
-            fn call(&self, function: &'static FunctionMeta, args: Value) -> TransportFuture<'_> {
-                Box::pin(call(self.transport.as_ref(), function.name, args))
-            }
+        /// Runs `function`, one of this provider's: checks `args`, builds the request and sends it.
+        pub fn dispatch<'a>(
+            transport: &'a dyn Transport,
+            function: &'static FunctionMeta,
+            args: Value,
+        ) -> TransportFuture<'a> {
+            Box::pin(async move {
+                match function.name {
+                    #(#arms,)*
+                    other => Err(meta::PROVIDER.unknown_function(other)),
+                }
+            })
         }
     }
 }
@@ -268,7 +317,7 @@ fn params_struct(f: &Function) -> TokenStream {
     let doc = format!(" Arguments of `{}`: {}", f.name, f.summary);
     let fields = f.params.iter().map(|p| {
         let field = ident(&p.rust_name);
-        let ty = rust_type(p.param_type);
+        let ty = rust_type(p.ty);
         let doc = format!(" {}", p.description);
         let rename = (p.rust_name.trim_start_matches("r#") != p.name).then(|| {
             let name = &p.name;
@@ -313,13 +362,20 @@ fn handlers_rs(provider: &Provider) -> Result<String, syn::Error> {
     pretty_per_function(head, &provider.functions, handler, TokenStream::new())
 }
 
-fn method_tokens(method: &str) -> TokenStream {
+fn method_tokens(method: Method) -> TokenStream {
     match method {
-        "GET" => quote!(Method::Get),
-        "POST" => quote!(Method::Post),
-        "PUT" => quote!(Method::Put),
-        "PATCH" => quote!(Method::Patch),
-        _ => quote!(Method::Delete),
+        Method::Get => quote!(Method::Get),
+        Method::Post => quote!(Method::Post),
+        Method::Put => quote!(Method::Put),
+        Method::Patch => quote!(Method::Patch),
+        Method::Delete => quote!(Method::Delete),
+    }
+}
+
+fn operation_tokens(operation: Operation) -> TokenStream {
+    match operation {
+        Operation::Read => quote!(Operation::Read),
+        Operation::Write => quote!(Operation::Write),
     }
 }
 
@@ -338,7 +394,7 @@ fn handler(f: &Function) -> TokenStream {
             let p = &f.params[*param];
             let wire = &p.wire_name;
             let value = field(p);
-            let text = match p.param_type {
+            let text = match p.ty {
                 ParamType::Scalar(ScalarType::String) => quote!(&params.#value),
                 _ => quote!(&params.#value.to_string()),
             };
@@ -359,13 +415,15 @@ fn handler(f: &Function) -> TokenStream {
     let declared = f
         .params
         .iter()
-        .filter(|p| p.location != "path" && !p.spread)
+        .filter(|p| p.location != ParamLocation::Path && !p.spread)
         .map(|p| {
             let wire = &p.wire_name;
             let value = field(p);
             let push = match p.location {
-                "query" => quote!(request.push_query(#wire, value);),
-                _ => quote!(request.set_body_field(#wire, value);),
+                ParamLocation::Query => quote!(request.push_query(#wire, value);),
+                ParamLocation::Body => quote!(request.set_body_field(#wire, value);),
+                // Path parameters were placed in the path above.
+                ParamLocation::Path => quote!(),
             };
             if p.required {
                 quote! { let value = params.#value; #push }
@@ -377,8 +435,10 @@ fn handler(f: &Function) -> TokenStream {
     let spread = f.params.iter().filter(|p| p.spread).map(|p| {
         let value = field(p);
         let merge = match p.location {
-            "query" => quote!(request.merge_query_map(&map);),
-            _ => quote!(request.merge_body_map(map);),
+            ParamLocation::Query => quote!(request.merge_query_map(&map);),
+            ParamLocation::Body => quote!(request.merge_body_map(map);),
+            // Validation refuses a spread table in the path.
+            ParamLocation::Path => quote!(),
         };
         if p.required {
             quote! { let map = params.#value; #merge }
@@ -493,13 +553,103 @@ fn param_type_tokens(ty: ParamType) -> TokenStream {
 }
 
 fn meta_rs(provider: &Provider) -> Result<String, syn::Error> {
+    // Import only what the statics below name, so the file has no unused imports.
+    let functions = &provider.functions;
+    let params = || functions.iter().flat_map(|f| &f.params);
+    let used = [
+        ("CredentialMeta", !provider.credentials.is_empty()),
+        ("ErrorFormat", has_error_format(provider)),
+        ("FunctionMeta", true),
+        (
+            "Literal",
+            params().any(|p| {
+                !p.allowed.is_empty() || p.default.as_ref().and_then(literal_tokens).is_some()
+            }),
+        ),
+        ("Method", functions.iter().any(|f| f.method != Method::Get)),
+        (
+            "Operation",
+            functions.iter().any(|f| f.operation != Operation::Read),
+        ),
+        ("ParamMeta", params().next().is_some()),
+        ("ParamType", params().next().is_some()),
+        ("ProviderMeta", true),
+    ];
+    let names = used
+        .iter()
+        .filter(|(_, used)| *used)
+        .map(|(name, _)| format_ident!("{name}"));
     let head = quote! {
         //! Static descriptions of the provider and each function, for introspection, docs and
-        //! argument checks.
-        use kosmo_runtime::meta::CredentialMeta;
-        use kosmo_runtime::{FunctionMeta, Literal, Method, Operation, ParamLocation, ParamMeta, ParamType, ProviderMeta};
+        //! argument checks. Only what differs from the defaults is written.
+        use kosmo_runtime::{#(#names),*};
     };
-    pretty_per_function(head, &provider.functions, meta_static, meta_tail(provider))
+    pretty_per_function(head, functions, meta_static, meta_tail(provider))
+}
+
+fn has_error_format(provider: &Provider) -> bool {
+    let e = &provider.errors;
+    [
+        &e.message,
+        &e.code,
+        &e.long_message,
+        &e.meta,
+        &e.trace_id,
+        &e.trace_id_headers,
+    ]
+    .iter()
+    .any(|list| !list.is_empty())
+}
+
+/// `ParamMeta::query("limit", ParamType::Integer).minimum(1.0).doc("…")`: the constructor names
+/// the location, and each builder call one field that differs from the default.
+fn param_tokens(p: &Param) -> TokenStream {
+    let name = &p.name;
+    let ty = param_type_tokens(p.ty);
+    let constructor = match p.location {
+        ParamLocation::Path => quote!(ParamMeta::path(#name, #ty)),
+        ParamLocation::Query => quote!(ParamMeta::query(#name, #ty)),
+        ParamLocation::Body => quote!(ParamMeta::body(#name, #ty)),
+    };
+    let mut calls = Vec::new();
+    if p.wire_name != p.name {
+        let wire = &p.wire_name;
+        calls.push(quote!(.wire(#wire)));
+    }
+    if !p.aliases.is_empty() {
+        let aliases = &p.aliases;
+        calls.push(quote!(.aliases(&[#(#aliases),*])));
+    }
+    // Path parameters are always required; `path()` says so.
+    if p.required && p.location != ParamLocation::Path {
+        calls.push(quote!(.required()));
+    }
+    if let Some(default) = p.default.as_ref().and_then(literal_tokens) {
+        calls.push(quote!(.default_value(#default)));
+    }
+    if let Some(minimum) = p.minimum {
+        let lit = TokenLiteral::f64_suffixed(minimum);
+        calls.push(quote!(.minimum(#lit)));
+    }
+    if let Some(maximum) = p.maximum {
+        let lit = TokenLiteral::f64_suffixed(maximum);
+        calls.push(quote!(.maximum(#lit)));
+    }
+    if let Some(max_items) = p.max_items {
+        calls.push(quote!(.max_items(#max_items)));
+    }
+    if !p.allowed.is_empty() {
+        let allowed = p.allowed.iter().filter_map(literal_tokens);
+        calls.push(quote!(.allowed(&[#(#allowed),*])));
+    }
+    if p.spread {
+        calls.push(quote!(.spread()));
+    }
+    if !p.description.is_empty() {
+        let description = &p.description;
+        calls.push(quote!(.doc(#description)));
+    }
+    quote!(#constructor #(#calls)*)
 }
 
 fn meta_static(f: &Function) -> TokenStream {
@@ -513,74 +663,65 @@ fn meta_static(f: &Function) -> TokenStream {
         &f.description,
         &f.path,
     );
-    let aliases = &f.aliases;
-    let operation = if f.operation == "read" {
-        quote!(Operation::Read)
-    } else {
-        quote!(Operation::Write)
-    };
-    let destructive = f.destructive;
-    let method = method_tokens(f.method);
-    let schema = f.input_schema().to_string();
-    let params = f.params.iter().map(|p| {
-        let (name, wire, description) = (&p.name, &p.wire_name, &p.description);
-        let aliases = &p.aliases;
-        let location = match p.location {
-            "path" => quote!(ParamLocation::Path),
-            "query" => quote!(ParamLocation::Query),
-            _ => quote!(ParamLocation::Body),
-        };
-        let ty = param_type_tokens(p.param_type);
-        let required = p.required;
-        let default = option(p.default.as_ref().and_then(literal_tokens), |t| t);
-        let minimum = option(p.minimum, |m| {
-            let lit = TokenLiteral::f64_suffixed(m);
-            quote!(#lit)
-        });
-        let maximum = option(p.maximum, |m| {
-            let lit = TokenLiteral::f64_suffixed(m);
-            quote!(#lit)
-        });
-        let max_items = option(p.max_items, |m| quote!(#m));
-        let allowed = p.allowed.iter().filter_map(literal_tokens);
-        let spread = p.spread;
-        quote! {
-            ParamMeta {
-                name: #name,
-                wire_name: #wire,
-                aliases: &[#(#aliases),*],
-                location: #location,
-                ty: #ty,
-                required: #required,
-                description: #description,
-                default: #default,
-                minimum: #minimum,
-                maximum: #maximum,
-                max_items: #max_items,
-                allowed: &[#(#allowed),*],
-                spread: #spread,
-            }
-        }
-    });
+    let mut fields = vec![quote!(name: #name), quote!(slug: #slug)];
+    if !f.aliases.is_empty() {
+        let aliases = &f.aliases;
+        fields.push(quote!(aliases: &[#(#aliases),*]));
+    }
+    fields.extend([
+        quote!(title: #title),
+        quote!(group: #group),
+        quote!(summary: #summary),
+        quote!(description: #description),
+    ]);
+    if f.operation != Operation::Read {
+        let operation = operation_tokens(f.operation);
+        fields.push(quote!(operation: #operation));
+    }
+    if f.destructive {
+        fields.push(quote!(destructive: true));
+    }
+    if f.method != Method::Get {
+        let method = method_tokens(f.method);
+        fields.push(quote!(method: #method));
+    }
+    fields.push(quote!(path: #path));
+    if !f.params.is_empty() {
+        let params = f.params.iter().map(param_tokens);
+        fields.push(quote!(params: &[#(#params),*]));
+    }
     let doc = format!(" `{name}`: {summary}");
+    let rest = struct_update(
+        fields.len(),
+        FUNCTION_META_FIELDS,
+        quote!(FunctionMeta::DEFAULT),
+    );
     quote! {
         #[doc = #doc]
         pub static #name_static: FunctionMeta = FunctionMeta {
-            name: #name,
-            slug: #slug,
-            aliases: &[#(#aliases),*],
-            title: #title,
-            group: #group,
-            summary: #summary,
-            description: #description,
-            operation: #operation,
-            destructive: #destructive,
-            method: #method,
-            path: #path,
-            params: &[#(#params),*],
-            input_schema: #schema,
+            #(#fields,)*
+            #rest
         };
     }
+}
+
+/// Fields of `kosmo_runtime::FunctionMeta`, `CredentialMeta` and `ErrorFormat`.
+const FUNCTION_META_FIELDS: usize = 12;
+const CREDENTIAL_META_FIELDS: usize = 7;
+const ERROR_FORMAT_FIELDS: usize = 6;
+
+/// `..DEFAULT` for a struct literal that leaves some of its `total` fields unsaid; nothing when
+/// every field is written (clippy refuses a needless update).
+fn struct_update(written: usize, total: usize, default: TokenStream) -> TokenStream {
+    if written < total {
+        quote!(..#default)
+    } else {
+        TokenStream::new()
+    }
+}
+
+fn pointers(list: &[String]) -> TokenStream {
+    quote!(&[#(#list),*])
 }
 
 /// The function table and the provider description, after the per-function statics.
@@ -591,23 +732,59 @@ fn meta_tail(provider: &Provider) -> TokenStream {
     });
     let count = TokenLiteral::usize_unsuffixed(provider.functions.len());
     let credentials = provider.credentials.iter().map(|c| {
-        let (name, description, required, secret) = (&c.name, &c.description, c.required, c.secret);
-        let env = option(c.env.as_ref(), |e| quote!(#e));
-        let prefix = option(c.prefix.as_ref(), |p| quote!(#p));
-        let rejects = c.reject_prefixes.iter().map(|(p, r)| quote!((#p, #r)));
+        let (name, description) = (&c.name, &c.description);
+        let mut fields = vec![quote!(name: #name), quote!(description: #description)];
+        if c.required {
+            fields.push(quote!(required: true));
+        }
+        if c.secret {
+            fields.push(quote!(secret: true));
+        }
+        if let Some(env) = &c.env {
+            fields.push(quote!(env: Some(#env)));
+        }
+        if let Some(prefix) = &c.prefix {
+            fields.push(quote!(prefix: Some(#prefix)));
+        }
+        if !c.reject_prefixes.is_empty() {
+            let rejects = c.reject_prefixes.iter().map(|(p, r)| quote!((#p, #r)));
+            fields.push(quote!(reject_prefixes: &[#(#rejects),*]));
+        }
+        let rest = struct_update(
+            fields.len(),
+            CREDENTIAL_META_FIELDS,
+            quote!(CredentialMeta::DEFAULT),
+        );
         quote! {
             CredentialMeta {
-                name: #name,
-                description: #description,
-                required: #required,
-                secret: #secret,
-                env: #env,
-                prefix: #prefix,
-                reject_prefixes: &[#(#rejects),*],
+                #(#fields,)*
+                #rest
             }
         }
     });
-    let (pname, label, description, category, docs_url, base_url, bearer) = (
+    let errors = if has_error_format(provider) {
+        let e = &provider.errors;
+        let mut fields = Vec::new();
+        for (key, list) in [
+            ("message", &e.message),
+            ("code", &e.code),
+            ("long_message", &e.long_message),
+            ("meta", &e.meta),
+            ("trace_id", &e.trace_id),
+            ("trace_id_headers", &e.trace_id_headers),
+        ] {
+            if !list.is_empty() {
+                let key = format_ident!("{key}");
+                let list = pointers(list);
+                fields.push(quote!(#key: #list));
+            }
+        }
+        let rest = struct_update(fields.len(), ERROR_FORMAT_FIELDS, quote!(ErrorFormat::NONE));
+        quote!(ErrorFormat { #(#fields,)* #rest })
+    } else {
+        quote!(kosmo_runtime::ErrorFormat::NONE)
+    };
+    let (pname, label, description, category, docs_url, base_url, bearer, retry_after) = (
         &provider.name,
         &provider.label,
         &provider.description,
@@ -615,6 +792,7 @@ fn meta_tail(provider: &Provider) -> TokenStream {
         &provider.docs_url,
         &provider.base_url,
         &provider.bearer_credential,
+        &provider.retry_after_header,
     );
     let version_header = option(provider.version_header.as_ref(), |(h, v)| quote!((#h, #v)));
     quote! {
@@ -631,33 +809,9 @@ fn meta_tail(provider: &Provider) -> TokenStream {
             version_header: #version_header,
             bearer_credential: #bearer,
             credentials: &[#(#credentials),*],
+            errors: #errors,
+            retry_after_header: #retry_after,
             functions: &FUNCTIONS,
         };
-    }
-}
-
-fn lua_rs(provider: &Provider) -> TokenStream {
-    let name = &provider.name;
-    let doc = format!(
-        " Registers `app.integrations.{name}`: every function under its Lua name, full slug and aliases."
-    );
-    quote! {
-        #![doc = #doc]
-        use std::sync::Arc;
-
-        use kosmo_runtime::Transport;
-        use mlua::{Lua, Table};
-
-        use super::{Dispatcher, meta::PROVIDER};
-
-        /// A table of this provider's functions, each calling through `transport`.
-        pub fn table(lua: &Lua, transport: Arc<dyn Transport>) -> mlua::Result<Table> {
-            kosmo_runtime::lua::provider_table(lua, &PROVIDER, Arc::new(Dispatcher::new(transport)))
-        }
-
-        /// Sets `integrations.<provider>` (the `app.integrations` table) to this provider's functions.
-        pub fn register(lua: &Lua, integrations: &Table, transport: Arc<dyn Transport>) -> mlua::Result<()> {
-            integrations.set(#name, table(lua, transport)?)
-        }
     }
 }

@@ -146,7 +146,7 @@ fn provider_pages(
             (
                 f.name.clone(),
                 BadgeInfo {
-                    operation: f.operation,
+                    operation: f.operation.as_str(),
                     destructive: f.destructive,
                 },
             )
@@ -244,7 +244,7 @@ fn search_index(providers: &[Provider]) -> Result<String, Error> {
                 title: &f.title,
                 summary: &f.summary,
                 description: &f.description,
-                operation: f.operation,
+                operation: f.operation.as_str(),
                 destructive: f.destructive,
                 url: format!("{}/functions/{}.html", p.name, f.name),
             })

@@ -2,105 +2,109 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! The generated documentation, embedded: what `docs.read` and `kosmo integrations:docs` show.
-/// The provider page: description, credentials, every function, guides.
-pub const PROVIDER_PAGE: &str = include_str!("../../docs/clerk/README.md");
-/// The agent-facing namespace reference.
-pub const NAMESPACE: &str = include_str!("../../docs/clerk/namespace.md");
-/// The catalog entry, as JSON.
-pub const CATALOG_JSON: &str = include_str!("../../docs/clerk/catalog.json");
-/// One page per function, by Lua name, in manifest order.
-pub static FUNCTION_PAGES: &[(&str, &str)] = &[
-    ("api_get", include_str!("../../docs/clerk/functions/api_get.md")),
-    ("api_post", include_str!("../../docs/clerk/functions/api_post.md")),
-    ("api_patch", include_str!("../../docs/clerk/functions/api_patch.md")),
-    ("api_delete", include_str!("../../docs/clerk/functions/api_delete.md")),
-    ("list_users", include_str!("../../docs/clerk/functions/list_users.md")),
-    ("count_users", include_str!("../../docs/clerk/functions/count_users.md")),
-    ("get_user", include_str!("../../docs/clerk/functions/get_user.md")),
-    ("create_user", include_str!("../../docs/clerk/functions/create_user.md")),
-    ("update_user", include_str!("../../docs/clerk/functions/update_user.md")),
-    (
-        "update_user_metadata",
-        include_str!("../../docs/clerk/functions/update_user_metadata.md"),
-    ),
-    ("delete_user", include_str!("../../docs/clerk/functions/delete_user.md")),
-    ("ban_user", include_str!("../../docs/clerk/functions/ban_user.md")),
-    ("unban_user", include_str!("../../docs/clerk/functions/unban_user.md")),
-    ("lock_user", include_str!("../../docs/clerk/functions/lock_user.md")),
-    ("unlock_user", include_str!("../../docs/clerk/functions/unlock_user.md")),
-    ("list_sessions", include_str!("../../docs/clerk/functions/list_sessions.md")),
-    ("get_session", include_str!("../../docs/clerk/functions/get_session.md")),
-    ("revoke_session", include_str!("../../docs/clerk/functions/revoke_session.md")),
-    (
-        "list_organizations",
-        include_str!("../../docs/clerk/functions/list_organizations.md"),
-    ),
-    (
-        "create_organization",
-        include_str!("../../docs/clerk/functions/create_organization.md"),
-    ),
-    ("get_organization", include_str!("../../docs/clerk/functions/get_organization.md")),
-    (
-        "update_organization",
-        include_str!("../../docs/clerk/functions/update_organization.md"),
-    ),
-    (
-        "update_organization_metadata",
-        include_str!("../../docs/clerk/functions/update_organization_metadata.md"),
-    ),
-    (
-        "delete_organization",
-        include_str!("../../docs/clerk/functions/delete_organization.md"),
-    ),
-    (
-        "list_organization_memberships",
-        include_str!("../../docs/clerk/functions/list_organization_memberships.md"),
-    ),
-    (
-        "create_organization_membership",
-        include_str!("../../docs/clerk/functions/create_organization_membership.md"),
-    ),
-    (
-        "update_organization_membership",
-        include_str!("../../docs/clerk/functions/update_organization_membership.md"),
-    ),
-    (
-        "delete_organization_membership",
-        include_str!("../../docs/clerk/functions/delete_organization_membership.md"),
-    ),
-    (
-        "list_organization_invitations",
-        include_str!("../../docs/clerk/functions/list_organization_invitations.md"),
-    ),
-    (
-        "create_organization_invitation",
-        include_str!("../../docs/clerk/functions/create_organization_invitation.md"),
-    ),
-    (
-        "revoke_organization_invitation",
-        include_str!("../../docs/clerk/functions/revoke_organization_invitation.md"),
-    ),
-    ("list_invitations", include_str!("../../docs/clerk/functions/list_invitations.md")),
-    (
-        "create_invitation",
-        include_str!("../../docs/clerk/functions/create_invitation.md"),
-    ),
-    (
-        "revoke_invitation",
-        include_str!("../../docs/clerk/functions/revoke_invitation.md"),
-    ),
-    (
-        "create_sign_token",
-        include_str!("../../docs/clerk/functions/create_sign_token.md"),
-    ),
-    (
-        "revoke_sign_token",
-        include_str!("../../docs/clerk/functions/revoke_sign_token.md"),
-    ),
-    ("health_check", include_str!("../../docs/clerk/functions/health_check.md")),
-];
-/// The page of the function `name` answers to (Lua name, slug or alias).
-pub fn function_page(name: &str) -> Option<&'static str> {
-    let function = super::meta::PROVIDER.function(name)?;
-    FUNCTION_PAGES.iter().find(|(n, _)| *n == function.name).map(|(_, page)| *page)
-}
+
+use kosmo_runtime::Docs;
+
+/// The provider page, the namespace reference, the catalog (with every input schema) and
+/// one page per function, by Lua name, in manifest order.
+pub const DOCS: Docs = Docs {
+    provider_page: include_str!("../../docs/clerk/README.md"),
+    namespace: include_str!("../../docs/clerk/namespace.md"),
+    catalog_json: include_str!("../../docs/clerk/catalog.json"),
+    function_pages: &[
+        ("api_get", include_str!("../../docs/clerk/functions/api_get.md")),
+        ("api_post", include_str!("../../docs/clerk/functions/api_post.md")),
+        ("api_patch", include_str!("../../docs/clerk/functions/api_patch.md")),
+        ("api_delete", include_str!("../../docs/clerk/functions/api_delete.md")),
+        ("list_users", include_str!("../../docs/clerk/functions/list_users.md")),
+        ("count_users", include_str!("../../docs/clerk/functions/count_users.md")),
+        ("get_user", include_str!("../../docs/clerk/functions/get_user.md")),
+        ("create_user", include_str!("../../docs/clerk/functions/create_user.md")),
+        ("update_user", include_str!("../../docs/clerk/functions/update_user.md")),
+        (
+            "update_user_metadata",
+            include_str!("../../docs/clerk/functions/update_user_metadata.md"),
+        ),
+        ("delete_user", include_str!("../../docs/clerk/functions/delete_user.md")),
+        ("ban_user", include_str!("../../docs/clerk/functions/ban_user.md")),
+        ("unban_user", include_str!("../../docs/clerk/functions/unban_user.md")),
+        ("lock_user", include_str!("../../docs/clerk/functions/lock_user.md")),
+        ("unlock_user", include_str!("../../docs/clerk/functions/unlock_user.md")),
+        ("list_sessions", include_str!("../../docs/clerk/functions/list_sessions.md")),
+        ("get_session", include_str!("../../docs/clerk/functions/get_session.md")),
+        ("revoke_session", include_str!("../../docs/clerk/functions/revoke_session.md")),
+        (
+            "list_organizations",
+            include_str!("../../docs/clerk/functions/list_organizations.md"),
+        ),
+        (
+            "create_organization",
+            include_str!("../../docs/clerk/functions/create_organization.md"),
+        ),
+        (
+            "get_organization",
+            include_str!("../../docs/clerk/functions/get_organization.md"),
+        ),
+        (
+            "update_organization",
+            include_str!("../../docs/clerk/functions/update_organization.md"),
+        ),
+        (
+            "update_organization_metadata",
+            include_str!("../../docs/clerk/functions/update_organization_metadata.md"),
+        ),
+        (
+            "delete_organization",
+            include_str!("../../docs/clerk/functions/delete_organization.md"),
+        ),
+        (
+            "list_organization_memberships",
+            include_str!("../../docs/clerk/functions/list_organization_memberships.md"),
+        ),
+        (
+            "create_organization_membership",
+            include_str!("../../docs/clerk/functions/create_organization_membership.md"),
+        ),
+        (
+            "update_organization_membership",
+            include_str!("../../docs/clerk/functions/update_organization_membership.md"),
+        ),
+        (
+            "delete_organization_membership",
+            include_str!("../../docs/clerk/functions/delete_organization_membership.md"),
+        ),
+        (
+            "list_organization_invitations",
+            include_str!("../../docs/clerk/functions/list_organization_invitations.md"),
+        ),
+        (
+            "create_organization_invitation",
+            include_str!("../../docs/clerk/functions/create_organization_invitation.md"),
+        ),
+        (
+            "revoke_organization_invitation",
+            include_str!("../../docs/clerk/functions/revoke_organization_invitation.md"),
+        ),
+        (
+            "list_invitations",
+            include_str!("../../docs/clerk/functions/list_invitations.md"),
+        ),
+        (
+            "create_invitation",
+            include_str!("../../docs/clerk/functions/create_invitation.md"),
+        ),
+        (
+            "revoke_invitation",
+            include_str!("../../docs/clerk/functions/revoke_invitation.md"),
+        ),
+        (
+            "create_sign_token",
+            include_str!("../../docs/clerk/functions/create_sign_token.md"),
+        ),
+        (
+            "revoke_sign_token",
+            include_str!("../../docs/clerk/functions/revoke_sign_token.md"),
+        ),
+        ("health_check", include_str!("../../docs/clerk/functions/health_check.md")),
+    ],
+};

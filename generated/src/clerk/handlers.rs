@@ -2,9 +2,11 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! One async handler per function: builds the request the manifest describes and sends it.
+
 use kosmo_runtime::{ApiRequest, Error, Method, Transport};
 use serde_json::Value;
 use super::params::*;
+
 /// Send a GET request to any Clerk Backend API path.
 ///
 /// `GET {+path}`
@@ -19,6 +21,7 @@ pub async fn api_get(
     }
     transport.send(request).await
 }
+
 /// Send a POST request to any Clerk Backend API path.
 ///
 /// `POST {+path}`
@@ -36,6 +39,7 @@ pub async fn api_post(
     }
     transport.send(request).await
 }
+
 /// Send a PATCH request to any Clerk Backend API path.
 ///
 /// `PATCH {+path}`
@@ -53,6 +57,7 @@ pub async fn api_patch(
     }
     transport.send(request).await
 }
+
 /// Send a DELETE request to any Clerk Backend API path.
 ///
 /// `DELETE {+path}`
@@ -70,6 +75,7 @@ pub async fn api_delete(
     }
     transport.send(request).await
 }
+
 /// List users, newest first, with filters, search and pagination.
 ///
 /// `GET /users`
@@ -159,6 +165,7 @@ pub async fn list_users(
     }
     transport.send(request).await
 }
+
 /// Count the users matching the same filters as list_users.
 ///
 /// `GET /users/count`
@@ -236,6 +243,7 @@ pub async fn count_users(
     }
     transport.send(request).await
 }
+
 /// Retrieve one user by ID.
 ///
 /// `GET /users/{user_id}`
@@ -248,6 +256,7 @@ pub async fn get_user(
     request.push_segment("user_id", &params.id)?;
     transport.send(request).await
 }
+
 /// Create a user with email addresses, phone numbers, a username or a password.
 ///
 /// `POST /users`
@@ -349,6 +358,7 @@ pub async fn create_user(
     }
     transport.send(request).await
 }
+
 /// Update a user's profile fields, identifiers, password or settings.
 ///
 /// `PATCH /users/{user_id}`
@@ -433,6 +443,7 @@ pub async fn update_user(
     }
     transport.send(request).await
 }
+
 /// Deep-merge public, private and unsafe metadata into a user.
 ///
 /// `PATCH /users/{user_id}/metadata`
@@ -455,6 +466,7 @@ pub async fn update_user_metadata(
     }
     transport.send(request).await
 }
+
 /// Delete a user for good.
 ///
 /// `DELETE /users/{user_id}`
@@ -467,6 +479,7 @@ pub async fn delete_user(
     request.push_segment("user_id", &params.id)?;
     transport.send(request).await
 }
+
 /// Ban a user, revoking all their sessions.
 ///
 /// `POST /users/{user_id}/ban`
@@ -480,6 +493,7 @@ pub async fn ban_user(
     request.push_literal("/ban");
     transport.send(request).await
 }
+
 /// Lift a user's ban so they can sign in again.
 ///
 /// `POST /users/{user_id}/unban`
@@ -493,6 +507,7 @@ pub async fn unban_user(
     request.push_literal("/unban");
     transport.send(request).await
 }
+
 /// Lock a user out of signing in until the lock expires.
 ///
 /// `POST /users/{user_id}/lock`
@@ -506,6 +521,7 @@ pub async fn lock_user(
     request.push_literal("/lock");
     transport.send(request).await
 }
+
 /// Remove the lock from a user.
 ///
 /// `POST /users/{user_id}/unlock`
@@ -519,6 +535,7 @@ pub async fn unlock_user(
     request.push_literal("/unlock");
     transport.send(request).await
 }
+
 /// List sessions of a user or a client, newest first.
 ///
 /// `GET /sessions`
@@ -548,6 +565,7 @@ pub async fn list_sessions(
     }
     transport.send(request).await
 }
+
 /// Retrieve one session by ID.
 ///
 /// `GET /sessions/{session_id}`
@@ -560,6 +578,7 @@ pub async fn get_session(
     request.push_segment("session_id", &params.session_id)?;
     transport.send(request).await
 }
+
 /// Revoke a session, signing that device out.
 ///
 /// `POST /sessions/{session_id}/revoke`
@@ -573,6 +592,7 @@ pub async fn revoke_session(
     request.push_literal("/revoke");
     transport.send(request).await
 }
+
 /// List organizations, newest first, with search and pagination.
 ///
 /// `GET /organizations`
@@ -608,6 +628,7 @@ pub async fn list_organizations(
     }
     transport.send(request).await
 }
+
 /// Create an organization, optionally with an admin, a slug and metadata.
 ///
 /// `POST /organizations`
@@ -642,6 +663,7 @@ pub async fn create_organization(
     }
     transport.send(request).await
 }
+
 /// Retrieve one organization by ID or slug.
 ///
 /// `GET /organizations/{organization_id}`
@@ -660,6 +682,7 @@ pub async fn get_organization(
     }
     transport.send(request).await
 }
+
 /// Rename an organization or change its slug and settings.
 ///
 /// `PATCH /organizations/{organization_id}`
@@ -690,6 +713,7 @@ pub async fn update_organization(
     }
     transport.send(request).await
 }
+
 /// Deep-merge public and private metadata into an organization.
 ///
 /// `PATCH /organizations/{organization_id}/metadata`
@@ -709,6 +733,7 @@ pub async fn update_organization_metadata(
     }
     transport.send(request).await
 }
+
 /// Delete an organization with all its memberships and invitations.
 ///
 /// `DELETE /organizations/{organization_id}`
@@ -721,6 +746,7 @@ pub async fn delete_organization(
     request.push_segment("organization_id", &params.organization_id)?;
     transport.send(request).await
 }
+
 /// List the members of an organization, with filters and pagination.
 ///
 /// `GET /organizations/{organization_id}/memberships`
@@ -788,6 +814,7 @@ pub async fn list_organization_memberships(
     }
     transport.send(request).await
 }
+
 /// Add a user to an organization with a role.
 ///
 /// `POST /organizations/{organization_id}/memberships`
@@ -811,6 +838,7 @@ pub async fn create_organization_membership(
     }
     transport.send(request).await
 }
+
 /// Change a member's role in an organization.
 ///
 /// `PATCH /organizations/{organization_id}/memberships/{user_id}`
@@ -827,6 +855,7 @@ pub async fn update_organization_membership(
     request.set_body_field("role", value);
     transport.send(request).await
 }
+
 /// Remove a member from an organization.
 ///
 /// `DELETE /organizations/{organization_id}/memberships/{user_id}`
@@ -841,6 +870,7 @@ pub async fn delete_organization_membership(
     request.push_segment("user_id", &params.user_id)?;
     transport.send(request).await
 }
+
 /// List an organization's invitations, newest first.
 ///
 /// `GET /organizations/{organization_id}/invitations`
@@ -869,6 +899,7 @@ pub async fn list_organization_invitations(
     }
     transport.send(request).await
 }
+
 /// Invite an email address to join an organization with a role.
 ///
 /// `POST /organizations/{organization_id}/invitations`
@@ -904,6 +935,7 @@ pub async fn create_organization_invitation(
     }
     transport.send(request).await
 }
+
 /// Revoke a pending organization invitation.
 ///
 /// `POST /organizations/{organization_id}/invitations/{invitation_id}/revoke`
@@ -922,6 +954,7 @@ pub async fn revoke_organization_invitation(
     }
     transport.send(request).await
 }
+
 /// List application invitations, newest first.
 ///
 /// `GET /invitations`
@@ -951,6 +984,7 @@ pub async fn list_invitations(
     }
     transport.send(request).await
 }
+
 /// Invite an email address to sign up to the application.
 ///
 /// `POST /invitations`
@@ -982,6 +1016,7 @@ pub async fn create_invitation(
     }
     transport.send(request).await
 }
+
 /// Revoke an application invitation.
 ///
 /// `POST /invitations/{invitation_id}/revoke`
@@ -995,6 +1030,7 @@ pub async fn revoke_invitation(
     request.push_literal("/revoke");
     transport.send(request).await
 }
+
 /// Create a one-time sign-in token (a magic link) for a user.
 ///
 /// `POST /sign_in_tokens`
@@ -1014,6 +1050,7 @@ pub async fn create_sign_token(
     }
     transport.send(request).await
 }
+
 /// Revoke a pending sign-in token.
 ///
 /// `POST /sign_in_tokens/{sign_in_token_id}/revoke`
@@ -1027,6 +1064,7 @@ pub async fn revoke_sign_token(
     request.push_literal("/revoke");
     transport.send(request).await
 }
+
 /// Check that the secret key works and the Backend API is reachable.
 ///
 /// `GET /users`

@@ -2,228 +2,191 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! Clerk: Manage a Clerk instance's users, sessions, organizations (with their memberships and invitations), application invitations and sign-in tokens through the Clerk Backend API, plus raw helpers for any other Backend API endpoint. Calls authenticate with the instance's secret key (`sk_test_…` or `sk_live_…`); publishable keys (`pk_…`) are for browsers and never work here. Every request pins Clerk API version 2026-05-12.
+
 pub mod docs;
 pub mod handlers;
-pub mod lua;
 pub mod meta;
 pub mod params;
-use std::sync::Arc;
+
 use kosmo_runtime::args::parse_args;
-use kosmo_runtime::lua::Dispatch;
-use kosmo_runtime::{Error, FunctionMeta, Transport, TransportFuture};
+use kosmo_runtime::{Error, FunctionMeta, Integration, Transport, TransportFuture};
 use serde_json::Value;
-/// Calls the function `function` (Lua name, full slug or alias) with a JSON argument table.
+
+/// This provider's entry in the registry: metadata, docs and dispatcher.
+pub static INTEGRATION: Integration = Integration {
+    meta: &meta::PROVIDER,
+    docs: docs::DOCS,
+    call: dispatch,
+};
+
+/// Calls the function `name` (Lua name, full slug or alias) with a JSON argument table.
 /// Arguments are checked against the manifest before anything is sent.
 pub async fn call(
     transport: &dyn Transport,
-    function: &str,
+    name: &str,
     args: Value,
 ) -> Result<Value, Error> {
-    match function {
-        "api_get" | "clerk_api_get" => {
-            handlers::api_get(transport, parse_args(&meta::API_GET, args)?).await
-        }
-        "api_post" | "clerk_api_post" => {
-            handlers::api_post(transport, parse_args(&meta::API_POST, args)?).await
-        }
-        "api_patch" | "clerk_api_patch" => {
-            handlers::api_patch(transport, parse_args(&meta::API_PATCH, args)?).await
-        }
-        "api_delete" | "clerk_api_delete" => {
-            handlers::api_delete(transport, parse_args(&meta::API_DELETE, args)?).await
-        }
-        "list_users" | "clerk_list_users" => {
-            handlers::list_users(transport, parse_args(&meta::LIST_USERS, args)?).await
-        }
-        "count_users" | "clerk_count_users" => {
-            handlers::count_users(transport, parse_args(&meta::COUNT_USERS, args)?).await
-        }
-        "get_user" | "clerk_get_user" => {
-            handlers::get_user(transport, parse_args(&meta::GET_USER, args)?).await
-        }
-        "create_user" | "clerk_create_user" => {
-            handlers::create_user(transport, parse_args(&meta::CREATE_USER, args)?).await
-        }
-        "update_user" | "clerk_update_user" => {
-            handlers::update_user(transport, parse_args(&meta::UPDATE_USER, args)?).await
-        }
-        "update_user_metadata" | "clerk_update_user_metadata" => {
-            handlers::update_user_metadata(
-                    transport,
-                    parse_args(&meta::UPDATE_USER_METADATA, args)?,
-                )
-                .await
-        }
-        "delete_user" | "clerk_delete_user" => {
-            handlers::delete_user(transport, parse_args(&meta::DELETE_USER, args)?).await
-        }
-        "ban_user" | "clerk_ban_user" => {
-            handlers::ban_user(transport, parse_args(&meta::BAN_USER, args)?).await
-        }
-        "unban_user" | "clerk_unban_user" => {
-            handlers::unban_user(transport, parse_args(&meta::UNBAN_USER, args)?).await
-        }
-        "lock_user" | "clerk_lock_user" => {
-            handlers::lock_user(transport, parse_args(&meta::LOCK_USER, args)?).await
-        }
-        "unlock_user" | "clerk_unlock_user" => {
-            handlers::unlock_user(transport, parse_args(&meta::UNLOCK_USER, args)?).await
-        }
-        "list_sessions" | "clerk_list_sessions" => {
-            handlers::list_sessions(transport, parse_args(&meta::LIST_SESSIONS, args)?)
-                .await
-        }
-        "get_session" | "clerk_get_session" => {
-            handlers::get_session(transport, parse_args(&meta::GET_SESSION, args)?).await
-        }
-        "revoke_session" | "clerk_revoke_session" => {
-            handlers::revoke_session(transport, parse_args(&meta::REVOKE_SESSION, args)?)
-                .await
-        }
-        "list_organizations" | "clerk_list_organizations" => {
-            handlers::list_organizations(
-                    transport,
-                    parse_args(&meta::LIST_ORGANIZATIONS, args)?,
-                )
-                .await
-        }
-        "create_organization" | "clerk_create_organization" => {
-            handlers::create_organization(
-                    transport,
-                    parse_args(&meta::CREATE_ORGANIZATION, args)?,
-                )
-                .await
-        }
-        "get_organization" | "clerk_get_organization" => {
-            handlers::get_organization(
-                    transport,
-                    parse_args(&meta::GET_ORGANIZATION, args)?,
-                )
-                .await
-        }
-        "update_organization" | "clerk_update_organization" => {
-            handlers::update_organization(
-                    transport,
-                    parse_args(&meta::UPDATE_ORGANIZATION, args)?,
-                )
-                .await
-        }
-        "update_organization_metadata" | "clerk_update_organization_metadata" => {
-            handlers::update_organization_metadata(
-                    transport,
-                    parse_args(&meta::UPDATE_ORGANIZATION_METADATA, args)?,
-                )
-                .await
-        }
-        "delete_organization" | "clerk_delete_organization" => {
-            handlers::delete_organization(
-                    transport,
-                    parse_args(&meta::DELETE_ORGANIZATION, args)?,
-                )
-                .await
-        }
-        "list_organization_memberships" | "clerk_list_organization_memberships" => {
-            handlers::list_organization_memberships(
-                    transport,
-                    parse_args(&meta::LIST_ORGANIZATION_MEMBERSHIPS, args)?,
-                )
-                .await
-        }
-        "create_organization_membership" | "clerk_create_organization_membership" => {
-            handlers::create_organization_membership(
-                    transport,
-                    parse_args(&meta::CREATE_ORGANIZATION_MEMBERSHIP, args)?,
-                )
-                .await
-        }
-        "update_organization_membership" | "clerk_update_organization_membership" => {
-            handlers::update_organization_membership(
-                    transport,
-                    parse_args(&meta::UPDATE_ORGANIZATION_MEMBERSHIP, args)?,
-                )
-                .await
-        }
-        "delete_organization_membership" | "clerk_delete_organization_membership" => {
-            handlers::delete_organization_membership(
-                    transport,
-                    parse_args(&meta::DELETE_ORGANIZATION_MEMBERSHIP, args)?,
-                )
-                .await
-        }
-        "list_organization_invitations" | "clerk_list_organization_invitations" => {
-            handlers::list_organization_invitations(
-                    transport,
-                    parse_args(&meta::LIST_ORGANIZATION_INVITATIONS, args)?,
-                )
-                .await
-        }
-        "create_organization_invitation" | "clerk_create_organization_invitation" => {
-            handlers::create_organization_invitation(
-                    transport,
-                    parse_args(&meta::CREATE_ORGANIZATION_INVITATION, args)?,
-                )
-                .await
-        }
-        "revoke_organization_invitation" | "clerk_revoke_organization_invitation" => {
-            handlers::revoke_organization_invitation(
-                    transport,
-                    parse_args(&meta::REVOKE_ORGANIZATION_INVITATION, args)?,
-                )
-                .await
-        }
-        "list_invitations" | "clerk_list_invitations" => {
-            handlers::list_invitations(
-                    transport,
-                    parse_args(&meta::LIST_INVITATIONS, args)?,
-                )
-                .await
-        }
-        "create_invitation" | "clerk_create_invitation" => {
-            handlers::create_invitation(
-                    transport,
-                    parse_args(&meta::CREATE_INVITATION, args)?,
-                )
-                .await
-        }
-        "revoke_invitation" | "clerk_revoke_invitation" => {
-            handlers::revoke_invitation(
-                    transport,
-                    parse_args(&meta::REVOKE_INVITATION, args)?,
-                )
-                .await
-        }
-        "create_sign_token" | "clerk_create_sign_in_token" => {
-            handlers::create_sign_token(
-                    transport,
-                    parse_args(&meta::CREATE_SIGN_TOKEN, args)?,
-                )
-                .await
-        }
-        "revoke_sign_token" | "clerk_revoke_sign_in_token" => {
-            handlers::revoke_sign_token(
-                    transport,
-                    parse_args(&meta::REVOKE_SIGN_TOKEN, args)?,
-                )
-                .await
-        }
-        "health_check" | "clerk_get_current_user" => {
-            handlers::health_check(transport, parse_args(&meta::HEALTH_CHECK, args)?)
-                .await
-        }
-        _ => Err(meta::PROVIDER.unknown_function(function)),
+    match meta::PROVIDER.function(name) {
+        Some(function) => dispatch(transport, function, args).await,
+        None => Err(meta::PROVIDER.unknown_function(name)),
     }
 }
-/// Runs this provider's functions over a shared transport; what the Lua registration uses.
-pub struct Dispatcher {
-    transport: Arc<dyn Transport>,
-}
-impl Dispatcher {
-    pub fn new(transport: Arc<dyn Transport>) -> Self {
-        Dispatcher { transport }
-    }
-}
-impl Dispatch for Dispatcher {
-    fn call(&self, function: &'static FunctionMeta, args: Value) -> TransportFuture<'_> {
-        Box::pin(call(self.transport.as_ref(), function.name, args))
-    }
+
+/// Runs `function`, one of this provider's: checks `args`, builds the request and sends it.
+pub fn dispatch<'a>(
+    transport: &'a dyn Transport,
+    function: &'static FunctionMeta,
+    args: Value,
+) -> TransportFuture<'a> {
+    Box::pin(async move {
+        match function.name {
+            "api_get" => handlers::api_get(transport, parse_args(function, args)?).await,
+            "api_post" => {
+                handlers::api_post(transport, parse_args(function, args)?).await
+            }
+            "api_patch" => {
+                handlers::api_patch(transport, parse_args(function, args)?).await
+            }
+            "api_delete" => {
+                handlers::api_delete(transport, parse_args(function, args)?).await
+            }
+            "list_users" => {
+                handlers::list_users(transport, parse_args(function, args)?).await
+            }
+            "count_users" => {
+                handlers::count_users(transport, parse_args(function, args)?).await
+            }
+            "get_user" => {
+                handlers::get_user(transport, parse_args(function, args)?).await
+            }
+            "create_user" => {
+                handlers::create_user(transport, parse_args(function, args)?).await
+            }
+            "update_user" => {
+                handlers::update_user(transport, parse_args(function, args)?).await
+            }
+            "update_user_metadata" => {
+                handlers::update_user_metadata(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_user" => {
+                handlers::delete_user(transport, parse_args(function, args)?).await
+            }
+            "ban_user" => {
+                handlers::ban_user(transport, parse_args(function, args)?).await
+            }
+            "unban_user" => {
+                handlers::unban_user(transport, parse_args(function, args)?).await
+            }
+            "lock_user" => {
+                handlers::lock_user(transport, parse_args(function, args)?).await
+            }
+            "unlock_user" => {
+                handlers::unlock_user(transport, parse_args(function, args)?).await
+            }
+            "list_sessions" => {
+                handlers::list_sessions(transport, parse_args(function, args)?).await
+            }
+            "get_session" => {
+                handlers::get_session(transport, parse_args(function, args)?).await
+            }
+            "revoke_session" => {
+                handlers::revoke_session(transport, parse_args(function, args)?).await
+            }
+            "list_organizations" => {
+                handlers::list_organizations(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_organization" => {
+                handlers::create_organization(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_organization" => {
+                handlers::get_organization(transport, parse_args(function, args)?).await
+            }
+            "update_organization" => {
+                handlers::update_organization(transport, parse_args(function, args)?)
+                    .await
+            }
+            "update_organization_metadata" => {
+                handlers::update_organization_metadata(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_organization" => {
+                handlers::delete_organization(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_organization_memberships" => {
+                handlers::list_organization_memberships(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_organization_membership" => {
+                handlers::create_organization_membership(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "update_organization_membership" => {
+                handlers::update_organization_membership(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_organization_membership" => {
+                handlers::delete_organization_membership(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_organization_invitations" => {
+                handlers::list_organization_invitations(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_organization_invitation" => {
+                handlers::create_organization_invitation(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "revoke_organization_invitation" => {
+                handlers::revoke_organization_invitation(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_invitations" => {
+                handlers::list_invitations(transport, parse_args(function, args)?).await
+            }
+            "create_invitation" => {
+                handlers::create_invitation(transport, parse_args(function, args)?).await
+            }
+            "revoke_invitation" => {
+                handlers::revoke_invitation(transport, parse_args(function, args)?).await
+            }
+            "create_sign_token" => {
+                handlers::create_sign_token(transport, parse_args(function, args)?).await
+            }
+            "revoke_sign_token" => {
+                handlers::revoke_sign_token(transport, parse_args(function, args)?).await
+            }
+            "health_check" => {
+                handlers::health_check(transport, parse_args(function, args)?).await
+            }
+            other => Err(meta::PROVIDER.unknown_function(other)),
+        }
+    })
 }

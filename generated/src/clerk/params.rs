@@ -2,6 +2,7 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! Argument structs, one per function. Unknown fields are refused; aliases are accepted.
+
 /// Arguments of `api_get`: Send a GET request to any Clerk Backend API path.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -12,6 +13,7 @@ pub struct ApiGetParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `api_post`: Send a POST request to any Clerk Backend API path.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +27,7 @@ pub struct ApiPostParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `api_patch`: Send a PATCH request to any Clerk Backend API path.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +41,7 @@ pub struct ApiPatchParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `api_delete`: Send a DELETE request to any Clerk Backend API path.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +55,7 @@ pub struct ApiDeleteParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `list_users`: List users, newest first, with filters, search and pagination.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -134,6 +139,7 @@ pub struct ListUsersParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_user_id: Option<Vec<String>>,
 }
+
 /// Arguments of `count_users`: Count the users matching the same filters as list_users.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -205,6 +211,7 @@ pub struct CountUsersParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_user_id: Option<Vec<String>>,
 }
+
 /// Arguments of `get_user`: Retrieve one user by ID.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -213,6 +220,7 @@ pub struct GetUserParams {
     #[serde(alias = "user_id")]
     pub id: String,
 }
+
 /// Arguments of `create_user`: Create a user with email addresses, phone numbers, a username or a password.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -308,6 +316,7 @@ pub struct CreateUserParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked: Option<bool>,
 }
+
 /// Arguments of `update_user`: Update a user's profile fields, identifiers, password or settings.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -388,6 +397,7 @@ pub struct UpdateUserParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bypass_client_trust: Option<bool>,
 }
+
 /// Arguments of `update_user_metadata`: Deep-merge public, private and unsafe metadata into a user.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -404,6 +414,7 @@ pub struct UpdateUserMetadataParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsafe_metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `delete_user`: Delete a user for good.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -412,6 +423,7 @@ pub struct DeleteUserParams {
     #[serde(alias = "user_id")]
     pub id: String,
 }
+
 /// Arguments of `ban_user`: Ban a user, revoking all their sessions.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -419,6 +431,7 @@ pub struct BanUserParams {
     /// ID of the user to ban (`user_…`).
     pub user_id: String,
 }
+
 /// Arguments of `unban_user`: Lift a user's ban so they can sign in again.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -426,6 +439,7 @@ pub struct UnbanUserParams {
     /// ID of the user to unban (`user_…`).
     pub user_id: String,
 }
+
 /// Arguments of `lock_user`: Lock a user out of signing in until the lock expires.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -433,6 +447,7 @@ pub struct LockUserParams {
     /// ID of the user to lock (`user_…`).
     pub user_id: String,
 }
+
 /// Arguments of `unlock_user`: Remove the lock from a user.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -440,6 +455,7 @@ pub struct UnlockUserParams {
     /// ID of the user to unlock (`user_…`).
     pub user_id: String,
 }
+
 /// Arguments of `list_sessions`: List sessions of a user or a client, newest first.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -463,6 +479,7 @@ pub struct ListSessionsParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
+
 /// Arguments of `get_session`: Retrieve one session by ID.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -470,6 +487,7 @@ pub struct GetSessionParams {
     /// ID of the session (`sess_…`).
     pub session_id: String,
 }
+
 /// Arguments of `revoke_session`: Revoke a session, signing that device out.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -477,6 +495,7 @@ pub struct RevokeSessionParams {
     /// ID of the session to revoke (`sess_…`).
     pub session_id: String,
 }
+
 /// Arguments of `list_organizations`: List organizations, newest first, with search and pagination.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -506,6 +525,7 @@ pub struct ListOrganizationsParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<Vec<String>>,
 }
+
 /// Arguments of `create_organization`: Create an organization, optionally with an admin, a slug and metadata.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -534,6 +554,7 @@ pub struct CreateOrganizationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
+
 /// Arguments of `get_organization`: Retrieve one organization by ID or slug.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -547,6 +568,7 @@ pub struct GetOrganizationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_missing_member_with_elevated_permissions: Option<bool>,
 }
+
 /// Arguments of `update_organization`: Rename an organization or change its slug and settings.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -572,6 +594,7 @@ pub struct UpdateOrganizationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
+
 /// Arguments of `update_organization_metadata`: Deep-merge public and private metadata into an organization.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -585,6 +608,7 @@ pub struct UpdateOrganizationMetadataParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `delete_organization`: Delete an organization with all its memberships and invitations.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -592,6 +616,7 @@ pub struct DeleteOrganizationParams {
     /// ID of the organization to delete (`org_…`).
     pub organization_id: String,
 }
+
 /// Arguments of `list_organization_memberships`: List the members of an organization, with filters and pagination.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -653,6 +678,7 @@ pub struct ListOrganizationMembershipsParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at_before: Option<i64>,
 }
+
 /// Arguments of `create_organization_membership`: Add a user to an organization with a role.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -670,6 +696,7 @@ pub struct CreateOrganizationMembershipParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `update_organization_membership`: Change a member's role in an organization.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -681,6 +708,7 @@ pub struct UpdateOrganizationMembershipParams {
     /// New role key, for example `org:admin` or `org:member`.
     pub role: String,
 }
+
 /// Arguments of `delete_organization_membership`: Remove a member from an organization.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -690,6 +718,7 @@ pub struct DeleteOrganizationMembershipParams {
     /// ID of the member to remove (`user_…`).
     pub user_id: String,
 }
+
 /// Arguments of `list_organization_invitations`: List an organization's invitations, newest first.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -712,6 +741,7 @@ pub struct ListOrganizationInvitationsParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_by: Option<String>,
 }
+
 /// Arguments of `create_organization_invitation`: Invite an email address to join an organization with a role.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -741,6 +771,7 @@ pub struct CreateOrganizationInvitationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `revoke_organization_invitation`: Revoke a pending organization invitation.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -753,6 +784,7 @@ pub struct RevokeOrganizationInvitationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requesting_user_id: Option<String>,
 }
+
 /// Arguments of `list_invitations`: List application invitations, newest first.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -776,6 +808,7 @@ pub struct ListInvitationsParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_by: Option<String>,
 }
+
 /// Arguments of `create_invitation`: Invite an email address to sign up to the application.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -801,6 +834,7 @@ pub struct CreateInvitationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_slug: Option<String>,
 }
+
 /// Arguments of `revoke_invitation`: Revoke an application invitation.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -808,6 +842,7 @@ pub struct RevokeInvitationParams {
     /// ID of the invitation to revoke (`inv_…`).
     pub invitation_id: String,
 }
+
 /// Arguments of `create_sign_token`: Create a one-time sign-in token (a magic link) for a user.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -821,6 +856,7 @@ pub struct CreateSignTokenParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
 }
+
 /// Arguments of `revoke_sign_token`: Revoke a pending sign-in token.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -828,6 +864,7 @@ pub struct RevokeSignTokenParams {
     /// ID of the sign-in token to revoke (`sit_…`).
     pub sign_in_token_id: String,
 }
+
 /// Arguments of `health_check`: Check that the secret key works and the Backend API is reachable.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]

@@ -42,3 +42,17 @@ impl Transport for Recorder {
         })
     }
 }
+
+/// Hands every account the same recorder, so a host's calls can be inspected.
+#[allow(dead_code)] // not every test binary that shares this module builds a host
+pub struct RecordingTransports(pub std::sync::Arc<Recorder>);
+
+impl kosmo_host::TransportFactory for RecordingTransports {
+    fn transport(
+        &self,
+        _integration: &'static kosmo_runtime::ProviderMeta,
+        _credentials: &kosmo_runtime::Credentials,
+    ) -> Result<std::sync::Arc<dyn Transport>, kosmo_runtime::Error> {
+        Ok(self.0.clone())
+    }
+}

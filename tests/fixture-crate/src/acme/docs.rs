@@ -2,23 +2,21 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! The generated documentation, embedded: what `docs.read` and `kosmo integrations:docs` show.
-/// The provider page: description, credentials, every function, guides.
-pub const PROVIDER_PAGE: &str = include_str!("../../docs/acme/README.md");
-/// The agent-facing namespace reference.
-pub const NAMESPACE: &str = include_str!("../../docs/acme/namespace.md");
-/// The catalog entry, as JSON.
-pub const CATALOG_JSON: &str = include_str!("../../docs/acme/catalog.json");
-/// One page per function, by Lua name, in manifest order.
-pub static FUNCTION_PAGES: &[(&str, &str)] = &[
-    ("raw_get", include_str!("../../docs/acme/functions/raw_get.md")),
-    ("list_widgets", include_str!("../../docs/acme/functions/list_widgets.md")),
-    ("get_widget", include_str!("../../docs/acme/functions/get_widget.md")),
-    ("create_widget", include_str!("../../docs/acme/functions/create_widget.md")),
-    ("delete_widget", include_str!("../../docs/acme/functions/delete_widget.md")),
-    ("ping", include_str!("../../docs/acme/functions/ping.md")),
-];
-/// The page of the function `name` answers to (Lua name, slug or alias).
-pub fn function_page(name: &str) -> Option<&'static str> {
-    let function = super::meta::PROVIDER.function(name)?;
-    FUNCTION_PAGES.iter().find(|(n, _)| *n == function.name).map(|(_, page)| *page)
-}
+
+use kosmo_runtime::Docs;
+
+/// The provider page, the namespace reference, the catalog (with every input schema) and
+/// one page per function, by Lua name, in manifest order.
+pub const DOCS: Docs = Docs {
+    provider_page: include_str!("../../docs/acme/README.md"),
+    namespace: include_str!("../../docs/acme/namespace.md"),
+    catalog_json: include_str!("../../docs/acme/catalog.json"),
+    function_pages: &[
+        ("raw_get", include_str!("../../docs/acme/functions/raw_get.md")),
+        ("list_widgets", include_str!("../../docs/acme/functions/list_widgets.md")),
+        ("get_widget", include_str!("../../docs/acme/functions/get_widget.md")),
+        ("create_widget", include_str!("../../docs/acme/functions/create_widget.md")),
+        ("delete_widget", include_str!("../../docs/acme/functions/delete_widget.md")),
+        ("ping", include_str!("../../docs/acme/functions/ping.md")),
+    ],
+};

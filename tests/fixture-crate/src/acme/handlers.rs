@@ -2,9 +2,11 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! One async handler per function: builds the request the manifest describes and sends it.
+
 use kosmo_runtime::{ApiRequest, Error, Method, Transport};
 use serde_json::Value;
 use super::params::*;
+
 /// GET any path.
 ///
 /// `GET {+path}`
@@ -19,6 +21,7 @@ pub async fn raw_get(
     }
     transport.send(request).await
 }
+
 /// List widgets.
 ///
 /// `GET /widgets`
@@ -42,6 +45,7 @@ pub async fn list_widgets(
     }
     transport.send(request).await
 }
+
 /// Get one widget.
 ///
 /// `GET /widgets/{widget_id}`
@@ -54,6 +58,7 @@ pub async fn get_widget(
     request.push_segment("widget_id", &params.id)?;
     transport.send(request).await
 }
+
 /// Create a widget.
 ///
 /// `POST /widgets`
@@ -73,6 +78,7 @@ pub async fn create_widget(
     }
     transport.send(request).await
 }
+
 /// Delete a widget.
 ///
 /// `DELETE /widgets/{widget_id}/versions/{version}`
@@ -87,6 +93,7 @@ pub async fn delete_widget(
     request.push_segment("version", &params.version.to_string())?;
     transport.send(request).await
 }
+
 /// Check connectivity.
 ///
 /// `GET /widgets`

@@ -2,59 +2,29 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! Static descriptions of the provider and each function, for introspection, docs and
-//! argument checks.
-use kosmo_runtime::meta::CredentialMeta;
+//! argument checks. Only what differs from the defaults is written.
+
 use kosmo_runtime::{
-    FunctionMeta, Literal, Method, Operation, ParamLocation, ParamMeta, ParamType,
-    ProviderMeta,
+    CredentialMeta, ErrorFormat, FunctionMeta, Literal, Method, Operation, ParamMeta,
+    ParamType, ProviderMeta,
 };
+
 /// `raw_get`: GET any path.
 pub static RAW_GET: FunctionMeta = FunctionMeta {
     name: "raw_get",
     slug: "acme_raw_get",
-    aliases: &[],
     title: "Raw GET",
     group: "raw",
     summary: "GET any path.",
     description: "Sends a GET to a path relative to the base URL.",
-    operation: Operation::Read,
-    destructive: false,
-    method: Method::Get,
     path: "{+path}",
     params: &[
-        ParamMeta {
-            name: "path",
-            wire_name: "path",
-            aliases: &[],
-            location: ParamLocation::Path,
-            ty: ParamType::String,
-            required: true,
-            description: "Relative path.",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
-        ParamMeta {
-            name: "query",
-            wire_name: "query",
-            aliases: &[],
-            location: ParamLocation::Query,
-            ty: ParamType::Object,
-            required: false,
-            description: "Extra query pairs.",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: true,
-        },
+        ParamMeta::path("path", ParamType::String).doc("Relative path."),
+        ParamMeta::query("query", ParamType::Object).spread().doc("Extra query pairs."),
     ],
-    input_schema: "{\"type\":\"object\",\"title\":\"Raw GET\",\"description\":\"GET any path.\",\"properties\":{\"path\":{\"type\":\"string\",\"description\":\"Relative path.\",\"examples\":[\"/widgets\"]},\"query\":{\"type\":\"object\",\"description\":\"Extra query pairs.\",\"examples\":[{\"page\":2}]}},\"required\":[\"path\"],\"additionalProperties\":false}",
+    ..FunctionMeta::DEFAULT
 };
+
 /// `list_widgets`: List widgets.
 pub static LIST_WIDGETS: FunctionMeta = FunctionMeta {
     name: "list_widgets",
@@ -64,177 +34,71 @@ pub static LIST_WIDGETS: FunctionMeta = FunctionMeta {
     group: "widgets",
     summary: "List widgets.",
     description: "Lists widgets, newest first.",
-    operation: Operation::Read,
-    destructive: false,
-    method: Method::Get,
     path: "/widgets",
     params: &[
-        ParamMeta {
-            name: "limit",
-            wire_name: "limit",
-            aliases: &[],
-            location: ParamLocation::Query,
-            ty: ParamType::Integer,
-            required: false,
-            description: "Page size.",
-            default: Some(Literal::Integer(10i64)),
-            minimum: Some(1f64),
-            maximum: Some(100f64),
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
-        ParamMeta {
-            name: "color",
-            wire_name: "color",
-            aliases: &[],
-            location: ParamLocation::Query,
-            ty: ParamType::Array(&ParamType::String),
-            required: false,
-            description: "Colors to include.",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: Some(3u64),
-            allowed: &[
-                Literal::String("red"),
-                Literal::String("green"),
-                Literal::String("blue"),
-            ],
-            spread: false,
-        },
-        ParamMeta {
-            name: "type",
-            wire_name: "type",
-            aliases: &[],
-            location: ParamLocation::Query,
-            ty: ParamType::String,
-            required: false,
-            description: "Widget type (a Rust keyword as a name).",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
-        ParamMeta {
-            name: "in_stock",
-            wire_name: "in_stock",
-            aliases: &[],
-            location: ParamLocation::Query,
-            ty: ParamType::Boolean,
-            required: false,
-            description: "Only widgets in stock.",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(100f64)
+            .doc("Page size."),
+        ParamMeta::query("color", ParamType::Array(&ParamType::String))
+            .max_items(3u64)
+            .allowed(
+                &[
+                    Literal::String("red"),
+                    Literal::String("green"),
+                    Literal::String("blue"),
+                ],
+            )
+            .doc("Colors to include."),
+        ParamMeta::query("type", ParamType::String)
+            .doc("Widget type (a Rust keyword as a name)."),
+        ParamMeta::query("in_stock", ParamType::Boolean).doc("Only widgets in stock."),
     ],
-    input_schema: "{\"type\":\"object\",\"title\":\"List Widgets\",\"description\":\"List widgets.\",\"properties\":{\"limit\":{\"type\":\"integer\",\"description\":\"Page size.\",\"minimum\":1,\"maximum\":100,\"default\":10,\"examples\":[20]},\"color\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"red\",\"green\",\"blue\"]},\"description\":\"Colors to include.\",\"maxItems\":3,\"examples\":[[\"red\"]]},\"type\":{\"type\":\"string\",\"description\":\"Widget type (a Rust keyword as a name).\",\"examples\":[\"round\"]},\"in_stock\":{\"type\":\"boolean\",\"description\":\"Only widgets in stock.\",\"examples\":[true]}},\"required\":[],\"additionalProperties\":false}",
+    ..FunctionMeta::DEFAULT
 };
+
 /// `get_widget`: Get one widget.
 pub static GET_WIDGET: FunctionMeta = FunctionMeta {
     name: "get_widget",
     slug: "acme_get_widget",
-    aliases: &[],
     title: "Get Widget",
     group: "widgets",
     summary: "Get one widget.",
     description: "Gets a widget by ID.",
-    operation: Operation::Read,
-    destructive: false,
-    method: Method::Get,
     path: "/widgets/{widget_id}",
     params: &[
-        ParamMeta {
-            name: "id",
-            wire_name: "widget_id",
-            aliases: &["widget_id"],
-            location: ParamLocation::Path,
-            ty: ParamType::String,
-            required: true,
-            description: "Widget ID.",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
+        ParamMeta::path("id", ParamType::String)
+            .wire("widget_id")
+            .aliases(&["widget_id"])
+            .doc("Widget ID."),
     ],
-    input_schema: "{\"type\":\"object\",\"title\":\"Get Widget\",\"description\":\"Get one widget.\",\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"Widget ID.\",\"examples\":[\"wid_1\"]},\"widget_id\":{\"$ref\":\"#/properties/id\",\"description\":\"Alias of `id`.\"}},\"required\":[\"id\"],\"additionalProperties\":false}",
+    ..FunctionMeta::DEFAULT
 };
+
 /// `create_widget`: Create a widget.
 pub static CREATE_WIDGET: FunctionMeta = FunctionMeta {
     name: "create_widget",
     slug: "acme_create_widget",
-    aliases: &[],
     title: "Create Widget",
     group: "widgets",
     summary: "Create a widget.",
     description: "Creates a widget; extra fields go in `body`.",
     operation: Operation::Write,
-    destructive: false,
     method: Method::Post,
     path: "/widgets",
     params: &[
-        ParamMeta {
-            name: "name",
-            wire_name: "name",
-            aliases: &[],
-            location: ParamLocation::Body,
-            ty: ParamType::String,
-            required: true,
-            description: "Name.",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
-        ParamMeta {
-            name: "weight",
-            wire_name: "weight",
-            aliases: &[],
-            location: ParamLocation::Body,
-            ty: ParamType::Number,
-            required: false,
-            description: "Weight in kg.",
-            default: None,
-            minimum: Some(0f64),
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
-        ParamMeta {
-            name: "body",
-            wire_name: "body",
-            aliases: &[],
-            location: ParamLocation::Body,
-            ty: ParamType::Object,
-            required: false,
-            description: "Extra body fields.",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: true,
-        },
+        ParamMeta::body("name", ParamType::String).required().doc("Name."),
+        ParamMeta::body("weight", ParamType::Number).minimum(0f64).doc("Weight in kg."),
+        ParamMeta::body("body", ParamType::Object).spread().doc("Extra body fields."),
     ],
-    input_schema: "{\"type\":\"object\",\"title\":\"Create Widget\",\"description\":\"Create a widget.\",\"properties\":{\"name\":{\"type\":\"string\",\"description\":\"Name.\",\"examples\":[\"Sprocket\"]},\"weight\":{\"type\":\"number\",\"description\":\"Weight in kg.\",\"minimum\":0,\"examples\":[1.5]},\"body\":{\"type\":\"object\",\"description\":\"Extra body fields.\",\"examples\":[{\"note\":\"hi\"}]}},\"required\":[\"name\"],\"additionalProperties\":false}",
+    ..FunctionMeta::DEFAULT
 };
+
 /// `delete_widget`: Delete a widget.
 pub static DELETE_WIDGET: FunctionMeta = FunctionMeta {
     name: "delete_widget",
     slug: "acme_delete_widget",
-    aliases: &[],
     title: "Delete Widget",
     group: "widgets",
     summary: "Delete a widget.",
@@ -244,55 +108,24 @@ pub static DELETE_WIDGET: FunctionMeta = FunctionMeta {
     method: Method::Delete,
     path: "/widgets/{widget_id}/versions/{version}",
     params: &[
-        ParamMeta {
-            name: "widget_id",
-            wire_name: "widget_id",
-            aliases: &[],
-            location: ParamLocation::Path,
-            ty: ParamType::String,
-            required: true,
-            description: "Widget ID.",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
-        ParamMeta {
-            name: "version",
-            wire_name: "version",
-            aliases: &[],
-            location: ParamLocation::Path,
-            ty: ParamType::Integer,
-            required: true,
-            description: "Version number.",
-            default: None,
-            minimum: None,
-            maximum: None,
-            max_items: None,
-            allowed: &[],
-            spread: false,
-        },
+        ParamMeta::path("widget_id", ParamType::String).doc("Widget ID."),
+        ParamMeta::path("version", ParamType::Integer).doc("Version number."),
     ],
-    input_schema: "{\"type\":\"object\",\"title\":\"Delete Widget\",\"description\":\"Delete a widget.\",\"properties\":{\"widget_id\":{\"type\":\"string\",\"description\":\"Widget ID.\",\"examples\":[\"wid_1\"]},\"version\":{\"type\":\"integer\",\"description\":\"Version number.\",\"examples\":[3]}},\"required\":[\"widget_id\",\"version\"],\"additionalProperties\":false}",
+    ..FunctionMeta::DEFAULT
 };
+
 /// `ping`: Check connectivity.
 pub static PING: FunctionMeta = FunctionMeta {
     name: "ping",
     slug: "acme_ping",
-    aliases: &[],
     title: "Ping",
     group: "health",
     summary: "Check connectivity.",
     description: "Fetches one widget and reports the connection.",
-    operation: Operation::Read,
-    destructive: false,
-    method: Method::Get,
     path: "/widgets",
-    params: &[],
-    input_schema: "{\"type\":\"object\",\"title\":\"Ping\",\"description\":\"Check connectivity.\",\"properties\":{},\"required\":[],\"additionalProperties\":false}",
+    ..FunctionMeta::DEFAULT
 };
+
 /// Every function, in manifest order.
 pub static FUNCTIONS: [&FunctionMeta; 6] = [
     &RAW_GET,
@@ -302,6 +135,7 @@ pub static FUNCTIONS: [&FunctionMeta; 6] = [
     &DELETE_WIDGET,
     &PING,
 ];
+
 pub static PROVIDER: ProviderMeta = ProviderMeta {
     name: "acme",
     label: "Acme Widgets",
@@ -324,12 +158,18 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
         CredentialMeta {
             name: "url",
             description: "Base URL override.",
-            required: false,
-            secret: false,
             env: Some("ACME_URL"),
-            prefix: None,
-            reject_prefixes: &[],
+            ..CredentialMeta::DEFAULT
         },
     ],
+    errors: ErrorFormat {
+        message: &["/error/detail"],
+        code: &["/error/type"],
+        meta: &["/error/info"],
+        trace_id: &["/request_id"],
+        trace_id_headers: &["Acme-Request-Id"],
+        ..ErrorFormat::NONE
+    },
+    retry_after_header: "Acme-Retry-In",
     functions: &FUNCTIONS,
 };

@@ -2,59 +2,59 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! Acme Widgets: Widgets and gadgets from the Acme API, for generator tests.
+
 pub mod docs;
 pub mod handlers;
-pub mod lua;
 pub mod meta;
 pub mod params;
-use std::sync::Arc;
+
 use kosmo_runtime::args::parse_args;
-use kosmo_runtime::lua::Dispatch;
-use kosmo_runtime::{Error, FunctionMeta, Transport, TransportFuture};
+use kosmo_runtime::{Error, FunctionMeta, Integration, Transport, TransportFuture};
 use serde_json::Value;
-/// Calls the function `function` (Lua name, full slug or alias) with a JSON argument table.
+
+/// This provider's entry in the registry: metadata, docs and dispatcher.
+pub static INTEGRATION: Integration = Integration {
+    meta: &meta::PROVIDER,
+    docs: docs::DOCS,
+    call: dispatch,
+};
+
+/// Calls the function `name` (Lua name, full slug or alias) with a JSON argument table.
 /// Arguments are checked against the manifest before anything is sent.
 pub async fn call(
     transport: &dyn Transport,
-    function: &str,
+    name: &str,
     args: Value,
 ) -> Result<Value, Error> {
-    match function {
-        "raw_get" | "acme_raw_get" => {
-            handlers::raw_get(transport, parse_args(&meta::RAW_GET, args)?).await
-        }
-        "list_widgets" | "acme_list_widgets" | "widgets" => {
-            handlers::list_widgets(transport, parse_args(&meta::LIST_WIDGETS, args)?)
-                .await
-        }
-        "get_widget" | "acme_get_widget" => {
-            handlers::get_widget(transport, parse_args(&meta::GET_WIDGET, args)?).await
-        }
-        "create_widget" | "acme_create_widget" => {
-            handlers::create_widget(transport, parse_args(&meta::CREATE_WIDGET, args)?)
-                .await
-        }
-        "delete_widget" | "acme_delete_widget" => {
-            handlers::delete_widget(transport, parse_args(&meta::DELETE_WIDGET, args)?)
-                .await
-        }
-        "ping" | "acme_ping" => {
-            handlers::ping(transport, parse_args(&meta::PING, args)?).await
-        }
-        _ => Err(meta::PROVIDER.unknown_function(function)),
+    match meta::PROVIDER.function(name) {
+        Some(function) => dispatch(transport, function, args).await,
+        None => Err(meta::PROVIDER.unknown_function(name)),
     }
 }
-/// Runs this provider's functions over a shared transport; what the Lua registration uses.
-pub struct Dispatcher {
-    transport: Arc<dyn Transport>,
-}
-impl Dispatcher {
-    pub fn new(transport: Arc<dyn Transport>) -> Self {
-        Dispatcher { transport }
-    }
-}
-impl Dispatch for Dispatcher {
-    fn call(&self, function: &'static FunctionMeta, args: Value) -> TransportFuture<'_> {
-        Box::pin(call(self.transport.as_ref(), function.name, args))
-    }
+
+/// Runs `function`, one of this provider's: checks `args`, builds the request and sends it.
+pub fn dispatch<'a>(
+    transport: &'a dyn Transport,
+    function: &'static FunctionMeta,
+    args: Value,
+) -> TransportFuture<'a> {
+    Box::pin(async move {
+        match function.name {
+            "raw_get" => handlers::raw_get(transport, parse_args(function, args)?).await,
+            "list_widgets" => {
+                handlers::list_widgets(transport, parse_args(function, args)?).await
+            }
+            "get_widget" => {
+                handlers::get_widget(transport, parse_args(function, args)?).await
+            }
+            "create_widget" => {
+                handlers::create_widget(transport, parse_args(function, args)?).await
+            }
+            "delete_widget" => {
+                handlers::delete_widget(transport, parse_args(function, args)?).await
+            }
+            "ping" => handlers::ping(transport, parse_args(function, args)?).await,
+            other => Err(meta::PROVIDER.unknown_function(other)),
+        }
+    })
 }

@@ -2,6 +2,7 @@
 // Do not edit by hand: change the manifest and run `cargo xtask gen`.
 
 //! Argument structs, one per function. Unknown fields are refused; aliases are accepted.
+
 /// Arguments of `raw_get`: GET any path.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -12,6 +13,7 @@ pub struct RawGetParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `list_widgets`: List widgets.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +31,7 @@ pub struct ListWidgetsParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_stock: Option<bool>,
 }
+
 /// Arguments of `get_widget`: Get one widget.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +40,7 @@ pub struct GetWidgetParams {
     #[serde(alias = "widget_id")]
     pub id: String,
 }
+
 /// Arguments of `create_widget`: Create a widget.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +54,7 @@ pub struct CreateWidgetParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
 /// Arguments of `delete_widget`: Delete a widget.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +64,7 @@ pub struct DeleteWidgetParams {
     /// Version number.
     pub version: i64,
 }
+
 /// Arguments of `ping`: Check connectivity.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use mlua::{Function, Lua, Table, Value as LuaValue};
 use regex::{Captures, Regex, RegexBuilder};
 
+use super::render::scalar;
+
 /// Compiled-program size limit: refuses patterns like `(a{1000}){1000}` instead of building
 /// them.
 const SIZE_LIMIT: usize = 4 << 20;
@@ -90,7 +92,9 @@ fn lua_err(function: &str, message: String) -> mlua::Error {
     mlua::Error::runtime(format!("regex.{function}: {message}"))
 }
 
-pub fn create(lua: &Lua) -> mlua::Result<Table> {
+/// The raw functions, raising mlua errors; `max_output` bounds the string `gsub` builds (it is
+/// built in Rust, outside the Lua memory limit).
+pub(crate) fn create(lua: &Lua, max_output: usize) -> mlua::Result<Table> {
     let table = lua.create_table()?;
     table.raw_set(
         "match",
@@ -118,8 +122,8 @@ pub fn create(lua: &Lua) -> mlua::Result<Table> {
     table.raw_set(
         "gsub",
         lua.create_function(
-            |lua,
-             (subject, pattern, replacement, limit): (
+            move |lua,
+                  (subject, pattern, replacement, limit): (
                 mlua::LuaString,
                 String,
                 LuaValue,
@@ -134,7 +138,7 @@ pub fn create(lua: &Lua) -> mlua::Result<Table> {
                 let replacer = match replacement {
                     LuaValue::String(s) => Replacer::Template(php_template(&s.to_str()?)),
                     LuaValue::Integer(_) | LuaValue::Number(_) => {
-                        Replacer::Literal(crate::render::print_value(&replacement)?)
+                        Replacer::Literal(scalar(&replacement))
                     }
                     LuaValue::Function(f) => Replacer::Function(f),
                     LuaValue::Table(t) => Replacer::Table(t),
@@ -158,6 +162,12 @@ pub fn create(lua: &Lua) -> mlua::Result<Table> {
                     let Some(whole) = caps.get(0) else { continue };
                     out.push_str(&subject[last..whole.start()]);
                     replacer.append(lua, &regex, &caps, &mut out)?;
+                    if out.len() > max_output {
+                        return Err(lua_err(
+                            "gsub",
+                            format!("the result would exceed {max_output} bytes"),
+                        ));
+                    }
                     last = whole.end();
                     count += 1;
                 }
@@ -206,9 +216,7 @@ fn push_replacement(value: &LuaValue, whole: &str, out: &mut String) -> mlua::Re
     match value {
         LuaValue::Nil | LuaValue::Boolean(false) => out.push_str(whole),
         LuaValue::String(s) => out.push_str(&s.to_str()?),
-        LuaValue::Integer(_) | LuaValue::Number(_) => {
-            out.push_str(&crate::render::print_value(value)?)
-        }
+        LuaValue::Integer(_) | LuaValue::Number(_) => out.push_str(&scalar(value)),
         other => {
             return Err(lua_err(
                 "gsub",
@@ -288,5 +296,18 @@ mod tests {
     #[test]
     fn huge_repetitions_are_refused_not_built() {
         assert!(compile("(a{1000}){1000}").is_err());
+    }
+
+    #[test]
+    fn gsub_results_stop_at_their_bound() {
+        let lua = Lua::new();
+        let regex = create(&lua, 1000).unwrap();
+        let gsub: Function = regex.get("gsub").unwrap();
+        let (text, count): (String, i64) = gsub.call(("abc", "b", "x")).unwrap();
+        assert_eq!((text.as_str(), count), ("axc", 1));
+        let error = gsub
+            .call::<(String, i64)>((".".repeat(100), ".", "0123456789abcdef"))
+            .unwrap_err();
+        assert!(error.to_string().contains("exceed 1000 bytes"), "{error}");
     }
 }

@@ -1,0 +1,219 @@
+//! What stands between a call (from a script or from [`Host::call`](crate::Host::call)) and
+//! the generated dispatcher: the account's policy and the approver, dry runs, and the call log.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use kosmo_runtime::{ApiRequest, Error, FunctionMeta, Integration, Operation, ProviderMeta};
+use serde_json::{Map, Value, json};
+
+use crate::accounts::{AccountPolicy, DEFAULT_ACCOUNT, Policy};
+use crate::approval::{Approval, ApprovalRequest, Approver};
+use crate::call_log::{CallLog, CallRecord};
+use crate::transports::{CaptureTransport, LazyTransport};
+
+/// What a gate may do without asking.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct GateOptions {
+    /// Run calls the policy would refuse (`ask`, `deny`), marking the run as bypassed.
+    pub(crate) force: bool,
+    /// Show writes' requests instead of sending them.
+    pub(crate) dry_run_writes: bool,
+    /// Show reads' requests too.
+    pub(crate) dry_run_reads: bool,
+}
+
+/// One account of one integration, for one run.
+pub(crate) struct Gate {
+    pub(crate) integration: &'static Integration,
+    pub(crate) account: String,
+    path_prefix: String,
+    policy: AccountPolicy,
+    transport: LazyTransport,
+    approver: Arc<dyn Approver>,
+    options: GateOptions,
+    log: Arc<CallLog>,
+}
+
+impl Gate {
+    pub(crate) fn new(
+        integration: &'static Integration,
+        account: &str,
+        policy: AccountPolicy,
+        transport: LazyTransport,
+        approver: Arc<dyn Approver>,
+        options: GateOptions,
+        log: Arc<CallLog>,
+    ) -> Self {
+        let name = integration.meta.name;
+        let path_prefix = if account == DEFAULT_ACCOUNT {
+            format!("integrations.{name}")
+        } else {
+            format!("integrations.{name}.{account}")
+        };
+        Gate {
+            integration,
+            account: account.to_string(),
+            path_prefix,
+            policy,
+            transport,
+            approver,
+            options,
+            log,
+        }
+    }
+
+    /// Makes one call and records it.
+    pub(crate) async fn call(
+        &self,
+        function: &'static FunctionMeta,
+        args: Value,
+    ) -> Result<Value, Error> {
+        let started = Instant::now();
+        self.log.begin();
+        let dry_run = self.is_dry_run(function);
+        let result = self.run(function, args, dry_run).await;
+        self.log.end();
+        self.log.push(CallRecord {
+            integration: self.integration.meta.name,
+            account: self.account.clone(),
+            function: function.name,
+            title: function.title,
+            path: format!("{}.{}", self.path_prefix, function.name),
+            duration: started.elapsed(),
+            error: result.as_ref().err().map(ToString::to_string),
+            dry_run,
+        });
+        result
+    }
+
+    fn is_dry_run(&self, function: &FunctionMeta) -> bool {
+        match function.operation {
+            Operation::Write => self.options.dry_run_writes,
+            Operation::Read => self.options.dry_run_reads,
+        }
+    }
+
+    async fn run(
+        &self,
+        function: &'static FunctionMeta,
+        args: Value,
+        dry_run: bool,
+    ) -> Result<Value, Error> {
+        let meta = self.integration.meta;
+        let name = meta.name;
+        if !self.policy.enabled {
+            return Err(Error::Config(format!(
+                "Integration '{name}' is disabled. Enable it with `kosmo integrations:configure {name} --enable`."
+            )));
+        }
+        let operation = function.operation;
+        let policy = self.policy.for_operation(operation);
+        match policy {
+            Policy::Allow => {}
+            // A dry run sends nothing, so there is nothing to approve; `deny` still refuses.
+            Policy::Ask if dry_run => {}
+            _ if self.options.force => self.log.mark_bypassed(),
+            Policy::Ask => {
+                let request = ApprovalRequest {
+                    integration: meta,
+                    account: &self.account,
+                    function,
+                    arguments: &args,
+                };
+                if self.approver.approve(request).await == Approval::Refused {
+                    return Err(Error::Config(format!(
+                        "Integration '{name}' {operation} requires approval. Ask the user to change the permission in /settings → Integrations"
+                    )));
+                }
+            }
+            Policy::Deny => {
+                return Err(Error::Config(format!(
+                    "Integration '{name}' {operation} access denied. Enable it in /settings → Integrations"
+                )));
+            }
+        }
+        if !dry_run {
+            return self.integration.call(&self.transport, function, args).await;
+        }
+        // A dry run checks what a real run checks (credentials, arguments) and stops short of
+        // sending.
+        self.transport.get()?;
+        let capture = CaptureTransport {
+            base_url: self.transport.base_url(),
+            captured: Mutex::new(None),
+        };
+        self.integration.call(&capture, function, args).await?;
+        let request = capture.captured.lock().ok().and_then(|mut r| r.take());
+        let mut description = describe_request(meta, function, &capture.base_url, request);
+        if let Some(map) = description.as_object_mut() {
+            // What a real run would need: `ask` means --force headless.
+            map.insert("policy".into(), Value::String(policy.as_str().into()));
+        }
+        Ok(description)
+    }
+}
+
+/// The request a dry run would have sent: method, full URL, query, body and headers, with the
+/// secret redacted.
+fn describe_request(
+    provider: &ProviderMeta,
+    function: &FunctionMeta,
+    base_url: &str,
+    request: Option<ApiRequest>,
+) -> Value {
+    let Some(request) = request else {
+        return json!({
+            "dry_run": true,
+            "function": format!("{}.{}", provider.name, function.name),
+            "operation": function.operation.as_str(),
+            "request": Value::Null,
+        });
+    };
+    let mut url = format!("{base_url}{}", request.path);
+    if !request.query.is_empty() {
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&request.query)
+            .finish();
+        url.push('?');
+        url.push_str(&encoded);
+    }
+    let mut query = Map::new();
+    for (key, value) in &request.query {
+        match query.get_mut(key) {
+            Some(Value::Array(items)) => items.push(Value::String(value.clone())),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, Value::String(value.clone())]);
+            }
+            None => {
+                query.insert(key.clone(), Value::String(value.clone()));
+            }
+        }
+    }
+    let mut headers = Map::new();
+    headers.insert(
+        "Authorization".into(),
+        Value::String("Bearer [REDACTED]".into()),
+    );
+    if let Some((name, value)) = provider.version_header {
+        headers.insert(name.into(), Value::String(value.into()));
+    }
+    if request.body.is_some() {
+        headers.insert(
+            "Content-Type".into(),
+            Value::String("application/json".into()),
+        );
+    }
+    json!({
+        "dry_run": true,
+        "function": format!("{}.{}", provider.name, function.name),
+        "operation": function.operation.as_str(),
+        "method": request.method.as_str(),
+        "url": url,
+        "path": request.path,
+        "query": query,
+        "headers": headers,
+        "body": request.body.map(Value::Object),
+    })
+}

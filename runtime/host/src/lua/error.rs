@@ -1,0 +1,131 @@
+//! Errors as scripts see them: a table whose `tostring` is the message and whose fields let a
+//! script branch on the kind, status or code.
+
+use kosmo_runtime::Error;
+use mlua::{Lua, Table, Value as LuaValue};
+
+use super::convert::json_to_lua;
+
+/// Name under which the shared metatable of error objects is kept in the Lua registry.
+const ERROR_METATABLE: &str = "kosmo.error_metatable";
+
+/// The Lua error object for `error`: a table whose `tostring` (and concatenation) is the full
+/// message, with these fields:
+///
+/// - `text`: the full message, what `tostring` returns;
+/// - `kind`: `api`, `invalid_argument`, `unknown_function`, `transport`, `timeout`,
+///   `invalid_response` or `config`;
+/// - `message`: the provider's own message for API errors, else the full message;
+/// - `status`, `code`, `long_message`, `trace_id`, `retry_after`, `meta` for API errors;
+/// - `function`, `parameter` for invalid arguments; `provider` when known.
+pub fn error_value(lua: &Lua, error: &Error) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    let text = error.to_string();
+    table.raw_set("text", text.as_str())?;
+    match error {
+        Error::Api(api) => {
+            table.raw_set("kind", "api")?;
+            table.raw_set("provider", api.provider.as_str())?;
+            table.raw_set("status", api.status)?;
+            table.raw_set("message", api.message.as_str())?;
+            table.raw_set("code", api.code.as_deref())?;
+            table.raw_set("long_message", api.long_message.as_deref())?;
+            table.raw_set("trace_id", api.trace_id.as_deref())?;
+            table.raw_set("retry_after", api.retry_after)?;
+            if let Some(meta) = &api.meta {
+                table.raw_set("meta", json_to_lua(lua, meta)?)?;
+            }
+        }
+        Error::InvalidArgument {
+            function,
+            parameter,
+            ..
+        } => {
+            table.raw_set("kind", "invalid_argument")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("function", function.as_str())?;
+            table.raw_set("parameter", parameter.as_str())?;
+        }
+        Error::UnknownFunction { name, .. } => {
+            table.raw_set("kind", "unknown_function")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("function", name.as_str())?;
+        }
+        Error::Transport { provider, .. } => {
+            table.raw_set("kind", "transport")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("provider", provider.as_str())?;
+        }
+        Error::Timeout { provider, .. } => {
+            table.raw_set("kind", "timeout")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("provider", provider.as_str())?;
+        }
+        Error::InvalidResponse {
+            provider, status, ..
+        } => {
+            table.raw_set("kind", "invalid_response")?;
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("provider", provider.as_str())?;
+            table.raw_set("status", *status)?;
+        }
+        Error::Config(_) => {
+            table.raw_set("kind", "config")?;
+            table.raw_set("message", text.as_str())?;
+        }
+    }
+    table.set_metatable(Some(error_metatable(lua)?))?;
+    Ok(table)
+}
+
+/// Whether `value` is an error object made by [`error_value`].
+pub fn is_error_value(lua: &Lua, value: &LuaValue) -> bool {
+    let LuaValue::Table(table) = value else {
+        return false;
+    };
+    match (table.metatable(), error_metatable(lua)) {
+        (Some(mt), Ok(expected)) => mt == expected,
+        _ => false,
+    }
+}
+
+/// The message of a Lua error value: the `text` of an error object, a string as is, anything
+/// else through `tostring`-like formatting.
+pub fn error_text(lua: &Lua, value: &LuaValue) -> String {
+    if is_error_value(lua, value)
+        && let LuaValue::Table(table) = value
+        && let Ok(text) = table.raw_get::<String>("text")
+    {
+        return text;
+    }
+    match value {
+        LuaValue::String(s) => s.to_string_lossy(),
+        other => other
+            .to_string()
+            .unwrap_or_else(|_| format!("<{}>", other.type_name())),
+    }
+}
+
+fn error_metatable(lua: &Lua) -> mlua::Result<Table> {
+    if let Ok(existing) = lua.named_registry_value::<Table>(ERROR_METATABLE) {
+        return Ok(existing);
+    }
+    let metatable = lua.create_table()?;
+    metatable.raw_set(
+        "__tostring",
+        lua.create_function(|_, this: Table| this.raw_get::<LuaValue>("text"))?,
+    )?;
+    metatable.raw_set(
+        "__concat",
+        lua.create_function(|lua, (a, b): (LuaValue, LuaValue)| {
+            let mut text = error_text(lua, &a);
+            text.push_str(&error_text(lua, &b));
+            Ok(text)
+        })?,
+    )?;
+    // Scripts can read the metatable's protection marker but not replace or change it.
+    metatable.raw_set("__metatable", "kosmo.error")?;
+    metatable.set_readonly(true);
+    lua.set_named_registry_value(ERROR_METATABLE, &metatable)?;
+    Ok(metatable)
+}

@@ -1,0 +1,7 @@
+//! Lua glue a host may reuse for globals of its own: JSON conversion and error objects.
+
+pub mod convert;
+pub mod error;
+
+pub use convert::{json_kind, json_to_lua, lua_to_json};
+pub use error::{error_text, error_value, is_error_value};

@@ -1,0 +1,235 @@
+//! `app.integrations`: a read-only table per integration with its functions (the default
+//! account), `.default`, and one table per named account.
+
+use std::sync::Arc;
+
+use kosmo_runtime::{Error, Integration};
+use mlua::{Function, Lua, Table, Value as LuaValue};
+
+use super::render::scalar;
+use crate::accounts::DEFAULT_ACCOUNT;
+use crate::gate::Gate;
+use crate::lua::{error_value, json_to_lua, lua_to_json};
+
+/// One integration's accounts for a run, `default` first.
+pub(crate) struct Namespace {
+    pub(crate) integration: &'static Integration,
+    pub(crate) accounts: Vec<Arc<Gate>>,
+}
+
+/// Lua source of the wrapper around each Rust callback: the callback returns `ok, value`, and
+/// the wrapper raises `value` as the Lua error when `ok` is false. (A Rust callback can only
+/// raise opaque userdata; raising from Lua lets scripts read the error object's fields.)
+const WRAPPER: &str = r#"
+local raw = ...
+return function(args)
+    local ok, value = raw(args)
+    if ok then
+        return value
+    end
+    error(value, 0)
+end
+"#;
+
+/// Makes the function that wraps, in place, every function of a provider table so that it
+/// runs only on the script's main thread (which the runner records in `host.main`), and
+/// returns a copy of the table (for `.default`). Aliases keep sharing one wrapper.
+const GUARD_ALL: &str = r#"
+local host, running, error, pairs, type = ...
+return function(t)
+    local done = {}
+    for k, f in pairs(t) do
+        if type(f) == "function" then
+            local g = done[f]
+            if not g then
+                g = function(args)
+                    if running() ~= host.main then
+                        error("Integration calls cannot run inside a coroutine; call them from the main script.", 2)
+                    end
+                    return f(args)
+                end
+                done[f] = g
+            end
+            t[k] = g
+        end
+    end
+    local copy = {}
+    for k, v in pairs(t) do
+        copy[k] = v
+    end
+    return copy
+end
+"#;
+
+/// Raises the error object an `__index` handler returns, at the caller's level.
+const RAISE_UNKNOWN: &str =
+    r#"local unknown, error = ... return function(t, k) error(unknown(t, k), 2) end"#;
+
+/// Builds `app` with `app.integrations`, and the table whose `main` field the runner sets to
+/// the script's thread.
+pub(crate) fn install(
+    lua: &Lua,
+    namespaces: &[Namespace],
+    max_json_values: usize,
+) -> mlua::Result<Table> {
+    let globals = lua.globals();
+    let host = lua.create_table()?;
+    let coroutine: Table = globals.raw_get("coroutine")?;
+    let only_on_main: Function = lua
+        .load(GUARD_ALL)
+        .set_name("=kosmo")
+        .into_function()?
+        .call((
+            host.clone(),
+            coroutine.raw_get::<Function>("running")?,
+            globals.raw_get::<Function>("error")?,
+            globals.raw_get::<Function>("pairs")?,
+            globals.raw_get::<Function>("type")?,
+        ))?;
+    let integrations = lua.create_table()?;
+    for namespace in namespaces {
+        integrations.raw_set(
+            namespace.integration.meta.name,
+            provider_namespace(lua, namespace, &only_on_main, max_json_values)?,
+        )?;
+    }
+    let available: Vec<&'static str> = namespaces.iter().map(|n| n.integration.meta.name).collect();
+    let unknown_integration = lua.create_function(move |_, (_, key): (Table, LuaValue)| {
+        Ok(format!(
+            "Unknown integration: app.integrations.{}. Available: {}",
+            scalar(&key),
+            available.join(", ")
+        ))
+    })?;
+    lock(lua, &integrations, unknown_integration)?;
+    let app = lua.create_table()?;
+    app.raw_set("integrations", integrations)?;
+    app.set_metatable(Some(locked_metatable(lua, None)?))?;
+    app.set_readonly(true);
+    globals.raw_set("app", app)?;
+    Ok(host)
+}
+
+/// `app.integrations.<provider>`: the default account's functions, `.default`, and one table
+/// per named account.
+fn provider_namespace(
+    lua: &Lua,
+    namespace: &Namespace,
+    only_on_main: &Function,
+    max_json_values: usize,
+) -> mlua::Result<Table> {
+    let meta = namespace.integration.meta;
+    let accounts = namespace
+        .accounts
+        .iter()
+        .map(|gate| gate.account.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let unknown = |account: Option<String>| {
+        let accounts = accounts.clone();
+        lua.create_function(move |lua, (_, key): (Table, LuaValue)| {
+            let name = scalar(&key);
+            let error = match meta.unknown_function(&name) {
+                Error::UnknownFunction {
+                    namespace,
+                    name,
+                    suggestion,
+                } => {
+                    // On the provider table a name may also have meant an account.
+                    let suggestion = match &account {
+                        None if suggestion.is_empty() => format!(
+                            " It is neither a function nor a configured account (accounts: {accounts})."
+                        ),
+                        _ => suggestion,
+                    };
+                    let namespace = match &account {
+                        Some(account) => format!("{namespace}.{account}"),
+                        None => namespace,
+                    };
+                    Error::UnknownFunction {
+                        namespace,
+                        name,
+                        suggestion,
+                    }
+                }
+                other => other,
+            };
+            error_value(lua, &error)
+        })
+    };
+    let mut gates = namespace.accounts.iter();
+    let Some(default_gate) = gates.next() else {
+        return lua.create_table();
+    };
+    let table = function_table(lua, default_gate.clone(), max_json_values)?;
+    let default: Table = only_on_main.call(&table)?;
+    lock(lua, &default, unknown(Some(DEFAULT_ACCOUNT.to_string()))?)?;
+    table.raw_set(DEFAULT_ACCOUNT, default)?;
+    for gate in gates {
+        let account_table = function_table(lua, gate.clone(), max_json_values)?;
+        let _: Table = only_on_main.call(&account_table)?;
+        lock(lua, &account_table, unknown(Some(gate.account.clone()))?)?;
+        table.raw_set(gate.account.as_str(), account_table)?;
+    }
+    lock(lua, &table, unknown(None)?)?;
+    Ok(table)
+}
+
+/// The table of an account's functions, each reachable by its Lua name, full slug and aliases.
+///
+/// Every failure is raised as a Lua error whose value is an error object (see
+/// [`error_value`]).
+fn function_table(lua: &Lua, gate: Arc<Gate>, max_json_values: usize) -> mlua::Result<Table> {
+    let meta = gate.integration.meta;
+    let table = lua.create_table()?;
+    let wrap: Function = lua
+        .load(WRAPPER)
+        .set_name(format!("=app.integrations.{}", meta.name))
+        .into_function()?;
+    for function in meta.functions.iter().copied() {
+        let gate = gate.clone();
+        let raw = lua.create_async_function(move |lua, args: LuaValue| {
+            let gate = gate.clone();
+            let converted = lua_to_json(&args, max_json_values);
+            async move {
+                let outcome = match converted {
+                    Ok(args) => gate.call(function, args).await,
+                    Err(reason) => Err(Error::invalid(function.name, "arguments", reason)),
+                };
+                match outcome {
+                    Ok(result) => Ok((true, json_to_lua(&lua, &result)?)),
+                    Err(error) => Ok((false, LuaValue::Table(error_value(&lua, &error)?))),
+                }
+            }
+        })?;
+        let callable: Function = wrap.call(raw)?;
+        for name in std::iter::once(function.name)
+            .chain(std::iter::once(function.slug))
+            .chain(function.aliases.iter().copied())
+        {
+            table.raw_set(name, callable.clone())?;
+        }
+    }
+    Ok(table)
+}
+
+/// `{__metatable = "locked", __index = raise(message(key))}` for a read-only namespace table.
+fn locked_metatable(lua: &Lua, unknown: Option<Function>) -> mlua::Result<Table> {
+    let metatable = lua.create_table()?;
+    if let Some(unknown) = unknown {
+        let index: Function = lua
+            .load(RAISE_UNKNOWN)
+            .set_name("=kosmo")
+            .into_function()?
+            .call((unknown, lua.globals().raw_get::<Function>("error")?))?;
+        metatable.raw_set("__index", index)?;
+    }
+    metatable.raw_set("__metatable", "locked")?;
+    Ok(metatable)
+}
+
+fn lock(lua: &Lua, table: &Table, unknown: Function) -> mlua::Result<()> {
+    table.set_metatable(Some(locked_metatable(lua, Some(unknown))?))?;
+    table.set_readonly(true);
+    Ok(())
+}
