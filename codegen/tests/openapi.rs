@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kosmo_codegen::openapi::{Report, check};
+use kosmo_codegen::openapi::{Document, Report, check};
 use serde_json::{Value, json};
 
 const MANIFEST: &str = r#"provider:
@@ -134,7 +134,7 @@ fn document() -> Value {
 fn report(manifest: &str, document: &Value) -> Report {
     let files = BTreeMap::from([("spec/acme.yaml".to_string(), manifest.to_string())]);
     let providers = kosmo_codegen::load(&files).unwrap_or_else(|d| panic!("{d}"));
-    check(&providers[0], document)
+    check(&providers[0], &Document::from(document.clone()))
 }
 
 fn mismatches(manifest: &str, document: &Value) -> Vec<String> {

@@ -131,7 +131,7 @@ fn check_openapi(
     };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let document: serde_json::Value = serde_saphyr::from_str(&text)
+    let document = kosmo_codegen::openapi::Document::parse(&text)
         .map_err(|e| anyhow::anyhow!("{} is not valid YAML/JSON: {e}", path.display()))?;
     let selected: Vec<_> = match only {
         Some(name) => providers.iter().filter(|p| p.name == name).collect(),

@@ -348,52 +348,61 @@ pub(crate) struct Context<'a> {
 type Outcome = Option<Result<Value, ApiError>>;
 
 fn route(store: &mut Store, cx: &Context<'_>, segments: &[&str]) -> Outcome {
-    use handlers as h;
+    use handlers::{
+        invitations, memberships, organization_invitations, organizations, sessions,
+        sign_in_tokens, users,
+    };
     let result = match (cx.method, segments) {
-        ("GET", ["users"]) => h::list_users(store, cx),
-        ("POST", ["users"]) => h::create_user(store, cx),
-        ("GET", ["users", "count"]) => h::count_users(store, cx),
-        ("GET", ["users", id]) => h::get_user(store, id),
-        ("PATCH", ["users", id]) => h::update_user(store, cx, id),
-        ("DELETE", ["users", id]) => h::delete_user(store, id),
-        ("PATCH", ["users", id, "metadata"]) => h::update_user_metadata(store, cx, id),
+        ("GET", ["users"]) => users::list_users(store, cx),
+        ("POST", ["users"]) => users::create_user(store, cx),
+        ("GET", ["users", "count"]) => users::count_users(store, cx),
+        ("GET", ["users", id]) => users::get_user(store, id),
+        ("PATCH", ["users", id]) => users::update_user(store, cx, id),
+        ("DELETE", ["users", id]) => users::delete_user(store, id),
+        ("PATCH", ["users", id, "metadata"]) => users::update_user_metadata(store, cx, id),
         ("POST", ["users", id, action @ ("ban" | "unban" | "lock" | "unlock")]) => {
-            h::user_action(store, id, action)
+            users::user_action(store, id, action)
         }
-        ("GET", ["sessions"]) => h::list_sessions(store, cx),
-        ("POST", ["sessions"]) => h::create_session(store, cx),
-        ("GET", ["sessions", id]) => h::get_session(store, id),
-        ("POST", ["sessions", id, "revoke"]) => h::revoke_session(store, id),
-        ("GET", ["organizations"]) => h::list_organizations(store, cx),
-        ("POST", ["organizations"]) => h::create_organization(store, cx),
-        ("GET", ["organizations", id]) => h::get_organization(store, cx, id),
-        ("PATCH", ["organizations", id]) => h::update_organization(store, cx, id),
-        ("DELETE", ["organizations", id]) => h::delete_organization(store, id),
+        ("GET", ["sessions"]) => sessions::list_sessions(store, cx),
+        ("POST", ["sessions"]) => sessions::create_session(store, cx),
+        ("GET", ["sessions", id]) => sessions::get_session(store, id),
+        ("POST", ["sessions", id, "revoke"]) => sessions::revoke_session(store, id),
+        ("GET", ["organizations"]) => organizations::list_organizations(store, cx),
+        ("POST", ["organizations"]) => organizations::create_organization(store, cx),
+        ("GET", ["organizations", id]) => organizations::get_organization(store, cx, id),
+        ("PATCH", ["organizations", id]) => organizations::update_organization(store, cx, id),
+        ("DELETE", ["organizations", id]) => organizations::delete_organization(store, id),
         ("PATCH", ["organizations", id, "metadata"]) => {
-            h::update_organization_metadata(store, cx, id)
+            organizations::update_organization_metadata(store, cx, id)
         }
-        ("GET", ["organizations", id, "memberships"]) => h::list_memberships(store, cx, id),
-        ("POST", ["organizations", id, "memberships"]) => h::create_membership(store, cx, id),
+        ("GET", ["organizations", id, "memberships"]) => {
+            memberships::list_memberships(store, cx, id)
+        }
+        ("POST", ["organizations", id, "memberships"]) => {
+            memberships::create_membership(store, cx, id)
+        }
         ("PATCH", ["organizations", id, "memberships", user_id]) => {
-            h::update_membership(store, cx, id, user_id)
+            memberships::update_membership(store, cx, id, user_id)
         }
         ("DELETE", ["organizations", id, "memberships", user_id]) => {
-            h::delete_membership(store, id, user_id)
+            memberships::delete_membership(store, id, user_id)
         }
         ("GET", ["organizations", id, "invitations"]) => {
-            h::list_organization_invitations(store, cx, id)
+            organization_invitations::list_organization_invitations(store, cx, id)
         }
         ("POST", ["organizations", id, "invitations"]) => {
-            h::create_organization_invitation(store, cx, id)
+            organization_invitations::create_organization_invitation(store, cx, id)
         }
         ("POST", ["organizations", id, "invitations", invitation_id, "revoke"]) => {
-            h::revoke_organization_invitation(store, cx, id, invitation_id)
+            organization_invitations::revoke_organization_invitation(store, cx, id, invitation_id)
         }
-        ("GET", ["invitations"]) => h::list_invitations(store, cx),
-        ("POST", ["invitations"]) => h::create_invitation(store, cx),
-        ("POST", ["invitations", id, "revoke"]) => h::revoke_invitation(store, id),
-        ("POST", ["sign_in_tokens"]) => h::create_sign_in_token(store, cx),
-        ("POST", ["sign_in_tokens", id, "revoke"]) => h::revoke_sign_in_token(store, id),
+        ("GET", ["invitations"]) => invitations::list_invitations(store, cx),
+        ("POST", ["invitations"]) => invitations::create_invitation(store, cx),
+        ("POST", ["invitations", id, "revoke"]) => invitations::revoke_invitation(store, id),
+        ("POST", ["sign_in_tokens"]) => sign_in_tokens::create_sign_in_token(store, cx),
+        ("POST", ["sign_in_tokens", id, "revoke"]) => {
+            sign_in_tokens::revoke_sign_in_token(store, id)
+        }
         _ => return None,
     };
     Some(result)

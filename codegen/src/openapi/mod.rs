@@ -1,6 +1,12 @@
 //! Conformance of a provider's manifest to the provider's own OpenAPI document: every function's
 //! route exists, and every parameter exists in the same place with a compatible type and the same
 //! requiredness, default, bounds and enum. The document is input, so nothing here panics on it.
+//!
+//! Reading the document (YAML or JSON text) and resolving its `$ref`s and `allOf`s is
+//! [`Document`]'s job (`document.rs`), shared with tests that validate responses against the
+//! same document.
+
+mod document;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -9,6 +15,9 @@ use serde_json::{Map, Value};
 
 use crate::manifest::{ParamLocation, ParamType, ScalarType};
 use crate::model::{Function, Param, PathPart, Provider, TemplatePart, parse_template};
+use document::is_null_schema;
+
+pub use document::{Document, ParseError};
 
 /// The outcome of a check: every disagreement, and what was compared.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,15 +42,12 @@ impl fmt::Display for Mismatch {
     }
 }
 
-/// `$ref` chains longer than this are treated as unresolvable rather than followed forever.
-const MAX_REF_DEPTH: usize = 32;
-
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
 /// Compares every function of `provider` with the OpenAPI `document`.
-pub fn check(provider: &Provider, document: &Value) -> Report {
+pub fn check(provider: &Provider, document: &Document) -> Report {
     let context = Context::new(provider, document);
     let mut report = Report::default();
     for function in &provider.functions {
@@ -72,7 +78,7 @@ fn is_raw_helper(function: &Function) -> bool {
 
 /// What every function's check needs from the provider and the document.
 struct Context<'a> {
-    document: &'a Value,
+    document: &'a Document,
     /// Path of the manifest's base URL (`/v1`), without a trailing slash.
     base_path: String,
     /// Path of the document's first server URL, which its paths are relative to.
@@ -142,8 +148,9 @@ struct Offered {
 }
 
 impl<'a> Context<'a> {
-    fn new(provider: &'a Provider, document: &'a Value) -> Self {
+    fn new(provider: &'a Provider, document: &'a Document) -> Self {
         let server_url = document
+            .root()
             .pointer("/servers/0/url")
             .and_then(Value::as_str)
             .unwrap_or_default();
@@ -230,6 +237,7 @@ impl<'a> Context<'a> {
     fn find_route(&self, function: &Function) -> Result<Route<'a>, String> {
         let paths = self
             .document
+            .root()
             .get("paths")
             .and_then(Value::as_object)
             .ok_or("the OpenAPI document has no `paths`")?;
@@ -249,7 +257,7 @@ impl<'a> Context<'a> {
                     .find(|(doc_shape, _)| *doc_shape == shape)
                     .map(|(_, names)| Route {
                         doc_path,
-                        item: resolve(self.document, item),
+                        item: self.document.resolve(item),
                         names,
                     })
             })
@@ -298,7 +306,7 @@ impl<'a> Context<'a> {
     }
 
     fn doc_param(&self, raw: &Value) -> Option<DocParam> {
-        let param = resolve(self.document, raw);
+        let param = self.document.resolve(raw);
         let name = param.get("name").and_then(Value::as_str)?;
         let location = param.get("in").and_then(Value::as_str)?;
         // A parameter has either `schema` or a one-entry `content` map holding one.
@@ -316,7 +324,7 @@ impl<'a> Context<'a> {
                 .get("required")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
-            schema: schema.map_or(Value::Null, |s| merged_schema(self.document, s)),
+            schema: schema.map_or(Value::Null, |s| self.document.merged_schema(s)),
             style: param
                 .get("style")
                 .and_then(Value::as_str)
@@ -328,7 +336,7 @@ impl<'a> Context<'a> {
     /// The operation's JSON body: `None` without a request body, `Err` (naming the media types it
     /// has) when the body is not JSON.
     fn request_body(&self, operation: &Value) -> Option<Result<BodySchema, String>> {
-        let body = resolve(self.document, operation.get("requestBody")?);
+        let body = self.document.resolve(operation.get("requestBody")?);
         let content = body.get("content").and_then(Value::as_object);
         let json = content.and_then(|c| {
             c.iter()
@@ -349,7 +357,7 @@ impl<'a> Context<'a> {
                 }
             )));
         };
-        Some(Ok(body_schema(&merged_schema(self.document, schema))))
+        Some(Ok(body_schema(&self.document.merged_schema(schema))))
     }
 
     /// A body parameter's schema and whether the document requires it.
@@ -371,7 +379,7 @@ impl<'a> Context<'a> {
         };
         match body.properties.get(&param.wire_name) {
             Some(schema) => Ok((
-                merged_schema(self.document, schema),
+                self.document.merged_schema(schema),
                 body.required.contains(&param.wire_name),
             )),
             // A body open to further fields accepts this one, typed by `additionalProperties`.
@@ -721,10 +729,6 @@ fn alternatives(schema: &Value) -> Option<&Vec<Value>> {
         .and_then(Value::as_array)
 }
 
-fn is_null_schema(schema: &Value) -> bool {
-    schema.get("type").and_then(Value::as_str) == Some("null")
-}
-
 /// `Err` names the document's types when the manifest's scalar type does not fit them.
 fn scalar_fits(ours: ScalarType, schema: &Value) -> Result<(), String> {
     let types = schema_types(schema);
@@ -811,117 +815,4 @@ fn string_set(schema: &Value, key: &str) -> BTreeSet<String> {
         .filter_map(Value::as_str)
         .map(str::to_string)
         .collect()
-}
-
-/// Follows `$ref` pointers within the document; an unresolvable one (external, or a dangling or
-/// endless chain) becomes `null`, which every check treats as "nothing documented".
-fn resolve<'a>(document: &'a Value, value: &'a Value) -> &'a Value {
-    resolve_chain(document, value).0
-}
-
-/// Like [`resolve`], also returning the pointers followed (to detect recursive schemas).
-fn resolve_chain<'a>(document: &'a Value, mut value: &'a Value) -> (&'a Value, Vec<&'a str>) {
-    let mut followed = Vec::new();
-    while let Some(pointer) = value.get("$ref").and_then(Value::as_str) {
-        let target = pointer.strip_prefix('#').and_then(|p| document.pointer(p));
-        match target {
-            Some(target) if followed.len() < MAX_REF_DEPTH => {
-                followed.push(pointer);
-                value = target;
-            }
-            _ => return (&Value::Null, followed),
-        }
-    }
-    (value, followed)
-}
-
-/// A schema with `$ref`s resolved and `allOf` parts merged (properties and required lists
-/// united, other keys kept from the first part that has them), recursively through `items` and
-/// `oneOf`/`anyOf`. Properties stay as written; callers merge the one they compare.
-fn merged_schema(document: &Value, schema: &Value) -> Value {
-    merge(document, schema, &mut Vec::new())
-}
-
-/// `expanding` holds the `$ref`s being merged, so a recursive schema stops instead of looping.
-fn merge<'a>(document: &'a Value, schema: &'a Value, expanding: &mut Vec<&'a str>) -> Value {
-    let (resolved, followed) = resolve_chain(document, schema);
-    if followed.iter().any(|r| expanding.contains(r)) {
-        return Value::Object(Map::new());
-    }
-    let Some(object) = resolved.as_object() else {
-        return resolved.clone();
-    };
-    let depth = expanding.len();
-    expanding.extend(followed);
-    let mut out = object.clone();
-    out.remove("allOf");
-    if let Some(parts) = object.get("allOf").and_then(Value::as_array) {
-        for part in parts {
-            if let Value::Object(part) = merge(document, part, expanding) {
-                merge_part(&mut out, part);
-            }
-        }
-    }
-    if let Some(items) = object.get("items") {
-        out.insert("items".into(), merge(document, items, expanding));
-    }
-    for key in ["oneOf", "anyOf"] {
-        if let Some(variants) = object.get(key).and_then(Value::as_array) {
-            let merged = variants
-                .iter()
-                .map(|v| merge(document, v, expanding))
-                .collect();
-            out.insert(key.into(), Value::Array(merged));
-        }
-    }
-    expanding.truncate(depth);
-    unwrap_nullable(out)
-}
-
-/// Adds one `allOf` part to the schema being built.
-fn merge_part(out: &mut Map<String, Value>, part: Map<String, Value>) {
-    for (key, value) in part {
-        match (key.as_str(), out.get_mut(&key), value) {
-            ("properties", Some(Value::Object(existing)), Value::Object(more)) => {
-                for (name, schema) in more {
-                    existing.entry(name).or_insert(schema);
-                }
-            }
-            ("required", Some(Value::Array(existing)), Value::Array(more)) => {
-                for name in more {
-                    if !existing.contains(&name) {
-                        existing.push(name);
-                    }
-                }
-            }
-            (_, Some(_), _) => {}
-            (_, None, value) => {
-                out.insert(key, value);
-            }
-        }
-    }
-}
-
-/// `anyOf: [{type: string, enum: [...]}, {type: "null"}]` is how many generators write "nullable":
-/// the one non-null branch is the real schema, so its type, bounds and enum become the schema's.
-fn unwrap_nullable(mut schema: Map<String, Value>) -> Value {
-    if schema.contains_key("type") {
-        return Value::Object(schema);
-    }
-    for key in ["anyOf", "oneOf"] {
-        let Some(Value::Array(variants)) = schema.get(key) else {
-            continue;
-        };
-        let mut real = variants.iter().filter(|v| !is_null_schema(v));
-        let (Some(Value::Object(only)), None) = (real.next(), real.next()) else {
-            continue;
-        };
-        let only = only.clone();
-        schema.remove(key);
-        for (k, v) in only {
-            schema.entry(k).or_insert(v);
-        }
-        break;
-    }
-    Value::Object(schema)
 }

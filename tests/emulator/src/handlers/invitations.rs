@@ -1,0 +1,158 @@
+//! Application invitations: list, create and revoke.
+
+use serde_json::Value;
+
+use super::{
+    Result, SortKey, check_email, data_page, email_taken, expires_in_days, opt_bool, opt_object,
+    opt_string, page, reject_unknown, required_string, sort_by_key, statuses_from_query,
+    ticket_url,
+};
+use crate::api::{ApiError, Context};
+use crate::store::{DAY_MS, Invitation, Store};
+
+const CREATE_INVITATION_FIELDS: &[&str] = &[
+    "email_address",
+    "public_metadata",
+    "redirect_url",
+    "notify",
+    "ignore_existing",
+    "expires_in_days",
+    "template_slug",
+];
+
+pub(crate) fn list_invitations(store: &mut Store, cx: &Context<'_>) -> Result<Value> {
+    let q = cx.query;
+    let (limit, offset) = q.page()?;
+    let (field, descending) = q.order_by(
+        "-created_at",
+        &["created_at", "email_address", "expires_at"],
+    )?;
+    let statuses = statuses_from_query(q)?;
+    let search = q.text("query").map(|s| s.to_lowercase());
+    let paginated = q.bool("paginated")?.unwrap_or(false);
+    let mut invitations: Vec<&Invitation> = store
+        .invitations
+        .values()
+        // Without a status filter Clerk lists the invitations that are not revoked.
+        .filter(|i| {
+            if statuses.is_empty() {
+                i.status != "revoked"
+            } else {
+                statuses.iter().any(|s| s == i.status)
+            }
+        })
+        .filter(|i| {
+            search.as_ref().is_none_or(|s| {
+                i.email_address.to_lowercase().contains(s.as_str()) || i.id.to_lowercase() == *s
+            })
+        })
+        .collect();
+    sort_by_key(
+        &mut invitations,
+        descending,
+        |i| match field.as_str() {
+            "email_address" => SortKey::Text(Some(i.email_address.to_lowercase())),
+            "expires_at" => SortKey::Number(i.expires_at),
+            _ => SortKey::Number(Some(i.created_at)),
+        },
+        |i| i.created_at,
+    );
+    let total = invitations.len();
+    let data: Vec<Value> = page(invitations, limit, offset)
+        .into_iter()
+        .map(|i| store.invitation_json(i))
+        .collect();
+    Ok(if paginated {
+        data_page(data, total)
+    } else {
+        Value::Array(data)
+    })
+}
+
+pub(crate) fn create_invitation(store: &mut Store, cx: &Context<'_>) -> Result<Value> {
+    let body = &cx.body;
+    reject_unknown(body, CREATE_INVITATION_FIELDS)?;
+    let email = required_string(body, "email_address")?;
+    check_email("email_address", &email)?;
+    let public_metadata = opt_object(body, "public_metadata")?;
+    let redirect_url = opt_string(body, "redirect_url")?;
+    opt_bool(body, "notify")?;
+    let ignore_existing = opt_bool(body, "ignore_existing")?.unwrap_or(false);
+    let days = expires_in_days(body)?;
+    if let Some(slug) = opt_string(body, "template_slug")?
+        && slug != "invitation"
+        && slug != "waitlist_invitation"
+    {
+        return Err(ApiError::value_invalid("template_slug", &slug));
+    }
+    if !ignore_existing {
+        let lower = email.to_lowercase();
+        let pending = store
+            .invitations
+            .values()
+            .any(|i| i.status == "pending" && i.email_address.to_lowercase() == lower);
+        if pending {
+            return Err(ApiError::new(
+                400,
+                "duplicate_record",
+                "duplicate invitation",
+                format!(
+                    "There are already pending invitations for the following email addresses: {email}"
+                ),
+            ));
+        }
+        if email_taken(store, &email, None) {
+            return Err(ApiError::identifier_exists(
+                "email_address",
+                "email address",
+            ));
+        }
+    }
+    let now = store.now_ms();
+    let ticket = store.random_token(32);
+    let invitation = Invitation {
+        id: store.new_id("inv_"),
+        email_address: email,
+        public_metadata: public_metadata.unwrap_or_default(),
+        status: "pending",
+        url: ticket_url(redirect_url.as_deref(), "sign-up", &ticket),
+        expires_at: Some(now + days * DAY_MS),
+        created_at: now,
+        updated_at: now,
+    };
+    store
+        .invitations
+        .insert(invitation.id.clone(), invitation.clone());
+    Ok(store.invitation_json(&invitation))
+}
+
+pub(crate) fn revoke_invitation(store: &mut Store, id: &str) -> Result<Value> {
+    let now = store.now_ms();
+    let invitation = store
+        .invitations
+        .get_mut(id)
+        .ok_or_else(|| ApiError::not_found("invitation", id))?;
+    match invitation.status {
+        "revoked" => {
+            return Err(ApiError::new(
+                400,
+                "invitation_already_revoked",
+                "Invitation already revoked",
+                "This invitation has already been revoked.".to_string(),
+            ));
+        }
+        "accepted" => {
+            return Err(ApiError::new(
+                400,
+                "invitation_already_accepted",
+                "Invitation already accepted",
+                "This invitation has already been accepted and cannot be revoked.".to_string(),
+            ));
+        }
+        _ => {}
+    }
+    invitation.status = "revoked";
+    invitation.updated_at = now;
+    let invitation = invitation.clone();
+    Ok(store.invitation_json(&invitation))
+}

@@ -1,0 +1,150 @@
+//! Organization memberships: list, create, update the role and delete.
+
+use serde_json::Value;
+
+use super::{
+    Result, SortKey, UserFilter, data_page, find_organization, find_user, opt_object,
+    organization_id, page, required_string, sort_by_key, user_sort_key,
+};
+use crate::api::{ApiError, Context};
+use crate::store::{Membership, Store};
+
+fn membership_not_found(organization_id: &str, user_id: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "resource_not_found",
+        "not found",
+        format!("No membership was found for user {user_id} in organization {organization_id}"),
+    )
+}
+
+pub(crate) fn list_memberships(store: &mut Store, cx: &Context<'_>, id: &str) -> Result<Value> {
+    let organization_id = organization_id(store, id)?;
+    let q = cx.query;
+    let (limit, offset) = q.page()?;
+    let (field, descending) = q.order_by(
+        "-created_at",
+        &[
+            "created_at",
+            "phone_number",
+            "email_address",
+            "first_name",
+            "last_name",
+            "username",
+        ],
+    )?;
+    let roles = q.all("role");
+    let filter = UserFilter::from_query(q)?;
+    // The membership's own creation time, not the user's.
+    let created_after = q.int("created_at_after")?;
+    let created_before = q.int("created_at_before")?;
+    let user_filter = UserFilter {
+        created_at_after: None,
+        created_at_before: None,
+        ..filter
+    };
+    let mut memberships: Vec<&Membership> = store
+        .memberships
+        .values()
+        .filter(|m| m.organization_id == organization_id)
+        .filter(|m| roles.is_empty() || roles.contains(&m.role.as_str()))
+        .filter(|m| created_after.is_none_or(|t| m.created_at > t))
+        .filter(|m| created_before.is_none_or(|t| m.created_at < t))
+        .filter(|m| {
+            store
+                .users
+                .get(&m.user_id)
+                .is_some_and(|u| user_filter.matches(store, u))
+        })
+        .collect();
+    sort_by_key(
+        &mut memberships,
+        descending,
+        |m| match (field.as_str(), store.users.get(&m.user_id)) {
+            ("created_at", _) | (_, None) => SortKey::Number(Some(m.created_at)),
+            (field, Some(user)) => user_sort_key(user, field),
+        },
+        |m| m.created_at,
+    );
+    let total = memberships.len();
+    let data = page(memberships, limit, offset)
+        .into_iter()
+        .map(|m| store.membership_json(m))
+        .collect();
+    Ok(data_page(data, total))
+}
+
+pub(crate) fn create_membership(store: &mut Store, cx: &Context<'_>, id: &str) -> Result<Value> {
+    let organization_id = organization_id(store, id)?;
+    let user_id = required_string(&cx.body, "user_id")?;
+    let role = required_string(&cx.body, "role")?;
+    let public_metadata = opt_object(&cx.body, "public_metadata")?;
+    let private_metadata = opt_object(&cx.body, "private_metadata")?;
+    find_user(store, &user_id)?;
+    if store.membership_of(&organization_id, &user_id).is_some() {
+        return Err(ApiError::new(
+            400,
+            "duplicate_record",
+            "duplicate membership",
+            format!("User {user_id} is already a member of the organization."),
+        ));
+    }
+    let limit = find_organization(store, &organization_id)?.max_allowed_memberships;
+    if limit > 0
+        && i64::try_from(store.members_count(&organization_id)).unwrap_or(i64::MAX) >= limit
+    {
+        return Err(ApiError::new(
+            403,
+            "organization_membership_quota_exceeded",
+            "Membership quota exceeded",
+            format!("The organization has reached its limit of {limit} memberships."),
+        ));
+    }
+    let now = store.now_ms();
+    let membership = Membership {
+        id: store.new_id("orgmem_"),
+        organization_id,
+        user_id,
+        role,
+        public_metadata: public_metadata.unwrap_or_default(),
+        private_metadata: private_metadata.unwrap_or_default(),
+        created_at: now,
+        updated_at: now,
+    };
+    store
+        .memberships
+        .insert(membership.id.clone(), membership.clone());
+    Ok(store.membership_json(&membership))
+}
+
+pub(crate) fn update_membership(
+    store: &mut Store,
+    cx: &Context<'_>,
+    id: &str,
+    user_id: &str,
+) -> Result<Value> {
+    let organization_id = organization_id(store, id)?;
+    let role = required_string(&cx.body, "role")?;
+    let membership_id = store
+        .membership_of(&organization_id, user_id)
+        .map(|m| m.id.clone())
+        .ok_or_else(|| membership_not_found(&organization_id, user_id))?;
+    let now = store.now_ms();
+    let Some(membership) = store.memberships.get_mut(&membership_id) else {
+        return Err(membership_not_found(&organization_id, user_id));
+    };
+    membership.role = role;
+    membership.updated_at = now;
+    let membership = membership.clone();
+    Ok(store.membership_json(&membership))
+}
+
+pub(crate) fn delete_membership(store: &mut Store, id: &str, user_id: &str) -> Result<Value> {
+    let organization_id = organization_id(store, id)?;
+    let membership = store
+        .membership_of(&organization_id, user_id)
+        .cloned()
+        .ok_or_else(|| membership_not_found(&organization_id, user_id))?;
+    store.memberships.shift_remove(&membership.id);
+    Ok(store.membership_json(&membership))
+}

@@ -1,0 +1,140 @@
+//! Organization invitations: list, create and revoke.
+
+use serde_json::Value;
+
+use super::{
+    Result, SortKey, check_email, data_page, expires_in_days, find_user, opt_bool, opt_object,
+    opt_string, organization_id, page, required_string, sort_by_key, statuses_from_query,
+    ticket_url,
+};
+use crate::api::{ApiError, Context};
+use crate::store::{DAY_MS, OrganizationInvitation, Store};
+
+pub(crate) fn list_organization_invitations(
+    store: &mut Store,
+    cx: &Context<'_>,
+    id: &str,
+) -> Result<Value> {
+    let organization_id = organization_id(store, id)?;
+    let q = cx.query;
+    let (limit, offset) = q.page()?;
+    let (field, descending) = q.order_by("-created_at", &["created_at", "email_address"])?;
+    let statuses = statuses_from_query(q)?;
+    let email = q.text("email_address").map(|e| e.to_lowercase());
+    let mut invitations: Vec<&OrganizationInvitation> = store
+        .organization_invitations
+        .values()
+        .filter(|i| i.organization_id == organization_id)
+        .filter(|i| statuses.is_empty() || statuses.iter().any(|s| s == i.status))
+        .filter(|i| {
+            email
+                .as_ref()
+                .is_none_or(|e| i.email_address.to_lowercase() == *e)
+        })
+        .collect();
+    sort_by_key(
+        &mut invitations,
+        descending,
+        |i| match field.as_str() {
+            "email_address" => SortKey::Text(Some(i.email_address.to_lowercase())),
+            _ => SortKey::Number(Some(i.created_at)),
+        },
+        |i| i.created_at,
+    );
+    let total = invitations.len();
+    let data = page(invitations, limit, offset)
+        .into_iter()
+        .map(|i| store.organization_invitation_json(i))
+        .collect();
+    Ok(data_page(data, total))
+}
+
+pub(crate) fn create_organization_invitation(
+    store: &mut Store,
+    cx: &Context<'_>,
+    id: &str,
+) -> Result<Value> {
+    let body = &cx.body;
+    let organization_id = organization_id(store, id)?;
+    let email = required_string(body, "email_address")?;
+    check_email("email_address", &email)?;
+    let role = required_string(body, "role")?;
+    let inviter_id = opt_string(body, "inviter_user_id")?.filter(|i| !i.is_empty());
+    let redirect_url = opt_string(body, "redirect_url")?;
+    let days = expires_in_days(body)?;
+    opt_bool(body, "notify")?;
+    let public_metadata = opt_object(body, "public_metadata")?;
+    let private_metadata = opt_object(body, "private_metadata")?;
+    if let Some(inviter) = &inviter_id {
+        find_user(store, inviter)?;
+    }
+    let lower = email.to_lowercase();
+    let duplicate = store.organization_invitations.values().any(|i| {
+        i.organization_id == organization_id
+            && i.status == "pending"
+            && i.email_address.to_lowercase() == lower
+    });
+    if duplicate {
+        return Err(ApiError::new(
+            400,
+            "organization_invitation_not_unique",
+            "Duplicate invitation",
+            "Organizations cannot have duplicate pending invitations for an email address."
+                .to_string(),
+        ));
+    }
+    let now = store.now_ms();
+    let ticket = store.random_token(32);
+    let invitation = OrganizationInvitation {
+        id: store.new_id("orginv_"),
+        organization_id,
+        email_address: email,
+        role,
+        inviter_id,
+        status: "pending",
+        public_metadata: public_metadata.unwrap_or_default(),
+        private_metadata: private_metadata.unwrap_or_default(),
+        url: Some(ticket_url(
+            redirect_url.as_deref(),
+            "accept-organization-invitation",
+            &ticket,
+        )),
+        expires_at: Some(now + days * DAY_MS),
+        created_at: now,
+        updated_at: now,
+    };
+    store
+        .organization_invitations
+        .insert(invitation.id.clone(), invitation.clone());
+    Ok(store.organization_invitation_json(&invitation))
+}
+
+pub(crate) fn revoke_organization_invitation(
+    store: &mut Store,
+    cx: &Context<'_>,
+    id: &str,
+    invitation_id: &str,
+) -> Result<Value> {
+    let organization_id = organization_id(store, id)?;
+    if let Some(requester) = opt_string(&cx.body, "requesting_user_id")?.filter(|r| !r.is_empty()) {
+        find_user(store, &requester)?;
+    }
+    let now = store.now_ms();
+    let invitation = store
+        .organization_invitations
+        .get_mut(invitation_id)
+        .filter(|i| i.organization_id == organization_id)
+        .ok_or_else(|| ApiError::not_found("organization invitation", invitation_id))?;
+    if invitation.status != "pending" {
+        return Err(ApiError::new(
+            404,
+            "organization_invitation_not_pending",
+            "Invitation not pending",
+            "The organization invitation is not in the 'pending' status.".to_string(),
+        ));
+    }
+    invitation.status = "revoked";
+    invitation.updated_at = now;
+    let invitation = invitation.clone();
+    Ok(store.organization_invitation_json(&invitation))
+}
