@@ -123,7 +123,7 @@ fn failed_envelope(message: &str) -> Value {
 /// One `integration_calls` entry.
 fn call_entry(call: &CallRecord) -> Value {
     let mut entry = json!({
-        "path": call.path,
+        "path": call.path(),
         "durationMs": milliseconds(call.duration),
         "status": if call.error.is_some() { "error" } else { "ok" },
     });

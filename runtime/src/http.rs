@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::credentials::{BASE_URL_CREDENTIAL, Credentials};
 use crate::error::ApiError;
 use crate::meta::ProviderMeta;
-use crate::{ApiRequest, Error, Method, Transport, TransportFuture};
+use crate::{ApiRequest, Error, Method, Response, Transport, TransportFuture};
 
 /// `User-Agent` sent unless [`HttpConfig::user_agent`] says otherwise.
 pub const DEFAULT_USER_AGENT: &str = concat!("kosmo-runtime/", env!("CARGO_PKG_VERSION"));
@@ -106,6 +106,8 @@ pub struct HttpTransport {
     client: reqwest::Client,
     provider: &'static ProviderMeta,
     base_url: String,
+    /// `base_url`, parsed once: every request's URL starts from it.
+    base: Url,
     /// Prepared `Authorization` header, marked sensitive so that no debug output shows it.
     authorization: HeaderValue,
     config: HttpConfig,
@@ -169,10 +171,12 @@ impl HttpTransport {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let base = Url::parse(&base_url).map_err(|e| Error::Config(format!("base URL: {e}")))?;
         Ok(HttpTransport {
             client,
             provider,
             base_url,
+            base,
             authorization,
             config,
         })
@@ -184,16 +188,12 @@ impl HttpTransport {
 
     /// The full URL for a request; refuses anything that would leave the base URL.
     fn url(&self, request: &ApiRequest) -> Result<Url, Error> {
-        let mut url = Url::parse(&format!("{}{}", self.base_url, request.path)).map_err(|e| {
-            Error::invalid(
-                request.function,
-                "path",
-                format!("does not form a URL: {e}."),
-            )
-        })?;
-        let base =
-            Url::parse(&self.base_url).map_err(|e| Error::Config(format!("base URL: {e}")))?;
-        if url.origin() != base.origin() || !url.path().starts_with(base.path()) {
+        // The path is percent-encoded by the request builder; only the path of the base URL
+        // changes, so the request cannot reach another origin.
+        let mut url = self.base.clone();
+        let base_path = self.base.path().trim_end_matches('/');
+        url.set_path(&format!("{base_path}{}", request.path));
+        if url.origin() != self.base.origin() || !url.path().starts_with(self.base.path()) {
             return Err(Error::invalid(
                 request.function,
                 "path",
@@ -206,7 +206,7 @@ impl HttpTransport {
         Ok(url)
     }
 
-    async fn send_with_retries(&self, request: ApiRequest) -> Result<Value, Error> {
+    async fn send_with_retries(&self, request: ApiRequest) -> Result<Response, Error> {
         let url = self.url(&request)?;
         let body = match &request.body {
             Some(map) => Some(
@@ -250,7 +250,7 @@ impl HttpTransport {
         request: &ApiRequest,
         url: &Url,
         body: Option<&[u8]>,
-    ) -> Result<Value, AttemptFailure> {
+    ) -> Result<Response, AttemptFailure> {
         let mut builder = self
             .client
             .request(reqwest_method(request.method), url.clone())
@@ -266,7 +266,13 @@ impl HttpTransport {
             Err(e) => return Err(self.transport_failure(&e, !e.is_connect())),
         };
         let status = response.status();
-        let headers = response.headers().clone();
+        // A success needs only its content type; an error its headers (trace ID, Retry-After).
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let error_headers = (!status.is_success()).then(|| response.headers().clone());
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
             Err(e) => return Err(self.transport_failure(&e, true)),
@@ -280,9 +286,15 @@ impl HttpTransport {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "response"
         );
-        if status.is_success() {
-            return self.parse_success(status, &headers, &bytes);
-        }
+        let Some(headers) = error_headers else {
+            // Parsed by whoever reads it: the Lua host builds tables straight from the bytes.
+            return Ok(Response::new(
+                self.provider.label,
+                status.as_u16(),
+                content_type,
+                bytes,
+            ));
+        };
         let error = parse_api_error(self.provider, status, &headers, &bytes);
         Err(AttemptFailure {
             kind: if status == StatusCode::TOO_MANY_REQUESTS {
@@ -293,30 +305,6 @@ impl HttpTransport {
                 FailureKind::Final
             },
             error: Error::Api(Box::new(error)),
-        })
-    }
-
-    fn parse_success(
-        &self,
-        status: StatusCode,
-        headers: &HeaderMap,
-        bytes: &[u8],
-    ) -> Result<Value, AttemptFailure> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Object(Default::default()));
-        }
-        serde_json::from_slice(bytes).map_err(|e| AttemptFailure {
-            kind: FailureKind::Final,
-            error: Error::InvalidResponse {
-                provider: self.provider.label.to_string(),
-                status: status.as_u16(),
-                content_type: headers
-                    .get(CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("none")
-                    .to_string(),
-                reason: format!("the body is not JSON ({e})"),
-            },
         })
     }
 
@@ -399,7 +387,7 @@ enum FailureKind {
     MaybeApplied,
     /// The connection could not be opened; nothing was sent.
     NotSent,
-    /// Not worth repeating: client errors, unreadable success bodies.
+    /// Not worth repeating: client errors.
     Final,
 }
 

@@ -12,6 +12,7 @@ pub mod http;
 pub mod meta;
 pub mod registry;
 pub mod request;
+pub mod response;
 pub mod transport;
 
 pub use credentials::Credentials;
@@ -23,4 +24,5 @@ pub use meta::{
 };
 pub use registry::{CallFn, Docs, Integration};
 pub use request::ApiRequest;
-pub use transport::{Transport, TransportFuture};
+pub use response::{Output, Response};
+pub use transport::{OutputFuture, Transport, TransportFuture};

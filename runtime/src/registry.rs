@@ -3,12 +3,11 @@
 
 use serde_json::Value;
 
-use crate::{Error, FunctionMeta, ProviderMeta, Transport, TransportFuture};
+use crate::{Error, FunctionMeta, OutputFuture, ProviderMeta, Transport};
 
 /// Runs one function of an integration: checks the arguments against the manifest, builds the
 /// request and sends it over `transport`.
-pub type CallFn =
-    for<'a> fn(&'a dyn Transport, &'static FunctionMeta, Value) -> TransportFuture<'a>;
+pub type CallFn = for<'a> fn(&'a dyn Transport, &'static FunctionMeta, Value) -> OutputFuture<'a>;
 
 /// One provider's integration: its metadata, its generated docs and its dispatcher.
 #[derive(Debug)]
@@ -49,7 +48,7 @@ impl Integration {
         transport: &'a dyn Transport,
         function: &'static FunctionMeta,
         args: Value,
-    ) -> TransportFuture<'a> {
+    ) -> OutputFuture<'a> {
         (self.call)(transport, function, args)
     }
 

@@ -3,13 +3,14 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use serde_json::Value;
+use crate::{ApiRequest, Error, Output, Response};
 
-use crate::{ApiRequest, Error};
+pub type TransportFuture<'a> = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send + 'a>>;
 
-pub type TransportFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'a>>;
+/// What a function's dispatcher returns.
+pub type OutputFuture<'a> = Pin<Box<dyn Future<Output = Result<Output, Error>> + Send + 'a>>;
 
-/// Sends a built request and returns the parsed JSON response.
+/// Sends a built request and returns the provider's successful answer (errors are `Err`).
 ///
 /// The HTTP client implements it for real traffic; tests implement it to record requests.
 /// A boxed future keeps the trait usable as `dyn Transport`.

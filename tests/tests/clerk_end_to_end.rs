@@ -659,7 +659,7 @@ async fn lua_scripts_reach_the_emulator_through_the_host() {
     assert_eq!(result[..2], [json!(3), json!("user")]);
     let message = result[2].as_str().unwrap();
     assert!(message.contains("Clerk API error (404): "), "{message}");
-    let paths: Vec<&str> = report.calls.iter().map(|c| c.path.as_str()).collect();
+    let paths: Vec<String> = report.calls.iter().map(|c| c.path()).collect();
     assert_eq!(
         paths,
         [

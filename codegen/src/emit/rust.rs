@@ -251,7 +251,7 @@ fn module_rs(provider: &Provider) -> TokenStream {
         pub mod params;
 
         use kosmo_runtime::args::parse_args;
-        use kosmo_runtime::{Error, FunctionMeta, Integration, Transport, TransportFuture};
+        use kosmo_runtime::{Error, FunctionMeta, Integration, OutputFuture, Transport};
         use serde_json::Value;
 
         /// This provider's entry in the registry: metadata, docs and dispatcher.
@@ -261,11 +261,12 @@ fn module_rs(provider: &Provider) -> TokenStream {
             call: dispatch,
         };
 
-        /// Calls the function `name` (Lua name, full slug or alias) with a JSON argument table.
-        /// Arguments are checked against the manifest before anything is sent.
+        /// Calls the function `name` (Lua name, full slug or alias) with a JSON argument table
+        /// and returns its answer as JSON. Arguments are checked against the manifest before
+        /// anything is sent.
         pub async fn call(transport: &dyn Transport, name: &str, args: Value) -> Result<Value, Error> {
             match meta::PROVIDER.function(name) {
-                Some(function) => dispatch(transport, function, args).await,
+                Some(function) => dispatch(transport, function, args).await?.into_value(),
                 None => Err(meta::PROVIDER.unknown_function(name)),
             }
         }
@@ -275,7 +276,7 @@ fn module_rs(provider: &Provider) -> TokenStream {
             transport: &'a dyn Transport,
             function: &'static FunctionMeta,
             args: Value,
-        ) -> TransportFuture<'a> {
+        ) -> OutputFuture<'a> {
             Box::pin(async move {
                 match function.name {
                     #(#arms,)*
@@ -352,10 +353,20 @@ fn params_struct(f: &Function) -> TokenStream {
 }
 
 fn handlers_rs(provider: &Provider) -> Result<String, syn::Error> {
+    // Only a wrapped response builds a JSON value here.
+    let value = provider
+        .functions
+        .iter()
+        .any(|f| f.response.is_some())
+        .then(|| {
+            quote!(
+                use serde_json::Value;
+            )
+        });
     let head = quote! {
         //! One async handler per function: builds the request the manifest describes and sends it.
-        use kosmo_runtime::{ApiRequest, Error, Method, Transport};
-        use serde_json::Value;
+        use kosmo_runtime::{ApiRequest, Error, Method, Output, Transport};
+        #value
 
         use super::params::*;
     };
@@ -448,7 +459,7 @@ fn handler(f: &Function) -> TokenStream {
     });
     let uses_params = f.params.is_empty().then(|| quote!(let _ = params;));
     let send = match &f.response {
-        None => quote!(transport.send(request).await),
+        None => quote!(transport.send(request).await.map(Output::Response)),
         Some(wrap) => {
             let nest = &wrap.nest_under;
             let fields = wrap.with_fields.iter().map(|(k, v)| {
@@ -456,11 +467,11 @@ fn handler(f: &Function) -> TokenStream {
                 quote!(wrapped.insert(#k.to_string(), #v);)
             });
             quote! {
-                let response = transport.send(request).await?;
+                let response = transport.send(request).await?.json()?;
                 let mut wrapped = serde_json::Map::new();
                 #(#fields)*
                 wrapped.insert(#nest.to_string(), response);
-                Ok(Value::Object(wrapped))
+                Ok(Output::Value(Value::Object(wrapped)))
             }
         }
     };
@@ -473,7 +484,7 @@ fn handler(f: &Function) -> TokenStream {
         #[doc = #doc_summary]
         #[doc = ""]
         #[doc = #doc_route]
-        pub async fn #name(transport: &dyn Transport, params: #params_type) -> Result<Value, Error> {
+        pub async fn #name(transport: &dyn Transport, params: #params_type) -> Result<Output, Error> {
             #uses_params
             let #mutability request = ApiRequest::new(#fname, #method);
             #(#path)*

@@ -3,7 +3,7 @@
 
 //! One async handler per function: builds the request the manifest describes and sends it.
 
-use kosmo_runtime::{ApiRequest, Error, Method, Transport};
+use kosmo_runtime::{ApiRequest, Error, Method, Output, Transport};
 use serde_json::Value;
 use super::params::*;
 
@@ -13,13 +13,13 @@ use super::params::*;
 pub async fn api_get(
     transport: &dyn Transport,
     params: ApiGetParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("api_get", Method::Get);
     request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.query {
         request.merge_query_map(&map);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Send a POST request to any Clerk Backend API path.
@@ -28,7 +28,7 @@ pub async fn api_get(
 pub async fn api_post(
     transport: &dyn Transport,
     params: ApiPostParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("api_post", Method::Post);
     request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.body {
@@ -37,7 +37,7 @@ pub async fn api_post(
     if let Some(map) = params.query {
         request.merge_query_map(&map);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Send a PATCH request to any Clerk Backend API path.
@@ -46,7 +46,7 @@ pub async fn api_post(
 pub async fn api_patch(
     transport: &dyn Transport,
     params: ApiPatchParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("api_patch", Method::Patch);
     request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.body {
@@ -55,7 +55,7 @@ pub async fn api_patch(
     if let Some(map) = params.query {
         request.merge_query_map(&map);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Send a DELETE request to any Clerk Backend API path.
@@ -64,7 +64,7 @@ pub async fn api_patch(
 pub async fn api_delete(
     transport: &dyn Transport,
     params: ApiDeleteParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("api_delete", Method::Delete);
     request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.body {
@@ -73,7 +73,7 @@ pub async fn api_delete(
     if let Some(map) = params.query {
         request.merge_query_map(&map);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// List users, newest first, with filters, search and pagination.
@@ -82,7 +82,7 @@ pub async fn api_delete(
 pub async fn list_users(
     transport: &dyn Transport,
     params: ListUsersParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_users", Method::Get);
     request.push_literal("/users");
     if let Some(value) = params.query {
@@ -163,7 +163,7 @@ pub async fn list_users(
     if let Some(value) = params.provider_user_id {
         request.push_query("provider_user_id", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Count the users matching the same filters as list_users.
@@ -172,7 +172,7 @@ pub async fn list_users(
 pub async fn count_users(
     transport: &dyn Transport,
     params: CountUsersParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("count_users", Method::Get);
     request.push_literal("/users/count");
     if let Some(value) = params.query {
@@ -241,7 +241,7 @@ pub async fn count_users(
     if let Some(value) = params.provider_user_id {
         request.push_query("provider_user_id", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Retrieve one user by ID.
@@ -250,11 +250,11 @@ pub async fn count_users(
 pub async fn get_user(
     transport: &dyn Transport,
     params: GetUserParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_user", Method::Get);
     request.push_literal("/users/");
     request.push_segment("user_id", &params.id)?;
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Create a user with email addresses, phone numbers, a username or a password.
@@ -263,7 +263,7 @@ pub async fn get_user(
 pub async fn create_user(
     transport: &dyn Transport,
     params: CreateUserParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_user", Method::Post);
     request.push_literal("/users");
     if let Some(value) = params.email_address {
@@ -356,7 +356,7 @@ pub async fn create_user(
     if let Some(value) = params.locked {
         request.set_body_field("locked", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Update a user's profile fields, identifiers, password or settings.
@@ -365,7 +365,7 @@ pub async fn create_user(
 pub async fn update_user(
     transport: &dyn Transport,
     params: UpdateUserParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("update_user", Method::Patch);
     request.push_literal("/users/");
     request.push_segment("user_id", &params.id)?;
@@ -441,7 +441,7 @@ pub async fn update_user(
     if let Some(value) = params.bypass_client_trust {
         request.set_body_field("bypass_client_trust", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Deep-merge public, private and unsafe metadata into a user.
@@ -450,7 +450,7 @@ pub async fn update_user(
 pub async fn update_user_metadata(
     transport: &dyn Transport,
     params: UpdateUserMetadataParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("update_user_metadata", Method::Patch);
     request.push_literal("/users/");
     request.push_segment("user_id", &params.user_id)?;
@@ -464,7 +464,7 @@ pub async fn update_user_metadata(
     if let Some(value) = params.unsafe_metadata {
         request.set_body_field("unsafe_metadata", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Delete a user for good.
@@ -473,11 +473,11 @@ pub async fn update_user_metadata(
 pub async fn delete_user(
     transport: &dyn Transport,
     params: DeleteUserParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("delete_user", Method::Delete);
     request.push_literal("/users/");
     request.push_segment("user_id", &params.id)?;
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Ban a user, revoking all their sessions.
@@ -486,12 +486,12 @@ pub async fn delete_user(
 pub async fn ban_user(
     transport: &dyn Transport,
     params: BanUserParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("ban_user", Method::Post);
     request.push_literal("/users/");
     request.push_segment("user_id", &params.user_id)?;
     request.push_literal("/ban");
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Lift a user's ban so they can sign in again.
@@ -500,12 +500,12 @@ pub async fn ban_user(
 pub async fn unban_user(
     transport: &dyn Transport,
     params: UnbanUserParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("unban_user", Method::Post);
     request.push_literal("/users/");
     request.push_segment("user_id", &params.user_id)?;
     request.push_literal("/unban");
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Lock a user out of signing in until the lock expires.
@@ -514,12 +514,12 @@ pub async fn unban_user(
 pub async fn lock_user(
     transport: &dyn Transport,
     params: LockUserParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("lock_user", Method::Post);
     request.push_literal("/users/");
     request.push_segment("user_id", &params.user_id)?;
     request.push_literal("/lock");
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Remove the lock from a user.
@@ -528,12 +528,12 @@ pub async fn lock_user(
 pub async fn unlock_user(
     transport: &dyn Transport,
     params: UnlockUserParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("unlock_user", Method::Post);
     request.push_literal("/users/");
     request.push_segment("user_id", &params.user_id)?;
     request.push_literal("/unlock");
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// List sessions of a user or a client, newest first.
@@ -542,7 +542,7 @@ pub async fn unlock_user(
 pub async fn list_sessions(
     transport: &dyn Transport,
     params: ListSessionsParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_sessions", Method::Get);
     request.push_literal("/sessions");
     if let Some(value) = params.user_id {
@@ -563,7 +563,7 @@ pub async fn list_sessions(
     if let Some(value) = params.offset {
         request.push_query("offset", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Retrieve one session by ID.
@@ -572,11 +572,11 @@ pub async fn list_sessions(
 pub async fn get_session(
     transport: &dyn Transport,
     params: GetSessionParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_session", Method::Get);
     request.push_literal("/sessions/");
     request.push_segment("session_id", &params.session_id)?;
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Revoke a session, signing that device out.
@@ -585,12 +585,12 @@ pub async fn get_session(
 pub async fn revoke_session(
     transport: &dyn Transport,
     params: RevokeSessionParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("revoke_session", Method::Post);
     request.push_literal("/sessions/");
     request.push_segment("session_id", &params.session_id)?;
     request.push_literal("/revoke");
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// List organizations, newest first, with search and pagination.
@@ -599,7 +599,7 @@ pub async fn revoke_session(
 pub async fn list_organizations(
     transport: &dyn Transport,
     params: ListOrganizationsParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_organizations", Method::Get);
     request.push_literal("/organizations");
     if let Some(value) = params.query {
@@ -626,7 +626,7 @@ pub async fn list_organizations(
     if let Some(value) = params.organization_id {
         request.push_query("organization_id", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Create an organization, optionally with an admin, a slug and metadata.
@@ -635,7 +635,7 @@ pub async fn list_organizations(
 pub async fn create_organization(
     transport: &dyn Transport,
     params: CreateOrganizationParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_organization", Method::Post);
     request.push_literal("/organizations");
     let value = params.name;
@@ -661,7 +661,7 @@ pub async fn create_organization(
     if let Some(value) = params.created_at {
         request.set_body_field("created_at", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Retrieve one organization by ID or slug.
@@ -670,7 +670,7 @@ pub async fn create_organization(
 pub async fn get_organization(
     transport: &dyn Transport,
     params: GetOrganizationParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_organization", Method::Get);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
@@ -680,7 +680,7 @@ pub async fn get_organization(
     if let Some(value) = params.include_missing_member_with_elevated_permissions {
         request.push_query("include_missing_member_with_elevated_permissions", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Rename an organization or change its slug and settings.
@@ -689,7 +689,7 @@ pub async fn get_organization(
 pub async fn update_organization(
     transport: &dyn Transport,
     params: UpdateOrganizationParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("update_organization", Method::Patch);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
@@ -711,7 +711,7 @@ pub async fn update_organization(
     if let Some(value) = params.created_at {
         request.set_body_field("created_at", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Deep-merge public and private metadata into an organization.
@@ -720,7 +720,7 @@ pub async fn update_organization(
 pub async fn update_organization_metadata(
     transport: &dyn Transport,
     params: UpdateOrganizationMetadataParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("update_organization_metadata", Method::Patch);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
@@ -731,7 +731,7 @@ pub async fn update_organization_metadata(
     if let Some(value) = params.private_metadata {
         request.set_body_field("private_metadata", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Delete an organization with all its memberships and invitations.
@@ -740,11 +740,11 @@ pub async fn update_organization_metadata(
 pub async fn delete_organization(
     transport: &dyn Transport,
     params: DeleteOrganizationParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("delete_organization", Method::Delete);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// List the members of an organization, with filters and pagination.
@@ -753,7 +753,7 @@ pub async fn delete_organization(
 pub async fn list_organization_memberships(
     transport: &dyn Transport,
     params: ListOrganizationMembershipsParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_organization_memberships", Method::Get);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
@@ -812,7 +812,7 @@ pub async fn list_organization_memberships(
     if let Some(value) = params.last_active_at_before {
         request.push_query("last_active_at_before", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Add a user to an organization with a role.
@@ -821,7 +821,7 @@ pub async fn list_organization_memberships(
 pub async fn create_organization_membership(
     transport: &dyn Transport,
     params: CreateOrganizationMembershipParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_organization_membership", Method::Post);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
@@ -836,7 +836,7 @@ pub async fn create_organization_membership(
     if let Some(value) = params.private_metadata {
         request.set_body_field("private_metadata", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Change a member's role in an organization.
@@ -845,7 +845,7 @@ pub async fn create_organization_membership(
 pub async fn update_organization_membership(
     transport: &dyn Transport,
     params: UpdateOrganizationMembershipParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("update_organization_membership", Method::Patch);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
@@ -853,7 +853,7 @@ pub async fn update_organization_membership(
     request.push_segment("user_id", &params.user_id)?;
     let value = params.role;
     request.set_body_field("role", value);
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Remove a member from an organization.
@@ -862,13 +862,13 @@ pub async fn update_organization_membership(
 pub async fn delete_organization_membership(
     transport: &dyn Transport,
     params: DeleteOrganizationMembershipParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("delete_organization_membership", Method::Delete);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
     request.push_literal("/memberships/");
     request.push_segment("user_id", &params.user_id)?;
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// List an organization's invitations, newest first.
@@ -877,7 +877,7 @@ pub async fn delete_organization_membership(
 pub async fn list_organization_invitations(
     transport: &dyn Transport,
     params: ListOrganizationInvitationsParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_organization_invitations", Method::Get);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
@@ -897,7 +897,7 @@ pub async fn list_organization_invitations(
     if let Some(value) = params.order_by {
         request.push_query("order_by", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Invite an email address to join an organization with a role.
@@ -906,7 +906,7 @@ pub async fn list_organization_invitations(
 pub async fn create_organization_invitation(
     transport: &dyn Transport,
     params: CreateOrganizationInvitationParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_organization_invitation", Method::Post);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
@@ -933,7 +933,7 @@ pub async fn create_organization_invitation(
     if let Some(value) = params.private_metadata {
         request.set_body_field("private_metadata", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Revoke a pending organization invitation.
@@ -942,7 +942,7 @@ pub async fn create_organization_invitation(
 pub async fn revoke_organization_invitation(
     transport: &dyn Transport,
     params: RevokeOrganizationInvitationParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("revoke_organization_invitation", Method::Post);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
@@ -952,7 +952,7 @@ pub async fn revoke_organization_invitation(
     if let Some(value) = params.requesting_user_id {
         request.set_body_field("requesting_user_id", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// List application invitations, newest first.
@@ -961,7 +961,7 @@ pub async fn revoke_organization_invitation(
 pub async fn list_invitations(
     transport: &dyn Transport,
     params: ListInvitationsParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_invitations", Method::Get);
     request.push_literal("/invitations");
     if let Some(value) = params.status {
@@ -982,7 +982,7 @@ pub async fn list_invitations(
     if let Some(value) = params.order_by {
         request.push_query("order_by", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Invite an email address to sign up to the application.
@@ -991,7 +991,7 @@ pub async fn list_invitations(
 pub async fn create_invitation(
     transport: &dyn Transport,
     params: CreateInvitationParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_invitation", Method::Post);
     request.push_literal("/invitations");
     let value = params.email_address;
@@ -1014,7 +1014,7 @@ pub async fn create_invitation(
     if let Some(value) = params.template_slug {
         request.set_body_field("template_slug", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Revoke an application invitation.
@@ -1023,12 +1023,12 @@ pub async fn create_invitation(
 pub async fn revoke_invitation(
     transport: &dyn Transport,
     params: RevokeInvitationParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("revoke_invitation", Method::Post);
     request.push_literal("/invitations/");
     request.push_segment("invitation_id", &params.invitation_id)?;
     request.push_literal("/revoke");
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Create a one-time sign-in token (a magic link) for a user.
@@ -1037,7 +1037,7 @@ pub async fn revoke_invitation(
 pub async fn create_sign_token(
     transport: &dyn Transport,
     params: CreateSignTokenParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_sign_token", Method::Post);
     request.push_literal("/sign_in_tokens");
     let value = params.user_id;
@@ -1048,7 +1048,7 @@ pub async fn create_sign_token(
     if let Some(value) = params.org_id {
         request.set_body_field("org_id", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Revoke a pending sign-in token.
@@ -1057,12 +1057,12 @@ pub async fn create_sign_token(
 pub async fn revoke_sign_token(
     transport: &dyn Transport,
     params: RevokeSignTokenParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("revoke_sign_token", Method::Post);
     request.push_literal("/sign_in_tokens/");
     request.push_segment("sign_in_token_id", &params.sign_in_token_id)?;
     request.push_literal("/revoke");
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Check that the secret key works and the Backend API is reachable.
@@ -1071,14 +1071,14 @@ pub async fn revoke_sign_token(
 pub async fn health_check(
     transport: &dyn Transport,
     params: HealthCheckParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let _ = params;
     let mut request = ApiRequest::new("health_check", Method::Get);
     request.push_literal("/users");
     request.push_query("limit", "1");
-    let response = transport.send(request).await?;
+    let response = transport.send(request).await?.json()?;
     let mut wrapped = serde_json::Map::new();
     wrapped.insert("connected".to_string(), Value::Bool(true));
     wrapped.insert("data".to_string(), response);
-    Ok(Value::Object(wrapped))
+    Ok(Output::Value(Value::Object(wrapped)))
 }

@@ -9,7 +9,7 @@ pub mod meta;
 pub mod params;
 
 use kosmo_runtime::args::parse_args;
-use kosmo_runtime::{Error, FunctionMeta, Integration, Transport, TransportFuture};
+use kosmo_runtime::{Error, FunctionMeta, Integration, OutputFuture, Transport};
 use serde_json::Value;
 
 /// This provider's entry in the registry: metadata, docs and dispatcher.
@@ -19,15 +19,16 @@ pub static INTEGRATION: Integration = Integration {
     call: dispatch,
 };
 
-/// Calls the function `name` (Lua name, full slug or alias) with a JSON argument table.
-/// Arguments are checked against the manifest before anything is sent.
+/// Calls the function `name` (Lua name, full slug or alias) with a JSON argument table
+/// and returns its answer as JSON. Arguments are checked against the manifest before
+/// anything is sent.
 pub async fn call(
     transport: &dyn Transport,
     name: &str,
     args: Value,
 ) -> Result<Value, Error> {
     match meta::PROVIDER.function(name) {
-        Some(function) => dispatch(transport, function, args).await,
+        Some(function) => dispatch(transport, function, args).await?.into_value(),
         None => Err(meta::PROVIDER.unknown_function(name)),
     }
 }
@@ -37,7 +38,7 @@ pub fn dispatch<'a>(
     transport: &'a dyn Transport,
     function: &'static FunctionMeta,
     args: Value,
-) -> TransportFuture<'a> {
+) -> OutputFuture<'a> {
     Box::pin(async move {
         match function.name {
             "api_get" => handlers::api_get(transport, parse_args(function, args)?).await,

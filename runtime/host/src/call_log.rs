@@ -1,7 +1,7 @@
 //! The record of a run's integration calls, and the time spent waiting for them.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One integration call, as the run's log keeps it (KosmoKrator's `integration_calls`).
@@ -10,20 +10,32 @@ pub struct CallRecord {
     /// The integration's name (`app.integrations.<name>`).
     pub integration: &'static str,
     /// The account the call used.
-    pub account: String,
+    pub account: Arc<str>,
     /// The function's Lua name.
     pub function: &'static str,
     /// The function's title (`List Users`).
     pub title: &'static str,
-    /// `integrations.<provider>.<function>`, or `integrations.<provider>.<account>.<function>`
-    /// for a named account.
-    pub path: String,
     /// From the call to its answer, approval and retries included.
     pub duration: Duration,
     /// The error's message, when it failed.
     pub error: Option<String>,
     /// Whether it only showed the request it would send.
     pub dry_run: bool,
+}
+
+impl CallRecord {
+    /// `integrations.<provider>.<function>`, or `integrations.<provider>.<account>.<function>`
+    /// for a named account.
+    pub fn path(&self) -> String {
+        if &*self.account == crate::DEFAULT_ACCOUNT {
+            format!("integrations.{}.{}", self.integration, self.function)
+        } else {
+            format!(
+                "integrations.{}.{}.{}",
+                self.integration, self.account, self.function
+            )
+        }
+    }
 }
 
 /// Shared by every call of one run.

@@ -4,10 +4,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use kosmo_runtime::{ApiRequest, Error, FunctionMeta, Integration, Operation, ProviderMeta};
+use kosmo_runtime::{
+    ApiRequest, Error, FunctionMeta, Integration, Operation, Output, ProviderMeta,
+};
 use serde_json::{Map, Value, json};
 
-use crate::accounts::{AccountPolicy, DEFAULT_ACCOUNT, Policy};
+use crate::accounts::{AccountPolicy, Policy};
 use crate::approval::{Approval, ApprovalRequest, Approver};
 use crate::call_log::{CallLog, CallRecord};
 use crate::transports::{CaptureTransport, LazyTransport};
@@ -26,8 +28,7 @@ pub(crate) struct GateOptions {
 /// One account of one integration, for one run.
 pub(crate) struct Gate {
     pub(crate) integration: &'static Integration,
-    pub(crate) account: String,
-    path_prefix: String,
+    pub(crate) account: Arc<str>,
     policy: AccountPolicy,
     transport: LazyTransport,
     approver: Arc<dyn Approver>,
@@ -45,16 +46,9 @@ impl Gate {
         options: GateOptions,
         log: Arc<CallLog>,
     ) -> Self {
-        let name = integration.meta.name;
-        let path_prefix = if account == DEFAULT_ACCOUNT {
-            format!("integrations.{name}")
-        } else {
-            format!("integrations.{name}.{account}")
-        };
         Gate {
             integration,
-            account: account.to_string(),
-            path_prefix,
+            account: account.into(),
             policy,
             transport,
             approver,
@@ -63,28 +57,56 @@ impl Gate {
         }
     }
 
-    /// Makes one call and records it.
-    pub(crate) async fn call(
-        &self,
+    /// Makes one call, turns its answer into what the caller needs with `finish` (JSON, Lua
+    /// tables), and records it: a call whose answer cannot be read is recorded as failed.
+    pub(crate) async fn call<T>(
+        self: &Arc<Self>,
         function: &'static FunctionMeta,
         args: Value,
-    ) -> Result<Value, Error> {
+        finish: impl FnOnce(Output) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
         let started = Instant::now();
         self.log.begin();
         let dry_run = self.is_dry_run(function);
-        let result = self.run(function, args, dry_run).await;
+        let result = match self.clone().run_as_task(function, args, dry_run).await {
+            Ok(output) => finish(output),
+            Err(error) => Err(Failure::Call(error)),
+        };
         self.log.end();
         self.log.push(CallRecord {
             integration: self.integration.meta.name,
             account: self.account.clone(),
             function: function.name,
             title: function.title,
-            path: format!("{}.{}", self.path_prefix, function.name),
             duration: started.elapsed(),
             error: result.as_ref().err().map(ToString::to_string),
             dry_run,
         });
         result
+    }
+
+    /// Runs the call as a task of its own when there is a Tokio runtime: the script's coroutine
+    /// then waits once for the whole call, instead of being resumed and suspended again at each
+    /// step of the HTTP exchange. If the script is dropped (a limit stopped it), the task is
+    /// aborted with it.
+    async fn run_as_task(
+        self: Arc<Self>,
+        function: &'static FunctionMeta,
+        args: Value,
+        dry_run: bool,
+    ) -> Result<Output, Error> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return self.run(function, args, dry_run).await;
+        };
+        let task = runtime.spawn(async move { self.run(function, args, dry_run).await });
+        let _abort = AbortOnDrop(task.abort_handle());
+        match task.await {
+            Ok(result) => result,
+            Err(error) => Err(Error::Config(format!(
+                "the call to {} did not finish: {error}",
+                function.name
+            ))),
+        }
     }
 
     fn is_dry_run(&self, function: &FunctionMeta) -> bool {
@@ -99,7 +121,7 @@ impl Gate {
         function: &'static FunctionMeta,
         args: Value,
         dry_run: bool,
-    ) -> Result<Value, Error> {
+    ) -> Result<Output, Error> {
         let meta = self.integration.meta;
         let name = meta.name;
         if !self.policy.enabled {
@@ -140,6 +162,7 @@ impl Gate {
         // sending.
         self.transport.get()?;
         let capture = CaptureTransport {
+            provider: meta.label,
             base_url: self.transport.base_url(),
             captured: Mutex::new(None),
         };
@@ -150,7 +173,34 @@ impl Gate {
             // What a real run would need: `ask` means --force headless.
             map.insert("policy".into(), Value::String(policy.as_str().into()));
         }
-        Ok(description)
+        Ok(Output::Value(description))
+    }
+}
+
+/// Aborts a call's task when whoever waits for it goes away.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Why a call gave the caller no answer.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The call failed, or its answer could not be read: the script gets an error object.
+    Call(Error),
+    /// Lua could not hold the answer (the memory limit): the script stops.
+    Lua(mlua::Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Call(error) => write!(f, "{error}"),
+            Failure::Lua(error) => write!(f, "{error}"),
+        }
     }
 }
 

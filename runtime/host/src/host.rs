@@ -12,7 +12,7 @@ use crate::accounts::{
 use crate::approval::{Approver, NobodyToAsk};
 use crate::call_log::{CallLog, CallRecord};
 use crate::docs::DocsIndex;
-use crate::gate::{Gate, GateOptions};
+use crate::gate::{Failure, Gate, GateOptions};
 use crate::sandbox::limits::{LimitExceeded, Limits, OutputSink};
 use crate::sandbox::namespace::Namespace;
 use crate::transports::{HttpTransports, LazyTransport, TransportFactory};
@@ -471,7 +471,7 @@ impl Host {
             return report(Some(meta), Err(error), None, false);
         }
         let log = Arc::new(CallLog::default());
-        let gate = self.gate(
+        let gate = Arc::new(self.gate(
             entry,
             &account,
             GateOptions {
@@ -480,8 +480,17 @@ impl Host {
                 dry_run_reads: options.dry_run,
             },
             &log,
-        );
-        let result = gate.call(meta, args).await.map_err(CallError::Call);
+        ));
+        let result = gate
+            .call(meta, args, |output| {
+                output.into_value().map_err(Failure::Call)
+            })
+            .await
+            .map_err(|failure| match failure {
+                Failure::Call(error) => CallError::Call(error),
+                // Nothing here builds Lua values.
+                Failure::Lua(error) => CallError::Call(Error::Config(error.to_string())),
+            });
         report(
             Some(meta),
             result,

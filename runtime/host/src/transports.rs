@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use kosmo_runtime::credentials::BASE_URL_CREDENTIAL;
 use kosmo_runtime::{
-    ApiRequest, Credentials, Error, HttpConfig, HttpTransport, ProviderMeta, Transport,
+    ApiRequest, Credentials, Error, HttpConfig, HttpTransport, ProviderMeta, Response, Transport,
     TransportFuture,
 };
 
@@ -156,6 +156,7 @@ impl Transport for LazyTransport {
 /// Keeps the request a handler built instead of sending it: how a dry run finds out what it
 /// would send.
 pub(crate) struct CaptureTransport {
+    pub(crate) provider: &'static str,
     pub(crate) base_url: String,
     pub(crate) captured: Mutex<Option<ApiRequest>>,
 }
@@ -165,7 +166,7 @@ impl Transport for CaptureTransport {
         if let Ok(mut slot) = self.captured.lock() {
             *slot = Some(request);
         }
-        Box::pin(async { Ok(serde_json::Value::Object(serde_json::Map::new())) })
+        Box::pin(async { Ok(Response::new(self.provider, 200, None, "{}")) })
     }
 
     fn base_url(&self) -> Option<&str> {

@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use kosmo_runtime::{ApiRequest, Transport, TransportFuture};
+use kosmo_runtime::{ApiRequest, Response, Transport, TransportFuture};
 use serde_json::Value;
 
 /// Records every request and answers each with the same JSON value.
@@ -38,7 +38,7 @@ impl Transport for Recorder {
     fn send(&self, request: ApiRequest) -> TransportFuture<'_> {
         Box::pin(async move {
             self.sent.lock().unwrap().push(request);
-            Ok(self.answer.clone())
+            Ok(Response::from_value("Recorder", &self.answer))
         })
     }
 }

@@ -2,17 +2,22 @@
 //!
 //! Lua tables become JSON arrays when their keys are exactly `1..n`, else objects with sorted
 //! keys; integral numbers become integers. JSON `null` becomes the null light userdata
-//! (`json.null`), so arrays keep their length, and empty arrays and objects carry a marker
-//! metatable so that `[]` and `{}` survive a round trip.
+//! (`json.null`), so arrays keep their length. An empty table is an array unless it carries the
+//! object marker metatable, which every empty JSON object gets, so that `[]` and `{}` survive a
+//! round trip. (Empty arrays need no marker: most empty values of an API object are arrays, and
+//! each marker costs a metatable call.)
 //!
 //! Converting Lua to JSON runs in Rust, outside the VM's instruction count and memory limit,
 //! so it is bounded by design: nesting by [`MAX_DEPTH`], and the number of values visited by a
 //! caller's budget, which a table shared many times (`a = {a, a}` repeated) exhausts instead of
 //! blowing up exponentially.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
 
-use mlua::{Lua, Table, Value as LuaValue};
+use mlua::{Either, LightUserData, Lua, Table, Value as LuaValue};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 /// Deepest table nesting converted; deeper (or cyclic) input is refused, not followed forever.
@@ -22,7 +27,7 @@ pub const MAX_DEPTH: usize = 64;
 /// sentence "the value must not …" (for example `contain a function, which cannot be sent.`).
 pub fn lua_to_json(value: &LuaValue, max_values: usize) -> Result<Value, String> {
     let mut converter = ToJson {
-        seen: HashSet::new(),
+        path: Vec::new(),
         remaining: max_values,
         max_values,
     };
@@ -30,7 +35,9 @@ pub fn lua_to_json(value: &LuaValue, max_values: usize) -> Result<Value, String>
 }
 
 struct ToJson {
-    seen: HashSet<usize>,
+    /// The tables from the root to the one being converted: a table met again on this path is a
+    /// cycle. (A short list: nesting stops at [`MAX_DEPTH`].)
+    path: Vec<usize>,
     remaining: usize,
     max_values: usize,
 }
@@ -60,11 +67,12 @@ impl ToJson {
             LuaValue::LightUserData(ud) if ud.0.is_null() => Value::Null,
             LuaValue::Table(table) => {
                 let id = table.to_pointer() as usize;
-                if !self.seen.insert(id) {
+                if self.path.contains(&id) {
                     return Err("contain a table that refers to itself.".to_string());
                 }
+                self.path.push(id);
                 let converted = self.table(table, depth);
-                self.seen.remove(&id);
+                self.path.pop();
                 converted?
             }
             other => {
@@ -141,8 +149,8 @@ fn number(n: f64) -> Result<Value, String> {
 }
 
 /// Converts JSON into Lua. `null` becomes the null light userdata so arrays keep their length;
-/// empty arrays and objects carry a marker metatable (see [`json_kind`]) so that they convert
-/// back to what they were.
+/// empty objects carry the object marker (see [`json_kind`]) so that they convert back to
+/// objects.
 pub fn json_to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
     let mut markers = Markers::default();
     // While a memory limit is set, mlua wraps every string and table write in a protected call
@@ -163,6 +171,264 @@ pub fn json_to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
     let converted = to_lua(lua, value, &mut markers);
     lua.set_memory_limit(limit)?;
     converted
+}
+
+/// Why JSON text did not become a Lua value.
+#[derive(Debug)]
+pub enum FromJsonError {
+    /// The text is not JSON.
+    Json(serde_json::Error),
+    /// Lua refused (usually: the memory limit).
+    Lua(mlua::Error),
+}
+
+impl fmt::Display for FromJsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FromJsonError::Json(e) => write!(f, "{e}"),
+            FromJsonError::Lua(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Converts JSON text straight into Lua, as [`json_to_lua`] would convert its parsed value, but
+/// without building a `serde_json::Value` first: for a page of API objects that is most of the
+/// cost of a call. Empty text is an empty object.
+pub fn json_bytes_to_lua(lua: &Lua, json: &[u8]) -> Result<LuaValue, FromJsonError> {
+    if json.iter().all(u8::is_ascii_whitespace) {
+        return empty_object(lua).map_err(FromJsonError::Lua);
+    }
+    let limit = lua.set_memory_limit(0).map_err(FromJsonError::Lua)?;
+    let fits = limit == 0
+        || lua
+            .used_memory()
+            .saturating_add(text_size_estimate(json).saturating_mul(2))
+            <= limit;
+    if !fits {
+        // Built the protected way, it fails cleanly at the limit.
+        lua.set_memory_limit(limit).map_err(FromJsonError::Lua)?;
+    }
+    let converted = parse_into_lua(lua, json);
+    if fits {
+        lua.set_memory_limit(limit).map_err(FromJsonError::Lua)?;
+    }
+    converted
+}
+
+fn parse_into_lua(lua: &Lua, json: &[u8]) -> Result<LuaValue, FromJsonError> {
+    let builder = Builder {
+        lua,
+        markers: RefCell::new(Markers::default()),
+        failure: RefCell::new(None),
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let parsed = builder
+        .deserialize(&mut deserializer)
+        .and_then(|root| deserializer.end().map(|()| root));
+    if let Some(failure) = builder.failure.into_inner() {
+        return Err(FromJsonError::Lua(failure));
+    }
+    match parsed.map_err(FromJsonError::Json)? {
+        Leaf::Str(text) => lua
+            .create_string(text.as_ref())
+            .map(LuaValue::String)
+            .map_err(FromJsonError::Lua),
+        Leaf::Int(i) => Ok(LuaValue::Integer(i)),
+        Leaf::Number(n) => Ok(LuaValue::Number(n)),
+        Leaf::Bool(b) => Ok(LuaValue::Boolean(b)),
+        Leaf::Null => Ok(LuaValue::NULL),
+        Leaf::Table(table) => Ok(LuaValue::Table(table)),
+    }
+}
+
+/// A parsed value on its way into a table: scalars still borrow the text, containers are
+/// finished tables.
+enum Leaf<'de> {
+    Str(Cow<'de, str>),
+    Int(i64),
+    Number(f64),
+    Bool(bool),
+    Null,
+    Table(Table),
+}
+
+/// A [`Leaf`] as mlua pushes it: strings, numbers and booleans go straight onto the Lua stack,
+/// without the registry reference a `mlua::Value` would need.
+type Pushed<'a> =
+    Either<&'a str, Either<i64, Either<f64, Either<bool, Either<&'a Table, LightUserData>>>>>;
+
+impl Leaf<'_> {
+    fn pushed(&self) -> Pushed<'_> {
+        use Either::{Left, Right};
+        match self {
+            Leaf::Str(text) => Left(text.as_ref()),
+            Leaf::Int(i) => Right(Left(*i)),
+            Leaf::Number(n) => Right(Right(Left(*n))),
+            Leaf::Bool(b) => Right(Right(Right(Left(*b)))),
+            Leaf::Table(table) => Right(Right(Right(Right(Left(table))))),
+            Leaf::Null => Right(Right(Right(Right(Right(LightUserData(
+                std::ptr::null_mut(),
+            )))))),
+        }
+    }
+}
+
+/// Builds one conversion. A container's entries are collected first, so that its table is made
+/// at its final size in one call (one lock of the state, no rehashing). A Lua failure is kept
+/// here, because serde can only carry a message: the caller must tell a memory error from bad
+/// JSON.
+struct Builder<'l> {
+    lua: &'l Lua,
+    markers: RefCell<Markers>,
+    failure: RefCell<Option<mlua::Error>>,
+}
+
+impl Builder<'_> {
+    fn lua_result<T, E: de::Error>(&self, result: mlua::Result<T>) -> Result<T, E> {
+        result.map_err(|error| {
+            let message = error.to_string();
+            self.failure.borrow_mut().get_or_insert(error);
+            E::custom(message)
+        })
+    }
+
+    /// The table made for a container; an empty object gets the object marker.
+    fn finish<E: de::Error>(
+        &self,
+        table: mlua::Result<Table>,
+        empty_object: bool,
+    ) -> Result<Leaf<'static>, E> {
+        let table = self.lua_result(table)?;
+        if empty_object {
+            let marker = self.markers.borrow_mut().object(self.lua);
+            let marked = marker.and_then(|marker| table.set_metatable(Some(marker)));
+            self.lua_result(marked)?;
+        }
+        Ok(Leaf::Table(table))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for &Builder<'_> {
+    type Value = Leaf<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Leaf<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &Builder<'_> {
+    type Value = Leaf<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Leaf<'de>, E> {
+        Ok(i64::try_from(v).map_or(Leaf::Number(v as f64), Leaf::Int))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Number(v))
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Str(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Leaf<'de>, E> {
+        Ok(Leaf::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Leaf<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        let table = self
+            .lua
+            .create_sequence_from(items.iter().map(Leaf::pushed));
+        self.finish(table, false)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Leaf<'de>, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(KeyText(key)) = map.next_key()? {
+            let value = map.next_value_seed(self)?;
+            entries.push((key, value));
+        }
+        let table = self.lua.create_table_from(
+            entries
+                .iter()
+                .map(|(key, value)| (key.as_ref(), value.pushed())),
+        );
+        self.finish(table, entries.is_empty())
+    }
+}
+
+/// An object key, borrowed from the text when it has no escapes.
+struct KeyText<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for KeyText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = KeyText<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText(Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A generous estimate of the bytes Luau allocates for the value JSON text spells: per table
+/// (`{`, `[`), per string (two `"`) and per entry (`,`, `:`), plus the text itself.
+fn text_size_estimate(json: &[u8]) -> usize {
+    const TABLE: usize = 128 + 96;
+    const STRING_QUOTE: usize = 64 / 2;
+    const SEPARATOR: usize = 96;
+    let (mut tables, mut quotes, mut separators) = (0usize, 0usize, 0usize);
+    // Counters of a byte each over chunks of 255 bytes: the compiler vectorises this loop,
+    // and a `match` per byte cost a tenth of the whole conversion.
+    for chunk in json.chunks(255) {
+        let (mut t, mut q, mut s) = (0u8, 0u8, 0u8);
+        for &byte in chunk {
+            t += u8::from(byte == b'{' || byte == b'[');
+            q += u8::from(byte == b'"');
+            s += u8::from(byte == b',' || byte == b':');
+        }
+        tables += usize::from(t);
+        quotes += usize::from(q);
+        separators += usize::from(s);
+    }
+    tables * TABLE + quotes * STRING_QUOTE + separators * SEPARATOR + json.len()
+}
+
+fn empty_object(lua: &Lua) -> mlua::Result<LuaValue> {
+    let table = lua.create_table()?;
+    table.set_metatable(Some(object_marker(lua)?))?;
+    Ok(LuaValue::Table(table))
 }
 
 /// A generous estimate of the bytes Luau allocates to hold `value` as tables and strings (table
@@ -188,25 +454,19 @@ fn lua_size_estimate(value: &Value) -> usize {
     }
 }
 
-/// The marker metatables, looked up at most once per conversion.
+/// The object marker, looked up at most once per conversion.
 #[derive(Default)]
 struct Markers {
-    array: Option<Table>,
     object: Option<Table>,
 }
 
 impl Markers {
-    fn get(&mut self, lua: &Lua, kind: &str) -> mlua::Result<Table> {
-        let slot = if kind == "array" {
-            &mut self.array
-        } else {
-            &mut self.object
-        };
-        if let Some(table) = slot {
+    fn object(&mut self, lua: &Lua) -> mlua::Result<Table> {
+        if let Some(table) = &self.object {
             return Ok(table.clone());
         }
-        let table = json_marker(lua, kind)?;
-        *slot = Some(table.clone());
+        let table = object_marker(lua)?;
+        self.object = Some(table.clone());
         Ok(table)
     }
 }
@@ -225,9 +485,6 @@ fn to_lua(lua: &Lua, value: &Value, markers: &mut Markers) -> mlua::Result<LuaVa
             for (i, item) in items.iter().enumerate() {
                 table.raw_set(i + 1, to_lua(lua, item, markers)?)?;
             }
-            if items.is_empty() {
-                table.set_metatable(Some(markers.get(lua, "array")?))?;
-            }
             LuaValue::Table(table)
         }
         Value::Object(map) => {
@@ -236,31 +493,33 @@ fn to_lua(lua: &Lua, value: &Value, markers: &mut Markers) -> mlua::Result<LuaVa
                 table.raw_set(key.as_str(), to_lua(lua, item, markers)?)?;
             }
             if map.is_empty() {
-                table.set_metatable(Some(markers.get(lua, "object")?))?;
+                table.set_metatable(Some(markers.object(lua)?))?;
             }
             LuaValue::Table(table)
         }
     })
 }
 
-/// Field of the marker metatable that empty tables made from JSON carry, so that `{}` and `[]`
-/// survive a round trip through Lua.
+/// Field of the marker metatable that empty objects made from JSON carry, so that `{}` survives
+/// a round trip through Lua.
 const JSON_KIND: &str = "__jsontype";
 
-/// The shared, read-only marker metatable for empty JSON arrays (`kind` = `array`) or objects.
-fn json_marker(lua: &Lua, kind: &str) -> mlua::Result<Table> {
-    let key = format!("kosmo.json_{kind}");
-    if let Ok(existing) = lua.named_registry_value::<Table>(&key) {
+/// Registry name of the shared, read-only object marker.
+const OBJECT_MARKER: &str = "kosmo.json_object";
+
+fn object_marker(lua: &Lua) -> mlua::Result<Table> {
+    if let Ok(existing) = lua.named_registry_value::<Table>(OBJECT_MARKER) {
         return Ok(existing);
     }
     let metatable = lua.create_table()?;
-    metatable.raw_set(JSON_KIND, kind)?;
+    metatable.raw_set(JSON_KIND, "object")?;
     metatable.set_readonly(true);
-    lua.set_named_registry_value(&key, &metatable)?;
+    lua.set_named_registry_value(OBJECT_MARKER, &metatable)?;
     Ok(metatable)
 }
 
-/// `array` or `object` for a table marked by [`json_to_lua`].
+/// `object` for an empty table made from a JSON object by [`json_to_lua`] or
+/// [`json_bytes_to_lua`].
 pub fn json_kind(table: &Table) -> Option<String> {
     table
         .metatable()?
@@ -354,6 +613,54 @@ mod tests {
         lua.set_memory_limit(0).unwrap();
         let value = json_to_lua(&lua, &big).unwrap();
         assert_eq!(lua_to_json(&value, PLENTY).unwrap(), big);
+    }
+
+    #[test]
+    fn json_text_converts_like_its_parsed_value() {
+        let lua = Lua::new();
+        let text = r#"{"id":"user_1","n":[1,2.5,-3,18446744073709551615],"ok":true,"none":null,
+            "esc\"aped":"line\nbreak \u00e9","empty":{},"list":[],"nested":[{"a":[]}]}"#;
+        let value: Value = serde_json::from_str(text).unwrap();
+        let direct = json_bytes_to_lua(&lua, text.as_bytes()).unwrap();
+        let via_value = json_to_lua(&lua, &value).unwrap();
+        assert_eq!(
+            lua_to_json(&direct, PLENTY).unwrap(),
+            lua_to_json(&via_value, PLENTY).unwrap()
+        );
+        assert_eq!(lua_to_json(&direct, PLENTY).unwrap()["empty"], json!({}));
+        // Empty text is an empty object; bad text says it is not JSON.
+        let empty = json_bytes_to_lua(&lua, b" ").unwrap();
+        assert_eq!(lua_to_json(&empty, PLENTY).unwrap(), json!({}));
+        for bad in [&b"{\"a\":"[..], b"<html>", b"[1,2] trailing"] {
+            assert!(matches!(
+                json_bytes_to_lua(&lua, bad),
+                Err(FromJsonError::Json(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn json_text_respects_the_memory_limit() {
+        let lua = Lua::new();
+        let user =
+            json!({"id": "user_1", "email_addresses": [{"email_address": "a@example.test"}]});
+        let big = serde_json::to_vec(&Value::Array(vec![user; 5_000])).unwrap();
+        let limit = lua.used_memory() + 256 * 1024;
+        lua.set_memory_limit(limit).unwrap();
+        match json_bytes_to_lua(&lua, &big) {
+            Err(FromJsonError::Lua(mlua::Error::MemoryError(_))) => {}
+            other => panic!("expected a memory error, got {other:?}"),
+        }
+        lua.gc_collect().unwrap();
+        assert!(lua.used_memory() <= limit);
+        assert_eq!(lua.set_memory_limit(limit).unwrap(), limit);
+        let small = br#"{"id":"user_1"}"#;
+        let value = json_bytes_to_lua(&lua, small).unwrap();
+        assert_eq!(
+            lua_to_json(&value, PLENTY).unwrap(),
+            json!({"id": "user_1"})
+        );
+        assert_eq!(lua.set_memory_limit(limit).unwrap(), limit);
     }
 
     #[test]

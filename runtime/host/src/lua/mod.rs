@@ -3,5 +3,5 @@
 pub mod convert;
 pub mod error;
 
-pub use convert::{json_kind, json_to_lua, lua_to_json};
+pub use convert::{FromJsonError, json_bytes_to_lua, json_kind, json_to_lua, lua_to_json};
 pub use error::{error_text, error_value, is_error_value};

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use kosmo_runtime::{Error, Integration};
+use kosmo_runtime::{Error, Integration, Output};
 use mlua::{Function, Lua, Table, Value as LuaValue};
 
 use super::render::scalar;
 use crate::accounts::DEFAULT_ACCOUNT;
-use crate::gate::Gate;
-use crate::lua::{error_value, json_to_lua, lua_to_json};
+use crate::gate::{Failure, Gate};
+use crate::lua::{FromJsonError, error_value, json_bytes_to_lua, json_to_lua, lua_to_json};
 
 /// One integration's accounts for a run, `default` first.
 pub(crate) struct Namespace {
@@ -122,7 +122,7 @@ fn provider_namespace(
     let accounts = namespace
         .accounts
         .iter()
-        .map(|gate| gate.account.as_str())
+        .map(|gate| &*gate.account)
         .collect::<Vec<_>>()
         .join(", ");
     let unknown = |account: Option<String>| {
@@ -168,8 +168,12 @@ fn provider_namespace(
     for gate in gates {
         let account_table = function_table(lua, gate.clone(), max_json_values)?;
         let _: Table = only_on_main.call(&account_table)?;
-        lock(lua, &account_table, unknown(Some(gate.account.clone()))?)?;
-        table.raw_set(gate.account.as_str(), account_table)?;
+        lock(
+            lua,
+            &account_table,
+            unknown(Some(gate.account.to_string()))?,
+        )?;
+        table.raw_set(&*gate.account, account_table)?;
     }
     lock(lua, &table, unknown(None)?)?;
     Ok(table)
@@ -193,12 +197,22 @@ fn function_table(lua: &Lua, gate: Arc<Gate>, max_json_values: usize) -> mlua::R
             let converted = lua_to_json(&args, max_json_values);
             async move {
                 let outcome = match converted {
-                    Ok(args) => gate.call(function, args).await,
-                    Err(reason) => Err(Error::invalid(function.name, "arguments", reason)),
+                    Ok(args) => {
+                        gate.call(function, args, |output| output_to_lua(&lua, output))
+                            .await
+                    }
+                    Err(reason) => Err(Failure::Call(Error::invalid(
+                        function.name,
+                        "arguments",
+                        reason,
+                    ))),
                 };
                 match outcome {
-                    Ok(result) => Ok((true, json_to_lua(&lua, &result)?)),
-                    Err(error) => Ok((false, LuaValue::Table(error_value(&lua, &error)?))),
+                    Ok(result) => Ok((true, result)),
+                    Err(Failure::Call(error)) => {
+                        Ok((false, LuaValue::Table(error_value(&lua, &error)?)))
+                    }
+                    Err(Failure::Lua(error)) => Err(error),
                 }
             }
         })?;
@@ -211,6 +225,19 @@ fn function_table(lua: &Lua, gate: Arc<Gate>, max_json_values: usize) -> mlua::R
         }
     }
     Ok(table)
+}
+
+/// A call's answer as a Lua value: a provider's body straight from its JSON text.
+fn output_to_lua(lua: &Lua, output: Output) -> Result<LuaValue, Failure> {
+    match output {
+        Output::Response(response) => {
+            json_bytes_to_lua(lua, response.body()).map_err(|error| match error {
+                FromJsonError::Json(reason) => Failure::Call(response.unreadable(reason)),
+                FromJsonError::Lua(error) => Failure::Lua(error),
+            })
+        }
+        Output::Value(value) => json_to_lua(lua, &value).map_err(Failure::Lua),
+    }
 }
 
 /// `{__metatable = "locked", __index = raise(message(key))}` for a read-only namespace table.

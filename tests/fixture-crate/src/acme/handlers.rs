@@ -3,7 +3,7 @@
 
 //! One async handler per function: builds the request the manifest describes and sends it.
 
-use kosmo_runtime::{ApiRequest, Error, Method, Transport};
+use kosmo_runtime::{ApiRequest, Error, Method, Output, Transport};
 use serde_json::Value;
 use super::params::*;
 
@@ -13,13 +13,13 @@ use super::params::*;
 pub async fn raw_get(
     transport: &dyn Transport,
     params: RawGetParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("raw_get", Method::Get);
     request.push_relative_path("path", &params.path, transport.base_url())?;
     if let Some(map) = params.query {
         request.merge_query_map(&map);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// List widgets.
@@ -28,7 +28,7 @@ pub async fn raw_get(
 pub async fn list_widgets(
     transport: &dyn Transport,
     params: ListWidgetsParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_widgets", Method::Get);
     request.push_literal("/widgets");
     if let Some(value) = params.limit {
@@ -43,7 +43,7 @@ pub async fn list_widgets(
     if let Some(value) = params.in_stock {
         request.push_query("in_stock", value);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Get one widget.
@@ -52,11 +52,11 @@ pub async fn list_widgets(
 pub async fn get_widget(
     transport: &dyn Transport,
     params: GetWidgetParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_widget", Method::Get);
     request.push_literal("/widgets/");
     request.push_segment("widget_id", &params.id)?;
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Create a widget.
@@ -65,7 +65,7 @@ pub async fn get_widget(
 pub async fn create_widget(
     transport: &dyn Transport,
     params: CreateWidgetParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_widget", Method::Post);
     request.push_literal("/widgets");
     let value = params.name;
@@ -76,7 +76,7 @@ pub async fn create_widget(
     if let Some(map) = params.body {
         request.merge_body_map(map);
     }
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Delete a widget.
@@ -85,13 +85,13 @@ pub async fn create_widget(
 pub async fn delete_widget(
     transport: &dyn Transport,
     params: DeleteWidgetParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let mut request = ApiRequest::new("delete_widget", Method::Delete);
     request.push_literal("/widgets/");
     request.push_segment("widget_id", &params.widget_id)?;
     request.push_literal("/versions/");
     request.push_segment("version", &params.version.to_string())?;
-    transport.send(request).await
+    transport.send(request).await.map(Output::Response)
 }
 
 /// Check connectivity.
@@ -100,14 +100,14 @@ pub async fn delete_widget(
 pub async fn ping(
     transport: &dyn Transport,
     params: PingParams,
-) -> Result<Value, Error> {
+) -> Result<Output, Error> {
     let _ = params;
     let mut request = ApiRequest::new("ping", Method::Get);
     request.push_literal("/widgets");
     request.push_query("limit", "1");
-    let response = transport.send(request).await?;
+    let response = transport.send(request).await?.json()?;
     let mut wrapped = serde_json::Map::new();
     wrapped.insert("connected".to_string(), Value::Bool(true));
     wrapped.insert("data".to_string(), response);
-    Ok(Value::Object(wrapped))
+    Ok(Output::Value(Value::Object(wrapped)))
 }
