@@ -104,14 +104,19 @@ impl ApiRequest {
         Ok(())
     }
 
-    /// Adds a query value; arrays become repeated keys. `false` and `0` are sent.
+    /// Adds a query value; arrays become repeated keys, `None` adds nothing. `false` and `0`
+    /// are sent.
     pub fn push_query(&mut self, key: &str, value: impl QueryValue) {
         value.append_to(key, &mut self.query);
     }
 
-    /// Merges a free-form query table; keys already set by declared parameters are kept.
-    pub fn merge_query_map(&mut self, map: &Map<String, Value>) {
-        for (key, value) in map {
+    /// Merges a free-form query table (if given); keys already set by declared parameters are
+    /// kept.
+    pub fn merge_query_map(&mut self, map: impl Into<Option<Map<String, Value>>>) {
+        let Some(map) = map.into() else {
+            return;
+        };
+        for (key, value) in &map {
             if self.query.iter().any(|(k, _)| k == key) {
                 continue;
             }
@@ -119,15 +124,20 @@ impl ApiRequest {
         }
     }
 
-    /// Sets one body field (declared parameters always win).
-    pub fn set_body_field(&mut self, key: &str, value: impl Into<Value>) {
-        self.body
-            .get_or_insert_with(Map::new)
-            .insert(key.to_string(), value.into());
+    /// Sets one body field (declared parameters always win); `None` sets nothing.
+    pub fn set_body_field(&mut self, key: &str, value: impl BodyValue) {
+        if let Some(value) = value.into_body() {
+            self.body
+                .get_or_insert_with(Map::new)
+                .insert(key.to_string(), value);
+        }
     }
 
-    /// Merges a free-form body table under the declared fields.
-    pub fn merge_body_map(&mut self, map: Map<String, Value>) {
+    /// Merges a free-form body table (if given) under the declared fields.
+    pub fn merge_body_map(&mut self, map: impl Into<Option<Map<String, Value>>>) {
+        let Some(map) = map.into() else {
+            return;
+        };
         let body = self.body.get_or_insert_with(Map::new);
         for (key, value) in map {
             body.entry(key).or_insert(value);
@@ -222,6 +232,50 @@ impl<T: QueryValue> QueryValue for Vec<T> {
     }
 }
 
+/// An optional parameter: sent only when given.
+impl<T: QueryValue> QueryValue for Option<T> {
+    fn append_to(self, key: &str, out: &mut Vec<(String, String)>) {
+        if let Some(value) = self {
+            value.append_to(key, out);
+        }
+    }
+}
+
+/// Values a declared body parameter can hold; `None` is not sent.
+pub trait BodyValue {
+    fn into_body(self) -> Option<Value>;
+}
+
+macro_rules! body_value {
+    ($($ty:ty),*) => {$(
+        impl BodyValue for $ty {
+            fn into_body(self) -> Option<Value> {
+                Some(Value::from(self))
+            }
+        }
+    )*};
+}
+
+body_value!(
+    String,
+    &str,
+    i64,
+    f64,
+    bool,
+    Map<String, Value>,
+    Vec<String>,
+    Vec<i64>,
+    Vec<f64>,
+    Vec<bool>,
+    Vec<Map<String, Value>>
+);
+
+impl<T: BodyValue> BodyValue for Option<T> {
+    fn into_body(self) -> Option<Value> {
+        self.and_then(BodyValue::into_body)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +364,9 @@ mod tests {
         r.push_query("user_id", vec!["a".to_string(), "b".to_string()]);
         r.push_query("banned", false);
         r.push_query("offset", 0i64);
+        r.push_query("skipped", None::<String>);
+        r.set_body_field("absent", None::<i64>);
+        assert_eq!(r.body, None);
         assert_eq!(
             r.query,
             [
@@ -330,7 +387,7 @@ mod tests {
         let extra: Map<String, Value> =
             serde_json::from_str(r#"{"limit": 99, "order_by": "-created_at", "tags": ["a", "b"]}"#)
                 .unwrap();
-        r.merge_query_map(&extra);
+        r.merge_query_map(extra);
         let body: Map<String, Value> =
             serde_json::from_str(r#"{"name": "raw", "slug": "raw-slug"}"#).unwrap();
         r.merge_body_map(body);

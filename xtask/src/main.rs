@@ -3,6 +3,9 @@
 
 mod bench;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use xtask::{fs, generate_all};
 
 use std::path::PathBuf;

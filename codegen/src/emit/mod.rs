@@ -45,12 +45,39 @@ pub(crate) fn emit_all(
     // Every example of every page must call real functions with real parameters: a broken one
     // fails generation, not just a test.
     // The index is built once: per page it would make generation quadratic in functions.
+    // Pages are checked on every core, in contiguous chunks, and reported in page order.
     let checker = crate::doc_examples::Checker::new(providers);
-    let problems: Vec<crate::Diagnostic> = docs
-        .iter()
-        .filter(|file| file.path.ends_with(".md"))
-        .flat_map(|file| checker.check(&file.path, &file.contents))
-        .collect();
+    let pages: Vec<&GeneratedFile> = docs.iter().filter(|f| f.path.ends_with(".md")).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, pages.len().max(1));
+    let chunk = pages.len().div_ceil(threads).max(1);
+    let problems: Vec<crate::Diagnostic> = std::thread::scope(|scope| {
+        let workers: Vec<_> = pages
+            .chunks(chunk)
+            .map(|part| {
+                let checker = &checker;
+                scope.spawn(move || {
+                    part.iter()
+                        .flat_map(|file| checker.check(&file.path, &file.contents))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    vec![crate::Diagnostic {
+                        file: String::new(),
+                        line: 0,
+                        column: 0,
+                        message: "an example-checking thread panicked".into(),
+                    }]
+                })
+            })
+            .collect()
+    });
     if !problems.is_empty() {
         return Err(crate::Error::Invalid(crate::Diagnostics(problems)));
     }

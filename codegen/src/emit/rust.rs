@@ -333,9 +333,9 @@ fn params_struct(f: &Function) -> TokenStream {
                 pub #field: #ty
             }
         } else {
+            // serde's derive reads a missing `Option` field as `None`.
             quote! {
                 #[doc = #doc]
-                #[serde(default, skip_serializing_if = "Option::is_none")]
                 #rename
                 #(#aliases)*
                 pub #field: Option<#ty>
@@ -344,7 +344,7 @@ fn params_struct(f: &Function) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct #name {
             #(#fields,)*
@@ -423,6 +423,7 @@ fn handler(f: &Function) -> TokenStream {
         };
         quote!(request.push_query(#key, #text);)
     });
+    // One line per parameter: optional ones are `Option`s, which the request skips when `None`.
     let declared = f
         .params
         .iter()
@@ -430,31 +431,21 @@ fn handler(f: &Function) -> TokenStream {
         .map(|p| {
             let wire = &p.wire_name;
             let value = field(p);
-            let push = match p.location {
-                ParamLocation::Query => quote!(request.push_query(#wire, value);),
-                ParamLocation::Body => quote!(request.set_body_field(#wire, value);),
+            match p.location {
+                ParamLocation::Query => quote!(request.push_query(#wire, params.#value);),
+                ParamLocation::Body => quote!(request.set_body_field(#wire, params.#value);),
                 // Path parameters were placed in the path above.
                 ParamLocation::Path => quote!(),
-            };
-            if p.required {
-                quote! { let value = params.#value; #push }
-            } else {
-                quote! { if let Some(value) = params.#value { #push } }
             }
         });
     // Spread tables go last so declared parameters always win.
     let spread = f.params.iter().filter(|p| p.spread).map(|p| {
         let value = field(p);
-        let merge = match p.location {
-            ParamLocation::Query => quote!(request.merge_query_map(&map);),
-            ParamLocation::Body => quote!(request.merge_body_map(map);),
+        match p.location {
+            ParamLocation::Query => quote!(request.merge_query_map(params.#value);),
+            ParamLocation::Body => quote!(request.merge_body_map(params.#value);),
             // Validation refuses a spread table in the path.
             ParamLocation::Path => quote!(),
-        };
-        if p.required {
-            quote! { let map = params.#value; #merge }
-        } else {
-            quote! { if let Some(map) = params.#value { #merge } }
         }
     });
     let uses_params = f.params.is_empty().then(|| quote!(let _ = params;));

@@ -16,9 +16,7 @@ pub async fn api_get(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("api_get", Method::Get);
     request.push_relative_path("path", &params.path, transport.base_url())?;
-    if let Some(map) = params.query {
-        request.merge_query_map(&map);
-    }
+    request.merge_query_map(params.query);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -31,12 +29,8 @@ pub async fn api_post(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("api_post", Method::Post);
     request.push_relative_path("path", &params.path, transport.base_url())?;
-    if let Some(map) = params.body {
-        request.merge_body_map(map);
-    }
-    if let Some(map) = params.query {
-        request.merge_query_map(&map);
-    }
+    request.merge_body_map(params.body);
+    request.merge_query_map(params.query);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -49,12 +43,8 @@ pub async fn api_patch(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("api_patch", Method::Patch);
     request.push_relative_path("path", &params.path, transport.base_url())?;
-    if let Some(map) = params.body {
-        request.merge_body_map(map);
-    }
-    if let Some(map) = params.query {
-        request.merge_query_map(&map);
-    }
+    request.merge_body_map(params.body);
+    request.merge_query_map(params.query);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -67,12 +57,8 @@ pub async fn api_delete(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("api_delete", Method::Delete);
     request.push_relative_path("path", &params.path, transport.base_url())?;
-    if let Some(map) = params.body {
-        request.merge_body_map(map);
-    }
-    if let Some(map) = params.query {
-        request.merge_query_map(&map);
-    }
+    request.merge_body_map(params.body);
+    request.merge_query_map(params.query);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -85,84 +71,32 @@ pub async fn list_users(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_users", Method::Get);
     request.push_literal("/users");
-    if let Some(value) = params.query {
-        request.push_query("query", value);
-    }
-    if let Some(value) = params.limit {
-        request.push_query("limit", value);
-    }
-    if let Some(value) = params.offset {
-        request.push_query("offset", value);
-    }
-    if let Some(value) = params.order_by {
-        request.push_query("order_by", value);
-    }
-    if let Some(value) = params.starting_after {
-        request.push_query("starting_after", value);
-    }
-    if let Some(value) = params.email_address {
-        request.push_query("email_address", value);
-    }
-    if let Some(value) = params.phone_number {
-        request.push_query("phone_number", value);
-    }
-    if let Some(value) = params.username {
-        request.push_query("username", value);
-    }
-    if let Some(value) = params.external_id {
-        request.push_query("external_id", value);
-    }
-    if let Some(value) = params.user_id {
-        request.push_query("user_id", value);
-    }
-    if let Some(value) = params.organization_id {
-        request.push_query("organization_id", value);
-    }
-    if let Some(value) = params.web3_wallet {
-        request.push_query("web3_wallet", value);
-    }
-    if let Some(value) = params.email_address_query {
-        request.push_query("email_address_query", value);
-    }
-    if let Some(value) = params.phone_number_query {
-        request.push_query("phone_number_query", value);
-    }
-    if let Some(value) = params.username_query {
-        request.push_query("username_query", value);
-    }
-    if let Some(value) = params.name_query {
-        request.push_query("name_query", value);
-    }
-    if let Some(value) = params.banned {
-        request.push_query("banned", value);
-    }
-    if let Some(value) = params.created_at_after {
-        request.push_query("created_at_after", value);
-    }
-    if let Some(value) = params.created_at_before {
-        request.push_query("created_at_before", value);
-    }
-    if let Some(value) = params.last_active_at_after {
-        request.push_query("last_active_at_after", value);
-    }
-    if let Some(value) = params.last_active_at_before {
-        request.push_query("last_active_at_before", value);
-    }
-    if let Some(value) = params.last_active_at_since {
-        request.push_query("last_active_at_since", value);
-    }
-    if let Some(value) = params.last_sign_in_at_after {
-        request.push_query("last_sign_in_at_after", value);
-    }
-    if let Some(value) = params.last_sign_in_at_before {
-        request.push_query("last_sign_in_at_before", value);
-    }
-    if let Some(value) = params.provider {
-        request.push_query("provider", value);
-    }
-    if let Some(value) = params.provider_user_id {
-        request.push_query("provider_user_id", value);
-    }
+    request.push_query("query", params.query);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
+    request.push_query("starting_after", params.starting_after);
+    request.push_query("email_address", params.email_address);
+    request.push_query("phone_number", params.phone_number);
+    request.push_query("username", params.username);
+    request.push_query("external_id", params.external_id);
+    request.push_query("user_id", params.user_id);
+    request.push_query("organization_id", params.organization_id);
+    request.push_query("web3_wallet", params.web3_wallet);
+    request.push_query("email_address_query", params.email_address_query);
+    request.push_query("phone_number_query", params.phone_number_query);
+    request.push_query("username_query", params.username_query);
+    request.push_query("name_query", params.name_query);
+    request.push_query("banned", params.banned);
+    request.push_query("created_at_after", params.created_at_after);
+    request.push_query("created_at_before", params.created_at_before);
+    request.push_query("last_active_at_after", params.last_active_at_after);
+    request.push_query("last_active_at_before", params.last_active_at_before);
+    request.push_query("last_active_at_since", params.last_active_at_since);
+    request.push_query("last_sign_in_at_after", params.last_sign_in_at_after);
+    request.push_query("last_sign_in_at_before", params.last_sign_in_at_before);
+    request.push_query("provider", params.provider);
+    request.push_query("provider_user_id", params.provider_user_id);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -175,72 +109,28 @@ pub async fn count_users(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("count_users", Method::Get);
     request.push_literal("/users/count");
-    if let Some(value) = params.query {
-        request.push_query("query", value);
-    }
-    if let Some(value) = params.email_address {
-        request.push_query("email_address", value);
-    }
-    if let Some(value) = params.phone_number {
-        request.push_query("phone_number", value);
-    }
-    if let Some(value) = params.username {
-        request.push_query("username", value);
-    }
-    if let Some(value) = params.external_id {
-        request.push_query("external_id", value);
-    }
-    if let Some(value) = params.user_id {
-        request.push_query("user_id", value);
-    }
-    if let Some(value) = params.organization_id {
-        request.push_query("organization_id", value);
-    }
-    if let Some(value) = params.web3_wallet {
-        request.push_query("web3_wallet", value);
-    }
-    if let Some(value) = params.email_address_query {
-        request.push_query("email_address_query", value);
-    }
-    if let Some(value) = params.phone_number_query {
-        request.push_query("phone_number_query", value);
-    }
-    if let Some(value) = params.username_query {
-        request.push_query("username_query", value);
-    }
-    if let Some(value) = params.name_query {
-        request.push_query("name_query", value);
-    }
-    if let Some(value) = params.banned {
-        request.push_query("banned", value);
-    }
-    if let Some(value) = params.created_at_after {
-        request.push_query("created_at_after", value);
-    }
-    if let Some(value) = params.created_at_before {
-        request.push_query("created_at_before", value);
-    }
-    if let Some(value) = params.last_active_at_after {
-        request.push_query("last_active_at_after", value);
-    }
-    if let Some(value) = params.last_active_at_before {
-        request.push_query("last_active_at_before", value);
-    }
-    if let Some(value) = params.last_active_at_since {
-        request.push_query("last_active_at_since", value);
-    }
-    if let Some(value) = params.last_sign_in_at_after {
-        request.push_query("last_sign_in_at_after", value);
-    }
-    if let Some(value) = params.last_sign_in_at_before {
-        request.push_query("last_sign_in_at_before", value);
-    }
-    if let Some(value) = params.provider {
-        request.push_query("provider", value);
-    }
-    if let Some(value) = params.provider_user_id {
-        request.push_query("provider_user_id", value);
-    }
+    request.push_query("query", params.query);
+    request.push_query("email_address", params.email_address);
+    request.push_query("phone_number", params.phone_number);
+    request.push_query("username", params.username);
+    request.push_query("external_id", params.external_id);
+    request.push_query("user_id", params.user_id);
+    request.push_query("organization_id", params.organization_id);
+    request.push_query("web3_wallet", params.web3_wallet);
+    request.push_query("email_address_query", params.email_address_query);
+    request.push_query("phone_number_query", params.phone_number_query);
+    request.push_query("username_query", params.username_query);
+    request.push_query("name_query", params.name_query);
+    request.push_query("banned", params.banned);
+    request.push_query("created_at_after", params.created_at_after);
+    request.push_query("created_at_before", params.created_at_before);
+    request.push_query("last_active_at_after", params.last_active_at_after);
+    request.push_query("last_active_at_before", params.last_active_at_before);
+    request.push_query("last_active_at_since", params.last_active_at_since);
+    request.push_query("last_sign_in_at_after", params.last_sign_in_at_after);
+    request.push_query("last_sign_in_at_before", params.last_sign_in_at_before);
+    request.push_query("provider", params.provider);
+    request.push_query("provider_user_id", params.provider_user_id);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -266,96 +156,50 @@ pub async fn create_user(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_user", Method::Post);
     request.push_literal("/users");
-    if let Some(value) = params.email_address {
-        request.set_body_field("email_address", value);
-    }
-    if let Some(value) = params.first_name {
-        request.set_body_field("first_name", value);
-    }
-    if let Some(value) = params.last_name {
-        request.set_body_field("last_name", value);
-    }
-    if let Some(value) = params.username {
-        request.set_body_field("username", value);
-    }
-    if let Some(value) = params.password {
-        request.set_body_field("password", value);
-    }
-    if let Some(value) = params.phone_number {
-        request.set_body_field("phone_number", value);
-    }
-    if let Some(value) = params.external_id {
-        request.set_body_field("external_id", value);
-    }
-    if let Some(value) = params.public_metadata {
-        request.set_body_field("public_metadata", value);
-    }
-    if let Some(value) = params.private_metadata {
-        request.set_body_field("private_metadata", value);
-    }
-    if let Some(value) = params.unsafe_metadata {
-        request.set_body_field("unsafe_metadata", value);
-    }
-    if let Some(value) = params.locale {
-        request.set_body_field("locale", value);
-    }
-    if let Some(value) = params.email_address_identification_status {
-        request.set_body_field("email_address_identification_status", value);
-    }
-    if let Some(value) = params.phone_number_identification_status {
-        request.set_body_field("phone_number_identification_status", value);
-    }
-    if let Some(value) = params.web3_wallet {
-        request.set_body_field("web3_wallet", value);
-    }
-    if let Some(value) = params.password_digest {
-        request.set_body_field("password_digest", value);
-    }
-    if let Some(value) = params.password_hasher {
-        request.set_body_field("password_hasher", value);
-    }
-    if let Some(value) = params.skip_password_checks {
-        request.set_body_field("skip_password_checks", value);
-    }
-    if let Some(value) = params.skip_password_requirement {
-        request.set_body_field("skip_password_requirement", value);
-    }
-    if let Some(value) = params.totp_secret {
-        request.set_body_field("totp_secret", value);
-    }
-    if let Some(value) = params.backup_codes {
-        request.set_body_field("backup_codes", value);
-    }
-    if let Some(value) = params.delete_self_enabled {
-        request.set_body_field("delete_self_enabled", value);
-    }
-    if let Some(value) = params.create_organization_enabled {
-        request.set_body_field("create_organization_enabled", value);
-    }
-    if let Some(value) = params.create_organizations_limit {
-        request.set_body_field("create_organizations_limit", value);
-    }
-    if let Some(value) = params.legal_accepted_at {
-        request.set_body_field("legal_accepted_at", value);
-    }
-    if let Some(value) = params.skip_legal_checks {
-        request.set_body_field("skip_legal_checks", value);
-    }
-    if let Some(value) = params.skip_user_requirement {
-        request.set_body_field("skip_user_requirement", value);
-    }
-    if let Some(value) = params.created_at {
-        request.set_body_field("created_at", value);
-    }
-    if let Some(value) = params.bypass_client_trust {
-        request.set_body_field("bypass_client_trust", value);
-    }
-    if let Some(value) = params.banned {
-        request.set_body_field("banned", value);
-    }
-    if let Some(value) = params.locked {
-        request.set_body_field("locked", value);
-    }
+    request.set_body_field("email_address", params.email_address);
+    request.set_body_field("first_name", params.first_name);
+    request.set_body_field("last_name", params.last_name);
+    request.set_body_field("username", params.username);
+    request.set_body_field("password", params.password);
+    request.set_body_field("phone_number", params.phone_number);
+    request.set_body_field("external_id", params.external_id);
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("private_metadata", params.private_metadata);
+    request.set_body_field("unsafe_metadata", params.unsafe_metadata);
+    request.set_body_field("locale", params.locale);
+    request
+        .set_body_field(
+            "email_address_identification_status",
+            params.email_address_identification_status,
+        );
+    request
+        .set_body_field(
+            "phone_number_identification_status",
+            params.phone_number_identification_status,
+        );
+    request.set_body_field("web3_wallet", params.web3_wallet);
+    request.set_body_field("password_digest", params.password_digest);
+    request.set_body_field("password_hasher", params.password_hasher);
+    request.set_body_field("skip_password_checks", params.skip_password_checks);
+    request
+        .set_body_field("skip_password_requirement", params.skip_password_requirement);
+    request.set_body_field("totp_secret", params.totp_secret);
+    request.set_body_field("backup_codes", params.backup_codes);
+    request.set_body_field("delete_self_enabled", params.delete_self_enabled);
+    request
+        .set_body_field(
+            "create_organization_enabled",
+            params.create_organization_enabled,
+        );
+    request
+        .set_body_field("create_organizations_limit", params.create_organizations_limit);
+    request.set_body_field("legal_accepted_at", params.legal_accepted_at);
+    request.set_body_field("skip_legal_checks", params.skip_legal_checks);
+    request.set_body_field("skip_user_requirement", params.skip_user_requirement);
+    request.set_body_field("created_at", params.created_at);
+    request.set_body_field("bypass_client_trust", params.bypass_client_trust);
+    request.set_body_field("banned", params.banned);
+    request.set_body_field("locked", params.locked);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -369,78 +213,40 @@ pub async fn update_user(
     let mut request = ApiRequest::new("update_user", Method::Patch);
     request.push_literal("/users/");
     request.push_segment("user_id", &params.id)?;
-    if let Some(value) = params.first_name {
-        request.set_body_field("first_name", value);
-    }
-    if let Some(value) = params.last_name {
-        request.set_body_field("last_name", value);
-    }
-    if let Some(value) = params.username {
-        request.set_body_field("username", value);
-    }
-    if let Some(value) = params.external_id {
-        request.set_body_field("external_id", value);
-    }
-    if let Some(value) = params.locale {
-        request.set_body_field("locale", value);
-    }
-    if let Some(value) = params.primary_email_address_id {
-        request.set_body_field("primary_email_address_id", value);
-    }
-    if let Some(value) = params.notify_primary_email_address_changed {
-        request.set_body_field("notify_primary_email_address_changed", value);
-    }
-    if let Some(value) = params.primary_phone_number_id {
-        request.set_body_field("primary_phone_number_id", value);
-    }
-    if let Some(value) = params.primary_web3_wallet_id {
-        request.set_body_field("primary_web3_wallet_id", value);
-    }
-    if let Some(value) = params.profile_image_id {
-        request.set_body_field("profile_image_id", value);
-    }
-    if let Some(value) = params.password {
-        request.set_body_field("password", value);
-    }
-    if let Some(value) = params.password_digest {
-        request.set_body_field("password_digest", value);
-    }
-    if let Some(value) = params.password_hasher {
-        request.set_body_field("password_hasher", value);
-    }
-    if let Some(value) = params.skip_password_checks {
-        request.set_body_field("skip_password_checks", value);
-    }
-    if let Some(value) = params.sign_out_of_other_sessions {
-        request.set_body_field("sign_out_of_other_sessions", value);
-    }
-    if let Some(value) = params.totp_secret {
-        request.set_body_field("totp_secret", value);
-    }
-    if let Some(value) = params.backup_codes {
-        request.set_body_field("backup_codes", value);
-    }
-    if let Some(value) = params.delete_self_enabled {
-        request.set_body_field("delete_self_enabled", value);
-    }
-    if let Some(value) = params.create_organization_enabled {
-        request.set_body_field("create_organization_enabled", value);
-    }
-    if let Some(value) = params.create_organizations_limit {
-        request.set_body_field("create_organizations_limit", value);
-    }
-    if let Some(value) = params.legal_accepted_at {
-        request.set_body_field("legal_accepted_at", value);
-    }
-    if let Some(value) = params.skip_legal_checks {
-        request.set_body_field("skip_legal_checks", value);
-    }
-    if let Some(value) = params.created_at {
-        request.set_body_field("created_at", value);
-    }
-    if let Some(value) = params.bypass_client_trust {
-        request.set_body_field("bypass_client_trust", value);
-    }
+    request.set_body_field("first_name", params.first_name);
+    request.set_body_field("last_name", params.last_name);
+    request.set_body_field("username", params.username);
+    request.set_body_field("external_id", params.external_id);
+    request.set_body_field("locale", params.locale);
+    request.set_body_field("primary_email_address_id", params.primary_email_address_id);
+    request
+        .set_body_field(
+            "notify_primary_email_address_changed",
+            params.notify_primary_email_address_changed,
+        );
+    request.set_body_field("primary_phone_number_id", params.primary_phone_number_id);
+    request.set_body_field("primary_web3_wallet_id", params.primary_web3_wallet_id);
+    request.set_body_field("profile_image_id", params.profile_image_id);
+    request.set_body_field("password", params.password);
+    request.set_body_field("password_digest", params.password_digest);
+    request.set_body_field("password_hasher", params.password_hasher);
+    request.set_body_field("skip_password_checks", params.skip_password_checks);
+    request
+        .set_body_field("sign_out_of_other_sessions", params.sign_out_of_other_sessions);
+    request.set_body_field("totp_secret", params.totp_secret);
+    request.set_body_field("backup_codes", params.backup_codes);
+    request.set_body_field("delete_self_enabled", params.delete_self_enabled);
+    request
+        .set_body_field(
+            "create_organization_enabled",
+            params.create_organization_enabled,
+        );
+    request
+        .set_body_field("create_organizations_limit", params.create_organizations_limit);
+    request.set_body_field("legal_accepted_at", params.legal_accepted_at);
+    request.set_body_field("skip_legal_checks", params.skip_legal_checks);
+    request.set_body_field("created_at", params.created_at);
+    request.set_body_field("bypass_client_trust", params.bypass_client_trust);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -455,15 +261,9 @@ pub async fn update_user_metadata(
     request.push_literal("/users/");
     request.push_segment("user_id", &params.user_id)?;
     request.push_literal("/metadata");
-    if let Some(value) = params.public_metadata {
-        request.set_body_field("public_metadata", value);
-    }
-    if let Some(value) = params.private_metadata {
-        request.set_body_field("private_metadata", value);
-    }
-    if let Some(value) = params.unsafe_metadata {
-        request.set_body_field("unsafe_metadata", value);
-    }
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("private_metadata", params.private_metadata);
+    request.set_body_field("unsafe_metadata", params.unsafe_metadata);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -545,24 +345,12 @@ pub async fn list_sessions(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_sessions", Method::Get);
     request.push_literal("/sessions");
-    if let Some(value) = params.user_id {
-        request.push_query("user_id", value);
-    }
-    if let Some(value) = params.client_id {
-        request.push_query("client_id", value);
-    }
-    if let Some(value) = params.status {
-        request.push_query("status", value);
-    }
-    if let Some(value) = params.paginated {
-        request.push_query("paginated", value);
-    }
-    if let Some(value) = params.limit {
-        request.push_query("limit", value);
-    }
-    if let Some(value) = params.offset {
-        request.push_query("offset", value);
-    }
+    request.push_query("user_id", params.user_id);
+    request.push_query("client_id", params.client_id);
+    request.push_query("status", params.status);
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -602,30 +390,18 @@ pub async fn list_organizations(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_organizations", Method::Get);
     request.push_literal("/organizations");
-    if let Some(value) = params.query {
-        request.push_query("query", value);
-    }
-    if let Some(value) = params.limit {
-        request.push_query("limit", value);
-    }
-    if let Some(value) = params.offset {
-        request.push_query("offset", value);
-    }
-    if let Some(value) = params.order_by {
-        request.push_query("order_by", value);
-    }
-    if let Some(value) = params.include_members_count {
-        request.push_query("include_members_count", value);
-    }
-    if let Some(value) = params.include_missing_member_with_elevated_permissions {
-        request.push_query("include_missing_member_with_elevated_permissions", value);
-    }
-    if let Some(value) = params.user_id {
-        request.push_query("user_id", value);
-    }
-    if let Some(value) = params.organization_id {
-        request.push_query("organization_id", value);
-    }
+    request.push_query("query", params.query);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
+    request.push_query("include_members_count", params.include_members_count);
+    request
+        .push_query(
+            "include_missing_member_with_elevated_permissions",
+            params.include_missing_member_with_elevated_permissions,
+        );
+    request.push_query("user_id", params.user_id);
+    request.push_query("organization_id", params.organization_id);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -638,29 +414,14 @@ pub async fn create_organization(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_organization", Method::Post);
     request.push_literal("/organizations");
-    let value = params.name;
-    request.set_body_field("name", value);
-    if let Some(value) = params.created_by {
-        request.set_body_field("created_by", value);
-    }
-    if let Some(value) = params.slug {
-        request.set_body_field("slug", value);
-    }
-    if let Some(value) = params.max_allowed_memberships {
-        request.set_body_field("max_allowed_memberships", value);
-    }
-    if let Some(value) = params.public_metadata {
-        request.set_body_field("public_metadata", value);
-    }
-    if let Some(value) = params.private_metadata {
-        request.set_body_field("private_metadata", value);
-    }
-    if let Some(value) = params.role_set_key {
-        request.set_body_field("role_set_key", value);
-    }
-    if let Some(value) = params.created_at {
-        request.set_body_field("created_at", value);
-    }
+    request.set_body_field("name", params.name);
+    request.set_body_field("created_by", params.created_by);
+    request.set_body_field("slug", params.slug);
+    request.set_body_field("max_allowed_memberships", params.max_allowed_memberships);
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("private_metadata", params.private_metadata);
+    request.set_body_field("role_set_key", params.role_set_key);
+    request.set_body_field("created_at", params.created_at);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -674,12 +435,12 @@ pub async fn get_organization(
     let mut request = ApiRequest::new("get_organization", Method::Get);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
-    if let Some(value) = params.include_members_count {
-        request.push_query("include_members_count", value);
-    }
-    if let Some(value) = params.include_missing_member_with_elevated_permissions {
-        request.push_query("include_missing_member_with_elevated_permissions", value);
-    }
+    request.push_query("include_members_count", params.include_members_count);
+    request
+        .push_query(
+            "include_missing_member_with_elevated_permissions",
+            params.include_missing_member_with_elevated_permissions,
+        );
     transport.send(request).await.map(Output::Response)
 }
 
@@ -693,24 +454,12 @@ pub async fn update_organization(
     let mut request = ApiRequest::new("update_organization", Method::Patch);
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
-    if let Some(value) = params.name {
-        request.set_body_field("name", value);
-    }
-    if let Some(value) = params.slug {
-        request.set_body_field("slug", value);
-    }
-    if let Some(value) = params.max_allowed_memberships {
-        request.set_body_field("max_allowed_memberships", value);
-    }
-    if let Some(value) = params.admin_delete_enabled {
-        request.set_body_field("admin_delete_enabled", value);
-    }
-    if let Some(value) = params.role_set_key {
-        request.set_body_field("role_set_key", value);
-    }
-    if let Some(value) = params.created_at {
-        request.set_body_field("created_at", value);
-    }
+    request.set_body_field("name", params.name);
+    request.set_body_field("slug", params.slug);
+    request.set_body_field("max_allowed_memberships", params.max_allowed_memberships);
+    request.set_body_field("admin_delete_enabled", params.admin_delete_enabled);
+    request.set_body_field("role_set_key", params.role_set_key);
+    request.set_body_field("created_at", params.created_at);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -725,12 +474,8 @@ pub async fn update_organization_metadata(
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
     request.push_literal("/metadata");
-    if let Some(value) = params.public_metadata {
-        request.set_body_field("public_metadata", value);
-    }
-    if let Some(value) = params.private_metadata {
-        request.set_body_field("private_metadata", value);
-    }
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("private_metadata", params.private_metadata);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -758,60 +503,24 @@ pub async fn list_organization_memberships(
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
     request.push_literal("/memberships");
-    if let Some(value) = params.limit {
-        request.push_query("limit", value);
-    }
-    if let Some(value) = params.offset {
-        request.push_query("offset", value);
-    }
-    if let Some(value) = params.order_by {
-        request.push_query("order_by", value);
-    }
-    if let Some(value) = params.role {
-        request.push_query("role", value);
-    }
-    if let Some(value) = params.user_id {
-        request.push_query("user_id", value);
-    }
-    if let Some(value) = params.query {
-        request.push_query("query", value);
-    }
-    if let Some(value) = params.email_address {
-        request.push_query("email_address", value);
-    }
-    if let Some(value) = params.phone_number {
-        request.push_query("phone_number", value);
-    }
-    if let Some(value) = params.username {
-        request.push_query("username", value);
-    }
-    if let Some(value) = params.web3_wallet {
-        request.push_query("web3_wallet", value);
-    }
-    if let Some(value) = params.email_address_query {
-        request.push_query("email_address_query", value);
-    }
-    if let Some(value) = params.phone_number_query {
-        request.push_query("phone_number_query", value);
-    }
-    if let Some(value) = params.username_query {
-        request.push_query("username_query", value);
-    }
-    if let Some(value) = params.name_query {
-        request.push_query("name_query", value);
-    }
-    if let Some(value) = params.created_at_after {
-        request.push_query("created_at_after", value);
-    }
-    if let Some(value) = params.created_at_before {
-        request.push_query("created_at_before", value);
-    }
-    if let Some(value) = params.last_active_at_after {
-        request.push_query("last_active_at_after", value);
-    }
-    if let Some(value) = params.last_active_at_before {
-        request.push_query("last_active_at_before", value);
-    }
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
+    request.push_query("role", params.role);
+    request.push_query("user_id", params.user_id);
+    request.push_query("query", params.query);
+    request.push_query("email_address", params.email_address);
+    request.push_query("phone_number", params.phone_number);
+    request.push_query("username", params.username);
+    request.push_query("web3_wallet", params.web3_wallet);
+    request.push_query("email_address_query", params.email_address_query);
+    request.push_query("phone_number_query", params.phone_number_query);
+    request.push_query("username_query", params.username_query);
+    request.push_query("name_query", params.name_query);
+    request.push_query("created_at_after", params.created_at_after);
+    request.push_query("created_at_before", params.created_at_before);
+    request.push_query("last_active_at_after", params.last_active_at_after);
+    request.push_query("last_active_at_before", params.last_active_at_before);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -826,16 +535,10 @@ pub async fn create_organization_membership(
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
     request.push_literal("/memberships");
-    let value = params.user_id;
-    request.set_body_field("user_id", value);
-    let value = params.role;
-    request.set_body_field("role", value);
-    if let Some(value) = params.public_metadata {
-        request.set_body_field("public_metadata", value);
-    }
-    if let Some(value) = params.private_metadata {
-        request.set_body_field("private_metadata", value);
-    }
+    request.set_body_field("user_id", params.user_id);
+    request.set_body_field("role", params.role);
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("private_metadata", params.private_metadata);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -851,8 +554,7 @@ pub async fn update_organization_membership(
     request.push_segment("organization_id", &params.organization_id)?;
     request.push_literal("/memberships/");
     request.push_segment("user_id", &params.user_id)?;
-    let value = params.role;
-    request.set_body_field("role", value);
+    request.set_body_field("role", params.role);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -882,21 +584,11 @@ pub async fn list_organization_invitations(
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
     request.push_literal("/invitations");
-    if let Some(value) = params.status {
-        request.push_query("status", value);
-    }
-    if let Some(value) = params.email_address {
-        request.push_query("email_address", value);
-    }
-    if let Some(value) = params.limit {
-        request.push_query("limit", value);
-    }
-    if let Some(value) = params.offset {
-        request.push_query("offset", value);
-    }
-    if let Some(value) = params.order_by {
-        request.push_query("order_by", value);
-    }
+    request.push_query("status", params.status);
+    request.push_query("email_address", params.email_address);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -911,28 +603,14 @@ pub async fn create_organization_invitation(
     request.push_literal("/organizations/");
     request.push_segment("organization_id", &params.organization_id)?;
     request.push_literal("/invitations");
-    let value = params.email_address;
-    request.set_body_field("email_address", value);
-    let value = params.role;
-    request.set_body_field("role", value);
-    if let Some(value) = params.inviter_user_id {
-        request.set_body_field("inviter_user_id", value);
-    }
-    if let Some(value) = params.redirect_url {
-        request.set_body_field("redirect_url", value);
-    }
-    if let Some(value) = params.expires_in_days {
-        request.set_body_field("expires_in_days", value);
-    }
-    if let Some(value) = params.notify {
-        request.set_body_field("notify", value);
-    }
-    if let Some(value) = params.public_metadata {
-        request.set_body_field("public_metadata", value);
-    }
-    if let Some(value) = params.private_metadata {
-        request.set_body_field("private_metadata", value);
-    }
+    request.set_body_field("email_address", params.email_address);
+    request.set_body_field("role", params.role);
+    request.set_body_field("inviter_user_id", params.inviter_user_id);
+    request.set_body_field("redirect_url", params.redirect_url);
+    request.set_body_field("expires_in_days", params.expires_in_days);
+    request.set_body_field("notify", params.notify);
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("private_metadata", params.private_metadata);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -949,9 +627,7 @@ pub async fn revoke_organization_invitation(
     request.push_literal("/invitations/");
     request.push_segment("invitation_id", &params.invitation_id)?;
     request.push_literal("/revoke");
-    if let Some(value) = params.requesting_user_id {
-        request.set_body_field("requesting_user_id", value);
-    }
+    request.set_body_field("requesting_user_id", params.requesting_user_id);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -964,24 +640,12 @@ pub async fn list_invitations(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_invitations", Method::Get);
     request.push_literal("/invitations");
-    if let Some(value) = params.status {
-        request.push_query("status", value);
-    }
-    if let Some(value) = params.query {
-        request.push_query("query", value);
-    }
-    if let Some(value) = params.paginated {
-        request.push_query("paginated", value);
-    }
-    if let Some(value) = params.limit {
-        request.push_query("limit", value);
-    }
-    if let Some(value) = params.offset {
-        request.push_query("offset", value);
-    }
-    if let Some(value) = params.order_by {
-        request.push_query("order_by", value);
-    }
+    request.push_query("status", params.status);
+    request.push_query("query", params.query);
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -994,26 +658,13 @@ pub async fn create_invitation(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_invitation", Method::Post);
     request.push_literal("/invitations");
-    let value = params.email_address;
-    request.set_body_field("email_address", value);
-    if let Some(value) = params.redirect_url {
-        request.set_body_field("redirect_url", value);
-    }
-    if let Some(value) = params.public_metadata {
-        request.set_body_field("public_metadata", value);
-    }
-    if let Some(value) = params.notify {
-        request.set_body_field("notify", value);
-    }
-    if let Some(value) = params.ignore_existing {
-        request.set_body_field("ignore_existing", value);
-    }
-    if let Some(value) = params.expires_in_days {
-        request.set_body_field("expires_in_days", value);
-    }
-    if let Some(value) = params.template_slug {
-        request.set_body_field("template_slug", value);
-    }
+    request.set_body_field("email_address", params.email_address);
+    request.set_body_field("redirect_url", params.redirect_url);
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("notify", params.notify);
+    request.set_body_field("ignore_existing", params.ignore_existing);
+    request.set_body_field("expires_in_days", params.expires_in_days);
+    request.set_body_field("template_slug", params.template_slug);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -1040,14 +691,9 @@ pub async fn create_sign_token(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_sign_token", Method::Post);
     request.push_literal("/sign_in_tokens");
-    let value = params.user_id;
-    request.set_body_field("user_id", value);
-    if let Some(value) = params.expires_in_seconds {
-        request.set_body_field("expires_in_seconds", value);
-    }
-    if let Some(value) = params.org_id {
-        request.set_body_field("org_id", value);
-    }
+    request.set_body_field("user_id", params.user_id);
+    request.set_body_field("expires_in_seconds", params.expires_in_seconds);
+    request.set_body_field("org_id", params.org_id);
     transport.send(request).await.map(Output::Response)
 }
 

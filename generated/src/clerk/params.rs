@@ -4,216 +4,161 @@
 //! Argument structs, one per function. Unknown fields are refused; aliases are accepted.
 
 /// Arguments of `api_get`: Send a GET request to any Clerk Backend API path.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiGetParams {
     /// Path relative to the base URL, for example `/users` or `/organizations/org_2abc123/memberships`.
     pub path: String,
     /// Extra query parameters; each key becomes a query parameter and arrays repeat the key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `api_post`: Send a POST request to any Clerk Backend API path.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiPostParams {
     /// Path relative to the base URL, for example `/users` or `/sessions`.
     pub path: String,
     /// JSON request body; its keys become the top-level fields of the body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Map<String, serde_json::Value>>,
     /// Extra query parameters; each key becomes a query parameter and arrays repeat the key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `api_patch`: Send a PATCH request to any Clerk Backend API path.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiPatchParams {
     /// Path relative to the base URL, for example `/users/user_2abc123/metadata`.
     pub path: String,
     /// JSON request body; its keys become the top-level fields of the body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Map<String, serde_json::Value>>,
     /// Extra query parameters; each key becomes a query parameter and arrays repeat the key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `api_delete`: Send a DELETE request to any Clerk Backend API path.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiDeleteParams {
     /// Path relative to the base URL, for example `/users/user_2abc123`.
     pub path: String,
     /// Optional JSON request body; its keys become the top-level fields of the body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Map<String, serde_json::Value>>,
     /// Extra query parameters; each key becomes a query parameter and arrays repeat the key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `list_users`: List users, newest first, with filters, search and pagination.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListUsersParams {
     /// Free-text search, partial match over email addresses, phone numbers, usernames, web3 wallets, user IDs and first and last names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// Page size, the number of users to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Number of users to skip before the page starts; use with `limit`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Sort field, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given): `created_at`, `updated_at`, `email_address`, `web3wallet`, `first_name`, `last_name`, `phone_number`, `username`, `last_active_at` or `last_sign_in_at`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_by: Option<String>,
     /// Cursor: the `id` of the last user of the previous page; returns the users after it. Only with `created_at` ordering (the default) and without `offset`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starting_after: Option<String>,
     /// Only users with one of these email addresses (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address: Option<Vec<String>>,
     /// Only users with one of these phone numbers (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<Vec<String>>,
     /// Only users with one of these usernames (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<Vec<String>>,
     /// Only users with these external IDs (up to 100; the key is repeated). Prefix a value with `+` to include or `-` to exclude it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<Vec<String>>,
     /// Only users with these user IDs (up to 100; the key is repeated). Prefix a value with `+` to include or `-` to exclude it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Vec<String>>,
     /// Only users who are members of these organizations (up to 100; the key is repeated). Prefix a value with `+` to include or `-` to exclude it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<Vec<String>>,
     /// Only users with one of these web3 wallet addresses (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web3_wallet: Option<Vec<String>>,
     /// Case-insensitive partial match on email addresses (`ello` matches `HELLO@example.com`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address_query: Option<String>,
     /// Case-insensitive partial match on phone numbers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number_query: Option<String>,
     /// Case-insensitive partial match on usernames.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username_query: Option<String>,
     /// Case-insensitive partial match on first and last names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_query: Option<String>,
     /// `true` for banned users only, `false` for users who are not banned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banned: Option<bool>,
     /// Only users created after this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_after: Option<i64>,
     /// Only users created before this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_before: Option<i64>,
     /// Only users whose last session activity is after this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at_after: Option<i64>,
     /// Only users whose last session activity is before this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at_before: Option<i64>,
     /// Deprecated by Clerk in favour of `last_active_at_after`; users active since this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at_since: Option<i64>,
     /// Only users whose last sign-in is after this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sign_in_at_after: Option<i64>,
     /// Only users whose last sign-in is before this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sign_in_at_before: Option<i64>,
     /// OAuth provider of an external account, for example `oauth_google`; use together with `provider_user_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// User IDs at the OAuth provider named by `provider` (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_user_id: Option<Vec<String>>,
 }
 
 /// Arguments of `count_users`: Count the users matching the same filters as list_users.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CountUsersParams {
     /// Free-text search, partial match over email addresses, phone numbers, usernames, web3 wallets, user IDs and first and last names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// Count only users with one of these email addresses (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address: Option<Vec<String>>,
     /// Count only users with one of these phone numbers (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<Vec<String>>,
     /// Count only users with one of these usernames (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<Vec<String>>,
     /// Count only users with these external IDs (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<Vec<String>>,
     /// Count only users with these user IDs (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Vec<String>>,
     /// Count only users who are members of these organizations (up to 100; the key is repeated). Prefix a value with `+` to include or `-` to exclude it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<Vec<String>>,
     /// Count only users with one of these web3 wallet addresses (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web3_wallet: Option<Vec<String>>,
     /// Case-insensitive partial match on email addresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address_query: Option<String>,
     /// Case-insensitive partial match on phone numbers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number_query: Option<String>,
     /// Case-insensitive partial match on usernames.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username_query: Option<String>,
     /// Case-insensitive partial match on first and last names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_query: Option<String>,
     /// `true` to count banned users only, `false` to count users who are not banned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banned: Option<bool>,
     /// Only users created after this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_after: Option<i64>,
     /// Only users created before this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_before: Option<i64>,
     /// Only users whose last session activity is after this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at_after: Option<i64>,
     /// Only users whose last session activity is before this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at_before: Option<i64>,
     /// Deprecated by Clerk in favour of `last_active_at_after`; users active since this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at_since: Option<i64>,
     /// Only users whose last sign-in is after this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sign_in_at_after: Option<i64>,
     /// Only users whose last sign-in is before this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sign_in_at_before: Option<i64>,
     /// OAuth provider of an external account, for example `oauth_google`; use together with `provider_user_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// User IDs at the OAuth provider named by `provider` (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_user_id: Option<Vec<String>>,
 }
 
 /// Arguments of `get_user`: Retrieve one user by ID.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GetUserParams {
     /// ID of the user (`user_…`).
@@ -222,201 +167,144 @@ pub struct GetUserParams {
 }
 
 /// Arguments of `create_user`: Create a user with email addresses, phone numbers, a username or a password.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserParams {
     /// Email addresses of the user, unique in the instance; the first one becomes the primary address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address: Option<Vec<String>>,
     /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Username, unique in the instance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Plain-text password; at least 8 characters and not found in known breaches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// Phone numbers with country code (for example `+15555550100`), unique in the instance; the first one becomes the primary number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<Vec<String>>,
     /// Your own ID for the user (for example from a previous auth system), unique in the instance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Metadata readable by both the frontend and the backend.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Metadata readable only through the Backend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Metadata the frontend can also write; do not trust it for authorization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsafe_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Locale of the user, for example `en-US` or `fr-FR`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// One status per entry of `email_address`, by position. `reserved` creates that address unverified but held for this user; without this list every address is `verified`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address_identification_status: Option<Vec<String>>,
     /// One status per entry of `phone_number`, by position. `reserved` creates that number unverified but held for this user; without this list every number is `verified`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number_identification_status: Option<Vec<String>>,
     /// Web3 wallet addresses, unique in the instance; the first one becomes the primary wallet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web3_wallet: Option<Vec<String>>,
     /// An existing password hash to import instead of `password`; name its algorithm in `password_hasher`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_digest: Option<String>,
     /// Algorithm of `password_digest`, for example `bcrypt`, `bcrypt_sha256_django`, `md5`, `md5_phpass`, `pbkdf2_sha1`, `pbkdf2_sha256`, `pbkdf2_sha256_django`, `pbkdf2_sha512`, `pbkdf2_sha512_hex`, `phpass`, `scrypt_firebase`, `scrypt_werkzeug`, `sha256`, `sha512_symfony`, `ldap_ssha`, `argon2i` or `argon2id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hasher: Option<String>,
     /// Skip the password strength and breach checks; meant for migrating existing passwords.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_password_checks: Option<bool>,
     /// Create the user without a password on an instance that normally requires one (not allowed when password is the only way to sign in).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_password_requirement: Option<bool>,
     /// TOTP secret to enable authenticator-app MFA right away (30-second period, 6 digits, SHA-1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_secret: Option<String>,
     /// Backup codes to enable right away, in plain form or as bcrypt digests.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_codes: Option<Vec<String>>,
     /// Whether the user may delete their own account through the Frontend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_self_enabled: Option<bool>,
     /// Whether the user may create organizations through the Frontend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_organization_enabled: Option<bool>,
     /// Most organizations the user may create; 0 means no limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_organizations_limit: Option<i64>,
     /// When the user accepted the legal terms, as an RFC 3339 date-time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_accepted_at: Option<String>,
     /// Skip the legal-acceptance requirement; meant for migrations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_legal_checks: Option<bool>,
     /// Do not enforce the instance's required identifier types (at least one enabled identifier must still be given); meant for migrations or for completing the profile later in Clerk's UI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_user_requirement: Option<bool>,
     /// Sign-up date to record instead of now, as an RFC 3339 date-time (for migrations).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Let the user skip device-trust checks when signing in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bypass_client_trust: Option<bool>,
     /// Create the user already banned (needs the same plan feature as `ban_user`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banned: Option<bool>,
     /// Create the user already locked (needs user lockout enabled on the instance).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked: Option<bool>,
 }
 
 /// Arguments of `update_user`: Update a user's profile fields, identifiers, password or settings.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserParams {
     /// ID of the user to update (`user_…`).
     #[serde(alias = "user_id")]
     pub id: String,
     /// New first name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// New last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// New username, unique in the instance; an empty string removes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Your own ID for the user, unique in the instance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Locale of the user, for example `en-US` or `fr-FR`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// ID of one of the user's verified email addresses (`idn_…`) to make primary.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_email_address_id: Option<String>,
     /// Email the user that their primary email address changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_primary_email_address_changed: Option<bool>,
     /// ID of one of the user's verified phone numbers (`idn_…`) to make primary.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_phone_number_id: Option<String>,
     /// ID of one of the user's verified web3 wallets to make primary.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_web3_wallet_id: Option<String>,
     /// ID of an uploaded image to use as the profile image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_image_id: Option<String>,
     /// New plain-text password; at least 8 characters and not found in known breaches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// An existing password hash to set instead of `password`; name its algorithm in `password_hasher`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_digest: Option<String>,
     /// Algorithm of `password_digest`; the same values as for `create_user` (for example `bcrypt`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hasher: Option<String>,
     /// With `password`, skip the instance's password policy checks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_password_checks: Option<bool>,
     /// With `password`, sign the user out of all their active sessions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_out_of_other_sessions: Option<bool>,
     /// TOTP secret to enable authenticator-app MFA without a reset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_secret: Option<String>,
     /// Backup codes to enable without a reset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_codes: Option<Vec<String>>,
     /// Whether the user may delete their own account through the Frontend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_self_enabled: Option<bool>,
     /// Whether the user may create organizations through the Frontend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_organization_enabled: Option<bool>,
     /// Most organizations the user may create; 0 means no limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_organizations_limit: Option<i64>,
     /// When the user accepted the legal terms, as an RFC 3339 date-time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_accepted_at: Option<String>,
     /// Skip the legal-acceptance requirement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_legal_checks: Option<bool>,
     /// Sign-up date to record, as an RFC 3339 date-time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Let the user skip device-trust checks when signing in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bypass_client_trust: Option<bool>,
 }
 
 /// Arguments of `update_user_metadata`: Deep-merge public, private and unsafe metadata into a user.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserMetadataParams {
     /// ID of the user whose metadata changes (`user_…`).
     pub user_id: String,
     /// Merged into the metadata readable by both the frontend and the backend.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Merged into the metadata readable only through the Backend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Merged into the metadata the frontend can also write; do not trust it for authorization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsafe_metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `delete_user`: Delete a user for good.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteUserParams {
     /// ID of the user to delete (`user_…`).
@@ -425,7 +313,7 @@ pub struct DeleteUserParams {
 }
 
 /// Arguments of `ban_user`: Ban a user, revoking all their sessions.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BanUserParams {
     /// ID of the user to ban (`user_…`).
@@ -433,7 +321,7 @@ pub struct BanUserParams {
 }
 
 /// Arguments of `unban_user`: Lift a user's ban so they can sign in again.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnbanUserParams {
     /// ID of the user to unban (`user_…`).
@@ -441,7 +329,7 @@ pub struct UnbanUserParams {
 }
 
 /// Arguments of `lock_user`: Lock a user out of signing in until the lock expires.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LockUserParams {
     /// ID of the user to lock (`user_…`).
@@ -449,7 +337,7 @@ pub struct LockUserParams {
 }
 
 /// Arguments of `unlock_user`: Remove the lock from a user.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnlockUserParams {
     /// ID of the user to unlock (`user_…`).
@@ -457,31 +345,25 @@ pub struct UnlockUserParams {
 }
 
 /// Arguments of `list_sessions`: List sessions of a user or a client, newest first.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListSessionsParams {
     /// Only sessions of this user (`user_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Only sessions of this client, i.e. one browser or device (`client_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Only sessions in this status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `true` returns `{data, total_count}` instead of a bare array.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paginated: Option<bool>,
     /// Page size, the number of sessions to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Number of sessions to skip before the page starts; use with `limit`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
 
 /// Arguments of `get_session`: Retrieve one session by ID.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GetSessionParams {
     /// ID of the session (`sess_…`).
@@ -489,7 +371,7 @@ pub struct GetSessionParams {
 }
 
 /// Arguments of `revoke_session`: Revoke a session, signing that device out.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeSessionParams {
     /// ID of the session to revoke (`sess_…`).
@@ -497,120 +379,95 @@ pub struct RevokeSessionParams {
 }
 
 /// Arguments of `list_organizations`: List organizations, newest first, with search and pagination.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListOrganizationsParams {
     /// Search text; matches an organization ID exactly, or part of a name or slug.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// Page size, the number of organizations to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Number of organizations to skip before the page starts; use with `limit`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Sort field `name`, `created_at` or `members_count`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_by: Option<String>,
     /// Add `members_count` to each organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_members_count: Option<bool>,
     /// Add `missing_member_with_elevated_permissions`, which tells whether an organization lacks a member with elevated permissions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_missing_member_with_elevated_permissions: Option<bool>,
     /// Only organizations that have one of these users as a member (the key is repeated). Prefix a value with `+` to include or `-` to exclude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Vec<String>>,
     /// Only these organizations (up to 100; the key is repeated). Prefix a value with `+` to include or `-` to exclude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<Vec<String>>,
 }
 
 /// Arguments of `create_organization`: Create an organization, optionally with an admin, a slug and metadata.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationParams {
     /// Name of the organization; at most 256 characters, no URLs or HTML.
     pub name: String,
     /// ID of the user who becomes the organization's first admin (`user_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     /// URL-friendly unique identifier (lowercase letters, digits and `-`); only when slugs are enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// Most members the organization may have.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_allowed_memberships: Option<i64>,
     /// Metadata readable by the frontend (read-only there) and the backend.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Metadata readable only through the Backend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Key of the role set that defines the roles available in this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_set_key: Option<String>,
     /// Creation date to record instead of now, as an RFC 3339 date-time (for migrations).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
 
 /// Arguments of `get_organization`: Retrieve one organization by ID or slug.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GetOrganizationParams {
     /// ID (`org_…`) or slug of the organization.
     pub organization_id: String,
     /// Add `members_count` to the organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_members_count: Option<bool>,
     /// Add `missing_member_with_elevated_permissions`, which tells whether the organization lacks a member with elevated permissions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_missing_member_with_elevated_permissions: Option<bool>,
 }
 
 /// Arguments of `update_organization`: Rename an organization or change its slug and settings.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationParams {
     /// ID of the organization to update (`org_…`).
     pub organization_id: String,
     /// New name; at most 256 characters, no URLs or HTML.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// New slug, unique in the instance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// Most members the organization may have.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_allowed_memberships: Option<i64>,
     /// Whether an admin may delete the organization through the Frontend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_delete_enabled: Option<bool>,
     /// Key of the role set that defines the roles available in this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_set_key: Option<String>,
     /// Creation date to record, as an RFC 3339 date-time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
 
 /// Arguments of `update_organization_metadata`: Deep-merge public and private metadata into an organization.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationMetadataParams {
     /// ID of the organization whose metadata changes (`org_…`).
     pub organization_id: String,
     /// Merged into the metadata readable by the frontend (read-only there) and the backend.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Merged into the metadata readable only through the Backend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `delete_organization`: Delete an organization with all its memberships and invitations.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteOrganizationParams {
     /// ID of the organization to delete (`org_…`).
@@ -618,69 +475,51 @@ pub struct DeleteOrganizationParams {
 }
 
 /// Arguments of `list_organization_memberships`: List the members of an organization, with filters and pagination.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListOrganizationMembershipsParams {
     /// ID of the organization (`org_…`).
     pub organization_id: String,
     /// Page size, the number of memberships to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Number of memberships to skip before the page starts; use with `limit`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Sort field `phone_number`, `email_address`, `created_at`, `first_name`, `last_name` or `username`, prefixed with `+` for ascending or `-` for descending.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_by: Option<String>,
     /// Only members with one of these roles (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Vec<String>>,
     /// Only these users (up to 100; the key is repeated). Prefix a value with `+` to include or `-` to exclude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Vec<String>>,
     /// Free-text search, partial match over the members' email addresses, phone numbers, usernames, web3 wallets, user IDs and first and last names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// Only members with one of these email addresses (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address: Option<Vec<String>>,
     /// Only members with one of these phone numbers (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<Vec<String>>,
     /// Only members with one of these usernames (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<Vec<String>>,
     /// Only members with one of these web3 wallet addresses (up to 100; the key is repeated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web3_wallet: Option<Vec<String>>,
     /// Case-insensitive partial match on the members' email addresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address_query: Option<String>,
     /// Case-insensitive partial match on the members' phone numbers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number_query: Option<String>,
     /// Case-insensitive partial match on the members' usernames.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username_query: Option<String>,
     /// Case-insensitive partial match on the members' first and last names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_query: Option<String>,
     /// Only members whose user was created after this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_after: Option<i64>,
     /// Only members whose user was created before this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_before: Option<i64>,
     /// Only members whose last session activity is after this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at_after: Option<i64>,
     /// Only members whose last session activity is before this moment, in Unix milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at_before: Option<i64>,
 }
 
 /// Arguments of `create_organization_membership`: Add a user to an organization with a role.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationMembershipParams {
     /// ID of the organization (`org_…`).
@@ -690,15 +529,13 @@ pub struct CreateOrganizationMembershipParams {
     /// Role key of the new member, for example `org:member` or `org:admin`.
     pub role: String,
     /// Membership metadata readable by both the frontend and the backend.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Membership metadata readable only through the Backend API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `update_organization_membership`: Change a member's role in an organization.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationMembershipParams {
     /// ID of the organization (`org_…`).
@@ -710,7 +547,7 @@ pub struct UpdateOrganizationMembershipParams {
 }
 
 /// Arguments of `delete_organization_membership`: Remove a member from an organization.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteOrganizationMembershipParams {
     /// ID of the organization (`org_…`).
@@ -720,30 +557,25 @@ pub struct DeleteOrganizationMembershipParams {
 }
 
 /// Arguments of `list_organization_invitations`: List an organization's invitations, newest first.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListOrganizationInvitationsParams {
     /// ID of the organization (`org_…`).
     pub organization_id: String,
     /// Only invitations in this status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Only invitations sent to this email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Page size, the number of invitations to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Number of invitations to skip before the page starts; use with `limit`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Sort field `created_at` or `email_address`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_by: Option<String>,
 }
 
 /// Arguments of `create_organization_invitation`: Invite an email address to join an organization with a role.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationInvitationParams {
     /// ID of the organization (`org_…`).
@@ -753,27 +585,21 @@ pub struct CreateOrganizationInvitationParams {
     /// Role key the new member gets, for example `org:member` or `org:admin`.
     pub role: String,
     /// ID of the user sending the invitation; must be an admin of the organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inviter_user_id: Option<String>,
     /// Where to send the invitee after they open the link, for a custom acceptance flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
     /// Days until the invitation expires; Clerk uses 30 days when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
     /// Whether Clerk emails the invitation; false to deliver the link yourself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<bool>,
     /// Metadata readable by the frontend (read-only there); copied to the membership on acceptance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Metadata readable only through the Backend API; copied to the membership on acceptance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `revoke_organization_invitation`: Revoke a pending organization invitation.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeOrganizationInvitationParams {
     /// ID of the organization (`org_…`).
@@ -781,62 +607,49 @@ pub struct RevokeOrganizationInvitationParams {
     /// ID of the organization invitation to revoke (`orginv_…`).
     pub invitation_id: String,
     /// ID of the user revoking the invitation; must be an admin of the organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requesting_user_id: Option<String>,
 }
 
 /// Arguments of `list_invitations`: List application invitations, newest first.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListInvitationsParams {
     /// Only invitations in this status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Only invitations whose email address or ID matches this text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// `true` returns `{data, total_count}` instead of a bare array.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paginated: Option<bool>,
     /// Page size, the number of invitations to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Number of invitations to skip before the page starts; use with `limit`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Sort field `created_at`, `email_address` or `expires_at`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_by: Option<String>,
 }
 
 /// Arguments of `create_invitation`: Invite an email address to sign up to the application.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvitationParams {
     /// Email address to invite.
     pub email_address: String,
     /// Where to send the invitee after they open the link; needed only for a custom sign-up flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
     /// Metadata copied into the user's public metadata when they sign up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Whether Clerk emails the invitation; false to deliver the link yourself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<bool>,
     /// Create the invitation even if the address already has an invitation or an account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore_existing: Option<bool>,
     /// Days until the invitation expires; Clerk uses 30 days when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
     /// Email template for the invitation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_slug: Option<String>,
 }
 
 /// Arguments of `revoke_invitation`: Revoke an application invitation.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeInvitationParams {
     /// ID of the invitation to revoke (`inv_…`).
@@ -844,21 +657,19 @@ pub struct RevokeInvitationParams {
 }
 
 /// Arguments of `create_sign_token`: Create a one-time sign-in token (a magic link) for a user.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSignTokenParams {
     /// ID of the user the token signs in (`user_…`).
     pub user_id: String,
     /// Lifetime of the token in seconds (2592000 is 30 days).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_seconds: Option<i64>,
     /// ID of an organization to make active on sign-in; the user must be a member and organizations must be enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
 }
 
 /// Arguments of `revoke_sign_token`: Revoke a pending sign-in token.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeSignTokenParams {
     /// ID of the sign-in token to revoke (`sit_…`).
@@ -866,6 +677,6 @@ pub struct RevokeSignTokenParams {
 }
 
 /// Arguments of `health_check`: Check that the secret key works and the Backend API is reachable.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheckParams {}

@@ -16,9 +16,7 @@ pub async fn raw_get(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("raw_get", Method::Get);
     request.push_relative_path("path", &params.path, transport.base_url())?;
-    if let Some(map) = params.query {
-        request.merge_query_map(&map);
-    }
+    request.merge_query_map(params.query);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -31,18 +29,10 @@ pub async fn list_widgets(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_widgets", Method::Get);
     request.push_literal("/widgets");
-    if let Some(value) = params.limit {
-        request.push_query("limit", value);
-    }
-    if let Some(value) = params.color {
-        request.push_query("color", value);
-    }
-    if let Some(value) = params.r#type {
-        request.push_query("type", value);
-    }
-    if let Some(value) = params.in_stock {
-        request.push_query("in_stock", value);
-    }
+    request.push_query("limit", params.limit);
+    request.push_query("color", params.color);
+    request.push_query("type", params.r#type);
+    request.push_query("in_stock", params.in_stock);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -68,14 +58,9 @@ pub async fn create_widget(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("create_widget", Method::Post);
     request.push_literal("/widgets");
-    let value = params.name;
-    request.set_body_field("name", value);
-    if let Some(value) = params.weight {
-        request.set_body_field("weight", value);
-    }
-    if let Some(map) = params.body {
-        request.merge_body_map(map);
-    }
+    request.set_body_field("name", params.name);
+    request.set_body_field("weight", params.weight);
+    request.merge_body_map(params.body);
     transport.send(request).await.map(Output::Response)
 }
 

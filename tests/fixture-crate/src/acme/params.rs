@@ -4,36 +4,31 @@
 //! Argument structs, one per function. Unknown fields are refused; aliases are accepted.
 
 /// Arguments of `raw_get`: GET any path.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGetParams {
     /// Relative path.
     pub path: String,
     /// Extra query pairs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `list_widgets`: List widgets.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListWidgetsParams {
     /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Colors to include.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<Vec<String>>,
     /// Widget type (a Rust keyword as a name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Only widgets in stock.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_stock: Option<bool>,
 }
 
 /// Arguments of `get_widget`: Get one widget.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GetWidgetParams {
     /// Widget ID.
@@ -42,21 +37,19 @@ pub struct GetWidgetParams {
 }
 
 /// Arguments of `create_widget`: Create a widget.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWidgetParams {
     /// Name.
     pub name: String,
     /// Weight in kg.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
     /// Extra body fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `delete_widget`: Delete a widget.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteWidgetParams {
     /// Widget ID.
@@ -66,6 +59,6 @@ pub struct DeleteWidgetParams {
 }
 
 /// Arguments of `ping`: Check connectivity.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PingParams {}
