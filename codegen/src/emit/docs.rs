@@ -437,23 +437,33 @@ fn flag_sample(params: &[Param]) -> String {
 
 /// KosmoKrator's catalog entry, so its site renders from the same manifest as the runtime.
 fn catalog(provider: &Provider, header: &str) -> String {
-    let functions: Vec<Value> = provider
-        .functions
-        .iter()
-        .map(|f| catalog_function(provider, f))
-        .collect();
-    let catalog = json!({
-        "_generated": header,
-        "provider": {
+    // Each entry is built and written in turn: the whole catalog as one JSON value was the
+    // largest allocation of a big generation.
+    struct Entries<'a>(&'a Provider);
+    impl serde::Serialize for Entries<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(self.0.functions.iter().map(|f| catalog_function(self.0, f)))
+        }
+    }
+    #[derive(serde::Serialize)]
+    struct Catalog<'a> {
+        #[serde(rename = "_generated")]
+        generated: &'a str,
+        provider: Value,
+        functions: Entries<'a>,
+    }
+    let catalog = Catalog {
+        generated: header,
+        provider: json!({
             "name": provider.name,
             "label": provider.label,
             "description": provider.description,
             "category": provider.category,
             "docs_url": provider.docs_url,
             "base_url": provider.base_url,
-        },
-        "functions": functions,
-    });
+        }),
+        functions: Entries(provider),
+    };
     let mut text = serde_json::to_string_pretty(&catalog).unwrap_or_default();
     text.push('\n');
     text

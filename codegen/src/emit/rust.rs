@@ -97,6 +97,9 @@ impl Declaration {
 /// Parsing and printing dominate generation time, and prettyplease prints each top-level item
 /// on its own, so the per-function items are built, parsed and printed on all cores in contiguous
 /// chunks and joined in manifest order: the output is the same as printing the file whole.
+/// Functions parsed and printed together by one worker of [`pretty_per_function`].
+const BATCH: usize = 32;
+
 fn pretty_per_function(
     head: TokenStream,
     functions: &[Function],
@@ -112,8 +115,14 @@ fn pretty_per_function(
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    let tokens: TokenStream = part.iter().map(item).collect();
-                    pretty(tokens)
+                    // A few functions at a time: the token trees and syntax trees of a whole
+                    // chunk at once took hundreds of megabytes at 5,000 functions, and the
+                    // page faults cost as much as the printing.
+                    let mut printed = Vec::new();
+                    for batch in part.chunks(BATCH) {
+                        printed.push(pretty(batch.iter().map(item).collect())?);
+                    }
+                    Ok(printed.join("\n"))
                 })
             })
             .collect();
