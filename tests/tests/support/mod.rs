@@ -1,4 +1,6 @@
 //! Shared by the workspace tests: a transport that records requests instead of sending them.
+// Each test binary uses a part of it.
+#![allow(dead_code)]
 
 use std::sync::Mutex;
 
@@ -44,7 +46,6 @@ impl Transport for Recorder {
 }
 
 /// Hands every account the same recorder, so a host's calls can be inspected.
-#[allow(dead_code)] // not every test binary that shares this module builds a host
 pub struct RecordingTransports(pub std::sync::Arc<Recorder>);
 
 impl kosmo_host::TransportFactory for RecordingTransports {
