@@ -415,6 +415,18 @@ async fn single_calls_name_what_is_unknown() {
     );
 }
 
+/// Runs `code` on `host` with `limits`.
+async fn run_limited(host: &Host, code: String, limits: Limits) -> kosmo_host::RunReport {
+    host.run(
+        code,
+        RunOptions {
+            limits: Some(limits),
+            ..RunOptions::default()
+        },
+    )
+    .await
+}
+
 #[tokio::test]
 async fn limits_end_the_script_not_the_host() {
     let (host, _) = host();
@@ -423,15 +435,7 @@ async fn limits_end_the_script_not_the_host() {
         cpu: Duration::from_millis(300),
         output: 64 * 1024,
     };
-    let run = |code: &'static str| {
-        host.run(
-            code,
-            RunOptions {
-                limits: Some(limits),
-                ..RunOptions::default()
-            },
-        )
-    };
+    let run = |code: &str| run_limited(&host, code.to_string(), limits);
     let cpu = run("while true do pcall(function() while true do end end) end").await;
     assert_eq!(cpu.limit_exceeded, Some(LimitExceeded::Cpu));
     assert!(cpu.error.unwrap().starts_with("CPU time limit exceeded"));
@@ -443,6 +447,20 @@ async fn limits_end_the_script_not_the_host() {
     // And the host runs the next script as if nothing happened.
     let fine = run("return 1").await;
     assert_eq!(fine.result, Some(vec![json!(1)]));
+    // Limits a run cannot work with are refused before it starts.
+    let tiny = run_limited(
+        &host,
+        "return 1".into(),
+        Limits {
+            memory: 1024,
+            ..limits
+        },
+    )
+    .await;
+    assert_eq!(
+        tiny.error.as_deref(),
+        Some("the memory limit must be at least 65536 bytes")
+    );
 }
 
 #[tokio::test]
@@ -453,27 +471,16 @@ async fn library_calls_that_run_outside_the_vm_are_bounded_by_their_input() {
         cpu: Duration::from_secs(30),
         output: 1024 * 1024,
     };
-    let run = |code: &'static str| {
-        host.run(
-            code,
-            RunOptions {
-                limits: Some(limits),
-                ..RunOptions::default()
-            },
-        )
-    };
     // A table shared 2^40 times over: each conversion stops at its bound, quickly (the CPU
     // limit of 30 s is not what stops them).
-    let bomb = "local a = {1} for i = 1, 40 do a = {a, a} end ";
-    let encode = host
-        .run(
-            format!("{bomb} return json.encode(a)"),
-            RunOptions {
-                limits: Some(limits),
-                ..RunOptions::default()
-            },
+    let bomb = |then: &str| {
+        run_limited(
+            &host,
+            format!("local a = {{1}} for i = 1, 40 do a = {{a, a}} end {then}"),
+            limits,
         )
-        .await;
+    };
+    let encode = bomb("return json.encode(a)").await;
     assert!(
         encode
             .error
@@ -483,25 +490,9 @@ async fn library_calls_that_run_outside_the_vm_are_bounded_by_their_input() {
         "{:?}",
         encode.error
     );
-    let dump = host
-        .run(
-            format!("{bomb} dump(a)"),
-            RunOptions {
-                limits: Some(limits),
-                ..RunOptions::default()
-            },
-        )
-        .await;
+    let dump = bomb("dump(a)").await;
     assert_eq!(dump.limit_exceeded, Some(LimitExceeded::Output));
-    let call = host
-        .run(
-            format!("{bomb} return app.integrations.acme.list_widgets({{ type = a }})"),
-            RunOptions {
-                limits: Some(limits),
-                ..RunOptions::default()
-            },
-        )
-        .await;
+    let call = bomb("return app.integrations.acme.list_widgets({ type = a })").await;
     assert!(
         call.error
             .as_deref()
@@ -510,21 +501,17 @@ async fn library_calls_that_run_outside_the_vm_are_bounded_by_their_input() {
         "{:?}",
         call.error
     );
-    let returned = host
-        .run(
-            format!("{bomb} return a"),
-            RunOptions {
-                limits: Some(limits),
-                ..RunOptions::default()
-            },
-        )
-        .await;
+    let returned = bomb("return a").await;
     assert_eq!(
         returned.result,
         Some(vec![json!("<table too large to show>")])
     );
-    let gsub =
-        run(r#"return regex.gsub(string.rep("x", 1000), "x", string.rep("y", 10000))"#).await;
+    let gsub = run_limited(
+        &host,
+        r#"return regex.gsub(string.rep("x", 1000), "x", string.rep("y", 10000))"#.into(),
+        limits,
+    )
+    .await;
     assert!(
         gsub.error
             .as_deref()
