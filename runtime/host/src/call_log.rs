@@ -27,7 +27,7 @@ impl CallRecord {
     /// `integrations.<provider>.<function>`, or `integrations.<provider>.<account>.<function>`
     /// for a named account.
     pub fn path(&self) -> String {
-        if &*self.account == crate::DEFAULT_ACCOUNT {
+        if &*self.account == crate::accounts::DEFAULT_ACCOUNT {
             format!("integrations.{}.{}", self.integration, self.function)
         } else {
             format!(
