@@ -38,19 +38,21 @@ Options:
     )
 }
 
+/// A call's command line: the target, the JSON payload, `--key=value` flags and the options.
+/// `mcp:call` reads the same shape.
 #[derive(Default)]
-struct Parsed {
-    target: Option<String>,
-    payload: Option<String>,
-    flags: Vec<(String, Option<String>)>,
-    account: Option<String>,
-    force: bool,
-    dry_run: bool,
-    json: bool,
-    help: bool,
+pub struct Parsed {
+    pub target: Option<String>,
+    pub payload: Option<String>,
+    pub flags: Vec<(String, Option<String>)>,
+    pub account: Option<String>,
+    pub force: bool,
+    pub dry_run: bool,
+    pub json: bool,
+    pub help: bool,
 }
 
-fn parse(args: &[String]) -> Result<Parsed, String> {
+pub fn parse(args: &[String]) -> Result<Parsed, String> {
     let mut parsed = Parsed::default();
     let mut i = 0;
     let mut positional_only = false;
@@ -142,7 +144,8 @@ fn coerce(function: &FunctionMeta, key: &str, value: Option<&str>) -> Value {
     }
 }
 
-fn generic(value: &str) -> Value {
+/// A flag value without a declared type: true, false, null and numbers are coerced.
+pub fn generic(value: &str) -> Value {
     match value {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
@@ -263,25 +266,10 @@ pub fn run(shortcut: Option<&'static Integration>, args: &[String]) -> anyhow::R
         ));
     };
 
-    // Arguments: the JSON payload (argument or piped stdin), then flags over it.
-    let payload = match &parsed.payload {
-        Some(text) => Some(text.clone()),
-        None if !std::io::stdin().is_terminal() => {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text)?;
-            (!text.trim().is_empty()).then_some(text)
-        }
-        None => None,
-    };
-    let mut args = match payload.as_deref().map(serde_json::from_str::<Value>) {
-        None => Map::new(),
-        Some(Ok(Value::Object(map))) => map,
-        Some(Ok(_)) => {
-            eprintln!("Error: the JSON arguments must be an object");
-            return Ok(EXIT_USAGE);
-        }
-        Some(Err(e)) => {
-            eprintln!("Error: the JSON arguments are not valid JSON: {e}");
+    let mut args = match payload_arguments(&parsed)? {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("Error: {message}");
             return Ok(EXIT_USAGE);
         }
     };
@@ -341,6 +329,27 @@ pub fn run(shortcut: Option<&'static Integration>, args: &[String]) -> anyhow::R
             )
         }
     })
+}
+
+/// The JSON payload's arguments (from the argument or piped stdin), or why they are unusable.
+pub fn payload_arguments(parsed: &Parsed) -> anyhow::Result<Result<Map<String, Value>, String>> {
+    let payload = match &parsed.payload {
+        Some(text) => Some(text.clone()),
+        None if !std::io::stdin().is_terminal() => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text)?;
+            (!text.trim().is_empty()).then_some(text)
+        }
+        None => None,
+    };
+    Ok(
+        match payload.as_deref().map(serde_json::from_str::<Value>) {
+            None => Ok(Map::new()),
+            Some(Ok(Value::Object(map))) => Ok(map),
+            Some(Ok(_)) => Err("the JSON arguments must be an object".to_string()),
+            Some(Err(e)) => Err(format!("the JSON arguments are not valid JSON: {e}")),
+        },
+    )
 }
 
 /// `<provider>.<function>` of the registry's first listing function, for usage errors.

@@ -18,7 +18,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use kosmo_host::{AccountPolicy, CredentialSource, DEFAULT_ACCOUNT, Policy, PolicySource};
+use kosmo_host::kosmo_mcp::{self, ConfigLocations, McpConfig, Server, ServerConfig};
+use kosmo_host::{
+    AccountPolicy, CredentialSource, DEFAULT_ACCOUNT, McpPolicySource, Policy, PolicySource,
+};
 use kosmo_runtime::{Credentials, Operation, ProviderMeta};
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +33,7 @@ pub fn parse_policy(value: &str) -> anyhow::Result<Policy> {
         .ok_or_else(|| anyhow::anyhow!("`{value}` is not a policy; use allow, ask or deny"))
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Permissions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,7 +43,7 @@ pub struct Permissions {
 }
 
 impl Permissions {
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.read.is_none() && self.write.is_none()
     }
 
@@ -79,6 +82,38 @@ pub struct ProviderConfig {
 pub struct ConfigFile {
     #[serde(default)]
     pub integrations: BTreeMap<String, ProviderConfig>,
+    #[serde(default, skip_serializing_if = "McpSettings::is_empty")]
+    pub mcp: McpSettings,
+}
+
+/// MCP servers' permissions and trust. The servers themselves live in the editors' files
+/// (`.mcp.json` and the others, see `kosmo_mcp::config`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSettings {
+    /// For every server without permissions of its own.
+    #[serde(default, skip_serializing_if = "Permissions::is_empty")]
+    pub permissions: Permissions,
+    /// Per server.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub servers: BTreeMap<String, McpServerSettings>,
+    /// Trusted project servers: project root → server → fingerprint of the trusted entry.
+    /// Read from the global file only: a repository cannot trust its own servers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trusted: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl McpSettings {
+    fn is_empty(&self) -> bool {
+        self.permissions.is_empty() && self.servers.is_empty() && self.trusted.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpServerSettings {
+    #[serde(default, skip_serializing_if = "Permissions::is_empty")]
+    pub permissions: Permissions,
 }
 
 impl ConfigFile {
@@ -211,18 +246,34 @@ pub fn project_file_for_write() -> anyhow::Result<PathBuf> {
     Ok(std::env::current_dir()?.join(".kosmo").join(FILE_NAME))
 }
 
-/// Both files, merged, with the environment for default-account credentials.
-#[derive(Debug, Default)]
+/// Both files, merged, with the environment for default-account credentials, and the MCP
+/// servers of the editors' files.
+#[derive(Debug)]
 pub struct Settings {
     pub global: Option<(PathBuf, ConfigFile)>,
     pub project: Option<(PathBuf, ConfigFile)>,
     /// Warnings to show on stderr (files readable by others).
     pub warnings: Vec<String>,
+    /// Where the MCP server files are.
+    pub mcp_locations: ConfigLocations,
+    /// The MCP servers, or why a file of them cannot be read.
+    pub mcp: Result<McpConfig, kosmo_mcp::ConfigError>,
 }
 
 impl Settings {
     pub fn load() -> anyhow::Result<Settings> {
-        let mut settings = Settings::default();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let mcp_locations = ConfigLocations {
+            home: global_dir().unwrap_or_else(|| cwd.join(".kosmo")),
+            project_root: ConfigLocations::project_root_of(&cwd),
+        };
+        let mut settings = Settings {
+            global: None,
+            project: None,
+            warnings: Vec::new(),
+            mcp: McpConfig::load(&mcp_locations),
+            mcp_locations,
+        };
         for (path, is_project) in [(global_file(), false), (find_project_file(), true)] {
             let Some(path) = path else { continue };
             let Some(file) = ConfigFile::read(&path)? else {
@@ -232,6 +283,12 @@ impl Settings {
                 settings.warnings.push(format!(
                     "warning: {} holds a secret and other users can read it; run `chmod 600 {}`",
                     path.display(),
+                    path.display()
+                ));
+            }
+            if is_project && !file.mcp.trusted.is_empty() {
+                settings.warnings.push(format!(
+                    "warning: {} lists trusted MCP servers; trust is read from the global file only, so `kosmo mcp:trust` must be run by the user",
                     path.display()
                 ));
             }
@@ -338,6 +395,97 @@ impl Settings {
             credentials.set(&name, value);
         }
         credentials
+    }
+}
+
+impl Settings {
+    /// The MCP servers with their trust, or the error of a file that cannot be read.
+    pub fn mcp_servers(&self) -> Result<Vec<Server>, kosmo_mcp::ConfigError> {
+        let config = self.mcp.as_ref().map_err(Clone::clone)?;
+        Ok(config
+            .servers
+            .iter()
+            .map(|config| Server {
+                trusted: !config.source.needs_trust() || self.trusted(config),
+                config: config.clone(),
+            })
+            .collect())
+    }
+
+    /// The MCP servers, leaving them all out (with a warning) if a file cannot be read, for
+    /// commands that are not about MCP.
+    pub fn mcp_servers_or_none(&self) -> Vec<Server> {
+        self.mcp_servers().unwrap_or_else(|error| {
+            eprintln!("warning: MCP servers are left out: {error}");
+            Vec::new()
+        })
+    }
+
+    /// The project root as trust records key it.
+    pub fn trust_key(&self) -> String {
+        let root = &self.mcp_locations.project_root;
+        fs::canonicalize(root)
+            .unwrap_or_else(|_| root.clone())
+            .display()
+            .to_string()
+    }
+
+    /// Whether the user trusted exactly this entry of this project.
+    fn trusted(&self, server: &ServerConfig) -> bool {
+        self.global.as_ref().is_some_and(|(_, file)| {
+            file.mcp
+                .trusted
+                .get(&self.trust_key())
+                .and_then(|servers| servers.get(&server.name))
+                .is_some_and(|fingerprint| *fingerprint == server.fingerprint())
+        })
+    }
+
+    /// A server's permissions: its own over the default, in the global file; the project file
+    /// may make them stricter, never looser, since a repository should not grant its own
+    /// servers more than the user did. Reads default to allow and writes to ask.
+    pub fn mcp_permissions(&self, server: &str) -> AccountPolicy {
+        let mut merged = Permissions::default();
+        if let Some((_, file)) = &self.global {
+            merged.overlay(&file.mcp.permissions);
+            if let Some(own) = file.mcp.servers.get(server) {
+                merged.overlay(&own.permissions);
+            }
+        }
+        let defaults = AccountPolicy::default();
+        let mut policy = AccountPolicy {
+            enabled: true,
+            read: merged.read.unwrap_or(defaults.read),
+            write: merged.write.unwrap_or(defaults.write),
+        };
+        if let Some((_, file)) = &self.project {
+            let mut project = file.mcp.permissions.clone();
+            if let Some(own) = file.mcp.servers.get(server) {
+                project.overlay(&own.permissions);
+            }
+            policy.read = stricter(policy.read, project.read);
+            policy.write = stricter(policy.write, project.write);
+        }
+        policy
+    }
+}
+
+/// `current`, or `other` if that is stricter (allow < ask < deny).
+fn stricter(current: Policy, other: Option<Policy>) -> Policy {
+    let rank = |p: Policy| match p {
+        Policy::Allow => 0,
+        Policy::Ask => 1,
+        Policy::Deny => 2,
+    };
+    match other {
+        Some(other) if rank(other) > rank(current) => other,
+        _ => current,
+    }
+}
+
+impl McpPolicySource for Settings {
+    fn mcp_policy(&self, server: &str) -> AccountPolicy {
+        self.mcp_permissions(server)
     }
 }
 

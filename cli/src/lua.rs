@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use crate::config::Settings;
 use crate::{EXIT_FAILURE, EXIT_USAGE, LuaArgs, print_json};
 
-pub fn run(args: LuaArgs) -> anyhow::Result<u8> {
+/// `integrations:lua` (`with_integrations`) or the narrower `mcp:lua`, which reaches only the
+/// MCP servers.
+pub fn run(args: LuaArgs, with_integrations: bool) -> anyhow::Result<u8> {
     let (code, chunk_name): (Vec<u8>, String) = if let Some(code) = args.eval {
         (code.into_bytes(), "eval".to_string())
     } else if let Some(file) = args.file.filter(|f| f.as_os_str() != "-") {
@@ -57,7 +59,11 @@ pub fn run(args: LuaArgs) -> anyhow::Result<u8> {
     }
     let settings = Arc::new(Settings::load()?);
     settings.print_warnings();
-    let host = crate::host(settings)?;
+    let host = if with_integrations {
+        crate::host(settings)?
+    } else {
+        crate::mcp_host(settings)?
+    };
     let options = RunOptions {
         name: chunk_name,
         force: args.force,
@@ -131,8 +137,8 @@ fn call_entry(call: &CallRecord) -> Value {
         map.insert("error".into(), Value::String(error.clone()));
     }
     if let Some(map) = entry.as_object_mut() {
-        map.insert("name".into(), Value::String(call.title.into()));
-        map.insert("group".into(), Value::String(call.integration.into()));
+        map.insert("name".into(), Value::String(call.title.to_string()));
+        map.insert("group".into(), Value::String(call.group()));
     }
     entry
 }

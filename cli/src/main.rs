@@ -28,6 +28,7 @@ mod config;
 mod configure;
 mod discovery;
 mod lua;
+mod mcp;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,7 +48,7 @@ pub const EXIT_USAGE: u8 = 2;
 #[command(
     name = "kosmo",
     version,
-    about = "Headless KosmoKrator integrations: run sandboxed Lua against app.integrations.*, call single functions, read docs, configure credentials."
+    about = "Headless KosmoKrator integrations: run sandboxed Lua against app.integrations.* and app.mcp.*, call single functions and MCP tools, read docs, configure credentials and MCP servers."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -56,7 +57,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run Lua with app.integrations.*, docs.*, json.* and regex.* in a sandbox.
+    /// Run Lua with app.integrations.*, app.mcp.*, mcp.*, docs.*, json.* and regex.* in a sandbox.
     #[command(name = "integrations:lua")]
     Lua(LuaArgs),
     /// Call one function: JSON arguments from the argument or piped stdin, flags merged over them.
@@ -102,6 +103,72 @@ enum Command {
     /// Show or change a provider's configuration: credentials per account, enabled, read/write policy.
     #[command(name = "integrations:configure")]
     Configure(configure::ConfigureArgs),
+    /// Run Lua with app.mcp.*, mcp.*, docs.*, json.* and regex.* only: MCP servers, no integrations.
+    #[command(name = "mcp:lua")]
+    McpLua(LuaArgs),
+    /// List the configured MCP servers, where each comes from, its permissions and trust.
+    #[command(name = "mcp:list")]
+    McpList {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tools of one server, or of every usable server (starts them).
+    #[command(name = "mcp:tools")]
+    McpTools {
+        server: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a tool's input schema (`<server>.<tool>`).
+    #[command(name = "mcp:schema")]
+    McpSchema {
+        function: String,
+        /// Print the whole tool as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call one MCP tool: JSON arguments from the argument or piped stdin, flags merged over them.
+    #[command(name = "mcp:call", disable_help_flag = true)]
+    McpCall {
+        /// `<server>.<tool>`, JSON arguments, `--key=value` arguments and the options below.
+        #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
+        args: Vec<String>,
+    },
+    /// Trust a project server's entry as it is now (any later edit revokes it).
+    #[command(name = "mcp:trust")]
+    McpTrust {
+        server: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add (or replace) a server in $KOSMO_HOME/mcp.json, or in the project's .mcp.json with --project.
+    #[command(name = "mcp:add")]
+    McpAdd(mcp::AddArgs),
+    /// Remove a server from $KOSMO_HOME/mcp.json, or from the project's .mcp.json with --project.
+    #[command(name = "mcp:remove")]
+    McpRemove {
+        server: String,
+        #[command(flatten)]
+        scope: mcp::Scope,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or set a server's read and write policy (allow, ask or deny), in your own config.
+    #[command(name = "mcp:permissions")]
+    McpPermissions {
+        server: String,
+        #[arg(long, value_name = "POLICY")]
+        read: Option<String>,
+        #[arg(long, value_name = "POLICY")]
+        write: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -151,7 +218,17 @@ pub fn host(settings: Arc<Settings>) -> anyhow::Result<Host> {
     Ok(Host::builder()
         .integrations(&INTEGRATIONS)
         .credentials(settings.clone())
-        .policies(settings)
+        .policies(settings.clone())
+        .mcp_servers(settings.mcp_servers_or_none())
+        .mcp_policies(settings)
+        .build()?)
+}
+
+/// The host of `mcp:lua`: the MCP servers and no integration.
+pub fn mcp_host(settings: Arc<Settings>) -> anyhow::Result<Host> {
+    Ok(Host::builder()
+        .mcp_servers(settings.mcp_servers()?)
+        .mcp_policies(settings)
         .build()?)
 }
 
@@ -165,6 +242,8 @@ fn command_line() -> clap::Command {
     command = command
         .mut_subcommand("integrations:lua", |c| c.after_help(lua_help()))
         .mut_subcommand("integrations:call", |c| c.after_help(call::help_text()))
+        .mut_subcommand("mcp:call", |c| c.after_help(mcp::call_help()))
+        .mut_subcommand("mcp:lua", |c| c.after_help(mcp_lua_help()))
         .mut_subcommand("integrations:configure", |c| {
             c.after_help(configure::help_text())
         });
@@ -231,6 +310,10 @@ fn lua_help() -> String {
     help
 }
 
+fn mcp_lua_help() -> &'static str {
+    "Code comes from --eval, else FILE, else piped stdin. Servers come from $KOSMO_HOME/mcp.json, .vscode/mcp.json, .cursor/mcp.json and .mcp.json (later wins); project servers need `kosmo mcp:trust`.\nExamples:\n  kosmo mcp:lua --eval 'dump(mcp.servers())' --json\n  kosmo mcp:lua --eval 'return app.mcp.demo.get_item({ id = \"item_1\" })' --json"
+}
+
 fn main() -> ExitCode {
     let matches = command_line().get_matches();
     let code = match run(&matches) {
@@ -257,13 +340,31 @@ fn run(matches: &ArgMatches) -> anyhow::Result<u8> {
     }
     let cli = Cli::from_arg_matches(matches)?;
     match cli.command {
-        Command::Lua(args) => lua::run(args),
+        Command::Lua(args) => lua::run(args, true),
         Command::Call { args } => call::run(None, &args),
         Command::List { json } => discovery::list(json),
         Command::Search { query, limit, json } => discovery::search(&query, limit, json),
         Command::Docs { page, format } => discovery::docs(page.as_deref(), format),
         Command::Schema { function } => discovery::schema(&function),
         Command::Configure(args) => configure::run(args),
+        Command::McpLua(args) => lua::run(args, false),
+        Command::McpList { json } => mcp::list(json),
+        Command::McpTools { server, json } => mcp::tools(server.as_deref(), json),
+        Command::McpSchema { function, json } => mcp::schema(&function, json),
+        Command::McpCall { args } => mcp::call(&args),
+        Command::McpTrust { server, json } => mcp::trust(&server, json),
+        Command::McpAdd(args) => mcp::add(args),
+        Command::McpRemove {
+            server,
+            scope,
+            json,
+        } => mcp::remove(&server, scope, json),
+        Command::McpPermissions {
+            server,
+            read,
+            write,
+            json,
+        } => mcp::permissions(&server, read.as_deref(), write.as_deref(), json),
     }
 }
 

@@ -176,3 +176,23 @@ impl<T: PolicySource + ?Sized> PolicySource for std::sync::Arc<T> {
         (**self).policy(integration, account)
     }
 }
+
+/// Where each MCP server's permissions come from. `enabled: false` refuses every call; `read`
+/// applies to tools the server marks read-only, `write` to every other tool.
+pub trait McpPolicySource: Send + Sync {
+    /// The permissions of the server called `server`.
+    fn mcp_policy(&self, server: &str) -> AccountPolicy;
+}
+
+/// One policy for every server.
+impl McpPolicySource for AccountPolicy {
+    fn mcp_policy(&self, _server: &str) -> AccountPolicy {
+        *self
+    }
+}
+
+impl<T: McpPolicySource + ?Sized> McpPolicySource for std::sync::Arc<T> {
+    fn mcp_policy(&self, server: &str) -> AccountPolicy {
+        (**self).mcp_policy(server)
+    }
+}

@@ -19,6 +19,17 @@ pub struct ApprovalRequest<'a> {
     pub arguments: &'a Value,
 }
 
+/// What the [`Approver`] is asked about for an MCP tool: one call, before it is made.
+#[derive(Debug)]
+pub struct McpApprovalRequest<'a> {
+    /// The server's name.
+    pub server: &'a str,
+    /// The tool, with its description and whether it reads or writes.
+    pub tool: &'a kosmo_mcp::ToolInfo,
+    /// The script's arguments, as JSON.
+    pub arguments: &'a Value,
+}
+
 /// The answer of an [`Approver`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Approval {
@@ -37,6 +48,16 @@ pub trait Approver: Send + Sync {
         &'a self,
         request: ApprovalRequest<'a>,
     ) -> Pin<Box<dyn Future<Output = Approval> + Send + 'a>>;
+
+    /// Approves or refuses one MCP tool call. Refuses unless the program says otherwise, so an
+    /// approver written for integrations never lets an MCP write through unseen.
+    fn approve_mcp<'a>(
+        &'a self,
+        request: McpApprovalRequest<'a>,
+    ) -> Pin<Box<dyn Future<Output = Approval> + Send + 'a>> {
+        let _ = request;
+        Box::pin(std::future::ready(Approval::Refused))
+    }
 }
 
 /// Refuses everything it is asked: the answer when nobody is there to ask. Such calls run only

@@ -1,20 +1,32 @@
 //! The record of a run's integration calls, and the time spent waiting for them.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// One integration call, as the run's log keeps it (KosmoKrator's `integration_calls`).
+/// What a call went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallTarget {
+    /// A function of a generated integration (`app.integrations.<provider>.<function>`).
+    Integration,
+    /// A tool of an MCP server (`app.mcp.<server>.<tool>`).
+    Mcp,
+}
+
+/// One call, as the run's log keeps it (KosmoKrator's `integration_calls`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
-    /// The integration's name (`app.integrations.<name>`).
-    pub integration: &'static str,
-    /// The account the call used.
+    /// An integration's function or an MCP server's tool.
+    pub target: CallTarget,
+    /// The integration's name (`app.integrations.<name>`), or the MCP server's.
+    pub integration: Cow<'static, str>,
+    /// The account the call used (`default` for MCP servers).
     pub account: Arc<str>,
-    /// The function's Lua name.
-    pub function: &'static str,
-    /// The function's title (`List Users`).
-    pub title: &'static str,
+    /// The function's Lua name, or the tool's.
+    pub function: Cow<'static, str>,
+    /// The function's title (`List Users`), or the tool's title or name.
+    pub title: Cow<'static, str>,
     /// From the call to its answer, approval and retries included.
     pub duration: Duration,
     /// The error's message, when it failed.
@@ -24,16 +36,26 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
-    /// `integrations.<provider>.<function>`, or `integrations.<provider>.<account>.<function>`
-    /// for a named account.
+    /// `integrations.<provider>.<function>`, `integrations.<provider>.<account>.<function>`
+    /// for a named account, or `mcp.<server>.<tool>`.
     pub fn path(&self) -> String {
-        if &*self.account == crate::accounts::DEFAULT_ACCOUNT {
-            format!("integrations.{}.{}", self.integration, self.function)
-        } else {
-            format!(
+        match self.target {
+            CallTarget::Mcp => format!("mcp.{}.{}", self.integration, self.function),
+            CallTarget::Integration if &*self.account == crate::accounts::DEFAULT_ACCOUNT => {
+                format!("integrations.{}.{}", self.integration, self.function)
+            }
+            CallTarget::Integration => format!(
                 "integrations.{}.{}.{}",
                 self.integration, self.account, self.function
-            )
+            ),
+        }
+    }
+
+    /// The group envelopes show it under: the integration, or `mcp.<server>`.
+    pub fn group(&self) -> String {
+        match self.target {
+            CallTarget::Integration => self.integration.to_string(),
+            CallTarget::Mcp => format!("mcp.{}", self.integration),
         }
     }
 }

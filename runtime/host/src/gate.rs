@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::accounts::{AccountPolicy, Policy};
 use crate::approval::{Approval, ApprovalRequest, Approver};
-use crate::call_log::{CallLog, CallRecord};
+use crate::call_log::{CallLog, CallRecord, CallTarget};
 use crate::transports::{CaptureTransport, LazyTransport};
 
 /// What a gate may do without asking.
@@ -74,10 +74,11 @@ impl Gate {
         };
         self.log.end();
         self.log.push(CallRecord {
-            integration: self.integration.meta.name,
+            target: CallTarget::Integration,
+            integration: self.integration.meta.name.into(),
             account: self.account.clone(),
-            function: function.name,
-            title: function.title,
+            function: function.name.into(),
+            title: function.title.into(),
             duration: started.elapsed(),
             error: result.as_ref().err().map(ToString::to_string),
             dry_run,

@@ -7,12 +7,13 @@ use kosmo_runtime::{Error, FunctionMeta, HttpConfig, Integration};
 use serde_json::Value;
 
 use crate::accounts::{
-    AccountPolicy, CredentialSource, DEFAULT_ACCOUNT, EnvCredentials, PolicySource,
+    AccountPolicy, CredentialSource, DEFAULT_ACCOUNT, EnvCredentials, McpPolicySource, PolicySource,
 };
 use crate::approval::{Approver, NobodyToAsk};
 use crate::call_log::{CallLog, CallRecord};
 use crate::docs::DocsIndex;
 use crate::gate::{Failure, Gate, GateOptions};
+use crate::mcp::{McpCallOptions, McpSession};
 use crate::sandbox::limits::{LimitExceeded, Limits, OutputSink};
 use crate::sandbox::namespace::Namespace;
 use crate::transports::{HttpTransports, LazyTransport, TransportFactory};
@@ -32,6 +33,8 @@ struct Inner {
     approver: Arc<dyn Approver>,
     transports: Arc<dyn TransportFactory>,
     limits: Limits,
+    mcp_servers: Arc<[kosmo_mcp::Server]>,
+    mcp_policies: Arc<dyn McpPolicySource>,
 }
 
 impl std::fmt::Debug for Host {
@@ -47,6 +50,15 @@ impl std::fmt::Debug for Host {
                     .collect::<Vec<_>>(),
             )
             .field("limits", &self.inner.limits)
+            .field(
+                "mcp_servers",
+                &self
+                    .inner
+                    .mcp_servers
+                    .iter()
+                    .map(|s| &s.config.name)
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +73,8 @@ pub struct HostBuilder {
     approver: Arc<dyn Approver>,
     transports: Arc<dyn TransportFactory>,
     limits: Limits,
+    mcp_servers: Vec<kosmo_mcp::Server>,
+    mcp_policies: Arc<dyn McpPolicySource>,
 }
 
 /// Why a [`HostBuilder`] could not build a host.
@@ -83,6 +97,8 @@ impl Default for HostBuilder {
             approver: Arc::new(NobodyToAsk),
             transports: Arc::new(HttpTransports::default()),
             limits: Limits::default(),
+            mcp_servers: Vec::new(),
+            mcp_policies: Arc::new(AccountPolicy::default()),
         }
     }
 }
@@ -129,6 +145,24 @@ impl HostBuilder {
         self
     }
 
+    /// Adds MCP servers scripts reach as `app.mcp.<server>` and through the `mcp` global (read
+    /// them with [`kosmo_mcp::McpConfig::load`], or make them). A server added again replaces
+    /// the earlier one.
+    pub fn mcp_servers(mut self, servers: impl IntoIterator<Item = kosmo_mcp::Server>) -> Self {
+        for server in servers {
+            self.mcp_servers
+                .retain(|s| s.config.name != server.config.name);
+            self.mcp_servers.push(server);
+        }
+        self
+    }
+
+    /// Where each MCP server's permissions come from (default: reads allowed, writes asked).
+    pub fn mcp_policies(mut self, source: impl McpPolicySource + 'static) -> Self {
+        self.mcp_policies = Arc::new(source);
+        self
+    }
+
     /// The host, or why these settings cannot make one.
     pub fn build(self) -> Result<Host, BuildError> {
         for (i, integration) in self.integrations.iter().enumerate() {
@@ -150,6 +184,8 @@ impl HostBuilder {
                 approver: self.approver,
                 transports: self.transports,
                 limits: self.limits,
+                mcp_servers: self.mcp_servers.into(),
+                mcp_policies: self.mcp_policies,
             }),
         })
     }
@@ -317,6 +353,24 @@ impl Host {
         self.inner.limits
     }
 
+    /// The configured MCP servers, usable or not.
+    pub fn mcp_servers(&self) -> &[kosmo_mcp::Server] {
+        &self.inner.mcp_servers
+    }
+
+    /// A session with the MCP servers, for calls without Lua (`kosmo mcp:call`, the gateway):
+    /// the same permissions, approver, dry run and call log as a script's calls. Servers start
+    /// on first use; end them with [`McpSession::shutdown`].
+    pub fn mcp_session(&self, options: McpCallOptions) -> McpSession {
+        McpSession::new(
+            self.inner.mcp_servers.clone(),
+            self.inner.mcp_policies.clone(),
+            self.inner.approver.clone(),
+            options,
+            Arc::new(CallLog::default()),
+        )
+    }
+
     /// The accounts of `integration`, `default` first.
     pub fn accounts(&self, integration: &'static Integration) -> Vec<String> {
         let mut names = vec![DEFAULT_ACCOUNT.to_string()];
@@ -393,17 +447,40 @@ impl Host {
         } else {
             options.name.as_str()
         };
+        for server in self.inner.mcp_servers.iter() {
+            if server.config.enabled && !server.trusted {
+                warnings.push(format!(
+                    "MCP server '{}' from {} is not trusted, so app.mcp leaves it out; check its entry, then run `kosmo mcp:trust {}`",
+                    server.config.name,
+                    server.config.path_text(),
+                    server.config.name
+                ));
+            }
+        }
+        let mcp = Arc::new(McpSession::new(
+            self.inner.mcp_servers.clone(),
+            self.inner.mcp_policies.clone(),
+            self.inner.approver.clone(),
+            McpCallOptions {
+                force: options.force,
+                dry_run: options.dry_run,
+            },
+            log.clone(),
+        ));
         let outcome = crate::sandbox::run(crate::sandbox::Job {
             code: code.as_ref(),
             chunk_name: name,
             limits,
             integrations: self.inner.integrations.clone(),
             namespaces,
+            mcp: mcp.clone(),
             log: log.clone(),
             sink: options.on_output.clone(),
             print_results: options.print_results,
         })
         .await;
+        // Servers live as long as the run that started them.
+        mcp.shutdown().await;
         let (result, error) = match outcome.result {
             Ok(values) => (Some(values), None),
             Err(message) => (None, Some(message)),

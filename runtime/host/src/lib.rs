@@ -5,6 +5,8 @@
 //!   Luau VM; what runs outside it is bounded by its input, so nothing needs a watchdog;
 //! - the globals `print`, `dump`, `json`, `regex` and `docs`;
 //! - `app.integrations.<provider>[.<account>]` for every [`Integration`] of the registry;
+//! - `app.mcp.<server>.<tool>` and the `mcp` global for the MCP servers it is given
+//!   ([`HostBuilder::mcp_servers`]), under per-server permissions ([`McpPolicySource`]);
 //! - the permission policy per account ([`PolicySource`], [`AccountPolicy`]): allow, ask or
 //!   deny reads and writes; `ask` goes to the embedding program's [`Approver`];
 //! - dry runs and the call log ([`CallRecord`]);
@@ -37,19 +39,22 @@ pub mod docs;
 mod gate;
 mod host;
 pub mod lua;
+mod mcp;
 mod sandbox;
 mod transports;
 
 pub use accounts::{
-    AccountPolicy, CredentialMap, CredentialSource, DEFAULT_ACCOUNT, EnvCredentials, Policy,
-    PolicySource,
+    AccountPolicy, CredentialMap, CredentialSource, DEFAULT_ACCOUNT, EnvCredentials,
+    McpPolicySource, Policy, PolicySource,
 };
-pub use approval::{Approval, ApprovalRequest, Approver, NobodyToAsk};
-pub use call_log::CallRecord;
+pub use approval::{Approval, ApprovalRequest, Approver, McpApprovalRequest, NobodyToAsk};
+pub use call_log::{CallRecord, CallTarget};
 pub use docs::DocsIndex;
 pub use host::{
     BuildError, CallError, CallOptions, CallReport, Host, HostBuilder, RunOptions, RunReport,
 };
+pub use kosmo_mcp;
 pub use kosmo_runtime::{Credentials, HttpConfig, Integration, RetryPolicy};
+pub use mcp::{McpCallOptions, McpCallReport, McpSession};
 pub use sandbox::limits::{LimitExceeded, Limits, OutputSink};
 pub use transports::{HttpTransports, TransportFactory};

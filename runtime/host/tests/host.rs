@@ -163,7 +163,7 @@ async fn a_run_returns_output_results_and_its_call_log() {
     let calls: Vec<(String, &str, bool)> = report
         .calls
         .iter()
-        .map(|c| (c.path(), c.title, c.error.is_none()))
+        .map(|c| (c.path(), &*c.title, c.error.is_none()))
         .collect();
     assert_eq!(
         calls,

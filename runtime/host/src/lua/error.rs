@@ -78,6 +78,18 @@ pub fn error_value(lua: &Lua, error: &Error) -> mlua::Result<Table> {
     Ok(table)
 }
 
+/// The Lua error object for an MCP failure: the same kind of table as [`error_value`] gives,
+/// with the fields of [`kosmo_mcp::McpError::fields`]: `kind`, `text`, `message`, `server`,
+/// and `tool` and `result` when the tool itself reported the error.
+pub fn mcp_error_value(lua: &Lua, error: &kosmo_mcp::McpError) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    for (key, value) in error.fields() {
+        table.raw_set(key, json_to_lua(lua, &value)?)?;
+    }
+    table.set_metatable(Some(error_metatable(lua)?))?;
+    Ok(table)
+}
+
 /// Whether `value` is an error object made by [`error_value`].
 pub fn is_error_value(lua: &Lua, value: &LuaValue) -> bool {
     let LuaValue::Table(table) = value else {

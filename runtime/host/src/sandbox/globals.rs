@@ -72,6 +72,21 @@ end, function(co, ...)
 end
 "#;
 
+/// `docs.read`: `mcp.…` and `app.mcp.…` pages go to the MCP reader, the rest to the
+/// integrations' docs.
+const DOCS_READ: &str = r#"
+local read, read_mcp, match, type = ...
+return function(page, ...)
+    if type(page) == "string" then
+        local trimmed = match(page, "^%s*(.-)%s*$")
+        if match(trimmed, "^mcp%.") or match(trimmed, "^app%.mcp%.") then
+            return read_mcp(trimmed)
+        end
+    end
+    return read(page, ...)
+end
+"#;
+
 /// Refuses, from the environment's `__newindex`, what the raw setter says is refused.
 const NEWINDEX: &str = r#"local raw, error = ... return function(t, k, v) local refused = raw(t, k, v) if refused then error(refused, 2) end end"#;
 
@@ -92,6 +107,7 @@ pub(crate) fn install(
     lua: &Lua,
     monitor: &Arc<Monitor>,
     integrations: Arc<[&'static Integration]>,
+    mcp: &super::mcp::McpGlobals,
 ) -> mlua::Result<Environment> {
     let globals = lua.globals();
     for name in REMOVED {
@@ -129,7 +145,8 @@ pub(crate) fn install(
     install_output(lua, &globals, &protector, monitor)?;
     install_json(lua, &globals, &protector, monitor)?;
     install_regex(lua, &globals, &protector, monitor)?;
-    install_docs(lua, &globals, &protector, integrations)?;
+    install_docs(lua, &globals, &protector, integrations, mcp)?;
+    globals.raw_set("mcp", mcp.global.clone())?;
 
     let env = environment_table(lua, &globals)?;
     let table: Table = globals.raw_get("table")?;
@@ -251,15 +268,19 @@ fn install_docs(
     globals: &Table,
     protector: &Function,
     integrations: Arc<[&'static Integration]>,
+    mcp: &super::mcp::McpGlobals,
 ) -> mlua::Result<()> {
     let docs_table = lua.create_table()?;
     {
         let integrations = integrations.clone();
+        let mcp_pages = mcp.pages.clone();
         docs_table.raw_set(
             "list",
             protect(lua, protector, move |lua, _| {
+                let mut pages = DocsIndex::new(&integrations).list();
+                pages.extend(mcp_pages.iter().cloned());
                 let list = lua
-                    .create_sequence_from(DocsIndex::new(&integrations).list())
+                    .create_sequence_from(pages)
                     .map_err(|e| error_message(&e))?;
                 one(LuaValue::Table(list))
             })?,
@@ -281,14 +302,25 @@ fn install_docs(
             })?,
         )?;
     }
-    docs_table.raw_set(
-        "read",
-        protect(lua, protector, move |lua, args| {
-            let page = string_arg(&args, 0, "docs.read")?;
-            let text = DocsIndex::new(&integrations).read(&page)?;
-            one(to_lua_string(lua, &text)?)
-        })?,
-    )?;
+    let read = protect(lua, protector, move |lua, args| {
+        let page = string_arg(&args, 0, "docs.read")?;
+        let text = DocsIndex::new(&integrations).read(&page)?;
+        one(to_lua_string(lua, &text)?)
+    })?;
+    // `mcp.…` pages are built from a live tool list, so they are read asynchronously.
+    let read: Function = lua
+        .load(DOCS_READ)
+        .set_name("=docs")
+        .into_function()?
+        .call((
+            read,
+            mcp.read_docs.clone(),
+            globals
+                .raw_get::<Table>("string")?
+                .raw_get::<Function>("match")?,
+            globals.raw_get::<Function>("type")?,
+        ))?;
+    docs_table.raw_set("read", read)?;
     docs_table.set_readonly(true);
     globals.raw_set("docs", docs_table)
 }

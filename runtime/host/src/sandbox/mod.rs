@@ -1,14 +1,16 @@
 //! The Lua sandbox: a Luau state with only the safe standard library, `app.integrations.*`,
-//! `print`, `dump`, `json`, `regex` and `docs`, and limits on memory, CPU time and output.
+//! `app.mcp.*`, `mcp`, `print`, `dump`, `json`, `regex` and `docs`, and limits on memory, CPU time and output.
 //!
 //! - [`limits`]: the limits and the monitor that enforces them;
 //! - [`globals`]: every global but `app`;
 //! - [`namespace`]: `app.integrations` and its account tables;
+//! - [`mcp`]: `app.mcp`, the `mcp` global and the `mcp.…` docs pages;
 //! - [`reserved`]: the check that runs before the script;
 //! - [`render`] and [`regex`]: what `print`, `dump` and `regex.*` do.
 
 pub(crate) mod globals;
 pub(crate) mod limits;
+pub(crate) mod mcp;
 pub(crate) mod namespace;
 pub(crate) mod regex;
 pub(crate) mod render;
@@ -52,6 +54,7 @@ pub(crate) struct Job<'a> {
     pub(crate) limits: Limits,
     pub(crate) integrations: Arc<[&'static Integration]>,
     pub(crate) namespaces: Vec<Namespace>,
+    pub(crate) mcp: Arc<crate::mcp::McpSession>,
     pub(crate) log: Arc<CallLog>,
     pub(crate) sink: Option<OutputSink>,
     pub(crate) print_results: bool,
@@ -172,8 +175,16 @@ fn prepare(
     job: &Job<'_>,
     monitor: &Arc<Monitor>,
 ) -> mlua::Result<Result<Function, String>> {
-    let environment = globals::install(lua, monitor, job.integrations.clone())?;
-    let host = namespace::install(lua, &job.namespaces, job.limits.max_json_values())?;
+    let host = lua.create_table()?;
+    let mcp = mcp::install(lua, job.mcp.clone(), &host, job.limits.max_json_values())?;
+    let environment = globals::install(lua, monitor, job.integrations.clone(), &mcp)?;
+    namespace::install(
+        lua,
+        &host,
+        &job.namespaces,
+        job.limits.max_json_values(),
+        mcp.app_table,
+    )?;
     lua.sandbox(true)?;
     let chunk = match lua
         .load(job.code)

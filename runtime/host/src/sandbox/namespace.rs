@@ -65,15 +65,16 @@ end
 const RAISE_UNKNOWN: &str =
     r#"local unknown, error = ... return function(t, k) error(unknown(t, k), 2) end"#;
 
-/// Builds `app` with `app.integrations`, and the table whose `main` field the runner sets to
-/// the script's thread.
+/// Builds `app` with `app.integrations` and `app.mcp`; `host` is the table whose `main` field
+/// the runner sets to the script's thread.
 pub(crate) fn install(
     lua: &Lua,
+    host: &Table,
     namespaces: &[Namespace],
     max_json_values: usize,
-) -> mlua::Result<Table> {
+    mcp: Table,
+) -> mlua::Result<()> {
     let globals = lua.globals();
-    let host = lua.create_table()?;
     let coroutine: Table = globals.raw_get("coroutine")?;
     let only_on_main: Function = lua
         .load(GUARD_ALL)
@@ -104,10 +105,10 @@ pub(crate) fn install(
     lock(lua, &integrations, unknown_integration)?;
     let app = lua.create_table()?;
     app.raw_set("integrations", integrations)?;
+    app.raw_set("mcp", mcp)?;
     app.set_metatable(Some(locked_metatable(lua, None)?))?;
     app.set_readonly(true);
-    globals.raw_set("app", app)?;
-    Ok(host)
+    globals.raw_set("app", app)
 }
 
 /// `app.integrations.<provider>`: the default account's functions, `.default`, and one table
