@@ -32,7 +32,7 @@ pub struct AddArgs {
     pub name: String,
     /// The command to run (stdio), or the URL (http).
     pub target: Option<String>,
-    /// The command's arguments.
+    /// The command's arguments: everything after the command, so give options before it.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
     /// `stdio` or `http` (default: `http` for a URL, else `stdio`).

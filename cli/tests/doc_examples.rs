@@ -241,6 +241,18 @@ fn collect(pages: &[Page]) -> (Vec<Runnable>, Vec<String>) {
     (runnables, problems)
 }
 
+/// The MCP server the examples call `demo`: the test server, over streamable HTTP, configured in
+/// each example's own `$KOSMO_HOME/mcp.json` (the user's file, so it needs no trust).
+fn mcp_fixture(home: &Path, url: &str) {
+    let dir = home.join(".kosmo");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("mcp.json"),
+        serde_json::json!({"mcpServers": {"demo": {"type": "http", "url": url}}}).to_string(),
+    )
+    .unwrap();
+}
+
 fn kosmo(emulator: &Emulator, home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kosmo"));
     command
@@ -292,8 +304,16 @@ fn failure(output: &std::process::Output) -> Option<String> {
 fn run_all(emulator: &Emulator, fixture: &Fixture, runnables: &[Runnable]) -> Vec<String> {
     let mut failures = Vec::new();
     let setup_code = fixture.lua();
+    let mcp_runtime = tokio::runtime::Runtime::new().unwrap();
+    let mcp_server = mcp_runtime
+        .block_on(kosmo_test_mcp_server::serve_http(
+            "127.0.0.1:0".parse().unwrap(),
+            kosmo_test_mcp_server::Options::default(),
+        ))
+        .unwrap();
     for runnable in runnables {
         let home = tempfile::tempdir().unwrap();
+        mcp_fixture(home.path(), &mcp_server.url());
         emulator.reset();
         emulator.pin_ids(&fixture.pins()).unwrap();
         let setup = run_lua(emulator, home.path(), &setup_code);

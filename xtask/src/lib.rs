@@ -25,7 +25,12 @@ pub const JOBS: [(&str, &str, &str); 2] = [
 ];
 
 /// Hand-written pages whose examples must stay as true as the generated ones.
-pub const README_FILES: [&str; 3] = ["README.md", "cli/README.md", "tests/emulator/README.md"];
+pub const README_FILES: [&str; 4] = [
+    "README.md",
+    "cli/README.md",
+    "docs/mcp.md",
+    "tests/emulator/README.md",
+];
 
 /// The README files' examples, checked like the generated pages' (unknown functions, unknown or
 /// missing parameters): a README that drifts from the manifest fails `cargo xtask gen` too.

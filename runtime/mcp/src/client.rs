@@ -283,11 +283,18 @@ impl McpClients {
                         .map_err(|e| config_error(format!("header `{name}`: {e}")))?;
                     custom.insert(header_name, header_value);
                 }
-                let transport_config =
+                let mut transport_config =
                     rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
                         url.as_str(),
                     )
                     .custom_headers(custom);
+                // rmcp reconnects a dropped event stream forever by default; a server that
+                // died should fail the call, not keep it waiting for its timeout.
+                let mut retry =
+                    rmcp::transport::common::client_side_sse::ExponentialBackoff::default();
+                retry.max_times = Some(2);
+                retry.base_duration = Duration::from_millis(200);
+                transport_config.retry_config = Arc::new(retry);
                 let transport = StreamableHttpClientTransport::with_client(
                     reqwest::Client::new(),
                     transport_config,
