@@ -28,6 +28,7 @@ mod config;
 mod configure;
 mod discovery;
 mod lua;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,6 +103,12 @@ enum Command {
     /// Show or change a provider's configuration: credentials per account, enabled, read/write policy.
     #[command(name = "integrations:configure")]
     Configure(configure::ConfigureArgs),
+    /// Serve the integrations as MCP tools, over stdio or (with --http) streamable HTTP on loopback.
+    #[command(name = "mcp:serve", after_help = serve::SERVE_HELP)]
+    McpServe(serve::ServeArgs),
+    /// Print the MCP client configuration (`mcpServers`, as in .mcp.json) that starts `kosmo mcp:serve`.
+    #[command(name = "mcp:gateway:export")]
+    McpGatewayExport(serve::ExportArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -264,6 +271,8 @@ fn run(matches: &ArgMatches) -> anyhow::Result<u8> {
         Command::Docs { page, format } => discovery::docs(page.as_deref(), format),
         Command::Schema { function } => discovery::schema(&function),
         Command::Configure(args) => configure::run(args),
+        Command::McpServe(args) => serve::serve(args),
+        Command::McpGatewayExport(args) => serve::export(args),
     }
 }
 
