@@ -29,6 +29,7 @@ mod configure;
 mod discovery;
 mod lua;
 mod mcp;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -169,6 +170,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the integrations as MCP tools, over stdio or (with --http) streamable HTTP on loopback.
+    #[command(name = "mcp:serve", after_help = serve::SERVE_HELP)]
+    McpServe(serve::ServeArgs),
+    /// Print the MCP client configuration (`mcpServers`, as in .mcp.json) that starts `kosmo mcp:serve`.
+    #[command(name = "mcp:gateway:export")]
+    McpGatewayExport(serve::ExportArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -365,6 +372,8 @@ fn run(matches: &ArgMatches) -> anyhow::Result<u8> {
             write,
             json,
         } => mcp::permissions(&server, read.as_deref(), write.as_deref(), json),
+        Command::McpServe(args) => serve::serve(args),
+        Command::McpGatewayExport(args) => serve::export(args),
     }
 }
 

@@ -197,6 +197,11 @@ pub struct FunctionSpec {
     /// Irreversible: deletes or revokes something.
     #[serde(default)]
     pub destructive: bool,
+    /// Calling it again with the same arguments changes nothing more: safe to retry. Defaults to
+    /// what HTTP says of the method (GET, PUT and DELETE are idempotent, POST and PATCH are not);
+    /// declare `true` on a POST or PATCH that is idempotent in fact (ban, revoke, set a field).
+    #[serde(default)]
+    pub idempotent: Option<bool>,
     pub http: HttpSpec,
     /// Parameters by name, in display order.
     #[serde(default)]
@@ -268,6 +273,12 @@ impl Method {
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
+    }
+
+    /// Whether HTTP defines the method as idempotent (RFC 9110, 9.2.2): what a function is
+    /// unless its manifest entry says otherwise.
+    pub fn idempotent(self) -> bool {
+        matches!(self, Method::Get | Method::Put | Method::Delete)
     }
 }
 

@@ -79,6 +79,8 @@ pub struct Function {
     pub description: String,
     pub operation: Operation,
     pub destructive: bool,
+    /// Safe to repeat: declared, or what the HTTP method implies.
+    pub idempotent: bool,
     pub method: Method,
     pub path: String,
     pub path_parts: Vec<PathPart>,
@@ -284,6 +286,9 @@ fn build_function(f: &manifest::FunctionSpec) -> Function {
         description: f.description.trim().to_string(),
         operation: f.operation.value,
         destructive: f.destructive,
+        idempotent: f
+            .idempotent
+            .unwrap_or_else(|| f.http.method.value.idempotent()),
         method: f.http.method.value,
         path: f.http.path.value.clone(),
         path_parts,

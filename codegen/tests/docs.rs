@@ -58,6 +58,7 @@ functions:
     summary: Rename a widget.
     description: Gives a widget a new name.
     operation: write
+    idempotent: true
     http: { method: PATCH, path: "/widgets/{widget_id}" }
     params:
       widget_id: { in: path, type: string, required: true, description: Widget ID., example: wid_1 }
@@ -109,8 +110,13 @@ const FUNCTIONS: [&str; 5] = [
 
 /// The docs files generated for the fixture, by path.
 fn generate() -> BTreeMap<String, String> {
+    generate_from(MANIFEST)
+}
+
+/// The docs files generated for this manifest (with the fixture's guide), by path.
+fn generate_from(manifest: &str) -> BTreeMap<String, String> {
     let spec = BTreeMap::from([
-        ("spec/acme.yaml".to_string(), MANIFEST.to_string()),
+        ("spec/acme.yaml".to_string(), manifest.to_string()),
         ("spec/guides/intro.md".to_string(), GUIDE.to_string()),
     ]);
     let providers = match kosmo_codegen::load(&spec) {
@@ -594,6 +600,28 @@ fn catalog_is_json_with_every_parameter() {
     );
     assert_eq!(functions[3]["destructive"], true);
     assert_eq!(functions[3]["type"], "write");
+    // Idempotent by the method (GET, DELETE) or as declared (a PATCH that sets a name).
+    assert_eq!(functions[0]["idempotent"], true);
+    assert_eq!(functions[2]["idempotent"], true);
+    assert_eq!(functions[3]["idempotent"], true);
+}
+
+#[test]
+fn idempotent_defaults_from_the_method_unless_declared() {
+    let manifest = MANIFEST
+        .replace("    idempotent: true\n", "")
+        .replace("method: DELETE", "method: POST");
+    let files = generate_from(&manifest);
+    let catalog: Value = serde_json::from_str(file(&files, "generated/docs/acme/catalog.json"))
+        .expect("catalog JSON");
+    let idempotent: Vec<bool> = catalog["functions"]
+        .as_array()
+        .expect("functions")
+        .iter()
+        .map(|f| f["idempotent"].as_bool().expect("idempotent is a boolean"))
+        .collect();
+    // list (GET), get (GET), rename (PATCH), delete (now POST), ping (GET).
+    assert_eq!(idempotent, [true, true, false, false, true]);
 }
 
 #[test]

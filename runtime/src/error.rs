@@ -1,6 +1,6 @@
 //! The one error type every generated function returns.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// A failure of an integration call. Its `Display` is what a script sees as the error message.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +76,73 @@ impl Error {
             reason: reason.into(),
         }
     }
+
+    /// What kind of failure this is, as scripts and the MCP gateway name it: `api`,
+    /// `invalid_argument`, `unknown_function`, `transport`, `timeout`, `invalid_response` or
+    /// `config`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Api(_) => "api",
+            Error::InvalidArgument { .. } => "invalid_argument",
+            Error::UnknownFunction { .. } => "unknown_function",
+            Error::Transport { .. } => "transport",
+            Error::Timeout { .. } => "timeout",
+            Error::InvalidResponse { .. } => "invalid_response",
+            Error::Config(_) => "config",
+        }
+    }
+
+    /// The error as JSON fields, with the names and values a script's error object has
+    /// (`kosmo_host`'s `error_value`): `kind`, `message` (the provider's own for API errors,
+    /// else the full text), `text` (the full text), then only what applies: `status`, `code`,
+    /// `long_message`, `meta`, `trace_id`, `retry_after`, `function`, `parameter`, `provider`.
+    pub fn fields(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        let text = self.to_string();
+        fields.insert("kind".into(), self.kind().into());
+        let message = match self {
+            Error::Api(api) => api.message.clone(),
+            _ => text.clone(),
+        };
+        fields.insert("message".into(), message.into());
+        fields.insert("text".into(), text.into());
+        let mut put = |name: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                fields.insert(name.into(), value);
+            }
+        };
+        match self {
+            Error::Api(api) => {
+                put("status", Some(api.status.into()));
+                put("code", api.code.clone().map(Value::from));
+                put("long_message", api.long_message.clone().map(Value::from));
+                put("meta", api.meta.clone());
+                put("trace_id", api.trace_id.clone().map(Value::from));
+                put("retry_after", api.retry_after.map(Value::from));
+                put("provider", Some(api.provider.clone().into()));
+            }
+            Error::InvalidArgument {
+                function,
+                parameter,
+                ..
+            } => {
+                put("function", Some(function.clone().into()));
+                put("parameter", Some(parameter.clone().into()));
+            }
+            Error::UnknownFunction { name, .. } => put("function", Some(name.clone().into())),
+            Error::Transport { provider, .. } | Error::Timeout { provider, .. } => {
+                put("provider", Some(provider.clone().into()));
+            }
+            Error::InvalidResponse {
+                provider, status, ..
+            } => {
+                put("status", Some((*status).into()));
+                put("provider", Some(provider.clone().into()));
+            }
+            Error::Config(_) => {}
+        }
+        fields
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +165,45 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "Acme API error (404): not found (No user was found with id user_1)"
+        );
+    }
+
+    #[test]
+    fn fields_keep_only_what_applies() {
+        let error = Error::Api(Box::new(ApiError {
+            provider: "Acme".into(),
+            status: 429,
+            code: Some("too_many_requests".into()),
+            message: "slow down".into(),
+            long_message: None,
+            meta: None,
+            trace_id: Some("t-1".into()),
+            retry_after: Some(7),
+            body: String::new(),
+        }));
+        assert_eq!(
+            Value::Object(error.fields()),
+            serde_json::json!({
+                "kind": "api",
+                "message": "slow down",
+                "text": "Acme API error (429): slow down",
+                "status": 429,
+                "code": "too_many_requests",
+                "trace_id": "t-1",
+                "retry_after": 7,
+                "provider": "Acme",
+            })
+        );
+        let invalid = Error::invalid("get_user", "id", "is required.");
+        assert_eq!(
+            Value::Object(invalid.fields()),
+            serde_json::json!({
+                "kind": "invalid_argument",
+                "message": "get_user: id is required.",
+                "text": "get_user: id is required.",
+                "function": "get_user",
+                "parameter": "id",
+            })
         );
     }
 

@@ -236,6 +236,9 @@ pub struct FunctionMeta {
     pub description: &'static str,
     pub operation: Operation,
     pub destructive: bool,
+    /// Calling it again with the same arguments changes nothing more (MCP's `idempotentHint`):
+    /// declared in the manifest, else what HTTP says of the method.
+    pub idempotent: bool,
     pub method: Method,
     /// Path template relative to the base URL, as in the manifest.
     pub path: &'static str,
@@ -243,7 +246,8 @@ pub struct FunctionMeta {
 }
 
 impl FunctionMeta {
-    /// What generated metadata leaves unsaid: no aliases, no parameters, a non-destructive read.
+    /// What generated metadata leaves unsaid: no aliases, no parameters, a non-destructive,
+    /// idempotent read over GET.
     pub const DEFAULT: FunctionMeta = FunctionMeta {
         name: "",
         slug: "",
@@ -254,6 +258,7 @@ impl FunctionMeta {
         description: "",
         operation: Operation::Read,
         destructive: false,
+        idempotent: true,
         method: Method::Get,
         path: "",
         params: &[],

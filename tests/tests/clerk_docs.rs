@@ -132,6 +132,7 @@ fn the_catalog_matches_the_runtime_metadata() {
         assert_eq!(entry["slug"], meta.slug);
         assert_eq!(entry["operation"], meta.operation.as_str());
         assert_eq!(entry["destructive"], meta.destructive);
+        assert_eq!(entry["idempotent"], meta.idempotent);
         assert_eq!(entry["parameter_count"], meta.params.len());
         // The input schema is kept once, in the catalog; it must say what the metadata says.
         assert_schema_matches(&entry["input_schema"], meta);

@@ -8,7 +8,13 @@
 use std::path::{Path, PathBuf};
 
 /// Hand-written source folders, relative to the repository root.
-const HAND_WRITTEN: [&str; 4] = ["runtime/src", "runtime/host/src", "cli/src", "codegen/src"];
+const HAND_WRITTEN: [&str; 5] = [
+    "runtime/src",
+    "runtime/host/src",
+    "runtime/gateway/src",
+    "cli/src",
+    "codegen/src",
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -504,6 +504,7 @@ fn catalog_function(provider: &Provider, f: &Function) -> Value {
         "type": f.operation,
         "operation": f.operation,
         "destructive": f.destructive,
+        "idempotent": f.idempotent,
         "group": f.group,
         "short_description": f.summary,
         "description": f.description,

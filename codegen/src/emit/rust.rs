@@ -692,6 +692,10 @@ fn meta_static(f: &Function) -> TokenStream {
     if f.destructive {
         fields.push(quote!(destructive: true));
     }
+    // `FunctionMeta::DEFAULT` is a GET, so idempotent: only the exceptions are written.
+    if !f.idempotent {
+        fields.push(quote!(idempotent: false));
+    }
     if f.method != Method::Get {
         let method = method_tokens(f.method);
         fields.push(quote!(method: #method));
@@ -717,7 +721,7 @@ fn meta_static(f: &Function) -> TokenStream {
 }
 
 /// Fields of `kosmo_runtime::FunctionMeta`, `CredentialMeta` and `ErrorFormat`.
-const FUNCTION_META_FIELDS: usize = 12;
+const FUNCTION_META_FIELDS: usize = 13;
 const CREDENTIAL_META_FIELDS: usize = 7;
 const ERROR_FORMAT_FIELDS: usize = 6;
 

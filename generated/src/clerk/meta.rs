@@ -41,6 +41,7 @@ pub static API_POST: FunctionMeta = FunctionMeta {
     summary: "Send a POST request to any Clerk Backend API path.",
     description: "Sends `POST <base URL><path>` with `body` as the JSON request body and returns the parsed JSON response. Use it for Backend API endpoints that have no dedicated function, such as bulk invitations (`/invitations/bulk`) or the testing-only session creation endpoint (`/sessions`). `path` is relative to the base URL and must stay below it; query parameters go in `query`.",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Post,
     path: "{+path}",
     params: &[
@@ -67,6 +68,7 @@ pub static API_PATCH: FunctionMeta = FunctionMeta {
     summary: "Send a PATCH request to any Clerk Backend API path.",
     description: "Sends `PATCH <base URL><path>` with `body` as the JSON request body and returns the parsed JSON response. Use it for partial updates that have no dedicated function, such as `/organizations/{organization_id}/memberships/{user_id}/metadata`. `path` is relative to the base URL and must stay below it; query parameters go in `query`.",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Patch,
     path: "{+path}",
     params: &[
@@ -340,6 +342,7 @@ pub static CREATE_USER: FunctionMeta = FunctionMeta {
     summary: "Create a user with email addresses, phone numbers, a username or a password.",
     description: "Creates a user and returns the new user object. Which identifiers are mandatory depends on the instance's user settings (for example an instance that requires email addresses rejects a user without one, 422 `form_data_missing`). Email addresses and phone numbers are created verified unless the matching `*_identification_status` says `reserved`; the first of each becomes the primary one. An identifier already in use gives 422 `form_identifier_exists`, an unknown field 422 `form_param_unknown`, a short or breached password 422. Clerk limits this endpoint to 100 requests per 10 seconds on development instances (1000 in production).",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Post,
     path: "/users",
     params: &[
@@ -460,6 +463,7 @@ pub static UPDATE_USER: FunctionMeta = FunctionMeta {
     summary: "Update a user's profile fields, identifiers, password or settings.",
     description: "Changes only the fields given and returns the updated user object. On API version 2026-05-12 this endpoint no longer accepts metadata (Clerk rejects `public_metadata`, `private_metadata` and `unsafe_metadata` here): use `update_user_metadata` for them. `primary_*_id` fields must name verified identifiers that belong to the user. A parameter passed as nil (or JSON null) counts as not given, so to remove a username pass an empty string. The ID parameter is named `id` for compatibility; `user_id` is accepted too. Clerk allows 10 updates per 10 seconds per user (shared with the metadata endpoints); a username that is already taken gives 422 `form_identifier_exists`.",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Patch,
     path: "/users/{user_id}",
     params: &[
@@ -588,6 +592,7 @@ pub static BAN_USER: FunctionMeta = FunctionMeta {
     summary: "Ban a user, revoking all their sessions.",
     description: "Marks the user as banned: all their sessions are revoked and they cannot sign in again until `unban_user`. Returns the user object with `banned = true`. Instances whose plan lacks this feature get `Clerk API error (402)`.",
     operation: Operation::Write,
+    destructive: true,
     method: Method::Post,
     path: "/users/{user_id}/ban",
     params: &[
@@ -790,6 +795,7 @@ pub static CREATE_ORGANIZATION: FunctionMeta = FunctionMeta {
     summary: "Create an organization, optionally with an admin, a slug and metadata.",
     description: "Creates an organization and returns it. `created_by` makes that user its first admin, and it becomes their active organization at their next sign-in. Slugs contain only lowercase letters, digits and `-`, are unique in the instance, and may only be given when slugs are enabled in the organization settings (otherwise 403 `organization_slugs_disabled`). Quotas give 403 `organization_quota_exceeded`; plan limits give 402.",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Post,
     path: "/organizations",
     params: &[
@@ -1018,6 +1024,7 @@ pub static CREATE_ORGANIZATION_MEMBERSHIP: FunctionMeta = FunctionMeta {
     summary: "Add a user to an organization with a role.",
     description: "Adds an existing user of the same instance to the organization and returns the new membership (`id`, `role`, `organization`, `public_user_data`, metadata). The organization becomes the user's active one at their next sign-in. A user who is already a member gives 400 `already_a_member_in_organization`; a full organization gives 403.",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Post,
     path: "/organizations/{organization_id}/memberships",
     params: &[
@@ -1134,6 +1141,7 @@ pub static CREATE_ORGANIZATION_INVITATION: FunctionMeta = FunctionMeta {
     summary: "Invite an email address to join an organization with a role.",
     description: "Creates a `pending` invitation and, unless `notify` is false, emails a link to accept it; returns the invitation (`id`, `email_address`, `role`, `status`, `url`, `expires_at`). The invitation's metadata moves to the membership once it is accepted. A second pending invitation for the same address gives 400 `organization_invitation_not_unique`. Clerk allows 250 of these requests per hour per instance.",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Post,
     path: "/organizations/{organization_id}/invitations",
     params: &[
@@ -1254,6 +1262,7 @@ pub static CREATE_INVITATION: FunctionMeta = FunctionMeta {
     summary: "Invite an email address to sign up to the application.",
     description: "Creates a `pending` invitation and, unless `notify` is false, emails the sign-up link; returns the invitation (`id`, `email_address`, `status`, `url`, `expires_at`, `public_metadata`). An address with a pending invitation (400 `duplicate_record`) or an existing account is refused unless `ignore_existing` is true; unknown fields give 422. Clerk allows 100 of these requests per hour per instance.",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Post,
     path: "/invitations",
     params: &[
@@ -1317,6 +1326,7 @@ pub static CREATE_SIGN_TOKEN: FunctionMeta = FunctionMeta {
     summary: "Create a one-time sign-in token (a magic link) for a user.",
     description: "Creates a sign-in token for the user and returns it: `id` (`sit_…`), `user_id`, `status` (`pending` until used), `token`, and `url`, the link that signs the user in. Treat the token and URL as secrets. Tokens last 30 days unless `expires_in_seconds` says otherwise. An unknown user gives 404. The Lua name is `create_sign_token`; the full name `clerk_create_sign_in_token` resolves too.",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Post,
     path: "/sign_in_tokens",
     params: &[

@@ -18,13 +18,16 @@ const ERROR_METATABLE: &str = "kosmo.error_metatable";
 /// - `message`: the provider's own message for API errors, else the full message;
 /// - `status`, `code`, `long_message`, `trace_id`, `retry_after`, `meta` for API errors;
 /// - `function`, `parameter` for invalid arguments; `provider` when known.
+///
+/// [`Error::fields`] gives the same fields as JSON (the MCP gateway's); a test keeps the two
+/// alike. This one sets the table directly, without building JSON first.
 pub fn error_value(lua: &Lua, error: &Error) -> mlua::Result<Table> {
     let table = lua.create_table()?;
     let text = error.to_string();
     table.raw_set("text", text.as_str())?;
+    table.raw_set("kind", error.kind())?;
     match error {
         Error::Api(api) => {
-            table.raw_set("kind", "api")?;
             table.raw_set("provider", api.provider.as_str())?;
             table.raw_set("status", api.status)?;
             table.raw_set("message", api.message.as_str())?;
@@ -41,36 +44,30 @@ pub fn error_value(lua: &Lua, error: &Error) -> mlua::Result<Table> {
             parameter,
             ..
         } => {
-            table.raw_set("kind", "invalid_argument")?;
             table.raw_set("message", text.as_str())?;
             table.raw_set("function", function.as_str())?;
             table.raw_set("parameter", parameter.as_str())?;
         }
         Error::UnknownFunction { name, .. } => {
-            table.raw_set("kind", "unknown_function")?;
             table.raw_set("message", text.as_str())?;
             table.raw_set("function", name.as_str())?;
         }
         Error::Transport { provider, .. } => {
-            table.raw_set("kind", "transport")?;
             table.raw_set("message", text.as_str())?;
             table.raw_set("provider", provider.as_str())?;
         }
         Error::Timeout { provider, .. } => {
-            table.raw_set("kind", "timeout")?;
             table.raw_set("message", text.as_str())?;
             table.raw_set("provider", provider.as_str())?;
         }
         Error::InvalidResponse {
             provider, status, ..
         } => {
-            table.raw_set("kind", "invalid_response")?;
             table.raw_set("message", text.as_str())?;
             table.raw_set("provider", provider.as_str())?;
             table.raw_set("status", *status)?;
         }
         Error::Config(_) => {
-            table.raw_set("kind", "config")?;
             table.raw_set("message", text.as_str())?;
         }
     }
@@ -140,4 +137,69 @@ fn error_metatable(lua: &Lua) -> mlua::Result<Table> {
     metatable.set_readonly(true);
     lua.set_named_registry_value(ERROR_METATABLE, &metatable)?;
     Ok(metatable)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::lua::convert::lua_to_json;
+    use kosmo_runtime::ApiError;
+    use serde_json::{Value, json};
+
+    fn api(meta: Option<Value>, code: Option<&str>) -> Error {
+        Error::Api(Box::new(ApiError {
+            provider: "Acme".into(),
+            status: 404,
+            code: code.map(str::to_string),
+            message: "not found".into(),
+            long_message: code.map(|_| "No widget was found".to_string()),
+            meta,
+            trace_id: code.map(|_| "trace-1".to_string()),
+            retry_after: code.map(|_| 3),
+            body: "{}".into(),
+        }))
+    }
+
+    /// One error of every kind (API errors with every field and with none).
+    fn every_kind() -> Vec<Error> {
+        vec![
+            api(
+                Some(json!({"param": "id", "list": [1, 2]})),
+                Some("resource_not_found"),
+            ),
+            api(None, None),
+            Error::invalid("get_widget", "id", "is required."),
+            Error::UnknownFunction {
+                namespace: "app.integrations.acme".into(),
+                name: "get_widgt".into(),
+                suggestion: " Did you mean: get_widget".into(),
+            },
+            Error::Transport {
+                provider: "Acme".into(),
+                message: "connection refused".into(),
+            },
+            Error::Timeout {
+                provider: "Acme".into(),
+                seconds: 30.0,
+            },
+            Error::InvalidResponse {
+                provider: "Acme".into(),
+                status: 200,
+                content_type: "text/html".into(),
+                reason: "expected value".into(),
+            },
+            Error::Config("no secret key".into()),
+        ]
+    }
+
+    #[test]
+    fn scripts_and_the_gateway_see_the_same_error_fields() {
+        let lua = Lua::new();
+        for error in every_kind() {
+            let table = error_value(&lua, &error).unwrap();
+            let from_lua = lua_to_json(&LuaValue::Table(table), 1_000).unwrap();
+            assert_eq!(from_lua, Value::Object(error.fields()), "{}", error.kind());
+        }
+    }
 }

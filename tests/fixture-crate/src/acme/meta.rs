@@ -85,6 +85,7 @@ pub static CREATE_WIDGET: FunctionMeta = FunctionMeta {
     summary: "Create a widget.",
     description: "Creates a widget; extra fields go in `body`.",
     operation: Operation::Write,
+    idempotent: false,
     method: Method::Post,
     path: "/widgets",
     params: &[
