@@ -220,13 +220,27 @@ fn shortcut_name(integration: &Integration) -> String {
 }
 
 /// The host every command runs through, with the configuration files as its credential and
-/// policy source.
+/// policy source; MCP servers of a file that cannot be read are left out, with a warning.
 pub fn host(settings: Arc<Settings>) -> anyhow::Result<Host> {
+    let servers = settings.mcp_servers_or_none();
+    build_host(settings, servers)
+}
+
+/// The host with the MCP servers, refusing to go on when a server file cannot be read.
+pub fn host_with_mcp(settings: Arc<Settings>) -> anyhow::Result<Host> {
+    let servers = settings.mcp_servers()?;
+    build_host(settings, servers)
+}
+
+fn build_host(
+    settings: Arc<Settings>,
+    servers: Vec<kosmo_host::kosmo_mcp::Server>,
+) -> anyhow::Result<Host> {
     Ok(Host::builder()
         .integrations(&INTEGRATIONS)
         .credentials(settings.clone())
         .policies(settings.clone())
-        .mcp_servers(settings.mcp_servers_or_none())
+        .mcp_servers(servers)
         .mcp_policies(settings)
         .build()?)
 }

@@ -182,7 +182,7 @@ pub fn list(json_output: bool) -> anyhow::Result<u8> {
 
 pub fn tools(server: Option<&str>, json_output: bool) -> anyhow::Result<u8> {
     let settings = load()?;
-    let host = crate::host(settings)?;
+    let host = crate::host_with_mcp(settings)?;
     let session = host.mcp_session(McpCallOptions::default());
     let names: Vec<String> = match server {
         Some(name) => vec![name.to_string()],
@@ -242,7 +242,7 @@ fn split_function(servers: &[Server], function: &str) -> Option<(String, String)
 
 pub fn schema(function: &str, json_output: bool) -> anyhow::Result<u8> {
     let settings = load()?;
-    let host = crate::host(settings)?;
+    let host = crate::host_with_mcp(settings)?;
     let Some((server, tool)) = split_function(host.mcp_servers(), function) else {
         eprintln!("Error: name the tool as <server>.<tool>, e.g. `kosmo mcp:schema demo.get_item`");
         return Ok(EXIT_USAGE);
@@ -312,7 +312,7 @@ pub fn call(args: &[String]) -> anyhow::Result<u8> {
         }
     };
     let settings = load()?;
-    let host = crate::host(settings)?;
+    let host = crate::host_with_mcp(settings)?;
     let Some((server, tool_name)) = split_function(host.mcp_servers(), &target) else {
         eprintln!(
             "Error: name the tool as <server>.<tool>, not `{target}`\n\n{}",

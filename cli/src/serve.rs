@@ -11,12 +11,13 @@ use crate::config::Settings;
 use crate::print_json;
 
 /// After the flags in `kosmo mcp:serve --help`.
-pub const SERVE_HELP: &str = "Tools are named integration__<provider>__<function>; each takes the function's arguments and an optional _account.
+pub const SERVE_HELP: &str = "Tools are named integration__<provider>__<function>; each takes the function's arguments and an optional _account. With --upstream, a configured MCP server's tools are served too, as mcp__<server>__<tool>, under that server's trust and permissions (a server that runs `kosmo mcp:serve` is refused: the gateway never proxies itself).
 Writes are neither listed nor run with --write=deny (the default); --write=allow lists them and runs them without asking, since the MCP client asks its user first (an account whose writes are `deny` still refuses them).
 Examples:
   kosmo mcp:serve                                  # stdio, every integration, reads only
   kosmo mcp:serve --integrations a,b --write=allow # stdio, two integrations, writes too
   kosmo mcp:serve --http 127.0.0.1:8765            # streamable HTTP; prints http://127.0.0.1:8765/mcp
+  kosmo mcp:serve --upstream github                # the integrations and the github server's tools
   kosmo mcp:gateway:export                         # the .mcp.json entry that starts it";
 
 /// Which integrations a gateway serves, and how: the flags `mcp:serve` and
@@ -29,6 +30,12 @@ pub struct Selection {
     /// Serve these integrations, comma-separated.
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     integrations: Vec<String>,
+    /// Serve the tools of this configured MCP server too, as mcp__<server>__<tool> (repeatable).
+    #[arg(long = "upstream", value_name = "SERVER")]
+    upstream: Vec<String>,
+    /// Serve the tools of these configured MCP servers, comma-separated.
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    upstreams: Vec<String>,
     /// `deny`: write tools are neither listed nor run. `allow`: they are listed and run.
     #[arg(long, value_name = "deny|allow", default_value = "deny", value_parser = write_policy)]
     write: WritePolicy,
@@ -50,9 +57,22 @@ impl Selection {
         names
     }
 
+    /// The upstream servers named, in order, each once.
+    fn upstream_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for name in self.upstream.iter().chain(&self.upstreams) {
+            let name = name.trim();
+            if !name.is_empty() && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        names
+    }
+
     fn options(&self) -> GatewayOptions {
         GatewayOptions {
             integrations: self.names(),
+            upstreams: self.upstream_names(),
             write: self.write,
             max_result_chars: self.max_result_chars,
         }
@@ -118,12 +138,17 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let settings = Arc::new(Settings::load()?);
     // Warnings go to stderr: over stdio, stdout belongs to the protocol.
     settings.print_warnings();
-    let gateway = Gateway::new(crate::host(settings)?, args.selection.options())?;
+    let host = if args.selection.upstream_names().is_empty() {
+        crate::host(settings)?
+    } else {
+        crate::host_with_mcp(settings)?
+    };
     // One thread: calls wait on the network, and a single thread spares each message a hand-off.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let gateway = Gateway::new(host, args.selection.options()).await?;
         match args.http {
             None => gateway.serve_stdio().await,
             Some(addr) => {
@@ -164,6 +189,25 @@ pub fn export(args: ExportArgs) -> anyhow::Result<u8> {
         format!("--write={}", selection.write),
     ];
     server_args.extend(names.iter().map(|name| format!("--integration={name}")));
+    let upstreams = selection.upstream_names();
+    if !upstreams.is_empty() {
+        let settings = Settings::load()?;
+        let servers = settings.mcp_servers()?;
+        for name in &upstreams {
+            if !servers.iter().any(|s| &s.config.name == name) {
+                let known: Vec<&str> = servers.iter().map(|s| s.config.name.as_str()).collect();
+                anyhow::bail!(
+                    "unknown MCP server `{name}`; configured: {}",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                );
+            }
+        }
+    }
+    server_args.extend(upstreams.iter().map(|name| format!("--upstream={name}")));
     if selection.max_result_chars != GatewayOptions::DEFAULT_MAX_RESULT_CHARS {
         server_args.push(format!("--max-result-chars={}", selection.max_result_chars));
     }

@@ -448,3 +448,136 @@ async fn export_prints_a_configuration_that_starts_the_same_gateway() {
     );
     assert!(!plain.to_string().contains("--force"));
 }
+
+/// A gateway over stdio that also serves the test MCP server `demo` (over HTTP in process).
+struct Upstream {
+    _thread: std::thread::JoinHandle<()>,
+    url: String,
+}
+
+/// Starts the test MCP server on a thread of its own, so it outlives the test's runtime.
+fn demo_server() -> Upstream {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let server = kosmo_test_mcp_server::serve_http(
+                "127.0.0.1:0".parse().unwrap(),
+                kosmo_test_mcp_server::Options::default(),
+            )
+            .await
+            .unwrap();
+            sender.send(server.url()).unwrap();
+            server.wait().await;
+        });
+    });
+    Upstream {
+        url: receiver.recv().unwrap(),
+        _thread: thread,
+    }
+}
+
+fn configure_servers(kosmo: &Kosmo, servers: Value) {
+    std::fs::create_dir_all(kosmo.kosmo_home()).unwrap();
+    std::fs::write(
+        kosmo.kosmo_home().join("mcp.json"),
+        json!({ "mcpServers": servers }).to_string(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn upstream_tools_are_served_under_their_servers_permissions_and_annotations() {
+    let (_emulator, kosmo) = start(1);
+    let demo = demo_server();
+    configure_servers(&kosmo, json!({"demo": {"type": "http", "url": demo.url}}));
+
+    let deny = stdio(&kosmo, &["--upstream", "demo"]).await;
+    let tools = deny.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert!(names.contains(&"mcp__demo__get_item"), "{names:?}");
+    assert!(names.contains(&"mcp__demo__echo_back"), "{names:?}");
+    // create_item has no annotations: a write, hidden under --write=deny.
+    assert!(!names.contains(&"mcp__demo__create_item"), "{names:?}");
+    let get_item = tools
+        .iter()
+        .find(|t| t.name == "mcp__demo__get_item")
+        .unwrap();
+    assert_eq!(
+        get_item.annotations.as_ref().unwrap().read_only_hint,
+        Some(true)
+    );
+    assert_eq!(get_item.input_schema["type"], "object");
+
+    let item = call(&deny, "mcp__demo__get_item", json!({"id": "item_1"})).await;
+    assert_eq!(item.is_error, Some(false), "{item:?}");
+    assert_eq!(
+        item.structured_content.unwrap(),
+        json!({"id": "item_1", "name": "first"})
+    );
+    let failed = call(&deny, "mcp__demo__fail", json!({})).await;
+    let error = error_of(&failed);
+    assert_eq!(error["kind"], "mcp_tool");
+    assert_eq!(error["server"], "demo");
+    assert_eq!(error["message"], "the item store is closed");
+    let refused = call(&deny, "mcp__demo__create_item", json!({"name": "x"})).await;
+    assert_eq!(error_of(&refused)["kind"], "write_denied");
+
+    // Under --write=allow the client's approval answers the server's `ask`.
+    let allow = stdio(&kosmo, &["--upstream", "demo", "--write=allow"]).await;
+    let created = call(&allow, "mcp__demo__create_item", json!({"name": "x"})).await;
+    assert_eq!(created.is_error, Some(false), "{created:?}");
+    assert_eq!(created.structured_content.unwrap()["name"], "x");
+
+    // ...but not a `deny` the user set for the server.
+    let mut denying = Kosmo::new();
+    denying.env("CLERK_API_URL", "http://127.0.0.1:9");
+    configure_servers(&denying, json!({"demo": {"type": "http", "url": demo.url}}));
+    let set = denying.run(&["mcp:permissions", "demo", "--write", "deny", "--json"]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let strict = stdio(&denying, &["--upstream", "demo", "--write=allow"]).await;
+    let refused = call(&strict, "mcp__demo__create_item", json!({"name": "y"})).await;
+    let error = error_of(&refused);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("write access denied"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn the_gateway_never_proxies_itself_and_names_unknown_upstreams() {
+    let kosmo = Kosmo::new();
+    configure_servers(
+        &kosmo,
+        json!({"self": {"command": env!("CARGO_BIN_EXE_kosmo"), "args": ["mcp:serve"]}}),
+    );
+    let itself = kosmo.run(&["mcp:serve", "--upstream", "self"]);
+    assert_eq!(itself.code, 1);
+    assert!(
+        itself.stderr.contains("never proxies itself"),
+        "{}",
+        itself.stderr
+    );
+
+    let unknown = kosmo.run(&["mcp:serve", "--upstream", "nope"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("unknown MCP server `nope`; configured: self"),
+        "{}",
+        unknown.stderr
+    );
+
+    let exported = kosmo
+        .run(&["mcp:gateway:export", "--upstream", "self", "--json"])
+        .json();
+    let args = exported["config"]["mcpServers"]["kosmo"]["args"].clone();
+    assert!(
+        args.as_array().unwrap().contains(&json!("--upstream=self")),
+        "{args}"
+    );
+}

@@ -14,6 +14,22 @@ pub enum GatewayError {
         /// The host's integrations, comma-separated.
         known: String,
     },
+    /// An upstream MCP server asked for is not configured.
+    #[error("unknown MCP server `{name}`; configured: {known}")]
+    UnknownUpstream {
+        /// The name asked for.
+        name: String,
+        /// The configured servers, comma-separated.
+        known: String,
+    },
+    /// An upstream would be this gateway itself (`kosmo mcp:serve`), which would call itself.
+    #[error(
+        "the MCP server `{0}` runs `kosmo mcp:serve`, this gateway itself; a gateway never proxies itself"
+    )]
+    SelfProxy(String),
+    /// An upstream cannot be used: disabled, untrusted, or it did not start or list its tools.
+    #[error("the upstream MCP server cannot be served: {0}")]
+    Upstream(String),
     /// The result limit is too small to show anything useful.
     #[error("the result limit must be at least {minimum} characters, not {given}")]
     ResultLimitTooSmall {

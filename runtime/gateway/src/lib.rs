@@ -9,6 +9,10 @@
 //! with `isError` (never a JSON-RPC error), with the error's fields under
 //! `structuredContent.error`.
 //!
+//! It may also offer the tools of the host's MCP servers ([`GatewayOptions::upstreams`]), named
+//! `mcp__<server>__<tool>` with the server's own schema and annotations, under the server's
+//! permissions; it never proxies itself.
+//!
 //! Writes are neither listed nor run unless [`WritePolicy::Allow`]: an MCP client asks its user
 //! before each call, and that answer is the approval a write needs.
 //!
@@ -16,7 +20,7 @@
 //! # async fn serve(host: kosmo_host::Host) -> Result<(), kosmo_gateway::GatewayError> {
 //! use kosmo_gateway::{Gateway, GatewayOptions};
 //!
-//! Gateway::new(host, GatewayOptions::default())?.serve_stdio().await
+//! Gateway::new(host, GatewayOptions::default()).await?.serve_stdio().await
 //! # }
 //! ```
 //!
@@ -32,7 +36,7 @@ mod server;
 mod tools;
 
 pub use error::GatewayError;
-pub use names::{TOOL_PREFIX, sanitize_name, tool_name};
+pub use names::{TOOL_PREFIX, UPSTREAM_PREFIX, sanitize_name, tool_name, upstream_tool_name};
 pub use options::{GatewayOptions, WritePolicy};
 pub use schema::plain_object_schema;
 pub use server::{Gateway, HttpGateway};

@@ -3,26 +3,14 @@
 /// What every integration tool's name starts with.
 pub const TOOL_PREFIX: &str = "integration__";
 
+/// What every upstream MCP server's tool name starts with.
+pub const UPSTREAM_PREFIX: &str = "mcp__";
+
 /// `name` in lowercase ASCII letters, digits and `_`: each run of other characters becomes one
 /// `_`, and `_` at either end is trimmed; an empty result is `tool`.
 pub fn sanitize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_run = false;
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
-            out.push(c);
-            in_run = false;
-        } else if !in_run {
-            out.push('_');
-            in_run = true;
-        }
-    }
-    let trimmed = out.trim_matches('_');
-    if trimmed.is_empty() {
-        "tool".to_string()
-    } else {
-        trimmed.to_string()
-    }
+    // The same rule as MCP tool names in Lua, so a name reads the same everywhere.
+    kosmo_host::kosmo_mcp::lua_name(name)
 }
 
 /// The tool name of one function: `integration__<provider>__<function>`, each part sanitized.
@@ -31,6 +19,15 @@ pub fn tool_name(provider: &str, function: &str) -> String {
         "{TOOL_PREFIX}{}__{}",
         sanitize_name(provider),
         sanitize_name(function)
+    )
+}
+
+/// The tool name of an upstream server's tool: `mcp__<server>__<tool>`, each part sanitized.
+pub fn upstream_tool_name(server: &str, tool: &str) -> String {
+    format!(
+        "{UPSTREAM_PREFIX}{}__{}",
+        sanitize_name(server),
+        sanitize_name(tool)
     )
 }
 

@@ -52,6 +52,8 @@ impl FromStr for WritePolicy {
 pub struct GatewayOptions {
     /// The integrations to offer, by name; empty offers every integration of the host.
     pub integrations: Vec<String>,
+    /// The host's MCP servers whose tools to offer too, by name (`mcp__<server>__<tool>`).
+    pub upstreams: Vec<String>,
     /// Whether write tools are offered.
     pub write: WritePolicy,
     /// The longest text a result shows, in characters; longer text is cut with a line saying so.
@@ -68,10 +70,11 @@ impl GatewayOptions {
 }
 
 impl Default for GatewayOptions {
-    /// Every integration, writes denied, results up to 50,000 characters.
+    /// Every integration, no upstream, writes denied, results up to 50,000 characters.
     fn default() -> Self {
         GatewayOptions {
             integrations: Vec::new(),
+            upstreams: Vec::new(),
             write: WritePolicy::Deny,
             max_result_chars: Self::DEFAULT_MAX_RESULT_CHARS,
         }

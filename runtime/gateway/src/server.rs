@@ -5,7 +5,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use kosmo_host::{CallError, CallOptions, Host, Integration, Policy};
+use kosmo_host::kosmo_mcp::{Server, ToolInfo, Transport};
+use kosmo_host::{CallError, CallOptions, Host, Integration, McpCallOptions, McpSession, Policy};
 use kosmo_runtime::Operation;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::names::closest;
 use crate::results::{failure, fields, success};
-use crate::tools::{ACCOUNT_ARGUMENT, ToolEntry};
+use crate::tools::{ACCOUNT_ARGUMENT, Target, ToolEntry};
 use crate::{GatewayError, GatewayOptions, WritePolicy};
 
 /// The path streamable HTTP is served at.
@@ -34,6 +35,9 @@ pub struct Gateway {
 
 struct Inner {
     host: Host,
+    /// The upstream servers' connections, started when the gateway is made and ended when it
+    /// stops serving.
+    mcp: McpSession,
     options: GatewayOptions,
     /// Every function's tool, sorted by name, writes included (to refuse them by name).
     tools: Vec<ToolEntry>,
@@ -54,10 +58,12 @@ impl std::fmt::Debug for Gateway {
 }
 
 impl Gateway {
-    /// A gateway to `options.integrations` of `host` (all of them when empty). Fails on an
-    /// unknown integration, a result limit under [`GatewayOptions::MIN_RESULT_CHARS`], or a
-    /// function that cannot be a tool.
-    pub fn new(host: Host, options: GatewayOptions) -> Result<Gateway, GatewayError> {
+    /// A gateway to `options.integrations` of `host` (all of them when empty) and to the tools
+    /// of `options.upstreams`, which it starts to list them. Fails on an unknown integration or
+    /// server, a server that is this gateway itself, disabled, untrusted or does not answer, a
+    /// result limit under [`GatewayOptions::MIN_RESULT_CHARS`], or a function that cannot be a
+    /// tool.
+    pub async fn new(host: Host, options: GatewayOptions) -> Result<Gateway, GatewayError> {
         if options.max_result_chars < GatewayOptions::MIN_RESULT_CHARS {
             return Err(GatewayError::ResultLimitTooSmall {
                 given: options.max_result_chars,
@@ -65,16 +71,25 @@ impl Gateway {
             });
         }
         let integrations = select(&host, &options.integrations)?;
-        let (tools, by_name) = crate::tools::build(&host, &integrations)?;
+        let mcp = host.mcp_session(McpCallOptions::default());
+        let upstream = match upstream_tools(&host, &mcp, &options.upstreams).await {
+            Ok(tools) => tools,
+            Err(error) => {
+                mcp.shutdown().await;
+                return Err(error);
+            }
+        };
+        let (tools, by_name) = crate::tools::build(&host, &integrations, upstream)?;
         let listed = tools
             .iter()
             .filter(|entry| options.write == WritePolicy::Allow || !entry.is_write())
             .map(|entry| entry.tool.clone())
             .collect();
-        let instructions = instructions(&host, &integrations, options.write);
+        let instructions = instructions(&host, &integrations, &options.upstreams, options.write);
         Ok(Gateway {
             inner: Arc::new(Inner {
                 host,
+                mcp,
                 options,
                 tools,
                 by_name,
@@ -100,15 +115,17 @@ impl Gateway {
             transport: "stdio",
             message,
         };
-        let running = self
-            .serve(rmcp::transport::stdio_pipes())
-            .await
-            .map_err(|error| failed(error.to_string()))?;
-        running
-            .waiting()
-            .await
-            .map(drop)
-            .map_err(|error| failed(error.to_string()))
+        let inner = self.inner.clone();
+        let served = match self.serve(rmcp::transport::stdio_pipes()).await {
+            Ok(running) => running
+                .waiting()
+                .await
+                .map(drop)
+                .map_err(|error| failed(error.to_string())),
+            Err(error) => Err(failed(error.to_string())),
+        };
+        inner.mcp.shutdown().await;
+        served
     }
 
     /// Listens for streamable HTTP on `addr`, which must be a loopback address (port 0 picks a
@@ -150,37 +167,54 @@ impl Gateway {
             let message = format!(
                 "`{tool}` writes, and this gateway runs with --write=deny: write tools are neither listed nor run. To allow writes, restart it with --write=allow (`kosmo mcp:serve --write=allow`); the MCP client then asks before each call."
             );
-            return failure(
-                message.clone(),
-                fields(
-                    "write_denied",
-                    &message,
-                    &[
-                        ("function", json!(entry.function.name)),
-                        ("provider", json!(entry.integration.meta.label)),
-                    ],
-                ),
-            );
+            let about = match &entry.target {
+                Target::Function {
+                    integration,
+                    function,
+                } => [
+                    ("function", json!(function.name)),
+                    ("provider", json!(integration.meta.label)),
+                ],
+                Target::Upstream(info) => {
+                    [("tool", json!(info.name)), ("server", json!(info.server))]
+                }
+            };
+            return failure(message.clone(), fields("write_denied", &message, &about));
         }
+        let (integration, function) = match &entry.target {
+            Target::Function {
+                integration,
+                function,
+            } => (*integration, *function),
+            Target::Upstream(info) => {
+                return self
+                    .call_upstream(
+                        info,
+                        entry.is_write(),
+                        request.arguments.unwrap_or_default(),
+                    )
+                    .await;
+            }
+        };
         let mut arguments = request.arguments.unwrap_or_default();
         let account = match arguments.remove(ACCOUNT_ARGUMENT) {
             None | Some(Value::Null) => None,
             Some(Value::String(account)) => Some(account),
             Some(other) => {
                 let error = kosmo_runtime::Error::invalid(
-                    entry.function.name,
+                    function.name,
                     ACCOUNT_ARGUMENT,
                     format!("must be an account name (a string), not {other}"),
                 );
                 return failure(error.to_string(), error.fields());
             }
         };
-        let force = entry.is_write() && self.approves_writes(entry.integration, account.as_deref());
+        let force = entry.is_write() && self.approves_writes(integration, account.as_deref());
         let report = inner
             .host
             .call(
-                entry.integration.meta.name,
-                entry.function.name,
+                integration.meta.name,
+                function.name,
                 Value::Object(arguments),
                 CallOptions {
                     account,
@@ -202,6 +236,36 @@ impl Gateway {
                 let fields = fields("unknown_integration", &message, &[]);
                 failure(message, fields)
             }
+        }
+    }
+
+    /// Calls an upstream server's tool under the server's permissions. A write the client
+    /// approved (`--write=allow`) runs unless the server's writes are `deny`.
+    async fn call_upstream(
+        &self,
+        info: &ToolInfo,
+        is_write: bool,
+        arguments: serde_json::Map<String, Value>,
+    ) -> CallToolResult {
+        let inner = &self.inner;
+        let force = is_write
+            && inner.options.write == WritePolicy::Allow
+            && inner.host.mcp_policy(&info.server).write != Policy::Deny;
+        let report = inner
+            .mcp
+            .call_with(
+                &info.server,
+                &info.name,
+                Value::Object(arguments),
+                McpCallOptions {
+                    force,
+                    dry_run: false,
+                },
+            )
+            .await;
+        match report.result {
+            Ok(value) => success(value, inner.options.max_result_chars),
+            Err(error) => failure(error.to_string(), error.fields()),
         }
     }
 
@@ -246,6 +310,71 @@ fn select(host: &Host, names: &[String]) -> Result<Vec<&'static Integration>, Ga
         .collect())
 }
 
+/// The tools of the upstream servers named in `names`, each server checked first: configured,
+/// not this gateway itself, enabled and trusted. Listing them starts the servers.
+async fn upstream_tools(
+    host: &Host,
+    session: &McpSession,
+    names: &[String],
+) -> Result<Vec<ToolInfo>, GatewayError> {
+    let mut tools = Vec::new();
+    for name in names {
+        let Some(server) = host.mcp_servers().iter().find(|s| &s.config.name == name) else {
+            let known: Vec<&str> = host
+                .mcp_servers()
+                .iter()
+                .map(|s| s.config.name.as_str())
+                .collect();
+            return Err(GatewayError::UnknownUpstream {
+                name: name.clone(),
+                known: if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+            });
+        };
+        if runs_this_gateway(server) {
+            return Err(GatewayError::SelfProxy(name.clone()));
+        }
+        let listed = session
+            .tools(name)
+            .await
+            .map_err(|error| GatewayError::Upstream(error.to_string()))?;
+        tools.extend(listed.iter().cloned());
+    }
+    Ok(tools)
+}
+
+/// Whether a server entry starts `kosmo mcp:serve`: this program (or another `kosmo`) serving
+/// as a gateway, which would end up calling itself.
+fn runs_this_gateway(server: &Server) -> bool {
+    let Transport::Stdio { command, args, .. } = &server.config.transport else {
+        return false;
+    };
+    if !args.iter().any(|arg| arg == "mcp:serve") {
+        return false;
+    }
+    let program = std::path::Path::new(command);
+    let ours = std::env::current_exe().ok();
+    let same_file = ours.as_ref().is_some_and(|ours| {
+        let resolved = if program.is_absolute() {
+            program.canonicalize().ok()
+        } else {
+            None
+        };
+        resolved.is_some_and(|p| ours.canonicalize().is_ok_and(|o| o == p))
+    });
+    let same_name = program.file_stem().is_some_and(|stem| {
+        stem == "kosmo"
+            || ours
+                .as_ref()
+                .and_then(|o| o.file_stem())
+                .is_some_and(|ours| ours == stem)
+    });
+    same_file || same_name
+}
+
 fn unknown_tool(name: &str, listed: &[Tool]) -> CallToolResult {
     let suggestion = closest(name, listed.iter().map(|tool| tool.name.as_ref()))
         .map(|closest| format!(" The closest is `{closest}`."))
@@ -255,7 +384,12 @@ fn unknown_tool(name: &str, listed: &[Tool]) -> CallToolResult {
     failure(message, fields)
 }
 
-fn instructions(host: &Host, integrations: &[&'static Integration], write: WritePolicy) -> String {
+fn instructions(
+    host: &Host,
+    integrations: &[&'static Integration],
+    upstreams: &[String],
+    write: WritePolicy,
+) -> String {
     let served: Vec<String> = integrations
         .iter()
         .map(|&i| {
@@ -275,8 +409,16 @@ fn instructions(host: &Host, integrations: &[&'static Integration], write: Write
             "Writes are offered (--write=allow) and change real data: each tool's annotations say whether it only reads, destroys something or is safe to repeat."
         }
     };
+    let upstream = if upstreams.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " The tools of the MCP servers {} are offered too, named mcp__<server>__<tool>, under each server's permissions.",
+            upstreams.join(", ")
+        )
+    };
     format!(
-        "KosmoKrator integrations as tools named integration__<provider>__<function>, one per API function: {}. Each call goes to the provider's API with the configured credentials. Pass `_account` to use a named account instead of `default`. {writes} A failed call is a result with isError, whose structuredContent.error has kind, message and, for API errors, status, code and long_message.",
+        "KosmoKrator integrations as tools named integration__<provider>__<function>, one per API function: {}. Each call goes to the provider's API with the configured credentials. Pass `_account` to use a named account instead of `default`.{upstream} {writes} A failed call is a result with isError, whose structuredContent.error has kind, message and, for API errors, status, code and long_message.",
         served.join("; ")
     )
 }
@@ -345,6 +487,7 @@ impl HttpGateway {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), GatewayError> {
         let gateway = self.gateway;
+        let inner = gateway.inner.clone();
         let config = StreamableHttpServerConfig::default();
         let cancel = config.cancellation_token.clone();
         let service: StreamableHttpService<Gateway, LocalSessionManager> =
@@ -354,7 +497,7 @@ impl HttpGateway {
                 config,
             );
         let router = axum::Router::new().nest_service(HTTP_PATH, service);
-        axum::serve(self.listener, router)
+        let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 cancel.cancel();
@@ -363,6 +506,8 @@ impl HttpGateway {
             .map_err(|error| GatewayError::Serve {
                 transport: "HTTP",
                 message: error.to_string(),
-            })
+            });
+        inner.mcp.shutdown().await;
+        served
     }
 }

@@ -1,38 +1,66 @@
-//! The tool table: one MCP tool per function of each integration served.
+//! The tool table: one MCP tool per function of each integration served, and one per tool of
+//! each upstream MCP server.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use kosmo_host::kosmo_mcp::ToolInfo;
 use kosmo_host::{DEFAULT_ACCOUNT, Host, Integration};
 use kosmo_runtime::{FunctionMeta, Operation};
 use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 
 use crate::GatewayError;
-use crate::names::tool_name;
+use crate::names::{tool_name, upstream_tool_name};
 use crate::schema::{check_plain, plain_object_schema};
 
 /// The argument every tool takes besides the function's own: the named account to call with.
 /// It is taken out of the arguments before the call.
 pub const ACCOUNT_ARGUMENT: &str = "_account";
 
-/// One function as a tool.
+/// What a tool calls.
+pub(crate) enum Target {
+    /// A function of an integration.
+    Function {
+        integration: &'static Integration,
+        function: &'static FunctionMeta,
+    },
+    /// A tool of an upstream MCP server.
+    Upstream(Box<ToolInfo>),
+}
+
+/// One function, or one upstream tool, as a tool.
 pub(crate) struct ToolEntry {
     pub tool: Tool,
-    pub integration: &'static Integration,
-    pub function: &'static FunctionMeta,
+    pub target: Target,
 }
 
 impl ToolEntry {
     pub fn is_write(&self) -> bool {
-        self.function.operation == Operation::Write
+        match &self.target {
+            Target::Function { function, .. } => function.operation == Operation::Write,
+            Target::Upstream(info) => !info.read_only,
+        }
+    }
+
+    /// `<provider>.<function>` or `mcp.<server>.<tool>`, for messages.
+    pub fn qualified(&self) -> String {
+        match &self.target {
+            Target::Function {
+                integration,
+                function,
+            } => qualified(integration, function),
+            Target::Upstream(info) => format!("mcp.{}", info.function()),
+        }
     }
 }
 
-/// Every function of `integrations` as a tool, sorted by name, and an index by name.
+/// Every function of `integrations` and every upstream tool as a tool, sorted by name, and an
+/// index by name.
 pub(crate) fn build(
     host: &Host,
     integrations: &[&'static Integration],
+    upstream: Vec<ToolInfo>,
 ) -> Result<(Vec<ToolEntry>, HashMap<String, usize>), GatewayError> {
     let mut entries = Vec::new();
     for &integration in integrations {
@@ -40,10 +68,18 @@ pub(crate) fn build(
         for &function in integration.meta.functions {
             entries.push(ToolEntry {
                 tool: tool(integration, function, &accounts)?,
-                integration,
-                function,
+                target: Target::Function {
+                    integration,
+                    function,
+                },
             });
         }
+    }
+    for info in upstream {
+        entries.push(ToolEntry {
+            tool: upstream_tool(&info)?,
+            target: Target::Upstream(Box::new(info)),
+        });
     }
     entries.sort_by(|a, b| a.tool.name.cmp(&b.tool.name));
     let mut index = HashMap::with_capacity(entries.len());
@@ -52,13 +88,51 @@ pub(crate) fn build(
             let first: &ToolEntry = &entries[earlier];
             return Err(GatewayError::DuplicateTool {
                 tool: entry.tool.name.to_string(),
-                first: qualified(first.integration, first.function),
-                second: qualified(entry.integration, entry.function),
+                first: first.qualified(),
+                second: entry.qualified(),
             });
         }
         index.insert(entry.tool.name.to_string(), position);
     }
     Ok((entries, index))
+}
+
+/// An upstream server's tool: its own description, schema (as a plain object schema) and
+/// annotations, under the name `mcp__<server>__<tool>`.
+fn upstream_tool(info: &ToolInfo) -> Result<Tool, GatewayError> {
+    let schema =
+        plain_object_schema(&info.input_schema).map_err(|reason| GatewayError::InputSchema {
+            function: format!("mcp.{}", info.function()),
+            reason,
+        })?;
+    let mut description = info.description.trim().to_string();
+    if !description.is_empty() {
+        description.push_str("\n\n");
+    }
+    description.push_str(&format!(
+        "The tool `{}` of the MCP server `{}`, through the kosmo gateway.",
+        info.name, info.server
+    ));
+    // The server's annotations as it sent them; a server that sends none leaves the client
+    // to assume the worst, as MCP says.
+    let annotations: Option<ToolAnnotations> =
+        serde_json::from_value(info.annotations.clone()).ok();
+    let mut tool = Tool::new(
+        upstream_tool_name(&info.server, &info.name),
+        description,
+        Arc::new(schema),
+    );
+    if let Some(title) = &info.title {
+        tool = tool.with_title(title.clone());
+    }
+    if let Some(annotations) = annotations.filter(|_| {
+        info.annotations
+            .as_object()
+            .is_some_and(|fields| !fields.is_empty())
+    }) {
+        tool = tool.with_annotations(annotations);
+    }
+    Ok(tool)
 }
 
 pub(crate) fn qualified(integration: &Integration, function: &FunctionMeta) -> String {

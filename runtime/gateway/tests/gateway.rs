@@ -116,7 +116,7 @@ async fn connect(
     policy: AccountPolicy,
 ) -> (RunningService<RoleClient, ()>, Seen) {
     let (host, seen) = host(policy);
-    let gateway = Gateway::new(host, options(write)).unwrap();
+    let gateway = Gateway::new(host, options(write)).await.unwrap();
     let (server_io, client_io) = tokio::io::duplex(1 << 16);
     tokio::spawn(async move {
         if let Ok(server) = gateway.serve(server_io).await {
@@ -420,6 +420,7 @@ async fn long_results_are_cut_with_a_marker_and_structured_content_stays_whole()
             ..GatewayOptions::default()
         },
     )
+    .await
     .unwrap();
     let (server_io, client_io) = tokio::io::duplex(1 << 16);
     tokio::spawn(async move {
@@ -483,6 +484,7 @@ async fn options_that_cannot_work_are_refused() {
             ..GatewayOptions::default()
         },
     )
+    .await
     .unwrap_err();
     assert!(
         matches!(&unknown, GatewayError::UnknownIntegration { name, known } if name == "nope" && known == "acme"),
@@ -495,6 +497,7 @@ async fn options_that_cannot_work_are_refused() {
             ..GatewayOptions::default()
         },
     )
+    .await
     .unwrap_err();
     assert_eq!(
         small.to_string(),
@@ -507,10 +510,11 @@ async fn options_that_cannot_work_are_refused() {
             ..GatewayOptions::default()
         },
     )
+    .await
     .unwrap();
     assert_eq!(named.tools().len(), 4);
 
-    let gateway = Gateway::new(host, GatewayOptions::default()).unwrap();
+    let gateway = Gateway::new(host, GatewayOptions::default()).await.unwrap();
     for addr in ["0.0.0.0:0", "192.0.2.1:8080", "[::]:0"] {
         let error = gateway
             .clone()
@@ -575,10 +579,12 @@ static CLASHING: kosmo_runtime::Integration = {
     }
 };
 
-#[test]
-fn two_functions_under_one_tool_name_are_refused() {
+#[tokio::test]
+async fn two_functions_under_one_tool_name_are_refused() {
     let host = Host::builder().integrations(&[&CLASHING]).build().unwrap();
-    let error = Gateway::new(host, GatewayOptions::default()).unwrap_err();
+    let error = Gateway::new(host, GatewayOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "`clash.getwidget` and `clash.getWidget` would both be the tool `integration__clash__getwidget`"

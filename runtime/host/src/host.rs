@@ -358,6 +358,11 @@ impl Host {
         &self.inner.mcp_servers
     }
 
+    /// The permissions of one MCP server.
+    pub fn mcp_policy(&self, server: &str) -> AccountPolicy {
+        self.inner.mcp_policies.mcp_policy(server)
+    }
+
     /// A session with the MCP servers, for calls without Lua (`kosmo mcp:call`, the gateway):
     /// the same permissions, approver, dry run and call log as a script's calls. Servers start
     /// on first use; end them with [`McpSession::shutdown`].

@@ -101,14 +101,28 @@ impl McpSession {
     /// Calls a tool by its Lua name or its own, under the server's policy, and records the
     /// call in the log.
     pub async fn call(&self, server: &str, tool: &str, arguments: Value) -> McpCallReport {
+        self.call_with(server, tool, arguments, self.options).await
+    }
+
+    /// [`McpSession::call`] with options of its own, for a caller that decides per call (the
+    /// gateway forces a write its client approved, and nothing else).
+    pub async fn call_with(
+        &self,
+        server: &str,
+        tool: &str,
+        arguments: Value,
+        options: McpCallOptions,
+    ) -> McpCallReport {
         let started = Instant::now();
         self.log.begin();
         let bypassed_before = self.log.permission_bypassed();
         let resolved = self.clients.tool(server, tool).await;
         let (tool_info, dry_run, result) = match resolved {
             Ok(info) => {
-                let dry_run = self.options.dry_run && !info.read_only;
-                let result = self.call_tool(&info, arguments, dry_run).await;
+                let dry_run = options.dry_run && !info.read_only;
+                let result = self
+                    .call_tool(&info, arguments, dry_run, options.force)
+                    .await;
                 (Some(info), dry_run, result)
             }
             Err(error) => (None, false, Err(error)),
@@ -147,6 +161,7 @@ impl McpSession {
         tool: &ToolInfo,
         arguments: Value,
         dry_run: bool,
+        force: bool,
     ) -> Result<Value, McpError> {
         let arguments = match arguments {
             Value::Null => Map::new(),
@@ -181,7 +196,7 @@ impl McpSession {
         match decision {
             Policy::Allow => {}
             Policy::Ask if dry_run => {}
-            _ if self.options.force => self.log.mark_bypassed(),
+            _ if force => self.log.mark_bypassed(),
             Policy::Ask => {
                 let arguments_json = Value::Object(arguments.clone());
                 let request = McpApprovalRequest {
