@@ -8,10 +8,11 @@
 use std::path::{Path, PathBuf};
 
 /// Hand-written source folders, relative to the repository root.
-const HAND_WRITTEN: [&str; 5] = [
+const HAND_WRITTEN: [&str; 6] = [
     "runtime/src",
     "runtime/host/src",
     "runtime/gateway/src",
+    "runtime/mcp/src",
     "cli/src",
     "codegen/src",
 ];

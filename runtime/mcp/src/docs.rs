@@ -174,7 +174,7 @@ mod tests {
             Some(("a.b", Some("tool")))
         );
         assert_eq!(split_page("app.mcp.a.t", &servers), Some(("a", Some("t"))));
-        assert_eq!(split_page("clerk", &servers), None);
+        assert_eq!(split_page("acme", &servers), None);
     }
 
     #[test]
