@@ -1,11 +1,12 @@
-// Doc site behaviour: search over window.KOSMO_SEARCH_INDEX, copy buttons, the phone sidebar.
+// Doc site behaviour: search over window.KOSMO_SEARCH_INDEX (functions and guides, told apart by
+// `kind`), copy buttons, the phone sidebar.
 // Plain script: no modules and no network requests, so pages work from file:// too.
 (function () {
   "use strict";
   var root = document.documentElement.getAttribute("data-root") || "";
 
   // Lower score ranks first: exact name, name prefix, a word of the name, name contains,
-  // then title, summary and description matches.
+  // then title, summary and description matches. Guides have a slug for a name and no description.
   function score(entry, query) {
     var name = entry.name.toLowerCase();
     if (name === query) return 0;
@@ -14,7 +15,7 @@
     if (name.indexOf(query) >= 0) return 3;
     if (entry.title.toLowerCase().indexOf(query) >= 0) return 4;
     if (entry.summary.toLowerCase().indexOf(query) >= 0) return 5;
-    if (entry.description.toLowerCase().indexOf(query) >= 0) return 6;
+    if ((entry.description || "").toLowerCase().indexOf(query) >= 0) return 6;
     return -1;
   }
 
@@ -39,13 +40,14 @@
     var link = document.createElement("a");
     link.href = root + entry.url;
     link.className = "search-result";
+    var isGuide = entry.kind === "guide";
     var name = document.createElement("span");
-    name.className = "result-name";
-    name.textContent = entry.provider + "." + entry.name;
+    name.className = isGuide ? "result-name result-guide" : "result-name";
+    name.textContent = isGuide ? entry.title : entry.provider + "." + entry.name;
     link.appendChild(name);
     var badge = document.createElement("span");
-    badge.className = "badge badge-" + entry.operation;
-    badge.textContent = entry.operation;
+    badge.className = "badge badge-" + (isGuide ? "guide" : entry.operation);
+    badge.textContent = isGuide ? "guide" : entry.operation;
     link.appendChild(document.createTextNode(" "));
     link.appendChild(badge);
     if (entry.destructive) {
@@ -73,7 +75,7 @@
       if (hits.length === 0) {
         var empty = document.createElement("p");
         empty.className = "search-empty";
-        empty.textContent = "No function matches.";
+        empty.textContent = "Nothing matches.";
         popup.appendChild(empty);
       }
       hits.forEach(function (entry) { popup.appendChild(resultLink(entry)); });

@@ -1,5 +1,6 @@
-//! The doc site in a real browser: headless Chromium loads every page (after its JS ran), follows
-//! every internal link and anchor, runs a search, loads a page over HTTP and takes screenshots.
+//! The doc site in a real browser: headless Chromium loads every page (after its JS ran), the
+//! guides from `docs/` included, follows every internal link and anchor, runs searches, loads a
+//! page over HTTP and takes screenshots.
 //!
 //! Skipped with a message when Chromium is missing, unless `KOSMO_REQUIRE_BROWSER=1` (CI).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -236,6 +237,12 @@ fn site_works_in_a_browser() {
     let mut pages = Vec::new();
     html_pages(&site, &mut pages);
     pages.sort();
+    // Every guide is a page, so the link and anchor checks below cover it too.
+    for guide in xtask::guide_files(&xtask::fs::repo_root()).unwrap() {
+        let stem = Path::new(&guide).file_stem().unwrap().to_str().unwrap();
+        let page = site.join("guides").join(format!("{stem}.html"));
+        assert!(pages.contains(&page), "{guide}: no {}", page.display());
+    }
     let doms: BTreeMap<PathBuf, String> = std::thread::scope(|scope| {
         // At most two browsers at once: CI has two cores.
         let halves: Vec<_> = pages
@@ -324,18 +331,27 @@ fn site_works_in_a_browser() {
     );
     assert!(checked_links > 1000, "only {checked_links} links checked");
 
-    // b. Search from the query string: "ban" ranks ban_user first, then unban_user.
-    let dom = dump_dom(&chromium, &format!("file://{}?q=ban", index.display()));
-    let results: Vec<String> = tags(&dom)
-        .into_iter()
-        .filter(|(name, attrs)| {
-            name == "a"
-                && attrs
-                    .get("class")
-                    .is_some_and(|c| c.contains("search-result"))
-        })
-        .filter_map(|(_, attrs)| attrs.get("href").cloned())
-        .collect();
+    // b. Search from the query string: "ban" ranks ban_user first, then unban_user; "MCP" finds
+    // the MCP guide, first.
+    let search = |query: &str| -> Vec<String> {
+        let dom = dump_dom(&chromium, &format!("file://{}?q={query}", index.display()));
+        tags(&dom)
+            .into_iter()
+            .filter(|(name, attrs)| {
+                name == "a"
+                    && attrs
+                        .get("class")
+                        .is_some_and(|c| c.contains("search-result"))
+            })
+            .filter_map(|(_, attrs)| attrs.get("href").cloned())
+            .collect()
+    };
+    let mcp = search("MCP");
+    assert!(
+        mcp.first().is_some_and(|r| r.ends_with("guides/mcp.html")),
+        "search results for MCP: {mcp:?}"
+    );
+    let results = search("ban");
     assert!(
         results
             .first()

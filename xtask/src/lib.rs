@@ -32,6 +32,32 @@ pub const README_FILES: [&str; 4] = [
     "tests/emulator/README.md",
 ];
 
+/// The folder of hand-written guides: every `*.md` directly in it is a page of the doc site
+/// (`guides/<name>.html`). Each must also be in [`README_FILES`], so its examples are checked and
+/// run like the READMEs' (a test holds the two lists together).
+pub const GUIDE_DIR: &str = "docs";
+
+/// The guide files, relative to `root` with `/` separators, sorted by name: the doc site's guides
+/// in the order it lists them.
+pub fn guide_files(root: &Path) -> Result<Vec<String>> {
+    let dir = root.join(GUIDE_DIR);
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(|e| anyhow::anyhow!("listing {GUIDE_DIR}: {e}"))? {
+        let path = entry
+            .map_err(|e| anyhow::anyhow!("listing {GUIDE_DIR}: {e}"))?
+            .path();
+        let is_markdown = path.extension().is_some_and(|e| e == "md");
+        if is_markdown
+            && path.is_file()
+            && let Some(name) = path.file_name().and_then(|n| n.to_str())
+        {
+            files.push(format!("{GUIDE_DIR}/{name}"));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// The README files' examples, checked like the generated pages' (unknown functions, unknown or
 /// missing parameters): a README that drifts from the manifest fails `cargo xtask gen` too.
 pub fn check_readme_examples(
@@ -86,4 +112,22 @@ pub fn generate_all(root: &Path) -> Result<Result<Vec<Output>, kosmo_codegen::Er
         });
     }
     Ok(Ok(outputs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A guide on the site whose examples nobody checks or runs would rot unnoticed.
+    #[test]
+    fn every_guide_is_checked_like_a_readme() {
+        let guides = guide_files(&fs::repo_root()).unwrap();
+        assert!(!guides.is_empty(), "no guides in {GUIDE_DIR}/");
+        for guide in &guides {
+            assert!(
+                README_FILES.contains(&guide.as_str()),
+                "{guide} is on the doc site but not in README_FILES"
+            );
+        }
+    }
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use kosmo_codegen::site::Guide;
 
 use crate::fs;
 
@@ -11,6 +12,18 @@ pub const SITE_MARKER: &str = ".kosmo-site";
 
 /// The spec folder, output root and crate of the product (not the test fixture).
 const PRODUCT_JOB: (&str, &str, &str) = crate::JOBS[0];
+
+/// The hand-written guides ([`crate::guide_files`]), read and titled for the site.
+fn guides(root: &Path) -> Result<Vec<Guide>> {
+    crate::guide_files(root)?
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(root.join(&path))
+                .with_context(|| format!("reading {path}"))?;
+            Ok(Guide::from_markdown(&path, text)?)
+        })
+        .collect()
+}
 
 /// Generates the docs from `root/spec` in memory, renders the site and writes it to `out`,
 /// replacing whatever was there. Returns the path of the site's `index.html`.
@@ -24,7 +37,7 @@ pub fn build_site(root: &Path, out: &Path) -> Result<PathBuf> {
         .into_iter()
         .filter(|file| file.path.ends_with(".md"))
         .collect();
-    let site = kosmo_codegen::site::render(&providers, &docs)?;
+    let site = kosmo_codegen::site::render(&providers, &docs, &guides(root)?)?;
     // A stale page from an earlier build (a removed function) must not survive, but only a
     // folder this command built (it carries the marker) or an empty one is ever replaced:
     // `--out` pointing at the wrong folder must not delete it.

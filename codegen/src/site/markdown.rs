@@ -68,13 +68,18 @@ fn explicit_ids(markdown: &str, into: &mut BTreeSet<String>) {
     }
 }
 
-/// Points a link at a sibling `.md` file to the page rendered from it; leaves others alone.
-pub fn rewrite_link(dest: &str) -> String {
-    let is_external = dest.contains("://")
+/// Whether a link leaves the site's relative files alone: another host, `mailto:`, a fragment of
+/// the same page, or an absolute path.
+pub(crate) fn is_external(dest: &str) -> bool {
+    dest.contains("://")
         || dest.starts_with("mailto:")
         || dest.starts_with('#')
-        || dest.starts_with('/');
-    if is_external {
+        || dest.starts_with('/')
+}
+
+/// Points a link at a sibling `.md` file to the page rendered from it; leaves others alone.
+pub fn rewrite_link(dest: &str) -> String {
+    if is_external(dest) {
         return dest.to_string();
     }
     let (path, fragment) = match dest.split_once('#') {
@@ -99,10 +104,60 @@ pub fn rewrite_link(dest: &str) -> String {
     }
 }
 
-/// A rendered page: its HTML and the headings (level 2 and 3) for a table of contents.
+/// A rendered page: its HTML, its title (the first level-1 heading) and where its links point.
 pub(crate) struct Rendered {
     pub html: String,
     pub title: String,
+    /// Every link destination as written in the markdown (before [`rewrite_link`]), in order.
+    pub links: Vec<String>,
+}
+
+/// What a page says about itself before it is rendered: its title (the text of the first
+/// level-1 heading) and its first paragraph as plain text, for indexes and search.
+pub(crate) struct Outline {
+    pub title: Option<String>,
+    pub first_paragraph: Option<String>,
+}
+
+/// The [`Outline`] of `markdown`, read with the same parser as [`to_html`] so that a `#` inside
+/// a code block is never mistaken for a heading.
+pub(crate) fn outline(markdown: &str) -> Outline {
+    let markdown = strip_generated_header(markdown);
+    let events: Vec<Event<'_>> = Parser::new_ext(markdown, Options::ENABLE_TABLES).collect();
+    let mut title = None;
+    let mut first_paragraph = None;
+    for (index, event) in events.iter().enumerate() {
+        let (is_title, end) = match event {
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            }) if title.is_none() => (true, TagEnd::Heading(HeadingLevel::H1)),
+            Event::Start(Tag::Paragraph) if first_paragraph.is_none() => (false, TagEnd::Paragraph),
+            _ => continue,
+        };
+        let stop = events[index..]
+            .iter()
+            .position(|e| *e == Event::End(end))
+            .map_or(events.len(), |offset| index + offset);
+        let text = plain_text(&events[index + 1..stop]);
+        if text.is_empty() {
+            continue;
+        }
+        if is_title {
+            title = Some(text);
+        } else {
+            // "… in both directions:" introduces a list; as a summary on its own it reads
+            // better without the colon.
+            first_paragraph = Some(text.trim_end_matches(':').trim_end().to_string());
+        }
+        if title.is_some() && first_paragraph.is_some() {
+            break;
+        }
+    }
+    Outline {
+        title,
+        first_paragraph,
+    }
 }
 
 /// Renders markdown (without its generated header) to HTML. `badges` adds badges to headings
@@ -114,6 +169,7 @@ pub(crate) fn to_html(markdown: &str, badges: &BTreeMap<String, BadgeInfo>) -> R
     let events: Vec<Event<'_>> = Parser::new_ext(markdown, Options::ENABLE_TABLES).collect();
     let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len() + 16);
     let mut title = String::new();
+    let mut links = Vec::new();
     let mut index = 0;
     while index < events.len() {
         match &events[index] {
@@ -127,7 +183,7 @@ pub(crate) fn to_html(markdown: &str, badges: &BTreeMap<String, BadgeInfo>) -> R
                     .iter()
                     .position(|e| matches!(e, Event::End(TagEnd::Heading(_))))
                     .map_or(events.len(), |offset| index + offset);
-                let text = heading_text(&events[index + 1..end]);
+                let text = plain_text(&events[index + 1..end]);
                 if *level == HeadingLevel::H1 && title.is_empty() {
                     title = text.clone();
                 }
@@ -138,7 +194,12 @@ pub(crate) fn to_html(markdown: &str, badges: &BTreeMap<String, BadgeInfo>) -> R
                     classes: classes.clone(),
                     attrs: attrs.clone(),
                 }));
-                out.extend(events[index + 1..end].iter().cloned().map(rewrite_event));
+                out.extend(
+                    events[index + 1..end]
+                        .iter()
+                        .cloned()
+                        .map(|e| rewrite_event(e, &mut links)),
+                );
                 let first_word = text.split_whitespace().next().unwrap_or_default();
                 if *level >= HeadingLevel::H2
                     && let Some(info) = badges.get(first_word)
@@ -165,7 +226,7 @@ pub(crate) fn to_html(markdown: &str, badges: &BTreeMap<String, BadgeInfo>) -> R
                 out.push(events[index].clone());
                 out.push(Event::Html(CowStr::from("</div>\n")));
             }
-            other => out.push(rewrite_event(other.clone())),
+            other => out.push(rewrite_event(other.clone(), &mut links)),
         }
         index += 1;
     }
@@ -174,27 +235,33 @@ pub(crate) fn to_html(markdown: &str, badges: &BTreeMap<String, BadgeInfo>) -> R
     Rendered {
         html: html_text,
         title,
+        links,
     }
 }
 
-fn rewrite_event(event: Event<'_>) -> Event<'_> {
+/// Rewrites a link's destination (see [`rewrite_link`]) and records the original in `links`.
+fn rewrite_event<'a>(event: Event<'a>, links: &mut Vec<String>) -> Event<'a> {
     match event {
         Event::Start(Tag::Link {
             link_type,
             dest_url,
             title,
             id,
-        }) => Event::Start(Tag::Link {
-            link_type,
-            dest_url: CowStr::from(rewrite_link(&dest_url)),
-            title,
-            id,
-        }),
+        }) => {
+            links.push(dest_url.to_string());
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url: CowStr::from(rewrite_link(&dest_url)),
+                title,
+                id,
+            })
+        }
         other => other,
     }
 }
 
-fn heading_text(events: &[Event<'_>]) -> String {
+/// The text of a heading's or paragraph's events, without markup (code spans keep their text).
+fn plain_text(events: &[Event<'_>]) -> String {
     let mut text = String::new();
     for event in events {
         match event {

@@ -1,5 +1,6 @@
-//! The static doc site (`cargo xtask site`): HTML pages rendered from the generated markdown docs,
-//! a client-side search index, local CSS and JS. No I/O: callers write the returned files.
+//! The static doc site (`cargo xtask site`): HTML pages rendered from the generated markdown docs
+//! and from hand-written guides, a client-side search index, local CSS and JS. No I/O: callers
+//! read the guides and write the returned files.
 //!
 //! Every link is relative, so the site works from `file://` as well as from any static server,
 //! and nothing is loaded from another host. Output depends only on the inputs (no timestamps,
@@ -7,13 +8,13 @@
 
 mod markdown;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
-use markdown::{BadgeInfo, badges_html, to_html};
+use markdown::{BadgeInfo, badges_html, is_external, outline, to_html};
 pub use markdown::{rewrite_link, slug};
 
 use crate::GeneratedFile;
@@ -37,26 +38,104 @@ pub enum Error {
     /// The search index could not be serialized.
     #[error("search index: {0}")]
     SearchIndex(#[from] serde_json::Error),
+    /// A hand-written guide cannot become a page: no title, a bad file name, a broken link.
+    #[error("guide {path}: {problem}")]
+    Guide { path: String, problem: String },
 }
 
-/// One entry of `assets/search-index.js`.
+/// A hand-written page of the site, `guides/<slug>.html`, that belongs to no provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guide {
+    /// The page's file name without `.html`: ASCII letters, digits, `-` and `_`.
+    pub slug: String,
+    /// The page's title, in the index, the navigation and search.
+    pub title: String,
+    /// Where the guide comes from, relative to the repository root; the page's footer names it.
+    pub source: String,
+    /// The guide itself, rendered like the generated pages.
+    pub markdown: String,
+}
+
+impl Guide {
+    /// The guide in the markdown file `source`: `docs/mcp.md` becomes `guides/mcp.html`, titled
+    /// with the text of its first `# ` heading (a guide without one is an error: every page of
+    /// the site has a title).
+    pub fn from_markdown(source: &str, markdown: String) -> Result<Guide, Error> {
+        let file_name = source.rsplit('/').next().unwrap_or(source);
+        let slug = file_name
+            .strip_suffix(".md")
+            .ok_or_else(|| guide_error(source, "is not a `.md` file"))?;
+        let title = outline(&markdown)
+            .title
+            .ok_or_else(|| guide_error(source, "has no `# ` heading to take its title from"))?;
+        Ok(Guide {
+            slug: slug.to_string(),
+            title,
+            source: source.to_string(),
+            markdown,
+        })
+    }
+}
+
+fn guide_error(path: &str, problem: impl Into<String>) -> Error {
+    Error::Guide {
+        path: path.to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// One entry of `assets/search-index.js`. `kind` tells the search script how to show it; function
+/// entries keep the fields they had before guides were added.
 #[derive(Serialize)]
-struct SearchEntry<'a> {
-    provider: &'a str,
-    name: &'a str,
-    title: &'a str,
-    summary: &'a str,
-    description: &'a str,
-    operation: &'a str,
-    destructive: bool,
-    /// Relative to the site root.
-    url: String,
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum SearchEntry<'a> {
+    Function {
+        provider: &'a str,
+        name: &'a str,
+        title: &'a str,
+        summary: &'a str,
+        description: &'a str,
+        operation: &'a str,
+        destructive: bool,
+        /// Relative to the site root.
+        url: String,
+    },
+    Guide {
+        /// The slug, so that searching a guide's short name ranks it like a function name.
+        name: &'a str,
+        title: &'a str,
+        /// The guide's first paragraph, as plain text.
+        summary: &'a str,
+        /// Relative to the site root.
+        url: String,
+    },
 }
 
-/// The site for `providers`, from their generated docs (`<anything>/docs/<provider>/<page>.md`).
-/// Paths of the returned files are relative to the site root.
-pub fn render(providers: &[Provider], docs: &[GeneratedFile]) -> Result<Vec<GeneratedFile>, Error> {
+/// The site for `providers`, from their generated docs (`<anything>/docs/<provider>/<page>.md`),
+/// with `guides` as `guides/<slug>.html` in the order given. Paths of the returned files are
+/// relative to the site root.
+pub fn render(
+    providers: &[Provider],
+    docs: &[GeneratedFile],
+    guides: &[Guide],
+) -> Result<Vec<GeneratedFile>, Error> {
+    check_guides(guides)?;
     let env = environment()?;
+    let summaries: Vec<String> = guides
+        .iter()
+        .map(|g| outline(&g.markdown).first_paragraph.unwrap_or_default())
+        .collect();
+    // What every page's navigation lists, so a guide is one click away from anywhere.
+    let nav = context! {
+        guides => guides
+            .iter()
+            .map(|g| context! { slug => &g.slug, title => &g.title, url => guide_url(g) })
+            .collect::<Vec<_>>(),
+        integrations => providers
+            .iter()
+            .map(|p| context! { name => &p.name, label => &p.label })
+            .collect::<Vec<_>>(),
+    };
     let mut files = vec![
         GeneratedFile {
             path: "assets/site.css".into(),
@@ -68,7 +147,7 @@ pub fn render(providers: &[Provider], docs: &[GeneratedFile]) -> Result<Vec<Gene
         },
         GeneratedFile {
             path: "assets/search-index.js".into(),
-            contents: search_index(providers)?,
+            contents: search_index(providers, guides, &summaries)?,
         },
     ];
 
@@ -84,23 +163,148 @@ pub fn render(providers: &[Provider], docs: &[GeneratedFile]) -> Result<Vec<Gene
             }
         })
         .collect();
-    let sources: Vec<String> = providers.iter().map(|p| p.manifest_path.clone()).collect();
+    let guide_items: Vec<Value> = guides
+        .iter()
+        .zip(&summaries)
+        .map(|(g, summary)| context! { title => &g.title, url => guide_url(g), summary => summary })
+        .collect();
+    let sources: Vec<String> = providers
+        .iter()
+        .map(|p| p.manifest_path.clone())
+        .chain(guides.iter().map(|g| g.source.clone()))
+        .collect();
     files.push(GeneratedFile {
         path: "index.html".into(),
         contents: env.get_template("home.html")?.render(context! {
             root => "",
             title => "Integrations",
             providers => cards,
+            guides => guide_items,
             sources => sources,
             provider => Value::from(()),
+            guide => Value::from(()),
+            nav => &nav,
         })?,
     });
 
     for provider in providers {
-        files.extend(provider_pages(&env, provider, docs)?);
+        files.extend(provider_pages(&env, provider, docs, &nav)?);
+    }
+    let mut guide_links = Vec::new();
+    for guide in guides {
+        let (file, links) = guide_page(&env, guide, &nav)?;
+        files.push(file);
+        guide_links.push((guide, links));
+    }
+    // Generated pages are tested; a hand-written guide may link to a repository file that is not
+    // on the site, which would only show as a dead link in the browser. Fail the build instead.
+    let paths: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for (guide, links) in &guide_links {
+        for written in links {
+            let href = rewrite_link(written);
+            if let Some(target) = link_target(GUIDE_PAGES_DIR, &href)
+                && !paths.contains(target.as_str())
+            {
+                let on_site = if href == *written {
+                    String::new()
+                } else {
+                    format!(" (`{href}` on the site)")
+                };
+                return Err(guide_error(
+                    &guide.source,
+                    format!("links to `{written}`{on_site}, which is not a page of the doc site"),
+                ));
+            }
+        }
     }
     files.sort();
     Ok(files)
+}
+
+/// The folder of the guide pages, relative to the site root.
+const GUIDE_PAGES_DIR: &str = "guides";
+
+/// A guide's page relative to the site root; templates prefix it with the page's `root`.
+fn guide_url(guide: &Guide) -> String {
+    format!("{GUIDE_PAGES_DIR}/{}.html", guide.slug)
+}
+
+/// Slugs become file names and must not collide; titles are shown everywhere.
+fn check_guides(guides: &[Guide]) -> Result<(), Error> {
+    let mut seen = BTreeSet::new();
+    for guide in guides {
+        let valid = !guide.slug.is_empty()
+            && guide
+                .slug
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(guide_error(
+                &guide.source,
+                format!(
+                    "`{}` cannot name a page: use ASCII letters, digits, `-` and `_`",
+                    guide.slug
+                ),
+            ));
+        }
+        if !seen.insert(guide.slug.as_str()) {
+            return Err(guide_error(
+                &guide.source,
+                format!("another guide is also named `{}`", guide.slug),
+            ));
+        }
+        if guide.title.trim().is_empty() {
+            return Err(guide_error(&guide.source, "has an empty title"));
+        }
+    }
+    Ok(())
+}
+
+/// The site path that `href`, on a page in the folder `dir`, points at; `None` for links that
+/// are not to a file of the site (see [`is_external`]). A link above the site root comes back
+/// starting with `..`, which no site path does.
+fn link_target(dir: &str, href: &str) -> Option<String> {
+    if is_external(href) {
+        return None;
+    }
+    let path = href.split(['#', '?']).next().unwrap_or(href);
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Some(href.to_string());
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// The page of one guide, and where its links point (checked once every page exists).
+fn guide_page(
+    env: &Environment<'static>,
+    guide: &Guide,
+    nav: &Value,
+) -> Result<(GeneratedFile, Vec<String>), Error> {
+    let rendered = to_html(&guide.markdown, &BTreeMap::new());
+    let contents = env.get_template("page.html")?.render(context! {
+        root => "../",
+        title => &guide.title,
+        content => Value::from_safe_string(rendered.html),
+        provider => Value::from(()),
+        guide => &guide.slug,
+        sources => vec![guide.source.clone()],
+        function => Value::from(()),
+        nav => nav,
+    })?;
+    let file = GeneratedFile {
+        path: guide_url(guide),
+        contents,
+    };
+    Ok((file, rendered.links))
 }
 
 /// The one place templates, escaping and filters are set up. Undefined variables are errors.
@@ -137,6 +341,7 @@ fn provider_pages(
     env: &Environment<'static>,
     provider: &Provider,
     docs: &[GeneratedFile],
+    nav: &Value,
 ) -> Result<Vec<GeneratedFile>, Error> {
     let name = &provider.name;
     let badge_info: BTreeMap<String, BadgeInfo> = provider
@@ -189,9 +394,11 @@ fn provider_pages(
             title => title,
             content => Value::from_safe_string(rendered.html),
             provider => &provider_ctx,
+            guide => Value::from(()),
             current => current,
             sources => vec![source.clone()],
             function => extra,
+            nav => nav,
         })?)
     };
 
@@ -233,25 +440,36 @@ fn missing(provider: &str, page: &str) -> Error {
 }
 
 /// `assets/search-index.js`: a script that sets a global, because `fetch()` of a JSON file fails
-/// on `file://` pages.
-fn search_index(providers: &[Provider]) -> Result<String, Error> {
-    let entries: Vec<SearchEntry<'_>> = providers
-        .iter()
-        .flat_map(|p| {
-            p.functions.iter().map(move |f| SearchEntry {
-                provider: &p.name,
-                name: &f.name,
-                title: &f.title,
-                summary: &f.summary,
-                description: &f.description,
-                operation: f.operation.as_str(),
-                destructive: f.destructive,
-                url: format!("{}/functions/{}.html", p.name, f.name),
-            })
+/// on `file://` pages. Functions come first: on equal scores the search keeps index order.
+fn search_index(
+    providers: &[Provider],
+    guides: &[Guide],
+    summaries: &[String],
+) -> Result<String, Error> {
+    let functions = providers.iter().flat_map(|p| {
+        p.functions.iter().map(move |f| SearchEntry::Function {
+            provider: &p.name,
+            name: &f.name,
+            title: &f.title,
+            summary: &f.summary,
+            description: &f.description,
+            operation: f.operation.as_str(),
+            destructive: f.destructive,
+            url: format!("{}/functions/{}.html", p.name, f.name),
         })
-        .collect();
+    });
+    let guide_entries = guides
+        .iter()
+        .zip(summaries)
+        .map(|(g, summary)| SearchEntry::Guide {
+            name: &g.slug,
+            title: &g.title,
+            summary,
+            url: guide_url(g),
+        });
+    let entries: Vec<SearchEntry<'_>> = functions.chain(guide_entries).collect();
     let json = serde_json::to_string(&entries)?;
     Ok(format!(
-        "// Search index of the doc site: every function of every integration.\nwindow.KOSMO_SEARCH_INDEX = {json};\n"
+        "// Search index of the doc site: every function of every integration, then every guide.\nwindow.KOSMO_SEARCH_INDEX = {json};\n"
     ))
 }
