@@ -538,9 +538,32 @@ fn edit_file(
         .map_err(|e| file_error(e.to_string()))?;
     text.push('\n');
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(|e| file_error(format!("cannot write it: {e}")))?;
+    write_keeping_mode(&tmp, path, text.as_bytes())
+        .map_err(|e| file_error(format!("cannot write it: {e}")))?;
     std::fs::rename(&tmp, path).map_err(|e| file_error(format!("cannot write it: {e}")))?;
     Ok(true)
+}
+
+/// Writes `tmp` with the permissions `path` has, or readable by its owner only when `path` is
+/// new: entries can hold tokens (`env`, `headers`), and an edit must not widen who reads them.
+#[cfg(unix)]
+fn write_keeping_mode(tmp: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mode = std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o777);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(tmp)?;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_keeping_mode(tmp: &Path, _path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(tmp, bytes)
 }
 
 #[cfg(test)]
@@ -647,6 +670,22 @@ mod tests {
             value,
             json!({"other": 1, "mcpServers": {"b": {"command": "b"}}})
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_file_is_private_and_an_edit_keeps_the_files_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let new = dir.path().join("mcp.json");
+        write_server(&new, "a", json!({"command": "a"})).unwrap();
+        assert_eq!(mode(&new), 0o600);
+        let shared = dir.path().join(".mcp.json");
+        write(&shared, json!({"mcpServers": {}}));
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_server(&shared, "b", json!({"command": "b"})).unwrap();
+        assert_eq!(mode(&shared), 0o644);
     }
 
     #[test]
