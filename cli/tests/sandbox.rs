@@ -832,7 +832,7 @@ fn integration_calls_inside_coroutines_are_refused_clearly() {
     assert_eq!(env["result"][0], false);
     assert!(
         env["result"][1].as_str().unwrap().ends_with(
-            "Integration calls cannot run inside a coroutine; call them from the main script."
+            "Integration calls cannot run inside a coroutine; call them from the main script or a parallel.map function."
         ),
         "{env:#}"
     );

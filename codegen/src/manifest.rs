@@ -98,6 +98,62 @@ pub struct RateLimitSpec {
     /// when not given.
     #[serde(default)]
     pub retry_after_header: Option<String>,
+    /// The limit every request of one key shares, by the key's tier. Calls are paced to stay
+    /// under it.
+    #[serde(default)]
+    pub instance: Option<InstanceLimitSpec>,
+    /// Lower limits of particular endpoints, on top of the instance's.
+    #[serde(default)]
+    pub endpoints: Vec<EndpointLimitSpec>,
+}
+
+/// The instance-wide limit: one budget per key, whose size depends on the key's tier.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceLimitSpec {
+    /// The credential whose value identifies the instance and chooses its tier by prefix.
+    #[schemars(with = "String")]
+    pub credential: Spanned<String>,
+    /// Tiers, each chosen by a key prefix. A key that matches none gets the strictest tier.
+    pub tiers: Vec<TierSpec>,
+    /// Routes the instance limit does not count (`GET /jwks`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub exempt: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierSpec {
+    /// The tier's name, as configuration overrides it (`production`).
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Keys starting with this prefix belong to the tier (`sk_live_`).
+    pub key_prefix: String,
+    /// Requests allowed in any window of `per`.
+    pub requests: u32,
+    /// The window, such as `10s` or `1h`.
+    #[schemars(with = "String")]
+    pub per: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointLimitSpec {
+    /// A short name for messages and the docs (`user updates`).
+    pub name: String,
+    /// `METHOD /path` routes sharing the limit; `{name}` matches one path segment.
+    #[schemars(with = "Vec<String>")]
+    pub routes: Vec<Spanned<String>>,
+    /// Requests allowed in any window of `per`.
+    pub requests: u32,
+    /// The window, such as `10s` or `1h`.
+    #[schemars(with = "String")]
+    pub per: Spanned<String>,
+    /// One budget per resource (the values of the route's placeholders, such as one user),
+    /// instead of one for all.
+    #[serde(default)]
+    pub per_resource: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -209,6 +265,10 @@ pub struct FunctionSpec {
     pub params: OrderedMap<ParamSpec>,
     #[serde(default)]
     pub response: Option<ResponseSpec>,
+    /// How a list function pages: declared, every page can be walked for the caller
+    /// (`each.<name>` in Lua, `--all` and `integrations:export` in the CLI).
+    #[serde(default)]
+    pub pagination: Option<PaginationSpec>,
     /// Runnable Lua examples; at least one.
     pub examples: Vec<ExampleSpec>,
 }
@@ -475,6 +535,48 @@ pub struct ResponseSpec {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Value>")]
     pub with_fields: OrderedMap<Value>,
+}
+
+/// Limit-and-offset paging.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaginationSpec {
+    /// The integer parameter that sets the page size; `limit` when not given.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub limit: Option<Spanned<String>>,
+    /// The integer parameter that skips items; `offset` when not given.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub offset: Option<Spanned<String>>,
+    /// The page size asked for when walking every page, at most the limit parameter's maximum.
+    #[schemars(with = "u64")]
+    pub page_size: Spanned<u64>,
+    /// JSON Pointer to the items in a page (`/data`); empty when the page is the array itself.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub items: Option<Spanned<String>>,
+    /// Arguments set on every page request, such as `paginated: true` for a counted shape.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Value>")]
+    pub with: OrderedMap<Value>,
+    /// Where the number of matching items comes from, if anywhere.
+    #[serde(default)]
+    pub total: Option<TotalSpec>,
+}
+
+/// The total count: a JSON Pointer into each page, or a counting function called with the
+/// same filters and a pointer into its answer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotalSpec {
+    /// A function of this manifest that counts with the list's filters (`count_users`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub function: Option<Spanned<String>>,
+    /// JSON Pointer to the count in a page (or in the counting function's answer).
+    #[schemars(with = "String")]
+    pub pointer: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -28,6 +28,7 @@ pub struct Provider {
     pub errors: ErrorFormat,
     /// The header that says how long to wait after a 429.
     pub retry_after_header: String,
+    pub rate_limits: RateLimits,
     pub guides: Vec<Guide>,
     pub functions: Vec<Function>,
 }
@@ -42,6 +43,95 @@ pub struct ErrorFormat {
     pub meta: Vec<String>,
     pub trace_id: Vec<String>,
     pub trace_id_headers: Vec<String>,
+}
+
+/// The limits calls are paced under.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RateLimits {
+    /// The credential that identifies the instance and chooses its tier; empty without tiers.
+    pub tier_credential: String,
+    pub tiers: Vec<Tier>,
+    pub exempt: Vec<Route>,
+    pub endpoints: Vec<EndpointLimit>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tier {
+    pub name: String,
+    pub key_prefix: String,
+    pub requests: u32,
+    pub window_ms: u64,
+    /// As the manifest writes it (`10s`), for the docs.
+    pub per: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Route {
+    pub method: Method,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointLimit {
+    pub name: String,
+    pub routes: Vec<Route>,
+    pub requests: u32,
+    pub window_ms: u64,
+    pub per: String,
+    pub per_resource: bool,
+}
+
+/// Limit-and-offset paging of a list function.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pagination {
+    pub limit_param: String,
+    pub offset_param: String,
+    pub page_size: u64,
+    /// JSON Pointer to a page's items; empty for a bare array.
+    pub items: String,
+    pub with: Vec<(String, Value)>,
+    /// JSON Pointer to the total in a page, when pages carry it.
+    pub total_pointer: Option<String>,
+    /// A counting function and the pointer into its answer.
+    pub total_function: Option<(String, String)>,
+}
+
+/// `GET /users/{user_id}` as a method and a path template.
+pub(crate) fn parse_route(text: &str) -> Result<Route, String> {
+    let (method, path) = text
+        .split_once(' ')
+        .ok_or_else(|| format!("route `{text}` is not `METHOD /path`"))?;
+    let method = match method {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        "DELETE" => Method::Delete,
+        other => return Err(format!("route `{text}`: unknown method `{other}`")),
+    };
+    if !path.starts_with('/') || path.contains(char::is_whitespace) {
+        return Err(format!("route `{text}`: the path must start with `/`"));
+    }
+    for part in parse_template(path).map_err(|e| format!("route `{text}`: {e}"))? {
+        if let TemplatePart::Placeholder { relative: true, .. } = part {
+            return Err(format!("route `{text}`: `{{+name}}` cannot be matched"));
+        }
+    }
+    Ok(Route {
+        method,
+        path: path.to_string(),
+    })
+}
+
+/// `10s`, `1h`, `500ms` in milliseconds.
+pub(crate) fn parse_window(text: &str) -> Result<u64, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration such as `10s` or `1h`: {e}"))?;
+    let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    if ms == 0 {
+        return Err(format!("`{text}` must be at least 1 ms"));
+    }
+    Ok(ms)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +177,7 @@ pub struct Function {
     pub fixed_query: Vec<(String, Value)>,
     pub params: Vec<Param>,
     pub response: Option<ResponseWrap>,
+    pub pagination: Option<Pagination>,
     pub examples: Vec<Example>,
     /// Lua call signature such as `({user_id, limit?})`.
     pub signature: String,
@@ -226,6 +317,7 @@ pub(crate) fn build(manifest_path: &str, manifest: &Manifest, guides: Vec<Guide>
             .as_ref()
             .and_then(|r| r.retry_after_header.clone())
             .unwrap_or_else(|| DEFAULT_RETRY_AFTER_HEADER.to_string()),
+        rate_limits: p.rate_limits.as_ref().map(rate_limits).unwrap_or_default(),
         guides,
         functions: manifest.functions.iter().map(build_function).collect(),
     }
@@ -233,6 +325,80 @@ pub(crate) fn build(manifest_path: &str, manifest: &Manifest, guides: Vec<Guide>
 
 /// The standard header (RFC 9110 §10.2.3), used unless the manifest names another.
 pub const DEFAULT_RETRY_AFTER_HEADER: &str = "Retry-After";
+
+fn rate_limits(spec: &manifest::RateLimitSpec) -> RateLimits {
+    let routes = |list: &[serde_saphyr::Spanned<String>]| -> Vec<Route> {
+        list.iter().filter_map(|r| parse_route(&r.value).ok()).collect()
+    };
+    let (tier_credential, tiers, exempt) = match &spec.instance {
+        Some(instance) => (
+            instance.credential.value.clone(),
+            instance
+                .tiers
+                .iter()
+                .map(|t| Tier {
+                    name: t.name.value.clone(),
+                    key_prefix: t.key_prefix.clone(),
+                    requests: t.requests,
+                    window_ms: parse_window(&t.per.value).unwrap_or(1),
+                    per: t.per.value.clone(),
+                })
+                .collect(),
+            routes(&instance.exempt),
+        ),
+        None => (String::new(), Vec::new(), Vec::new()),
+    };
+    RateLimits {
+        tier_credential,
+        tiers,
+        exempt,
+        endpoints: spec
+            .endpoints
+            .iter()
+            .map(|e| EndpointLimit {
+                name: e.name.clone(),
+                routes: routes(&e.routes),
+                requests: e.requests,
+                window_ms: parse_window(&e.per.value).unwrap_or(1),
+                per: e.per.value.clone(),
+                per_resource: e.per_resource,
+            })
+            .collect(),
+    }
+}
+
+fn pagination(spec: &manifest::PaginationSpec) -> Pagination {
+    let total = spec.total.as_ref();
+    Pagination {
+        limit_param: spec
+            .limit
+            .as_ref()
+            .map_or_else(|| "limit".to_string(), |l| l.value.clone()),
+        offset_param: spec
+            .offset
+            .as_ref()
+            .map_or_else(|| "offset".to_string(), |o| o.value.clone()),
+        page_size: spec.page_size.value,
+        items: spec
+            .items
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_default(),
+        with: spec
+            .with
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.clone()))
+            .collect(),
+        total_pointer: total
+            .filter(|t| t.function.is_none())
+            .map(|t| t.pointer.value.clone()),
+        total_function: total.and_then(|t| {
+            t.function
+                .as_ref()
+                .map(|f| (f.value.clone(), t.pointer.value.clone()))
+        }),
+    }
+}
 
 fn error_format(spec: &manifest::ErrorFormatSpec) -> ErrorFormat {
     let pointers = |list: &[serde_saphyr::Spanned<String>]| -> Vec<String> {
@@ -299,6 +465,7 @@ fn build_function(f: &manifest::FunctionSpec) -> Function {
             .map(|(k, v)| (k.value.clone(), v.clone()))
             .collect(),
         params,
+        pagination: f.pagination.as_ref().map(pagination),
         response: f.response.as_ref().map(|r| ResponseWrap {
             nest_under: r.nest_under.clone(),
             with_fields: r

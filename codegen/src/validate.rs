@@ -10,9 +10,10 @@ use crate::diagnostics::{Diagnostic, Reporter};
 use crate::doc_examples::{Callables, ParamSig, check_examples, check_lua};
 use crate::identifiers::is_lua_identifier;
 use crate::manifest::{
-    FunctionSpec, Manifest, Method, Operation, ParamLocation, ParamSpec, ParamType, ScalarType,
+    FunctionSpec, Manifest, Method, Operation, PaginationSpec, ParamLocation, ParamSpec,
+    ParamType, RateLimitSpec, ScalarType,
 };
-use crate::model::{TemplatePart, parse_template};
+use crate::model::{TemplatePart, parse_route, parse_template, parse_window};
 
 /// Checks `manifest`, whose text is `source`, reporting its own problems to `reporter` and
 /// returning those found in guide files. `guides` maps each guide's path, as written in the
@@ -66,9 +67,25 @@ pub(crate) fn validate(
             }
         }
     }
+    if let Some(limits) = &provider.rate_limits {
+        check_rate_limits(reporter, manifest, limits);
+    }
     check_function_names(reporter, manifest);
     for function in &manifest.functions {
+        for name in std::iter::once(&function.name).chain(function.aliases.iter()) {
+            if name.value == RESERVED_ITERATOR_TABLE {
+                reporter.on(
+                    name,
+                    format!(
+                        "`{RESERVED_ITERATOR_TABLE}` is reserved: scripts walk pages with `{RESERVED_ITERATOR_TABLE}.<function>`"
+                    ),
+                );
+            }
+        }
         check_function(reporter, function);
+        if let Some(pagination) = &function.pagination {
+            check_pagination(reporter, manifest, function, pagination);
+        }
     }
 
     // Examples may call any function by any of its names.
@@ -139,6 +156,228 @@ pub(crate) fn validate(
         }
     }
     guide_reports
+}
+
+/// The table of paging iterators in every provider namespace (`app.integrations.<p>.each`).
+pub const RESERVED_ITERATOR_TABLE: &str = "each";
+
+/// Tiers, windows and routes of the limits calls are paced under.
+fn check_rate_limits(reporter: &mut Reporter<'_>, manifest: &Manifest, limits: &RateLimitSpec) {
+    let provider = &manifest.provider;
+    if let Some(instance) = &limits.instance {
+        if provider.credentials.get(&instance.credential.value).is_none() {
+            reporter.on(
+                &instance.credential,
+                format!(
+                    "rate limit credential `{}` is not one of the declared credentials",
+                    instance.credential.value
+                ),
+            );
+        }
+        if instance.tiers.is_empty() {
+            reporter.on(
+                &instance.credential,
+                "the instance limit needs at least one tier",
+            );
+        }
+        let mut names: BTreeMap<&str, Location> = BTreeMap::new();
+        for tier in &instance.tiers {
+            let name = &tier.name.value;
+            let simple = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            if !simple {
+                reporter.on(
+                    &tier.name,
+                    format!("tier name `{name}` must be lower-case letters, digits, `_` or `-`"),
+                );
+            }
+            if let Some(first) = names.insert(name, tier.name.referenced) {
+                reporter.on(
+                    &tier.name,
+                    format!("duplicate tier `{name}` (first at line {})", first.line()),
+                );
+            }
+            check_window(reporter, &tier.per, tier.requests);
+        }
+        for route in &instance.exempt {
+            if let Err(reason) = parse_route(&route.value) {
+                reporter.on(route, reason);
+            }
+        }
+    }
+    let mut names: BTreeMap<&str, ()> = BTreeMap::new();
+    for endpoint in &limits.endpoints {
+        if names.insert(&endpoint.name, ()).is_some() || endpoint.name.trim().is_empty() {
+            reporter.on(
+                &endpoint.per,
+                format!(
+                    "endpoint limit name `{}` is empty or used twice",
+                    endpoint.name
+                ),
+            );
+        }
+        check_window(reporter, &endpoint.per, endpoint.requests);
+        if endpoint.routes.is_empty() {
+            reporter.on(
+                &endpoint.per,
+                format!("endpoint limit `{}` has no routes", endpoint.name),
+            );
+        }
+        for route in &endpoint.routes {
+            match parse_route(&route.value) {
+                Err(reason) => reporter.on(route, reason),
+                Ok(parsed) if endpoint.per_resource && !parsed.path.contains('{') => reporter.on(
+                    route,
+                    format!(
+                        "`{}` is limited per resource but has no `{{placeholder}}` to tell resources apart",
+                        route.value
+                    ),
+                ),
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+fn check_window(
+    reporter: &mut Reporter<'_>,
+    per: &serde_saphyr::Spanned<String>,
+    requests: u32,
+) {
+    if let Err(reason) = parse_window(&per.value) {
+        reporter.on(per, reason);
+    }
+    if requests == 0 {
+        reporter.on(per, "a limit must allow at least 1 request");
+    }
+}
+
+/// The paging parameters exist and fit, and the total comes from somewhere real.
+fn check_pagination(
+    reporter: &mut Reporter<'_>,
+    manifest: &Manifest,
+    f: &FunctionSpec,
+    pagination: &PaginationSpec,
+) {
+    let fname = &f.name.value;
+    if f.operation.value != Operation::Read {
+        reporter.on(
+            &pagination.page_size,
+            format!("`{fname}` pages but is not a read; only reads can be walked"),
+        );
+    }
+    let integer_param = |name: &str| {
+        f.params.get(name).filter(|p| {
+            p.location.value == ParamLocation::Query
+                && p.ty.value == ParamType::Scalar(ScalarType::Integer)
+        })
+    };
+    let mut limit_param = None;
+    for (role, declared) in [("limit", &pagination.limit), ("offset", &pagination.offset)] {
+        let name = declared.as_ref().map_or(role, |d| d.value.as_str());
+        let found = integer_param(name);
+        if found.is_none() {
+            let message = format!(
+                "`{fname}` pages with `{name}`, which is not one of its integer query parameters"
+            );
+            match declared {
+                Some(d) => reporter.on(d, message),
+                None => reporter.on(&pagination.page_size, message),
+            }
+        }
+        if role == "limit" {
+            limit_param = found;
+        }
+    }
+    let size = &pagination.page_size;
+    if size.value == 0 {
+        reporter.on(size, "page_size must be at least 1");
+    }
+    if let Some(max) = limit_param.and_then(|p| p.maximum.as_ref())
+        && size.value as f64 > max.value
+    {
+        reporter.on(
+            size,
+            format!(
+                "page_size {} of `{fname}` is above its limit's maximum {}",
+                size.value, max.value
+            ),
+        );
+    }
+    if let Some(items) = &pagination.items
+        && !items.value.is_empty()
+        && !items.value.starts_with('/')
+    {
+        reporter.on(
+            items,
+            format!(
+                "`{}` is not a JSON Pointer; write `/data`, or leave `items` out for a bare array",
+                items.value
+            ),
+        );
+    }
+    for (key, value) in pagination.with.iter() {
+        match f.params.get(&key.value) {
+            None => reporter.on(
+                key,
+                format!("`with` sets `{}`, which `{fname}` does not take", key.value),
+            ),
+            Some(_) if !is_scalar(value) => reporter.on(
+                key,
+                format!("`with` value of `{}` must be a string, number or boolean", key.value),
+            ),
+            Some(p) => {
+                if let Some(problem) = value_problem(p.ty.value, value, p) {
+                    reporter.on(key, format!("`with` value of `{}` {problem}", key.value));
+                }
+            }
+        }
+    }
+    let Some(total) = &pagination.total else {
+        return;
+    };
+    if !total.pointer.value.starts_with('/') {
+        reporter.on(
+            &total.pointer,
+            format!("`{}` is not a JSON Pointer", total.pointer.value),
+        );
+    }
+    let Some(counter) = &total.function else {
+        return;
+    };
+    let Some(count) = manifest
+        .functions
+        .iter()
+        .find(|g| g.name.value == counter.value)
+    else {
+        reporter.on(
+            counter,
+            format!("total function `{}` is not a function of this manifest", counter.value),
+        );
+        return;
+    };
+    if count.operation.value != Operation::Read || count.name.value == *fname {
+        reporter.on(
+            counter,
+            format!(
+                "total function `{}` must be another function, and a read",
+                counter.value
+            ),
+        );
+    }
+    for (name, p) in count.params.iter() {
+        if p.required && f.params.get(&name.value).is_none() {
+            reporter.on(
+                counter,
+                format!(
+                    "total function `{}` requires `{}`, which `{fname}` does not take",
+                    counter.value, name.value
+                ),
+            );
+        }
+    }
 }
 
 /// Names, slugs and aliases share one namespace: each may be used once across all functions.

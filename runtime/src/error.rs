@@ -38,6 +38,20 @@ pub enum Error {
         content_type: String,
         reason: String,
     },
+    /// Pacing found no room under the provider's declared limits within the longest wait
+    /// allowed; nothing was sent.
+    #[error(
+        "{provider} rate limit ({limit}) has no room for {retry_after} s, longer than calls wait ({max_wait} s at most); nothing was sent. Retry after {retry_after} s."
+    )]
+    RateLimited {
+        provider: String,
+        /// The limit, described: `user updates: 10 requests per 10 s for each resource`.
+        limit: String,
+        /// Seconds until there is room.
+        retry_after: u64,
+        /// The longest a call waits, in seconds.
+        max_wait: f64,
+    },
     /// Credentials or settings are missing or unusable.
     #[error("{0}")]
     Config(String),
@@ -78,8 +92,8 @@ impl Error {
     }
 
     /// What kind of failure this is, as scripts and the MCP gateway name it: `api`,
-    /// `invalid_argument`, `unknown_function`, `transport`, `timeout`, `invalid_response` or
-    /// `config`.
+    /// `invalid_argument`, `unknown_function`, `transport`, `timeout`, `invalid_response`,
+    /// `rate_limited` or `config`.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Api(_) => "api",
@@ -88,6 +102,7 @@ impl Error {
             Error::Transport { .. } => "transport",
             Error::Timeout { .. } => "timeout",
             Error::InvalidResponse { .. } => "invalid_response",
+            Error::RateLimited { .. } => "rate_limited",
             Error::Config(_) => "config",
         }
     }
@@ -95,7 +110,8 @@ impl Error {
     /// The error as JSON fields, with the names and values a script's error object has
     /// (`kosmo_host`'s `error_value`): `kind`, `message` (the provider's own for API errors,
     /// else the full text), `text` (the full text), then only what applies: `status`, `code`,
-    /// `long_message`, `meta`, `trace_id`, `retry_after`, `function`, `parameter`, `provider`.
+    /// `long_message`, `meta`, `trace_id`, `retry_after`, `limit`, `function`, `parameter`,
+    /// `provider`.
     pub fn fields(&self) -> Map<String, Value> {
         let mut fields = Map::new();
         let text = self.to_string();
@@ -137,6 +153,16 @@ impl Error {
                 provider, status, ..
             } => {
                 put("status", Some((*status).into()));
+                put("provider", Some(provider.clone().into()));
+            }
+            Error::RateLimited {
+                provider,
+                limit,
+                retry_after,
+                ..
+            } => {
+                put("retry_after", Some((*retry_after).into()));
+                put("limit", Some(limit.clone().into()));
                 put("provider", Some(provider.clone().into()));
             }
             Error::Config(_) => {}

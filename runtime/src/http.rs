@@ -13,6 +13,7 @@
 //! - **Connections that could not be opened** are retried for every method: nothing was sent.
 //! - Waits grow exponentially with jitter; attempts and total time are bounded.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{
@@ -25,6 +26,7 @@ use serde_json::Value;
 use crate::credentials::{BASE_URL_CREDENTIAL, Credentials};
 use crate::error::ApiError;
 use crate::meta::ProviderMeta;
+use crate::pacing::{Pacer, PacingConfig};
 use crate::{ApiRequest, Error, Method, Response, Transport, TransportFuture};
 
 /// `User-Agent` sent unless [`HttpConfig::user_agent`] says otherwise.
@@ -39,6 +41,8 @@ pub struct HttpConfig {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub user_agent: String,
+    /// Waiting for room under the provider's declared rate limits (on by default).
+    pub pacing: PacingConfig,
 }
 
 impl Default for HttpConfig {
@@ -48,6 +52,7 @@ impl Default for HttpConfig {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             user_agent: DEFAULT_USER_AGENT.to_string(),
+            pacing: PacingConfig::default(),
         }
     }
 }
@@ -111,6 +116,8 @@ pub struct HttpTransport {
     /// Prepared `Authorization` header, marked sensitive so that no debug output shows it.
     authorization: HeaderValue,
     config: HttpConfig,
+    /// Shared with every transport that sends with the same key; `None` when not paced.
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl std::fmt::Debug for HttpTransport {
@@ -124,11 +131,24 @@ impl std::fmt::Debug for HttpTransport {
 }
 
 impl HttpTransport {
-    /// Checks the credentials (before any request is possible) and prepares a client.
+    /// Checks the credentials (before any request is possible) and prepares a client with a
+    /// pacer of its own (see [`HttpTransport::with_pacer`] to share one).
     pub fn new(
         provider: &'static ProviderMeta,
         credentials: &Credentials,
         config: HttpConfig,
+    ) -> Result<Self, Error> {
+        let pacer = Pacer::new(provider, credentials, &config.pacing)?.map(Arc::new);
+        Self::with_pacer(provider, credentials, config, pacer)
+    }
+
+    /// Like [`HttpTransport::new`], pacing with `pacer` (from [`crate::Pacers`], so that every
+    /// transport with the same key shares one budget), or not at all.
+    pub fn with_pacer(
+        provider: &'static ProviderMeta,
+        credentials: &Credentials,
+        config: HttpConfig,
+        pacer: Option<Arc<Pacer>>,
     ) -> Result<Self, Error> {
         credentials.check(provider)?;
         let base_url = resolve_base_url(
@@ -179,11 +199,17 @@ impl HttpTransport {
             base,
             authorization,
             config,
+            pacer,
         })
     }
 
     pub fn config(&self) -> &HttpConfig {
         &self.config
+    }
+
+    /// The pacer this transport waits on, if it is paced.
+    pub fn pacer(&self) -> Option<&Arc<Pacer>> {
+        self.pacer.as_ref()
     }
 
     /// The full URL for a request; refuses anything that would leave the base URL.
@@ -216,15 +242,25 @@ impl HttpTransport {
             None => None,
         };
         let policy = &self.config.retry;
-        let started = Instant::now();
+        let mut started = None;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
+            if let Some(pacer) = &self.pacer {
+                pacer.admit(request.method, &request.path).await?;
+            }
+            // The retry budget runs from the first attempt, not from the wait before it.
+            let started = *started.get_or_insert_with(Instant::now);
             let outcome = self.attempt(&request, &url, body.as_deref()).await;
             let retry = match &outcome {
                 Ok(_) => None,
                 Err(failure) => failure.retry_wait(request.method, attempt, policy),
             };
+            if let (Err(failure), Some(pacer)) = (&outcome, &self.pacer)
+                && let FailureKind::RateLimited(seconds) = failure.kind
+            {
+                pacer.rate_limited(request.method, &request.path, seconds.map(Duration::from_secs));
+            }
             let Some(wait) = retry else {
                 return outcome.map_err(|failure| failure.error);
             };
@@ -232,6 +268,15 @@ impl HttpTransport {
             if attempt >= policy.max_attempts || out_of_budget {
                 return outcome.map_err(|failure| failure.error);
             }
+            // A paced 429 waits in the pacer, which now holds the whole limit back.
+            let wait = match (&outcome, &self.pacer) {
+                (Err(failure), Some(_))
+                    if matches!(failure.kind, FailureKind::RateLimited(Some(_))) =>
+                {
+                    Duration::ZERO
+                }
+                _ => wait,
+            };
             tracing::warn!(
                 provider = self.provider.name,
                 function = request.function,
@@ -617,6 +662,7 @@ mod tests {
             trace_id_headers: &["Acme-Trace"],
         },
         retry_after_header: "Retry-After",
+        rate_limits: crate::meta::RateLimits::NONE,
         functions: &[],
     };
     static PROVIDER: ProviderMeta = ACME;

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod error;
 pub mod http;
 pub mod meta;
+pub mod pacing;
 pub mod registry;
 pub mod request;
 pub mod response;
@@ -18,9 +19,11 @@ pub mod transport;
 pub use credentials::Credentials;
 pub use error::{ApiError, Error};
 pub use http::{HttpConfig, HttpTransport, RetryPolicy};
+pub use pacing::{Pacer, PacerStats, Pacers, PacingConfig};
 pub use meta::{
-    CredentialMeta, ErrorFormat, FunctionMeta, Literal, Method, Operation, ParamLocation,
-    ParamMeta, ParamType, ProviderMeta,
+    CredentialMeta, EndpointLimit, ErrorFormat, FunctionMeta, Literal, Method, Operation,
+    Pagination, ParamLocation, ParamMeta, ParamType, ProviderMeta, RateLimits, RateTier, Route,
+    Total,
 };
 pub use registry::{CallFn, Docs, Integration};
 pub use request::ApiRequest;

@@ -243,6 +243,8 @@ pub struct FunctionMeta {
     /// Path template relative to the base URL, as in the manifest.
     pub path: &'static str,
     pub params: &'static [ParamMeta],
+    /// How to walk every page, for list functions that declare it.
+    pub pagination: Option<&'static Pagination>,
 }
 
 impl FunctionMeta {
@@ -262,6 +264,7 @@ impl FunctionMeta {
         method: Method::Get,
         path: "",
         params: &[],
+        pagination: None,
     };
 
     /// Whether `name` is this function's name, slug or one of its aliases.
@@ -275,6 +278,135 @@ impl FunctionMeta {
             .iter()
             .find(|p| p.name == name || p.aliases.contains(&name))
     }
+}
+
+/// Limit-and-offset paging of a list function, as its manifest declares it.
+#[derive(Debug)]
+pub struct Pagination {
+    /// The parameter that sets the page size.
+    pub limit_param: &'static str,
+    /// The parameter that skips items.
+    pub offset_param: &'static str,
+    /// The page size used to walk every page.
+    pub page_size: u64,
+    /// JSON Pointer to a page's items; empty when the page is the array itself.
+    pub items: &'static str,
+    /// Arguments set on every page request (`paginated = true`).
+    pub with: &'static [(&'static str, Literal)],
+    /// Where the number of matching items comes from.
+    pub total: Total,
+}
+
+/// Where a list's total count comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// Nowhere: the end shows when a page comes back short.
+    Unknown,
+    /// A JSON Pointer into each page (`/total_count`).
+    InPage(&'static str),
+    /// Another function, called with the list's filters, and a pointer into its answer.
+    Function {
+        function: &'static str,
+        pointer: &'static str,
+    },
+}
+
+/// The limits a provider applies, which calls are paced under.
+#[derive(Debug)]
+pub struct RateLimits {
+    /// The credential that identifies the instance and whose prefix chooses the tier; empty
+    /// when there is no instance limit.
+    pub tier_credential: &'static str,
+    /// The instance-wide limit of each tier.
+    pub tiers: &'static [RateTier],
+    /// Requests the instance limit does not count.
+    pub exempt: &'static [Route],
+    /// Lower limits of particular endpoints, on top of the instance's.
+    pub endpoints: &'static [EndpointLimit],
+}
+
+impl RateLimits {
+    /// No declared limits: nothing is paced.
+    pub const NONE: RateLimits = RateLimits {
+        tier_credential: "",
+        tiers: &[],
+        exempt: &[],
+        endpoints: &[],
+    };
+
+    /// The tier of a key: the first whose prefix it has, else the strictest (fewest requests
+    /// per second), so that an unknown key is never paced too fast.
+    pub fn tier_for_key(&self, key: &str) -> Option<&'static RateTier> {
+        self.tiers
+            .iter()
+            .find(|t| !t.key_prefix.is_empty() && key.starts_with(t.key_prefix))
+            .or_else(|| self.strictest_tier())
+    }
+
+    /// The tier called `name`.
+    pub fn tier(&self, name: &str) -> Option<&'static RateTier> {
+        self.tiers.iter().find(|t| t.name == name)
+    }
+
+    fn strictest_tier(&self) -> Option<&'static RateTier> {
+        self.tiers.iter().min_by(|a, b| {
+            // requests / window, compared without division.
+            (u128::from(a.requests) * u128::from(b.window_ms))
+                .cmp(&(u128::from(b.requests) * u128::from(a.window_ms)))
+        })
+    }
+}
+
+/// One instance tier: `requests` in any window of `window_ms`.
+#[derive(Debug)]
+pub struct RateTier {
+    pub name: &'static str,
+    pub key_prefix: &'static str,
+    pub requests: u32,
+    pub window_ms: u64,
+}
+
+/// A method and a path template; `{name}` matches one segment.
+#[derive(Debug)]
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+}
+
+impl Route {
+    /// The placeholder values if `path` (percent-encoded, relative to the base URL) matches.
+    pub fn captures<'p>(&self, method: Method, path: &'p str) -> Option<Vec<&'p str>> {
+        if method != self.method {
+            return None;
+        }
+        let mut template = self.path.trim_matches('/').split('/');
+        let mut actual = path.trim_matches('/').split('/');
+        let mut captured = Vec::new();
+        loop {
+            match (template.next(), actual.next()) {
+                (None, None) => return Some(captured),
+                (Some(t), Some(a)) if t.starts_with('{') && t.ends_with('}') => {
+                    if a.is_empty() {
+                        return None;
+                    }
+                    captured.push(a);
+                }
+                (Some(t), Some(a)) if t == a => {}
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// A limit of particular routes: `requests` in any window of `window_ms`, shared by all its
+/// routes, for each resource when `per_resource`.
+#[derive(Debug)]
+pub struct EndpointLimit {
+    pub name: &'static str,
+    pub routes: &'static [Route],
+    pub requests: u32,
+    pub window_ms: u64,
+    pub per_resource: bool,
 }
 
 #[derive(Debug)]
@@ -350,6 +482,8 @@ pub struct ProviderMeta {
     pub errors: ErrorFormat,
     /// The response header that says how long to wait after a rate-limited answer.
     pub retry_after_header: &'static str,
+    /// The limits calls are paced under.
+    pub rate_limits: RateLimits,
     pub functions: &'static [&'static FunctionMeta],
 }
 

@@ -22,6 +22,8 @@ pub fn quick_retries() -> HttpConfig {
             budget: Duration::from_secs(10),
         },
         user_agent: kosmo_runtime::http::DEFAULT_USER_AGENT.to_string(),
+        // The fault tests are about retries; pacing has tests of its own.
+        pacing: kosmo_runtime::PacingConfig::off(),
     }
 }
 

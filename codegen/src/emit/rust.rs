@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::GeneratedFile;
 use crate::manifest::{Method, Operation, ParamLocation, ParamType, ScalarType};
-use crate::model::{Function, Param, PathPart, Provider};
+use crate::model::{Function, Pagination, Param, PathPart, Provider, RateLimits, Route};
 
 /// Files of the Rust crate for all providers: `Cargo.toml`, `src/lib.rs` and a module per provider.
 pub(crate) fn emit_crate(
@@ -567,8 +567,13 @@ fn meta_rs(provider: &Provider) -> Result<String, syn::Error> {
     // Import only what the statics below name, so the file has no unused imports.
     let functions = &provider.functions;
     let params = || functions.iter().flat_map(|f| &f.params);
+    let paged = functions.iter().any(|f| f.pagination.is_some());
+    let limits = &provider.rate_limits;
+    let limited = !limits.tiers.is_empty() || !limits.endpoints.is_empty();
+    let routes = !limits.exempt.is_empty() || !limits.endpoints.is_empty();
     let used = [
         ("CredentialMeta", !provider.credentials.is_empty()),
+        ("EndpointLimit", !limits.endpoints.is_empty()),
         ("ErrorFormat", has_error_format(provider)),
         ("FunctionMeta", true),
         (
@@ -577,14 +582,22 @@ fn meta_rs(provider: &Provider) -> Result<String, syn::Error> {
                 !p.allowed.is_empty() || p.default.as_ref().and_then(literal_tokens).is_some()
             }),
         ),
-        ("Method", functions.iter().any(|f| f.method != Method::Get)),
+        (
+            "Method",
+            routes || functions.iter().any(|f| f.method != Method::Get),
+        ),
         (
             "Operation",
             functions.iter().any(|f| f.operation != Operation::Read),
         ),
+        ("Pagination", paged),
         ("ParamMeta", params().next().is_some()),
         ("ParamType", params().next().is_some()),
         ("ProviderMeta", true),
+        ("RateLimits", limited),
+        ("RateTier", !provider.rate_limits.tiers.is_empty()),
+        ("Route", routes),
+        ("Total", paged),
     ];
     let names = used
         .iter()
@@ -705,6 +718,10 @@ fn meta_static(f: &Function) -> TokenStream {
         let params = f.params.iter().map(param_tokens);
         fields.push(quote!(params: &[#(#params),*]));
     }
+    if let Some(p) = &f.pagination {
+        let pagination = pagination_tokens(p);
+        fields.push(quote!(pagination: Some(#pagination)));
+    }
     let doc = format!(" `{name}`: {summary}");
     let rest = struct_update(
         fields.len(),
@@ -720,8 +737,79 @@ fn meta_static(f: &Function) -> TokenStream {
     }
 }
 
+/// `&Pagination { … }` with every field written.
+fn pagination_tokens(p: &Pagination) -> TokenStream {
+    let (limit, offset, items) = (&p.limit_param, &p.offset_param, &p.items);
+    let size = TokenLiteral::u64_unsuffixed(p.page_size);
+    let with = p.with.iter().filter_map(|(key, value)| {
+        let value = literal_tokens(value)?;
+        Some(quote!((#key, #value)))
+    });
+    let total = match (&p.total_pointer, &p.total_function) {
+        (_, Some((function, pointer))) => {
+            quote!(Total::Function { function: #function, pointer: #pointer })
+        }
+        (Some(pointer), None) => quote!(Total::InPage(#pointer)),
+        (None, None) => quote!(Total::Unknown),
+    };
+    quote! {
+        &Pagination {
+            limit_param: #limit,
+            offset_param: #offset,
+            page_size: #size,
+            items: #items,
+            with: &[#(#with),*],
+            total: #total,
+        }
+    }
+}
+
+fn route_tokens(route: &Route) -> TokenStream {
+    let method = method_tokens(route.method);
+    let path = &route.path;
+    quote!(Route { method: #method, path: #path })
+}
+
+/// `RateLimits { … }`, or `RateLimits::NONE` when the manifest declares none.
+fn rate_limits_tokens(limits: &RateLimits) -> TokenStream {
+    if limits.tiers.is_empty() && limits.endpoints.is_empty() {
+        return quote!(kosmo_runtime::RateLimits::NONE);
+    }
+    let credential = &limits.tier_credential;
+    let tiers = limits.tiers.iter().map(|t| {
+        let (name, prefix) = (&t.name, &t.key_prefix);
+        let requests = TokenLiteral::u32_unsuffixed(t.requests);
+        let window = TokenLiteral::u64_unsuffixed(t.window_ms);
+        quote!(RateTier { name: #name, key_prefix: #prefix, requests: #requests, window_ms: #window })
+    });
+    let exempt = limits.exempt.iter().map(route_tokens);
+    let endpoints = limits.endpoints.iter().map(|e| {
+        let (name, per_resource) = (&e.name, e.per_resource);
+        let requests = TokenLiteral::u32_unsuffixed(e.requests);
+        let window = TokenLiteral::u64_unsuffixed(e.window_ms);
+        let routes = e.routes.iter().map(route_tokens);
+        quote! {
+            EndpointLimit {
+                name: #name,
+                routes: &[#(#routes),*],
+                requests: #requests,
+                window_ms: #window,
+                per_resource: #per_resource,
+            }
+        }
+    });
+    quote! {
+        RateLimits {
+            tier_credential: #credential,
+            tiers: &[#(#tiers),*],
+            exempt: &[#(#exempt),*],
+            endpoints: &[#(#endpoints),*],
+        }
+    }
+}
+
 /// Fields of `kosmo_runtime::FunctionMeta`, `CredentialMeta` and `ErrorFormat`.
-const FUNCTION_META_FIELDS: usize = 13;
+const FUNCTION_META_FIELDS: usize = 14;
 const CREDENTIAL_META_FIELDS: usize = 7;
 const ERROR_FORMAT_FIELDS: usize = 6;
 
@@ -810,6 +898,7 @@ fn meta_tail(provider: &Provider) -> TokenStream {
         &provider.retry_after_header,
     );
     let version_header = option(provider.version_header.as_ref(), |(h, v)| quote!((#h, #v)));
+    let rate_limits = rate_limits_tokens(&provider.rate_limits);
     quote! {
         /// Every function, in manifest order.
         pub static FUNCTIONS: [&FunctionMeta; #count] = [#(#refs),*];
@@ -826,6 +915,7 @@ fn meta_tail(provider: &Provider) -> TokenStream {
             credentials: &[#(#credentials),*],
             errors: #errors,
             retry_after_header: #retry_after,
+            rate_limits: #rate_limits,
             functions: &FUNCTIONS,
         };
     }

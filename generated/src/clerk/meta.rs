@@ -5,8 +5,8 @@
 //! argument checks. Only what differs from the defaults is written.
 
 use kosmo_runtime::{
-    CredentialMeta, ErrorFormat, FunctionMeta, Literal, Method, Operation, ParamMeta,
-    ParamType, ProviderMeta,
+    CredentialMeta, EndpointLimit, ErrorFormat, FunctionMeta, Literal, Method, Operation,
+    Pagination, ParamMeta, ParamType, ProviderMeta, RateLimits, RateTier, Route, Total,
 };
 
 /// `api_get`: Send a GET request to any Clerk Backend API path.
@@ -222,6 +222,19 @@ pub static LIST_USERS: FunctionMeta = FunctionMeta {
                 "User IDs at the OAuth provider named by `provider` (up to 100; the key is repeated).",
             ),
     ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "",
+            with: &[],
+            total: Total::Function {
+                function: "count_users",
+                pointer: "/total_count",
+            },
+        },
+    ),
     ..FunctionMeta::DEFAULT
 };
 
@@ -697,6 +710,16 @@ pub static LIST_SESSIONS: FunctionMeta = FunctionMeta {
             .minimum(0f64)
             .doc("Number of sessions to skip before the page starts; use with `limit`."),
     ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
     ..FunctionMeta::DEFAULT
 };
 
@@ -783,6 +806,16 @@ pub static LIST_ORGANIZATIONS: FunctionMeta = FunctionMeta {
                 "Only these organizations (up to 100; the key is repeated). Prefix a value with `+` to include or `-` to exclude.",
             ),
     ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
     ..FunctionMeta::DEFAULT
 };
 
@@ -1012,6 +1045,16 @@ pub static LIST_ORGANIZATION_MEMBERSHIPS: FunctionMeta = FunctionMeta {
                 "Only members whose last session activity is before this moment, in Unix milliseconds.",
             ),
     ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
     ..FunctionMeta::DEFAULT
 };
 
@@ -1129,6 +1172,16 @@ pub static LIST_ORGANIZATION_INVITATIONS: FunctionMeta = FunctionMeta {
                 "Sort field `created_at` or `email_address`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).",
             ),
     ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
     ..FunctionMeta::DEFAULT
 };
 
@@ -1250,6 +1303,16 @@ pub static LIST_INVITATIONS: FunctionMeta = FunctionMeta {
                 "Sort field `created_at`, `email_address` or `expires_at`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).",
             ),
     ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
     ..FunctionMeta::DEFAULT
 };
 
@@ -1457,5 +1520,134 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
         trace_id_headers: &["Clerk-Trace-Id"],
     },
     retry_after_header: "Retry-After",
+    rate_limits: RateLimits {
+        tier_credential: "secret_key",
+        tiers: &[
+            RateTier {
+                name: "development",
+                key_prefix: "sk_test_",
+                requests: 100,
+                window_ms: 10000,
+            },
+            RateTier {
+                name: "production",
+                key_prefix: "sk_live_",
+                requests: 1000,
+                window_ms: 10000,
+            },
+        ],
+        exempt: &[
+            Route {
+                method: Method::Get,
+                path: "/jwks",
+            },
+        ],
+        endpoints: &[
+            EndpointLimit {
+                name: "application invitations",
+                routes: &[
+                    Route {
+                        method: Method::Post,
+                        path: "/invitations",
+                    },
+                ],
+                requests: 100,
+                window_ms: 3600000,
+                per_resource: false,
+            },
+            EndpointLimit {
+                name: "bulk application invitations",
+                routes: &[
+                    Route {
+                        method: Method::Post,
+                        path: "/invitations/bulk",
+                    },
+                ],
+                requests: 25,
+                window_ms: 3600000,
+                per_resource: false,
+            },
+            EndpointLimit {
+                name: "organization invitations",
+                routes: &[
+                    Route {
+                        method: Method::Post,
+                        path: "/organizations/{organization_id}/invitations",
+                    },
+                ],
+                requests: 250,
+                window_ms: 3600000,
+                per_resource: false,
+            },
+            EndpointLimit {
+                name: "bulk organization invitations",
+                routes: &[
+                    Route {
+                        method: Method::Post,
+                        path: "/organizations/{organization_id}/invitations/bulk",
+                    },
+                ],
+                requests: 50,
+                window_ms: 3600000,
+                per_resource: false,
+            },
+            EndpointLimit {
+                name: "user updates",
+                routes: &[
+                    Route {
+                        method: Method::Patch,
+                        path: "/users/{user_id}",
+                    },
+                    Route {
+                        method: Method::Patch,
+                        path: "/users/{user_id}/metadata",
+                    },
+                    Route {
+                        method: Method::Put,
+                        path: "/users/{user_id}/metadata",
+                    },
+                ],
+                requests: 10,
+                window_ms: 10000,
+                per_resource: true,
+            },
+            EndpointLimit {
+                name: "organization updates",
+                routes: &[
+                    Route {
+                        method: Method::Patch,
+                        path: "/organizations/{organization_id}",
+                    },
+                    Route {
+                        method: Method::Patch,
+                        path: "/organizations/{organization_id}/metadata",
+                    },
+                    Route {
+                        method: Method::Put,
+                        path: "/organizations/{organization_id}/metadata",
+                    },
+                ],
+                requests: 10,
+                window_ms: 10000,
+                per_resource: true,
+            },
+            EndpointLimit {
+                name: "membership updates",
+                routes: &[
+                    Route {
+                        method: Method::Patch,
+                        path: "/organizations/{organization_id}/memberships/{user_id}",
+                    },
+                    Route {
+                        method: Method::Patch,
+                        path: "/organizations/{organization_id}/memberships/{user_id}/metadata",
+                    },
+                ],
+                requests: 10,
+                window_ms: 10000,
+                per_resource: true,
+            },
+        ],
+    },
     functions: &FUNCTIONS,
 };

@@ -562,6 +562,7 @@ static CLASHING: kosmo_runtime::Integration = {
         credentials: &[],
         errors: ErrorFormat::NONE,
         retry_after_header: "retry-after",
+        rate_limits: kosmo_runtime::RateLimits::NONE,
         functions: &[&LOWER, &CAMEL],
     };
     kosmo_runtime::Integration {

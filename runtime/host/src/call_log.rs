@@ -29,6 +29,8 @@ pub struct CallRecord {
     pub title: Cow<'static, str>,
     /// From the call to its answer, approval and retries included.
     pub duration: Duration,
+    /// Of `duration`, the time its requests waited for room under the provider's rate limits.
+    pub paced: Duration,
     /// The error's message, when it failed.
     pub error: Option<String>,
     /// Whether it only showed the request it would send.

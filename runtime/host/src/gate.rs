@@ -2,7 +2,7 @@
 //! the generated dispatcher: the account's policy and the approver, dry runs, and the call log.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kosmo_runtime::{
     ApiRequest, Error, FunctionMeta, Integration, Operation, Output, ProviderMeta,
@@ -68,7 +68,8 @@ impl Gate {
         let started = Instant::now();
         self.log.begin();
         let dry_run = self.is_dry_run(function);
-        let result = match self.clone().run_as_task(function, args, dry_run).await {
+        let (outcome, paced) = self.clone().run_as_task(function, args, dry_run).await;
+        let result = match outcome {
             Ok(output) => finish(output),
             Err(error) => Err(Failure::Call(error)),
         };
@@ -80,6 +81,7 @@ impl Gate {
             function: function.name.into(),
             title: function.title.into(),
             duration: started.elapsed(),
+            paced,
             error: result.as_ref().err().map(ToString::to_string),
             dry_run,
         });
@@ -95,18 +97,23 @@ impl Gate {
         function: &'static FunctionMeta,
         args: Value,
         dry_run: bool,
-    ) -> Result<Output, Error> {
+    ) -> (Result<Output, Error>, Duration) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return self.run(function, args, dry_run).await;
+            return kosmo_runtime::pacing::measure(self.run(function, args, dry_run)).await;
         };
-        let task = runtime.spawn(async move { self.run(function, args, dry_run).await });
+        let task = runtime.spawn(async move {
+            kosmo_runtime::pacing::measure(self.run(function, args, dry_run)).await
+        });
         let _abort = AbortOnDrop(task.abort_handle());
         match task.await {
             Ok(result) => result,
-            Err(error) => Err(Error::Config(format!(
-                "the call to {} did not finish: {error}",
-                function.name
-            ))),
+            Err(error) => (
+                Err(Error::Config(format!(
+                    "the call to {} did not finish: {error}",
+                    function.name
+                ))),
+                Duration::ZERO,
+            ),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::call_log::{CallLog, CallRecord};
 use crate::docs::DocsIndex;
 use crate::gate::{Failure, Gate, GateOptions};
 use crate::mcp::{McpCallOptions, McpSession};
+use crate::paging::Pager;
 use crate::sandbox::limits::{LimitExceeded, Limits, OutputSink};
 use crate::sandbox::namespace::Namespace;
 use crate::transports::{HttpTransports, LazyTransport, TransportFactory};
@@ -323,6 +324,64 @@ pub struct CallReport {
     pub duration: Duration,
 }
 
+/// A walk of every page of a list function ([`Host::pages`]). One page is held at a time.
+pub struct Pages {
+    pager: Pager,
+    log: Arc<CallLog>,
+    function: &'static FunctionMeta,
+}
+
+impl std::fmt::Debug for Pages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages")
+            .field("function", &self.function.name)
+            .field("pages", &self.pager.pages())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pages {
+    /// The function walked.
+    pub fn function(&self) -> &'static FunctionMeta {
+        self.function
+    }
+
+    /// The next page's items, or `None` after the last. After an error the same page can be
+    /// asked for again.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Value>>, CallError> {
+        self.pager.next_page().await.map_err(failure_to_call_error)
+    }
+
+    /// How many items the walk visits in all, when the list says (from the first page, which
+    /// it fetches if none was, or from the declared counting function).
+    pub async fn total(&mut self) -> Result<Option<u64>, CallError> {
+        self.pager.total().await.map_err(failure_to_call_error)
+    }
+
+    /// Pages fetched so far.
+    pub fn pages(&self) -> u64 {
+        self.pager.pages()
+    }
+
+    /// Every request the walk made, in order.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.log.calls()
+    }
+
+    /// Whether a page was fetched only because of [`CallOptions::force`].
+    pub fn permission_bypassed(&self) -> bool {
+        self.log.permission_bypassed()
+    }
+}
+
+fn failure_to_call_error(failure: Failure) -> CallError {
+    match failure {
+        Failure::Call(error) => CallError::Call(error),
+        // Nothing here builds Lua values.
+        Failure::Lua(error) => CallError::Call(Error::Config(error.to_string())),
+    }
+}
+
 impl Host {
     /// A builder with every default.
     pub fn builder() -> HostBuilder {
@@ -521,37 +580,10 @@ impl Host {
             permission_bypassed: bypassed,
             duration: started.elapsed(),
         };
-        let Some(entry) = self.integration(integration) else {
-            let known = self
-                .inner
-                .integrations
-                .iter()
-                .map(|i| i.meta.name)
-                .collect::<Vec<_>>()
-                .join(", ");
-            let error = CallError::UnknownIntegration {
-                name: integration.to_string(),
-                known,
-            };
-            return report(None, Err(error), None, false);
+        let (entry, meta, account) = match self.resolve(integration, function, &options) {
+            Ok(resolved) => resolved,
+            Err((meta, error)) => return report(meta, Err(error), None, false),
         };
-        let Some(meta) = entry.function(function) else {
-            let error = CallError::Call(entry.meta.unknown_function(function));
-            return report(None, Err(error), None, false);
-        };
-        let account = options
-            .account
-            .clone()
-            .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
-        let accounts = self.accounts(entry);
-        if !accounts.contains(&account) {
-            let error = CallError::UnknownAccount {
-                label: entry.meta.label,
-                account,
-                known: accounts.join(", "),
-            };
-            return report(Some(meta), Err(error), None, false);
-        }
         let log = Arc::new(CallLog::default());
         let gate = Arc::new(self.gate(
             entry,
@@ -568,17 +600,90 @@ impl Host {
                 output.into_value().map_err(Failure::Call)
             })
             .await
-            .map_err(|failure| match failure {
-                Failure::Call(error) => CallError::Call(error),
-                // Nothing here builds Lua values.
-                Failure::Lua(error) => CallError::Call(Error::Config(error.to_string())),
-            });
+            .map_err(failure_to_call_error);
         report(
             Some(meta),
             result,
             log.calls().pop(),
             log.permission_bypassed(),
         )
+    }
+
+    /// The integration, function and account a call names, or why it cannot be made (with the
+    /// function when it was found).
+    #[allow(clippy::type_complexity)]
+    fn resolve(
+        &self,
+        integration: &str,
+        function: &str,
+        options: &CallOptions,
+    ) -> Result<
+        (&'static Integration, &'static FunctionMeta, String),
+        (Option<&'static FunctionMeta>, CallError),
+    > {
+        let Some(entry) = self.integration(integration) else {
+            let known = self
+                .inner
+                .integrations
+                .iter()
+                .map(|i| i.meta.name)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let error = CallError::UnknownIntegration {
+                name: integration.to_string(),
+                known,
+            };
+            return Err((None, error));
+        };
+        let Some(meta) = entry.function(function) else {
+            return Err((None, CallError::Call(entry.meta.unknown_function(function))));
+        };
+        let account = options
+            .account
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
+        let accounts = self.accounts(entry);
+        if !accounts.contains(&account) {
+            let error = CallError::UnknownAccount {
+                label: entry.meta.label,
+                account,
+                known: accounts.join(", "),
+            };
+            return Err((Some(meta), error));
+        }
+        Ok((entry, meta, account))
+    }
+
+    /// Walks every page of a list function that declares its paging, with the same policy,
+    /// approval and call log as [`Host::call`] (a dry run shows the first page's request).
+    /// `args` are the list's filters; `limit` sets the page size and `offset` where to start.
+    pub fn pages(
+        &self,
+        integration: &str,
+        function: &str,
+        args: Value,
+        options: CallOptions,
+    ) -> Result<Pages, CallError> {
+        let (entry, meta, account) = self
+            .resolve(integration, function, &options)
+            .map_err(|(_, error)| error)?;
+        let log = Arc::new(CallLog::default());
+        let gate = Arc::new(self.gate(
+            entry,
+            &account,
+            GateOptions {
+                force: options.force,
+                dry_run_writes: options.dry_run,
+                dry_run_reads: options.dry_run,
+            },
+            &log,
+        ));
+        let pager = Pager::new(gate, meta, args)?;
+        Ok(Pages {
+            pager,
+            log,
+            function: meta,
+        })
     }
 
     fn gate(

@@ -40,6 +40,7 @@ mod gate;
 mod host;
 pub mod lua;
 mod mcp;
+mod paging;
 mod sandbox;
 mod transports;
 
@@ -51,10 +52,11 @@ pub use approval::{Approval, ApprovalRequest, Approver, McpApprovalRequest, Nobo
 pub use call_log::{CallRecord, CallTarget};
 pub use docs::DocsIndex;
 pub use host::{
-    BuildError, CallError, CallOptions, CallReport, Host, HostBuilder, RunOptions, RunReport,
+    BuildError, CallError, CallOptions, CallReport, Host, HostBuilder, Pages, RunOptions,
+    RunReport,
 };
 pub use kosmo_mcp;
-pub use kosmo_runtime::{Credentials, HttpConfig, Integration, RetryPolicy};
+pub use kosmo_runtime::{Credentials, HttpConfig, Integration, PacingConfig, RetryPolicy};
 pub use mcp::{McpCallOptions, McpCallReport, McpSession};
 pub use sandbox::limits::{LimitExceeded, Limits, OutputSink};
 pub use transports::{HttpTransports, TransportFactory};

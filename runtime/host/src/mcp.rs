@@ -130,6 +130,7 @@ impl McpSession {
         self.log.end();
         self.log.push(CallRecord {
             target: CallTarget::Mcp,
+            paced: Duration::ZERO,
             integration: server.to_string().into(),
             account: DEFAULT_ACCOUNT.into(),
             function: tool_info

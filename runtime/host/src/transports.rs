@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use kosmo_runtime::credentials::BASE_URL_CREDENTIAL;
 use kosmo_runtime::{
-    ApiRequest, Credentials, Error, HttpConfig, HttpTransport, ProviderMeta, Response, Transport,
-    TransportFuture,
+    ApiRequest, Credentials, Error, HttpConfig, HttpTransport, Pacers, ProviderMeta, Response,
+    Transport, TransportFuture,
 };
 
 /// Makes the transport an account's calls use. The default, [`HttpTransports`], sends real
@@ -21,11 +21,14 @@ pub trait TransportFactory: Send + Sync {
 }
 
 /// Real HTTPS through [`HttpTransport`]. A client is kept per integration and credential set,
-/// so runs of a long-lived host reuse connections instead of opening new ones each time.
+/// so runs of a long-lived host reuse connections instead of opening new ones each time. Every
+/// client with the same key shares one pacer, so concurrent runs and named accounts that use one
+/// key share its rate-limit budget.
 #[derive(Debug)]
 pub struct HttpTransports {
     config: HttpConfig,
     clients: Mutex<Vec<(&'static str, Credentials, Arc<HttpTransport>)>>,
+    pacers: Pacers,
 }
 
 /// Clients kept at most; the oldest goes first.
@@ -37,7 +40,20 @@ impl HttpTransports {
         HttpTransports {
             config,
             clients: Mutex::new(Vec::new()),
+            pacers: Pacers::default(),
         }
+    }
+
+    fn make(
+        &self,
+        integration: &'static ProviderMeta,
+        credentials: &Credentials,
+    ) -> Result<HttpTransport, Error> {
+        credentials.check(integration)?;
+        let pacer = self
+            .pacers
+            .pacer(integration, credentials, &self.config.pacing)?;
+        HttpTransport::with_pacer(integration, credentials, self.config.clone(), pacer)
     }
 }
 
@@ -54,11 +70,7 @@ impl TransportFactory for HttpTransports {
         credentials: &Credentials,
     ) -> Result<Arc<dyn Transport>, Error> {
         let Ok(mut clients) = self.clients.lock() else {
-            return Ok(Arc::new(HttpTransport::new(
-                integration,
-                credentials,
-                self.config.clone(),
-            )?));
+            return Ok(Arc::new(self.make(integration, credentials)?));
         };
         if let Some((_, _, client)) = clients
             .iter()
@@ -66,11 +78,7 @@ impl TransportFactory for HttpTransports {
         {
             return Ok(client.clone());
         }
-        let client = Arc::new(HttpTransport::new(
-            integration,
-            credentials,
-            self.config.clone(),
-        )?);
+        let client = Arc::new(self.make(integration, credentials)?);
         if clients.len() >= MAX_CLIENTS {
             clients.remove(0);
         }

@@ -67,6 +67,17 @@ pub fn error_value(lua: &Lua, error: &Error) -> mlua::Result<Table> {
             table.raw_set("provider", provider.as_str())?;
             table.raw_set("status", *status)?;
         }
+        Error::RateLimited {
+            provider,
+            limit,
+            retry_after,
+            ..
+        } => {
+            table.raw_set("message", text.as_str())?;
+            table.raw_set("provider", provider.as_str())?;
+            table.raw_set("limit", limit.as_str())?;
+            table.raw_set("retry_after", *retry_after)?;
+        }
         Error::Config(_) => {
             table.raw_set("message", text.as_str())?;
         }
@@ -182,6 +193,12 @@ mod tests {
             Error::Timeout {
                 provider: "Acme".into(),
                 seconds: 30.0,
+            },
+            Error::RateLimited {
+                provider: "Acme".into(),
+                limit: "widget updates: 10 requests per 10 s for each resource".into(),
+                retry_after: 7,
+                max_wait: 60.0,
             },
             Error::InvalidResponse {
                 provider: "Acme".into(),

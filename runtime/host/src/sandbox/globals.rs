@@ -1,4 +1,4 @@
-//! The globals a script sees besides `app`: `print`, `dump`, `json`, `regex`, `docs`, the safe
+//! The globals a script sees besides `app`: `print`, `dump`, `json`, `regex`, `docs`, `parallel`, the safe
 //! standard library with limit-aware `pcall`, `xpcall` and `coroutine.resume`, and the
 //! environment table that keeps built-ins read-only.
 
@@ -108,6 +108,7 @@ pub(crate) fn install(
     monitor: &Arc<Monitor>,
     integrations: Arc<[&'static Integration]>,
     mcp: &super::mcp::McpGlobals,
+    host: &Table,
 ) -> mlua::Result<Environment> {
     let globals = lua.globals();
     for name in REMOVED {
@@ -138,6 +139,7 @@ pub(crate) fn install(
             globals.raw_get::<Function>("error")?,
         ))?;
     let original_pcall: Function = globals.raw_get("pcall")?;
+    globals.raw_set("parallel", super::parallel::create(lua, host, pcall.clone())?)?;
     globals.raw_set("pcall", pcall)?;
     globals.raw_set("xpcall", xpcall)?;
     coroutine.raw_set("resume", resume)?;

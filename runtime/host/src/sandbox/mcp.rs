@@ -21,8 +21,9 @@ const BUILD: &str = r#"
 local make, host, running, error, setmetatable, type, servers, unknown = ...
 local function guarded(raw)
     return function(...)
-        if running() ~= host.main then
-            error("MCP calls cannot run inside a coroutine; call them from the main script.", 2)
+        local co = running()
+        if co ~= host.main and not host.workers[co] then
+            error("MCP calls cannot run inside a coroutine; call them from the main script or a parallel.map function.", 2)
         end
         local ok, value = raw(...)
         if ok then

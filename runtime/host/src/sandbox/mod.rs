@@ -3,7 +3,8 @@
 //!
 //! - [`limits`]: the limits and the monitor that enforces them;
 //! - [`globals`]: every global but `app`;
-//! - [`namespace`]: `app.integrations` and its account tables;
+//! - [`namespace`]: `app.integrations`, its account tables and their `each` iterators;
+//! - [`parallel`]: `parallel.map`;
 //! - [`mcp`]: `app.mcp`, the `mcp` global and the `mcp.…` docs pages;
 //! - [`reserved`]: the check that runs before the script;
 //! - [`render`] and [`regex`]: what `print`, `dump` and `regex.*` do.
@@ -12,6 +13,7 @@ pub(crate) mod globals;
 pub(crate) mod limits;
 pub(crate) mod mcp;
 pub(crate) mod namespace;
+pub(crate) mod parallel;
 pub(crate) mod regex;
 pub(crate) mod render;
 pub(crate) mod reserved;
@@ -176,8 +178,10 @@ fn prepare(
     monitor: &Arc<Monitor>,
 ) -> mlua::Result<Result<Function, String>> {
     let host = lua.create_table()?;
+    // The threads of `parallel.map` that may call integrations, while they run.
+    host.raw_set("workers", lua.create_table()?)?;
     let mcp = mcp::install(lua, job.mcp.clone(), &host, job.limits.max_json_values())?;
-    let environment = globals::install(lua, monitor, job.integrations.clone(), &mcp)?;
+    let environment = globals::install(lua, monitor, job.integrations.clone(), &mcp, &host)?;
     namespace::install(
         lua,
         &host,

@@ -9,6 +9,7 @@ use mlua::{Function, Lua, Table, Value as LuaValue};
 use super::render::scalar;
 use crate::accounts::DEFAULT_ACCOUNT;
 use crate::gate::{Failure, Gate};
+use crate::paging::{ItemCursor, Pager};
 use crate::lua::{FromJsonError, error_value, json_bytes_to_lua, json_to_lua, lua_to_json};
 
 /// One integration's accounts for a run, `default` first.
@@ -43,8 +44,9 @@ return function(t)
             local g = done[f]
             if not g then
                 g = function(args)
-                    if running() ~= host.main then
-                        error("Integration calls cannot run inside a coroutine; call them from the main script.", 2)
+                    local co = running()
+                    if co ~= host.main and not host.workers[co] then
+                        error("Integration calls cannot run inside a coroutine; call them from the main script or a parallel.map function.", 2)
                     end
                     return f(args)
                 end
@@ -58,6 +60,33 @@ return function(t)
         copy[k] = v
     end
     return copy
+end
+"#;
+
+/// `each.<function>(args)`: starts a walk (raising its error at the caller's line) and returns
+/// the iterator a generic `for` calls, which raises a failed page's error object.
+const EACH: &str = r#"
+local start, next_item, host, running, error = ...
+local function check()
+    local co = running()
+    if co ~= host.main and not host.workers[co] then
+        error("Integration calls cannot run inside a coroutine; call them from the main script or a parallel.map function.", 3)
+    end
+end
+return function(args)
+    check()
+    local ok, cursor = start(args)
+    if not ok then
+        error(cursor, 2)
+    end
+    return function()
+        check()
+        local fetched, value = next_item(cursor)
+        if fetched then
+            return value
+        end
+        error(value, 0)
+    end
 end
 "#;
 
@@ -91,7 +120,7 @@ pub(crate) fn install(
     for namespace in namespaces {
         integrations.raw_set(
             namespace.integration.meta.name,
-            provider_namespace(lua, namespace, &only_on_main, max_json_values)?,
+            provider_namespace(lua, host, namespace, &only_on_main, max_json_values)?,
         )?;
     }
     let available: Vec<&'static str> = namespaces.iter().map(|n| n.integration.meta.name).collect();
@@ -115,6 +144,7 @@ pub(crate) fn install(
 /// per named account.
 fn provider_namespace(
     lua: &Lua,
+    host: &Table,
     namespace: &Namespace,
     only_on_main: &Function,
     max_json_values: usize,
@@ -162,12 +192,12 @@ fn provider_namespace(
     let Some(default_gate) = gates.next() else {
         return lua.create_table();
     };
-    let table = function_table(lua, default_gate.clone(), max_json_values)?;
+    let table = function_table(lua, host, default_gate.clone(), max_json_values)?;
     let default: Table = only_on_main.call(&table)?;
     lock(lua, &default, unknown(Some(DEFAULT_ACCOUNT.to_string()))?)?;
     table.raw_set(DEFAULT_ACCOUNT, default)?;
     for gate in gates {
-        let account_table = function_table(lua, gate.clone(), max_json_values)?;
+        let account_table = function_table(lua, host, gate.clone(), max_json_values)?;
         let _: Table = only_on_main.call(&account_table)?;
         lock(
             lua,
@@ -184,7 +214,12 @@ fn provider_namespace(
 ///
 /// Every failure is raised as a Lua error whose value is an error object (see
 /// [`error_value`]).
-fn function_table(lua: &Lua, gate: Arc<Gate>, max_json_values: usize) -> mlua::Result<Table> {
+fn function_table(
+    lua: &Lua,
+    host: &Table,
+    gate: Arc<Gate>,
+    max_json_values: usize,
+) -> mlua::Result<Table> {
     let meta = gate.integration.meta;
     let table = lua.create_table()?;
     let wrap: Function = lua
@@ -225,6 +260,109 @@ fn function_table(lua: &Lua, gate: Arc<Gate>, max_json_values: usize) -> mlua::R
             table.raw_set(name, callable.clone())?;
         }
     }
+    table.raw_set(
+        RESERVED_ITERATOR_TABLE,
+        each_table(lua, host, &gate, max_json_values)?,
+    )?;
+    Ok(table)
+}
+
+/// The name of the table of iterators; no function may have it (the generator refuses one).
+pub(crate) const RESERVED_ITERATOR_TABLE: &str = "each";
+
+/// A walk in progress, held by the iterator a script loops over.
+#[derive(Clone)]
+struct CursorHandle(Arc<tokio::sync::Mutex<ItemCursor>>);
+
+impl mlua::UserData for CursorHandle {}
+
+/// `each.<function>` for every function that pages: an iterator over all its items, one page
+/// in memory at a time.
+fn each_table(
+    lua: &Lua,
+    host: &Table,
+    gate: &Arc<Gate>,
+    max_json_values: usize,
+) -> mlua::Result<Table> {
+    let meta = gate.integration.meta;
+    let table = lua.create_table()?;
+    let make: Function = lua
+        .load(EACH)
+        .set_name(format!("=app.integrations.{}.each", meta.name))
+        .into_function()?;
+    let globals = lua.globals();
+    let coroutine: Table = globals.raw_get("coroutine")?;
+    let running: Function = coroutine.raw_get("running")?;
+    let error: Function = globals.raw_get("error")?;
+    let next_item = lua.create_async_function(|lua, cursor: mlua::AnyUserData| async move {
+        let handle = cursor.borrow::<CursorHandle>()?.clone();
+        let mut cursor = handle.0.lock().await;
+        match cursor.next_item().await {
+            Ok(Some(item)) => Ok((true, json_to_lua(&lua, &item)?)),
+            Ok(None) => Ok((true, LuaValue::Nil)),
+            Err(Failure::Call(error)) => Ok((false, LuaValue::Table(error_value(&lua, &error)?))),
+            Err(Failure::Lua(error)) => Err(error),
+        }
+    })?;
+    for function in meta.functions.iter().copied() {
+        if function.pagination.is_none() {
+            continue;
+        }
+        let gate = gate.clone();
+        let start = lua.create_function(move |lua, args: LuaValue| {
+            let pager = lua_to_json(&args, max_json_values)
+                .map_err(|reason| Error::invalid(function.name, "arguments", reason))
+                .and_then(|args| Pager::new(gate.clone(), function, args));
+            match pager {
+                Ok(pager) => {
+                    let handle = CursorHandle(Arc::new(tokio::sync::Mutex::new(
+                        ItemCursor::new(pager),
+                    )));
+                    Ok((true, LuaValue::UserData(lua.create_userdata(handle)?)))
+                }
+                Err(error) => Ok((false, LuaValue::Table(error_value(lua, &error)?))),
+            }
+        })?;
+        let iterator: Function = make.call((
+            start,
+            next_item.clone(),
+            host.clone(),
+            running.clone(),
+            error.clone(),
+        ))?;
+        for name in std::iter::once(function.name)
+            .chain(std::iter::once(function.slug))
+            .chain(function.aliases.iter().copied())
+        {
+            table.raw_set(name, iterator.clone())?;
+        }
+    }
+    let unknown = lua.create_function(move |lua, (_, key): (Table, LuaValue)| {
+        let name = scalar(&key);
+        let paged: Vec<&str> = meta
+            .functions
+            .iter()
+            .filter(|f| f.pagination.is_some())
+            .map(|f| f.name)
+            .collect();
+        let error = match meta.function(&name) {
+            Some(function) => Error::invalid(
+                function.name,
+                "function",
+                format!(
+                    "does not page, so `each` cannot walk it; functions that page: {}.",
+                    paged.join(", ")
+                ),
+            ),
+            None => Error::UnknownFunction {
+                namespace: format!("app.integrations.{}.each", meta.name),
+                name,
+                suggestion: format!(" Functions that page: {}.", paged.join(", ")),
+            },
+        };
+        error_value(lua, &error)
+    })?;
+    lock(lua, &table, unknown)?;
     Ok(table)
 }
 

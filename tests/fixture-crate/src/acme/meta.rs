@@ -172,5 +172,6 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
         ..ErrorFormat::NONE
     },
     retry_after_header: "Acme-Retry-In",
+    rate_limits: kosmo_runtime::RateLimits::NONE,
     functions: &FUNCTIONS,
 };

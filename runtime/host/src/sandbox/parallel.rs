@@ -1,0 +1,181 @@
+//! `parallel.map(items, fn, {concurrency = n})`: runs `fn(item, index)` for every item with up
+//! to `n` running at once, and returns `results, failures`.
+//!
+//! Each item runs in a Lua thread of its own, on the script's Lua state; the threads take turns
+//! on one OS thread and overlap only while they wait for calls, so the script writer needs no
+//! locks. The sandbox's limits hold as everywhere: the interrupt that stops a script stops its
+//! workers too, and the calls they were waiting for are cancelled when the run ends. Pacing
+//! applies across the workers, since their calls share the account's transport.
+
+use futures_util::StreamExt;
+use mlua::{Function, Lua, Table, Value as LuaValue};
+
+/// Items that may run at once unless the script says otherwise.
+pub(crate) const DEFAULT_CONCURRENCY: i64 = 8;
+/// The most that may run at once.
+pub(crate) const MAX_CONCURRENCY: i64 = 64;
+
+/// The Lua side: the thread check, and errors raised at the caller's line.
+const MAP: &str = r#"
+local map, host, running, error = ...
+return function(items, fn, options)
+    if running() ~= host.main then
+        error("parallel.map runs from the main script, not inside a coroutine or another parallel.map.", 2)
+    end
+    local ok, results, failures = map(items, fn, options)
+    if not ok then
+        error(results, 2)
+    end
+    return results, failures
+end
+"#;
+
+/// The body of each worker thread: `pcall` (the limit-aware one) keeps an item's error as a
+/// value, with all its fields, and lets a limit end the run.
+const WORKER: &str = r#"
+local pcall = ...
+return function(fn, item, index)
+    return pcall(fn, item, index)
+end
+"#;
+
+/// Builds the `parallel` table. `host.workers` must be a table: the threads that may call
+/// integrations are registered there while they run.
+pub(crate) fn create(lua: &Lua, host: &Table, pcall: Function) -> mlua::Result<Table> {
+    let worker: Function = lua
+        .load(WORKER)
+        .set_name("=parallel.map")
+        .into_function()?
+        .call(pcall)?;
+    let workers: Table = host.raw_get("workers")?;
+    let map = lua.create_async_function(
+        move |lua, (items, function, options): (LuaValue, LuaValue, LuaValue)| {
+            let worker = worker.clone();
+            let workers = workers.clone();
+            async move {
+                let refused = |message: String| -> mlua::Result<(bool, LuaValue, LuaValue)> {
+                    Ok((
+                        false,
+                        LuaValue::String(lua.create_string(&message)?),
+                        LuaValue::Nil,
+                    ))
+                };
+                let LuaValue::Table(items) = items else {
+                    return refused(format!(
+                        "parallel.map: the first argument must be an array of items, not {}",
+                        items.type_name()
+                    ));
+                };
+                let LuaValue::Function(function) = function else {
+                    return refused(format!(
+                        "parallel.map: the second argument must be a function, not {}",
+                        function.type_name()
+                    ));
+                };
+                let concurrency = match concurrency(&options) {
+                    Ok(n) => n,
+                    Err(message) => return refused(message),
+                };
+                let count = items.raw_len();
+                let results = lua.create_table_with_capacity(count, 0)?;
+                let failures = lua.create_table()?;
+                let runs = futures_util::stream::iter(1..=count)
+                    .map(|index| {
+                        let (lua, worker, workers, items, function) = (
+                            lua.clone(),
+                            worker.clone(),
+                            workers.clone(),
+                            items.clone(),
+                            function.clone(),
+                        );
+                        async move {
+                            let item: LuaValue = items.raw_get(index)?;
+                            let thread = lua.create_thread(worker)?;
+                            workers.raw_set(&thread, true)?;
+                            let outcome = thread
+                                .clone()
+                                .into_async::<(bool, LuaValue)>((function, item.clone(), index))?
+                                .await;
+                            workers.raw_set(&thread, LuaValue::Nil)?;
+                            outcome.map(|(ok, value)| (index, item, ok, value))
+                        }
+                    })
+                    .buffer_unordered(concurrency);
+                futures_util::pin_mut!(runs);
+                let mut failed = Vec::new();
+                while let Some(outcome) = runs.next().await {
+                    // An error here is a limit or a broken state: it ends the script.
+                    let (index, item, ok, value) = outcome?;
+                    if ok {
+                        results.raw_set(index, value)?;
+                    } else {
+                        failed.push((index, item, value));
+                    }
+                }
+                failed.sort_by_key(|(index, _, _)| *index);
+                for (index, item, error) in failed {
+                    let failure = lua.create_table_with_capacity(0, 3)?;
+                    failure.raw_set("index", index)?;
+                    failure.raw_set("item", item)?;
+                    failure.raw_set("error", error)?;
+                    failures.raw_push(failure)?;
+                }
+                Ok((true, LuaValue::Table(results), LuaValue::Table(failures)))
+            }
+        },
+    )?;
+    let globals = lua.globals();
+    let coroutine: Table = globals.raw_get("coroutine")?;
+    let wrapped: Function = lua.load(MAP).set_name("=parallel").into_function()?.call((
+        map,
+        host.clone(),
+        coroutine.raw_get::<Function>("running")?,
+        globals.raw_get::<Function>("error")?,
+    ))?;
+    let table = lua.create_table()?;
+    table.raw_set("map", wrapped)?;
+    table.set_readonly(true);
+    Ok(table)
+}
+
+/// `options.concurrency`, checked.
+fn concurrency(options: &LuaValue) -> Result<usize, String> {
+    let options = match options {
+        LuaValue::Nil => return Ok(DEFAULT_CONCURRENCY as usize),
+        LuaValue::Table(options) => options,
+        other => {
+            return Err(format!(
+                "parallel.map: the third argument must be a table of options, not {}",
+                other.type_name()
+            ));
+        }
+    };
+    for pair in options.pairs::<LuaValue, LuaValue>() {
+        let (key, _) = pair.map_err(|e| e.to_string())?;
+        let known = matches!(&key, LuaValue::String(s) if s.as_bytes().as_ref() == b"concurrency");
+        if !known {
+            return Err(format!(
+                "parallel.map: unknown option {}; the only option is concurrency",
+                super::render::scalar(&key)
+            ));
+        }
+    }
+    let value: LuaValue = options.raw_get("concurrency").map_err(|e| e.to_string())?;
+    let n = match value {
+        LuaValue::Nil => return Ok(DEFAULT_CONCURRENCY as usize),
+        LuaValue::Integer(n) => n,
+        LuaValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => n as i64,
+        other => {
+            return Err(format!(
+                "parallel.map: concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {}",
+                super::render::scalar(&other)
+            ));
+        }
+    };
+    if !(1..=MAX_CONCURRENCY).contains(&n) {
+        return Err(format!(
+            "parallel.map: concurrency must be from 1 to {MAX_CONCURRENCY}, not {n}"
+        ));
+    }
+    Ok(n as usize)
+}
