@@ -8,6 +8,7 @@
 //! it writes (and `cargo xtask gen` the README files) statically; `cli/tests/doc_examples.rs`
 //! runs them against the emulator with the same extraction.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
@@ -186,8 +187,9 @@ pub(crate) struct ParamSig<'a> {
     pub required: bool,
 }
 
-/// The functions of one namespace by every name they answer to (Lua name, slug, aliases).
-pub(crate) type Callables<'a> = BTreeMap<&'a str, Vec<ParamSig<'a>>>;
+/// The functions of one namespace by every name they answer to (Lua name, slug, aliases), and
+/// `each.<name>` for those that page.
+pub(crate) type Callables<'a> = BTreeMap<Cow<'a, str>, Vec<ParamSig<'a>>>;
 
 fn callables(provider: &Provider) -> Callables<'_> {
     let mut map = Callables::new();
@@ -195,17 +197,21 @@ fn callables(provider: &Provider) -> Callables<'_> {
         let names = std::iter::once(&f.name)
             .chain(std::iter::once(&f.slug))
             .chain(f.aliases.iter());
-        for name in names {
-            let params = f
-                .params
+        let params = || {
+            f.params
                 .iter()
                 .map(|p| ParamSig {
                     name: &p.name,
                     aliases: p.aliases.iter().map(String::as_str).collect(),
                     required: p.required,
                 })
-                .collect();
-            map.insert(name.as_str(), params);
+                .collect::<Vec<_>>()
+        };
+        for name in names {
+            map.insert(Cow::Borrowed(name.as_str()), params());
+            if f.pagination.is_some() {
+                map.insert(Cow::Owned(format!("each.{name}")), params());
+            }
         }
     }
     map
@@ -266,7 +272,15 @@ pub(crate) fn check_examples(
 }
 
 /// Options of `integrations:call` that are not function arguments.
-const CALL_OPTIONS: [&str; 5] = ["json", "force", "dry-run", "account", "help"];
+const CALL_OPTIONS: [&str; 7] = [
+    "json",
+    "force",
+    "dry-run",
+    "account",
+    "help",
+    "all",
+    "no-pacing",
+];
 
 fn check_command(
     reporter: &mut Reporter<'_>,
@@ -360,8 +374,16 @@ fn check_call(
         );
         return;
     };
-    let Some(params) = callables.get(function) else {
-        let known: Vec<&str> = callables.keys().copied().collect();
+    // `each.<fn>` is a Lua iterator, not something a command can call.
+    let found = callables
+        .get(function)
+        .filter(|_| !function.starts_with("each."));
+    let Some(params) = found else {
+        let known: Vec<&str> = callables
+            .keys()
+            .map(|k| k.as_ref())
+            .filter(|k| !k.starts_with("each."))
+            .collect();
         let hint = closest(function, &known)
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
@@ -441,7 +463,7 @@ pub(crate) fn check_lua(
     for call in calls {
         let (l, c) = at(call.line, call.column);
         let Some(params) = callables.get(call.function.as_str()) else {
-            let known: Vec<&str> = callables.keys().copied().collect();
+            let known: Vec<&str> = callables.keys().map(|k| k.as_ref()).collect();
             let hint = closest(&call.function, &known)
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default();

@@ -15,7 +15,8 @@ use full_moon::visitors::Visitor;
 /// A call of an integration function found in a Lua snippet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntegrationCall {
-    /// The name after the namespace, e.g. "list_users" (may also be an account segment followed by a function, see below).
+    /// The name after the namespace (and account), e.g. "list_users"; `each.list_users` for the
+    /// paging iterator.
     pub function: String,
     /// Named keys of the table constructor argument, in source order, e.g. ["query", "limit"]; None when the argument is not a literal table constructor (e.g. a variable), in which case parameters cannot be checked.
     pub keys: Option<Vec<String>>,
@@ -66,8 +67,12 @@ pub fn find_integration_calls(
 /// function, `["integrations", ns, account, fn]` a function of an account.
 type AppPath = Vec<String>;
 
-/// Longest path that can still be called as an integration function.
-const MAX_PATH: usize = 4;
+/// Longest path that can still be called as an integration function
+/// (`["integrations", ns, account, "each", fn]`).
+const MAX_PATH: usize = 5;
+
+/// The table of paging iterators in a namespace or account table.
+const ITERATORS: &str = "each";
 
 struct CallFinder<'a> {
     namespace: &'a str,
@@ -187,7 +192,7 @@ impl<'a> CallFinder<'a> {
                 Suffix::Call(Call::AnonymousCall(args)) => {
                     if let Some(function) = current.as_deref().and_then(called_function) {
                         self.calls.push(IntegrationCall {
-                            function: function.to_string(),
+                            function,
                             keys: argument_keys(args),
                             line,
                             column,
@@ -203,10 +208,14 @@ impl<'a> CallFinder<'a> {
     }
 }
 
-/// `app.integrations.ns.fn` or `app.integrations.ns.account.fn` yields `fn`.
-fn called_function(path: &[String]) -> Option<&str> {
+/// `app.integrations.ns.fn` or `app.integrations.ns.account.fn` yields `fn`; the iterator
+/// `app.integrations.ns[.account].each.fn` yields `each.fn`.
+fn called_function(path: &[String]) -> Option<String> {
     match path {
-        [_, _, function] | [_, _, _, function] => Some(function),
+        [_, _, each, function] | [_, _, _, each, function] if each == ITERATORS => {
+            Some(format!("{ITERATORS}.{function}"))
+        }
+        [_, _, function] | [_, _, _, function] => Some(function.clone()),
         _ => None,
     }
 }
@@ -584,6 +593,21 @@ mod tests {
             vec![
                 call("list_users", keys(&[])),
                 call("get_user", keys(&["id"]))
+            ]
+        );
+    }
+
+    #[test]
+    fn iterators_are_calls_of_each_dot_function() {
+        let code = "local acme = app.integrations.acme\n\
+                    for u in acme.each.list_users({ limit = 5 }) do end\n\
+                    for u in acme.work.each.list_users({}) do end\n\
+                    acme.a.b.c({})";
+        assert_eq!(
+            summary(code),
+            vec![
+                call("each.list_users", keys(&["limit"])),
+                call("each.list_users", keys(&[])),
             ]
         );
     }

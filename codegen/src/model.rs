@@ -276,8 +276,100 @@ pub(crate) fn parse_template(template: &str) -> Result<Vec<TemplatePart>, String
     Ok(parts)
 }
 
+/// The marker a guide puts where the generated table of rate limits belongs.
+pub const RATE_LIMITS_MARKER: &str = "<!-- generated: rate limits -->";
+
 /// Builds the model from a manifest that passed validation.
 pub(crate) fn build(manifest_path: &str, manifest: &Manifest, guides: Vec<Guide>) -> Provider {
+    let mut provider = build_provider(manifest_path, manifest, guides);
+    if provider
+        .guides
+        .iter()
+        .any(|g| g.markdown.contains(RATE_LIMITS_MARKER))
+    {
+        let table = rate_limits_table(&provider);
+        for guide in &mut provider.guides {
+            guide.markdown = guide.markdown.replace(RATE_LIMITS_MARKER, &table);
+        }
+    }
+    provider
+}
+
+/// The declared limits as a markdown table, with the functions each endpoint limit covers.
+fn rate_limits_table(provider: &Provider) -> String {
+    let limits = &provider.rate_limits;
+    let mut rows = vec![
+        "| Limit | Requests | Budget | Functions |".to_string(),
+        "|---|---|---|---|".to_string(),
+    ];
+    for tier in &limits.tiers {
+        let prefix = if tier.key_prefix.is_empty() {
+            String::new()
+        } else {
+            format!(" (`{}…` keys)", tier.key_prefix)
+        };
+        rows.push(format!(
+            "| {} instance{prefix} | every request of the key | {} per {} | all |",
+            tier.name, tier.requests, tier.per
+        ));
+    }
+    for endpoint in &limits.endpoints {
+        let routes: Vec<String> = endpoint
+            .routes
+            .iter()
+            .map(|r| format!("`{} {}`", r.method, r.path))
+            .collect();
+        let functions: Vec<String> = provider
+            .functions
+            .iter()
+            .filter(|f| endpoint.routes.iter().any(|r| same_route(r, f)))
+            .map(|f| format!("`{}`", f.name))
+            .collect();
+        rows.push(format!(
+            "| {} | {} | {} per {}{} | {} |",
+            endpoint.name,
+            routes.join(", "),
+            endpoint.requests,
+            endpoint.per,
+            if endpoint.per_resource {
+                " for each resource"
+            } else {
+                ""
+            },
+            if functions.is_empty() {
+                "raw helpers only".to_string()
+            } else {
+                functions.join(", ")
+            }
+        ));
+    }
+    if !limits.exempt.is_empty() {
+        let exempt: Vec<String> = limits
+            .exempt
+            .iter()
+            .map(|r| format!("`{} {}`", r.method, r.path))
+            .collect();
+        rows.push(format!(
+            "| not counted | {} | none | |",
+            exempt.join(", ")
+        ));
+    }
+    rows.join("\n")
+}
+
+/// Whether a function's method and path template are the route's (placeholders match
+/// placeholders, whatever their names).
+fn same_route(route: &Route, f: &Function) -> bool {
+    let segments = |path: &str| -> Vec<Option<String>> {
+        path.trim_matches('/')
+            .split('/')
+            .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_string()))
+            .collect()
+    };
+    route.method == f.method && segments(&route.path) == segments(&f.path)
+}
+
+fn build_provider(manifest_path: &str, manifest: &Manifest, guides: Vec<Guide>) -> Provider {
     let p = &manifest.provider;
     Provider {
         manifest_path: manifest_path.to_string(),

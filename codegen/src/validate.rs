@@ -105,7 +105,20 @@ pub(crate) fn validate(
                     required: p.required,
                 })
                 .collect();
-            callables.insert(name.value.as_str(), params);
+            if f.pagination.is_some() {
+                let again = f
+                    .params
+                    .0
+                    .iter()
+                    .map(|(name, p)| ParamSig {
+                        name: &name.value,
+                        aliases: p.aliases.iter().map(|a| a.value.as_str()).collect(),
+                        required: p.required,
+                    })
+                    .collect();
+                callables.insert(format!("each.{}", name.value).into(), again);
+            }
+            callables.insert(name.value.as_str().into(), params);
         }
     }
     let namespace = provider.name.value.as_str();

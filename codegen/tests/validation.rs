@@ -341,3 +341,165 @@ fn error_locations_must_be_json_pointers() {
     );
     assert_eq!(diagnostics(&yaml), Vec::<String>::new());
 }
+
+/// A diagnostic with a `spec/acme.yaml:line:column: ` prefix ends with `message`.
+fn assert_reports_at_some_line(yaml: &str, message: &str) {
+    let found = diagnostics(yaml);
+    let located = |d: &String| {
+        let Some(rest) = d.strip_prefix("spec/acme.yaml:") else {
+            return false;
+        };
+        let mut parts = rest.splitn(3, ':');
+        let numbers = parts.next().is_some_and(|l| l.parse::<u64>().is_ok())
+            && parts.next().is_some_and(|c| c.parse::<u64>().is_ok());
+        numbers && parts.next().is_some_and(|m| m.trim() == message)
+    };
+    assert!(
+        found.iter().any(located),
+        "expected a located diagnostic:\n  {message}\nfound:\n  {}",
+        found.join("\n  ")
+    );
+}
+
+const PAGED: &str = "    examples:\n      - title: Get one";
+
+fn paged(pagination: &str) -> String {
+    with(PAGED, &format!("    pagination: {pagination}\n{PAGED}"))
+}
+
+#[test]
+fn pagination_parameters_must_be_integer_query_parameters() {
+    assert_reports_at_some_line(
+        &paged("{ page_size: 50, offset: status }"),
+        "`get_widget` pages with `status`, which is not one of its integer query parameters",
+    );
+    assert_reports_at_some_line(
+        &paged("{ page_size: 50 }"),
+        "`get_widget` pages with `offset`, which is not one of its integer query parameters",
+    );
+}
+
+#[test]
+fn pagination_page_size_stays_within_the_limit_maximum() {
+    assert_reports_at_some_line(
+        &paged("{ page_size: 500, offset: limit }"),
+        "page_size 500 of `get_widget` is above its limit's maximum 100",
+    );
+}
+
+#[test]
+fn pagination_items_and_total_are_json_pointers() {
+    assert_reports_at_some_line(
+        &paged("{ page_size: 50, offset: limit, items: data }"),
+        "`data` is not a JSON Pointer; write `/data`, or leave `items` out for a bare array",
+    );
+    assert_reports_at_some_line(
+        &paged("{ page_size: 50, offset: limit, total: { pointer: total } }"),
+        "`total` is not a JSON Pointer",
+    );
+}
+
+#[test]
+fn pagination_with_sets_only_known_parameters_to_fitting_values() {
+    assert_reports_at_some_line(
+        &paged("{ page_size: 50, offset: limit, with: { paged: true } }"),
+        "`with` sets `paged`, which `get_widget` does not take",
+    );
+    assert_reports_at_some_line(
+        &paged("{ page_size: 50, offset: limit, with: { status: maybe } }"),
+        "`with` value of `status` is not one of the enum values \"on\", \"off\"",
+    );
+}
+
+#[test]
+fn pagination_total_function_must_exist_read_and_take_the_filters() {
+    assert_reports_at_some_line(
+        &paged("{ page_size: 50, offset: limit, total: { function: count_widgets, pointer: /n } }"),
+        "total function `count_widgets` is not a function of this manifest",
+    );
+    assert_reports_at_some_line(
+        &paged("{ page_size: 50, offset: limit, total: { function: make_widget, pointer: /n } }"),
+        "total function `make_widget` must be another function, and a read",
+    );
+    assert_reports_at_some_line(
+        &paged("{ page_size: 50, offset: limit, total: { function: make_widget, pointer: /n } }"),
+        "total function `make_widget` requires `name`, which `get_widget` does not take",
+    );
+}
+
+#[test]
+fn only_reads_page() {
+    let yaml = with(
+        "    examples:\n      - title: Make one",
+        "    pagination: { page_size: 5 }\n    examples:\n      - title: Make one",
+    );
+    assert_reports_at_some_line(
+        &yaml,
+        "`make_widget` pages but is not a read; only reads can be walked",
+    );
+}
+
+#[test]
+fn each_is_reserved_for_iterators() {
+    assert_reports_at_some_line(
+        &with("  - name: make_widget", "  - name: each"),
+        "`each` is reserved: scripts walk pages with `each.<function>`",
+    );
+}
+
+#[test]
+fn examples_may_walk_only_functions_that_page() {
+    let yaml = with(
+        "print(app.integrations.acme.make_widget({ name = \"Cog\" }))",
+        "for w in app.integrations.acme.each.make_widget({ name = \"Cog\" }) do end",
+    );
+    let found = diagnostics(&yaml);
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains("example calls unknown function `app.integrations.acme.each.make_widget`")),
+        "{found:?}"
+    );
+}
+
+const LIMITS: &str = "  credentials:\n    token: { description: Token., required: true, secret: true }\n";
+
+fn limited(rate_limits: &str) -> String {
+    with(LIMITS, &format!("{LIMITS}  rate_limits:\n{rate_limits}"))
+}
+
+#[test]
+fn rate_limit_tiers_name_a_credential_and_a_window() {
+    assert_reports_at_some_line(
+        &limited(
+            "    instance:\n      credential: key\n      tiers: [{ name: free, key_prefix: k_, requests: 10, per: 10s }]\n",
+        ),
+        "rate limit credential `key` is not one of the declared credentials",
+    );
+    assert_reports_at_some_line(
+        &limited(
+            "    instance:\n      credential: token\n      tiers: [{ name: free, key_prefix: k_, requests: 10, per: soon }]\n",
+        ),
+        "`soon` is not a duration such as `10s` or `1h`: expected number at 0",
+    );
+    assert_reports_at_some_line(
+        &limited(
+            "    instance:\n      credential: token\n      tiers: [{ name: Free, key_prefix: k_, requests: 0, per: 1s }]\n",
+        ),
+        "a limit must allow at least 1 request",
+    );
+}
+
+#[test]
+fn endpoint_limits_have_routes_that_parse_and_can_tell_resources_apart() {
+    assert_reports_at_some_line(
+        &limited("    endpoints:\n      - { name: makes, routes: [\"MAKE /widgets\"], requests: 5, per: 1h }\n"),
+        "route `MAKE /widgets`: unknown method `MAKE`",
+    );
+    assert_reports_at_some_line(
+        &limited(
+            "    endpoints:\n      - { name: makes, routes: [\"POST /widgets\"], requests: 5, per: 1h, per_resource: true }\n",
+        ),
+        "`POST /widgets` is limited per resource but has no `{placeholder}` to tell resources apart",
+    );
+}
