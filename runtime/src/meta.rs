@@ -515,3 +515,60 @@ impl ProviderMeta {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_capture_one_segment_per_placeholder_and_match_exactly() {
+        let route = Route {
+            method: Method::Patch,
+            path: "/users/{user_id}/metadata",
+        };
+        assert_eq!(
+            route.captures(Method::Patch, "/users/user_1/metadata"),
+            Some(vec!["user_1"])
+        );
+        assert_eq!(route.captures(Method::Put, "/users/user_1/metadata"), None);
+        assert_eq!(route.captures(Method::Patch, "/users/user_1"), None);
+        assert_eq!(route.captures(Method::Patch, "/users//metadata"), None);
+        assert_eq!(
+            route.captures(Method::Patch, "/users/user_1/metadata/extra"),
+            None
+        );
+        // Percent-encoded segments stay one segment.
+        assert_eq!(
+            route.captures(Method::Patch, "/users/a%2Fb/metadata"),
+            Some(vec!["a%2Fb"])
+        );
+    }
+
+    #[test]
+    fn a_key_gets_its_prefix_tier_or_else_the_strictest() {
+        static TIERS: [RateTier; 2] = [
+            RateTier {
+                name: "fast",
+                key_prefix: "live_",
+                requests: 1000,
+                window_ms: 10_000,
+            },
+            RateTier {
+                name: "slow",
+                key_prefix: "test_",
+                requests: 100,
+                window_ms: 10_000,
+            },
+        ];
+        let limits = RateLimits {
+            tiers: &TIERS,
+            ..RateLimits::NONE
+        };
+        let tier = |key: &str| limits.tier_for_key(key).map(|t| t.name);
+        assert_eq!(tier("live_abc"), Some("fast"));
+        assert_eq!(tier("test_abc"), Some("slow"));
+        assert_eq!(tier("other"), Some("slow"));
+        assert_eq!(limits.tier("fast").map(|t| t.requests), Some(1000));
+        assert_eq!(RateLimits::NONE.tier_for_key("live_abc").map(|t| t.name), None);
+    }
+}

@@ -27,6 +27,11 @@ pub fn quick_retries() -> HttpConfig {
     }
 }
 
+/// The emulator's settings for tests that make many calls quickly.
+pub fn emulator_config() -> Config {
+    Config::default()
+}
+
 /// An emulator on 127.0.0.1 and the real HTTP transport configured for it.
 pub struct Harness {
     pub emulator: Emulator,

@@ -35,6 +35,9 @@ struct FakeAcme {
     /// Never answer: to test that a stopped run cancels its calls.
     hang: AtomicBool,
     dropped: Arc<AtomicUsize>,
+    /// When set, `GET /widgets` answers Acme's paged shape `{items, count}` over this many
+    /// widgets, reading `skip` and `limit`.
+    widgets: Option<usize>,
 }
 
 struct FakeTransport {
@@ -67,7 +70,22 @@ impl Transport for FakeTransport {
             if let Some(_flag) = hang {
                 std::future::pending::<()>().await;
             }
-            let body = if request.path == "/widgets" && request.method.as_str() == "GET" {
+            let query = |key: &str| -> Option<usize> {
+                request
+                    .query
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .and_then(|(_, v)| v.parse().ok())
+            };
+            let paged = self.acme.widgets;
+            let body = if let (Some(count), true) = (paged, request.path == "/widgets") {
+                let skip = query("skip").unwrap_or(0).min(count);
+                let end = (skip + query("limit").unwrap_or(10)).min(count);
+                let items: Vec<_> = (skip..end)
+                    .map(|i| json!({"object": "widget", "id": format!("wid_{i}")}))
+                    .collect();
+                json!({"items": items, "count": count})
+            } else if request.path == "/widgets" && request.method.as_str() == "GET" {
                 json!([{"object": "widget", "id": "wid_1"}, {"object": "widget", "id": "wid_2"}])
             } else {
                 json!({"object": "widget", "id": "wid_1", "tags": [], "meta": {}})
@@ -101,7 +119,14 @@ fn account(url: &str) -> Credentials {
 
 /// A host with `default` and `work` accounts, and what it sends.
 fn host_with(policy: AccountPolicy, approver: impl Approver + 'static) -> (Host, Arc<FakeAcme>) {
-    let acme = Arc::new(FakeAcme::default());
+    host_over(Arc::new(FakeAcme::default()), policy, approver)
+}
+
+fn host_over(
+    acme: Arc<FakeAcme>,
+    policy: AccountPolicy,
+    approver: impl Approver + 'static,
+) -> (Host, Arc<FakeAcme>) {
     let host = Host::builder()
         .integrations(ACME)
         .credentials(
@@ -656,4 +681,44 @@ async fn docs_are_served_from_the_registry() {
         .input_schema(&kosmo_fixture_integrations::acme::meta::GET_WIDGET)
         .unwrap();
     assert_eq!(schema["required"], json!(["id"]));
+}
+
+#[tokio::test]
+async fn each_walks_a_provider_s_own_page_shape_as_its_manifest_declares() {
+    // Acme pages are `{items, count}` and skip with `skip`: nothing in the host knows that.
+    let acme = Arc::new(FakeAcme {
+        widgets: Some(250),
+        ..FakeAcme::default()
+    });
+    let (host, acme) = host_over(acme, AccountPolicy::default(), kosmo_host::NobodyToAsk);
+    let report = host
+        .run(
+            r#"local n, last = 0, nil
+               for widget in app.integrations.acme.each.list_widgets({ color = { "red" } }) do
+                 n = n + 1
+                 last = widget.id
+               end
+               local m = 0
+               for _ in app.integrations.acme.work.each.widgets({ limit = 40, skip = 200 }) do m = m + 1 end
+               return n, last, m"#,
+            RunOptions::default(),
+        )
+        .await;
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(
+        report.result.unwrap(),
+        [json!(250), json!("wid_249"), json!(50)]
+    );
+    let seen = acme.seen.lock().unwrap().clone();
+    // 100 + 100 + 50: the count says the third page is the last. Then 40 + 10 from 200.
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(
+        seen.iter().filter(|s| s.account_url == "https://work.acme.test").count(),
+        2
+    );
+    let mut pages = host
+        .pages("acme", "list_widgets", json!({}), CallOptions::default())
+        .unwrap();
+    assert_eq!(pages.next_page().await.unwrap().map(|p| p.len()), Some(100));
+    assert_eq!(pages.total().await.unwrap(), Some(250));
 }

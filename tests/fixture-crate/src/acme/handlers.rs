@@ -33,6 +33,7 @@ pub async fn list_widgets(
     request.push_query("color", params.color);
     request.push_query("type", params.r#type);
     request.push_query("in_stock", params.in_stock);
+    request.push_query("skip", params.skip);
     transport.send(request).await.map(Output::Response)
 }
 

@@ -5,8 +5,8 @@
 //! argument checks. Only what differs from the defaults is written.
 
 use kosmo_runtime::{
-    CredentialMeta, ErrorFormat, FunctionMeta, Literal, Method, Operation, ParamMeta,
-    ParamType, ProviderMeta,
+    CredentialMeta, EndpointLimit, ErrorFormat, FunctionMeta, Literal, Method, Operation,
+    Pagination, ParamMeta, ParamType, ProviderMeta, RateLimits, RateTier, Route, Total,
 };
 
 /// `raw_get`: GET any path.
@@ -54,7 +54,20 @@ pub static LIST_WIDGETS: FunctionMeta = FunctionMeta {
         ParamMeta::query("type", ParamType::String)
             .doc("Widget type (a Rust keyword as a name)."),
         ParamMeta::query("in_stock", ParamType::Boolean).doc("Only widgets in stock."),
+        ParamMeta::query("skip", ParamType::Integer)
+            .minimum(0f64)
+            .doc("Widgets to skip."),
     ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "skip",
+            page_size: 100,
+            items: "/items",
+            with: &[],
+            total: Total::InPage("/count"),
+        },
+    ),
     ..FunctionMeta::DEFAULT
 };
 
@@ -172,6 +185,31 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
         ..ErrorFormat::NONE
     },
     retry_after_header: "Acme-Retry-In",
-    rate_limits: kosmo_runtime::RateLimits::NONE,
+    rate_limits: RateLimits {
+        tier_credential: "token",
+        tiers: &[
+            RateTier {
+                name: "standard",
+                key_prefix: "acme_",
+                requests: 50,
+                window_ms: 1000,
+            },
+        ],
+        exempt: &[],
+        endpoints: &[
+            EndpointLimit {
+                name: "widget creation",
+                routes: &[
+                    Route {
+                        method: Method::Post,
+                        path: "/widgets",
+                    },
+                ],
+                requests: 5,
+                window_ms: 60000,
+                per_resource: false,
+            },
+        ],
+    },
     functions: &FUNCTIONS,
 };

@@ -25,6 +25,8 @@ pub struct ListWidgetsParams {
     pub r#type: Option<String>,
     /// Only widgets in stock.
     pub in_stock: Option<bool>,
+    /// Widgets to skip.
+    pub skip: Option<i64>,
 }
 
 /// Arguments of `get_widget`: Get one widget.

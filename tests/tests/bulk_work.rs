@@ -1,0 +1,446 @@
+//! Bulk work through the host against the emulator: every paging shape walked to its end with
+//! the expected number of requests, `parallel.map` keeping every result when items fail, the
+//! sandbox's limits inside workers, and pacing under Clerk's limits.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use clerk_emulator::Emulator;
+use kosmo_host::{CredentialMap, Host, HttpTransports, Limits, RunOptions, RunReport};
+use serde_json::{Value, json};
+
+fn host_for(emulator: &Emulator) -> Host {
+    Host::builder()
+        .integrations(&kosmo_integrations::INTEGRATIONS)
+        .credentials(CredentialMap::new().with(
+            "clerk",
+            "default",
+            kosmo_tests::credentials_for(emulator),
+        ))
+        .transports(HttpTransports::new(kosmo_tests::quick_retries()))
+        .build()
+        .unwrap()
+}
+
+async fn run(host: &Host, code: &str) -> RunReport {
+    host.run(
+        code,
+        RunOptions {
+            force: true,
+            ..RunOptions::default()
+        },
+    )
+    .await
+}
+
+/// GET requests the emulator received for `path` since the last call.
+fn gets(emulator: &Emulator, path: &str) -> usize {
+    emulator
+        .take_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == path)
+        .count()
+}
+
+#[tokio::test]
+async fn every_list_shape_is_walked_to_its_end_with_the_expected_number_of_requests() {
+    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    emulator.seed(5, 4);
+    let host = host_for(&emulator);
+    let setup = run(
+        &host,
+        r#"local clerk = app.integrations.clerk
+        local users = clerk.list_users({ limit = 5 })
+        local org = clerk.list_organizations({ limit = 1 }).data[1]
+        for i = 1, 3 do
+          clerk.create_organization_membership({ organization_id = org.id, user_id = users[i].id, role = "org:member" })
+          clerk.create_organization_invitation({ organization_id = org.id, email_address = "bulk-" .. i .. "@example.test", role = "org:member" })
+          clerk.create_invitation({ email_address = "bulk-app-" .. i .. "@example.test", notify = false })
+          clerk.api_post({ path = "/sessions", body = { user_id = users[1].id } })
+        end
+        return org.id, users[1].id"#,
+    )
+    .await;
+    assert_eq!(setup.error, None, "{setup:?}");
+    let result = setup.result.unwrap();
+    let (org, user) = (result[0].as_str().unwrap(), result[1].as_str().unwrap());
+    emulator.take_requests();
+
+    // (iterator call, collection size, wire path, requests at a page size of 2)
+    let cases = [
+        // A bare array: 2 + 2 + 1, the short page ends it.
+        ("list_users({ limit = 2 })".to_string(), 5, "/v1/users", 3),
+        // A bare array whose last page is full needs one more, empty, page.
+        (
+            "list_users({ limit = 2, offset = 1 })".to_string(),
+            4,
+            "/v1/users",
+            3,
+        ),
+        // Counted: total_count says 4 items, so 2 pages and no empty third.
+        (
+            "list_organizations({ limit = 2 })".to_string(),
+            4,
+            "/v1/organizations",
+            2,
+        ),
+        (
+            format!("list_organization_memberships({{ organization_id = '{org}', limit = 2 }})"),
+            3,
+            "/v1/organizations/ORG/memberships",
+            2,
+        ),
+        (
+            format!("list_organization_invitations({{ organization_id = '{org}', limit = 2 }})"),
+            3,
+            "/v1/organizations/ORG/invitations",
+            2,
+        ),
+        // Counted only with paginated = true, which the iterator sets itself.
+        (
+            "list_invitations({ limit = 2 })".to_string(),
+            3,
+            "/v1/invitations",
+            2,
+        ),
+        (
+            format!("list_sessions({{ user_id = '{user}', limit = 2 }})"),
+            3,
+            "/v1/sessions",
+            2,
+        ),
+    ];
+    for (call, size, path, requests) in cases {
+        let path = path.replace("ORG", org);
+        let report = run(
+            &host,
+            &format!(
+                r#"local n, seen, distinct = 0, {{}}, 0
+                for item in app.integrations.clerk.each.{call} do
+                  n = n + 1
+                  if not seen[item.id] then seen[item.id] = true; distinct = distinct + 1 end
+                end
+                return n, distinct"#
+            ),
+        )
+        .await;
+        assert_eq!(report.error, None, "{call}: {report:?}");
+        assert_eq!(
+            report.result.unwrap(),
+            [json!(size), json!(size)],
+            "{call} visits every item once"
+        );
+        assert_eq!(gets(&emulator, &path), requests, "requests of {call}");
+        assert!(
+            report
+                .calls
+                .iter()
+                .all(|c| c.error.is_none() && c.function.starts_with("list_")),
+            "{call}: {:?}",
+            report.calls
+        );
+    }
+
+    // The invitations iterator asked for the counted shape on every page.
+    let report = run(
+        &host,
+        "for _ in app.integrations.clerk.each.list_invitations({ limit = 2 }) do end",
+    )
+    .await;
+    assert_eq!(report.error, None);
+    let pages: Vec<Vec<(String, String)>> = emulator
+        .take_requests()
+        .into_iter()
+        .map(|r| r.query)
+        .collect();
+    assert_eq!(pages.len(), 2);
+    for (i, query) in pages.iter().enumerate() {
+        let offset = (i * 2).to_string();
+        for (key, value) in [("paginated", "true"), ("limit", "2"), ("offset", &offset)] {
+            assert!(
+                query.iter().any(|(k, v)| k == key && v == value),
+                "page {i}: {query:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_empty_collection_yields_nothing_after_one_request() {
+    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let host = host_for(&emulator);
+    for (call, path) in [
+        ("list_users({})", "/v1/users"),
+        ("list_organizations({})", "/v1/organizations"),
+        ("list_invitations({ status = 'pending' })", "/v1/invitations"),
+    ] {
+        let report = run(
+            &host,
+            &format!(
+                "local n = 0 for _ in app.integrations.clerk.each.{call} do n = n + 1 end return n"
+            ),
+        )
+        .await;
+        assert_eq!(report.error, None, "{report:?}");
+        assert_eq!(report.result.unwrap(), [json!(0)]);
+        assert_eq!(gets(&emulator, path), 1, "{call}");
+    }
+}
+
+#[tokio::test]
+async fn walks_refuse_what_does_not_page_and_report_failed_pages() {
+    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    emulator.seed(3, 0);
+    let host = host_for(&emulator);
+    let report = run(
+        &host,
+        r#"local ok, err = pcall(function() return app.integrations.clerk.each.get_user end)
+        local bad_ok, bad = pcall(app.integrations.clerk.each.list_users, { limit = 0 })
+        return err.kind, err.text, bad.kind, bad.parameter"#,
+    )
+    .await;
+    assert_eq!(report.error, None, "{report:?}");
+    let result = report.result.unwrap();
+    assert_eq!(result[0], json!("invalid_argument"));
+    let text = result[1].as_str().unwrap();
+    assert!(
+        text.starts_with("get_user: function does not page, so `each` cannot walk it; functions that page: list_users, "),
+        "{text}"
+    );
+    assert_eq!(result[2], json!("invalid_argument"));
+    assert_eq!(result[3], json!("limit"));
+
+    // A page that fails raises the page's error object from the loop; items seen stay seen.
+    emulator.inject(
+        clerk_emulator::Fault::new(clerk_emulator::FaultKind::NonJson {
+            status: 400,
+            content_type: "text/plain".into(),
+            body: "page two is broken".into(),
+        })
+        .on("GET", "/v1/users")
+        .skip(1),
+    );
+    let report = run(
+        &host,
+        r#"local seen = 0
+        local ok, err = pcall(function()
+          for _ in app.integrations.clerk.each.list_users({ limit = 2 }) do seen = seen + 1 end
+        end)
+        return ok, seen, err.kind, err.status"#,
+    )
+    .await;
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(
+        report.result.unwrap(),
+        [json!(false), json!(2), json!("api"), json!(400)]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_item_among_100_concurrent_calls_loses_none_of_the_other_99() {
+    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    emulator.seed(100, 0);
+    let host = host_for(&emulator);
+    let report = run(
+        &host,
+        r#"local clerk = app.integrations.clerk
+        local ids = {}
+        for user in clerk.each.list_users({ order_by = "created_at" }) do table.insert(ids, user.id) end
+        ids[37] = "user_does_not_exist"
+        local results, failures = parallel.map(ids, function(id, index)
+          local user = clerk.update_user_metadata({ user_id = id, public_metadata = { batch = index } })
+          return { id = user.id, batch = user.public_metadata.batch }
+        end, { concurrency = 16 })
+        local kept = 0
+        for i = 1, #ids do
+          local r = results[i]
+          if r and r.id == ids[i] and r.batch == i then kept = kept + 1 end
+        end
+        local f = failures[1]
+        return #ids, kept, #failures, f.index, f.item, f.error.kind, f.error.status, results[37] == nil"#,
+    )
+    .await;
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(
+        report.result.unwrap(),
+        [
+            json!(100),
+            json!(99),
+            json!(1),
+            json!(37),
+            json!("user_does_not_exist"),
+            json!("api"),
+            json!(404),
+            json!(true)
+        ]
+    );
+    // Every update reached the emulator, the failed one included, none twice.
+    let patches = emulator
+        .take_requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(patches, 100);
+    let updates = report
+        .calls
+        .iter()
+        .filter(|c| c.function == "update_user_metadata")
+        .count();
+    assert_eq!(updates, 100);
+}
+
+#[tokio::test]
+async fn parallel_map_checks_its_arguments_and_keeps_order_and_values() {
+    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let host = host_for(&emulator);
+    let report = run(
+        &host,
+        r#"local results, failures = parallel.map({ 3, 1, 2 }, function(x, i) return x * 10 + i end, { concurrency = 2 })
+        local empty, none = parallel.map({}, function() end)
+        local errors = {}
+        for _, args in ipairs({
+          { "x", function() end },
+          { {}, 5 },
+          { {}, function() end, { concurrency = 0 } },
+          { {}, function() end, { concurrency = 65 } },
+          { {}, function() end, { workers = 2 } },
+        }) do
+          local ok, err = pcall(parallel.map, args[1], args[2], args[3])
+          table.insert(errors, err)
+        end
+        local co = coroutine.create(function() return parallel.map({ 1 }, function() end) end)
+        local _, nested = coroutine.resume(co)
+        return results, #failures, #empty, #none, errors, nested"#,
+    )
+    .await;
+    assert_eq!(report.error, None, "{report:?}");
+    let result = report.result.unwrap();
+    assert_eq!(result[0], json!([31, 12, 23]));
+    assert_eq!(&result[1..4], [json!(0), json!(0), json!(0)]);
+    let errors: Vec<&str> = result[4]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    let expected = [
+        "the first argument must be an array of items, not string",
+        "the second argument must be a function, not number",
+        "concurrency must be from 1 to 64, not 0",
+        "concurrency must be from 1 to 64, not 65",
+        "unknown option \"workers\"; the only option is concurrency",
+    ];
+    for (error, expected) in errors.iter().zip(expected) {
+        assert!(
+            error.contains(&format!("parallel.map: {expected}")),
+            "{error}"
+        );
+    }
+    assert!(
+        result[5]
+            .as_str()
+            .unwrap()
+            .contains("parallel.map runs from the main script"),
+        "{:?}",
+        result[5]
+    );
+}
+
+#[tokio::test]
+async fn the_sandbox_limits_hold_inside_parallel_map() {
+    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    emulator.seed(4, 0);
+    let host = host_for(&emulator);
+    let limited = |cpu_ms: u64| RunOptions {
+        force: true,
+        limits: Some(Limits {
+            cpu: std::time::Duration::from_millis(cpu_ms),
+            ..Limits::default()
+        }),
+        ..RunOptions::default()
+    };
+    // A worker that never ends stops the run at the CPU limit, even behind pcall.
+    let report = host
+        .run(
+            r#"parallel.map({ 1, 2, 3 }, function(i)
+                 app.integrations.clerk.list_users({ limit = 1 })
+                 if i == 2 then while true do pcall(function() end) end end
+                 return i
+               end)
+               return "not reached""#,
+            limited(300),
+        )
+        .await;
+    assert_eq!(report.limit_exceeded, Some(kosmo_host::LimitExceeded::Cpu));
+    assert!(report.result.is_none());
+
+    // Memory: the workers' tables count against the run's limit.
+    let report = host
+        .run(
+            r#"local keep = {}
+               parallel.map({ 1, 2 }, function(i)
+                 local t = {}
+                 for j = 1, 1e8 do t[j] = string.rep("x", 64) .. j end
+                 keep[i] = t
+               end)"#,
+            RunOptions {
+                limits: Some(Limits {
+                    memory: 4 * 1024 * 1024,
+                    ..Limits::default()
+                }),
+                ..RunOptions::default()
+            },
+        )
+        .await;
+    assert_eq!(
+        report.limit_exceeded,
+        Some(kosmo_host::LimitExceeded::Memory),
+        "{report:?}"
+    );
+}
+
+#[tokio::test]
+async fn host_pages_walk_a_list_for_programs() {
+    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    emulator.seed(7, 0);
+    let host = host_for(&emulator);
+    let mut pages = host
+        .pages(
+            "clerk",
+            "list_users",
+            json!({ "limit": 3 }),
+            kosmo_host::CallOptions::default(),
+        )
+        .unwrap();
+    // list_users counts with count_users and the same filters.
+    assert_eq!(pages.total().await.unwrap(), Some(7));
+    let mut sizes = Vec::new();
+    while let Some(page) = pages.next_page().await.unwrap() {
+        assert!(page.iter().all(|u: &Value| u["id"].is_string()));
+        sizes.push(page.len());
+    }
+    assert_eq!(sizes, [3, 3, 1]);
+    assert_eq!(pages.pages(), 3);
+    let functions: Vec<String> = pages
+        .calls()
+        .iter()
+        .map(|c| c.function.to_string())
+        .collect();
+    assert_eq!(
+        functions,
+        ["count_users", "list_users", "list_users", "list_users"]
+    );
+    // After the end it stays ended.
+    assert_eq!(pages.next_page().await.unwrap(), None);
+
+    let refused = host
+        .pages(
+            "clerk",
+            "get_user",
+            json!({}),
+            kosmo_host::CallOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("does not page"),
+        "{refused}"
+    );
+}
