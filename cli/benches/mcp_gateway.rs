@@ -41,7 +41,7 @@ fn main() {
 
     let emulator = Emulator::spawn(Config {
         seed_users: 10,
-        ..Config::default()
+        ..Config::without_limits()
     })
     .unwrap();
     let home = tempfile::tempdir().unwrap();

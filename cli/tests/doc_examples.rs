@@ -342,7 +342,7 @@ fn run_all(emulator: &Emulator, fixture: &Fixture, runnables: &[Runnable]) -> Ve
 }
 
 fn emulator() -> Emulator {
-    Emulator::spawn(Config::default()).unwrap()
+    Emulator::spawn(Config::without_limits()).unwrap()
 }
 
 #[test]

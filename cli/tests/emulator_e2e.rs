@@ -9,7 +9,7 @@ use common::{Kosmo, assert_envelope_shape, error_of};
 use serde_json::{Value, json};
 
 fn start(users: usize) -> (Emulator, Kosmo) {
-    let emulator = Emulator::spawn(Config::default()).unwrap();
+    let emulator = Emulator::spawn(Config::without_limits()).unwrap();
     emulator.seed(users, 0);
     let kosmo = Kosmo::with_clerk(&emulator.base_url(), emulator.secret_key());
     (emulator, kosmo)
@@ -302,7 +302,7 @@ fn full_slugs_accounts_and_results_round_trip() {
 
 #[test]
 fn credentials_from_the_config_file_alone_work() {
-    let emulator = Emulator::spawn(Config::default()).unwrap();
+    let emulator = Emulator::spawn(Config::without_limits()).unwrap();
     emulator.seed(1, 0);
     let kosmo = Kosmo::new();
     let run = kosmo.run(&[

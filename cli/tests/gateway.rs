@@ -30,7 +30,7 @@ fn clerk() -> &'static kosmo_runtime::Integration {
 }
 
 fn start(users: usize) -> (Emulator, Kosmo) {
-    let emulator = Emulator::spawn(Config::default()).unwrap();
+    let emulator = Emulator::spawn(Config::without_limits()).unwrap();
     emulator.seed(users, 0);
     let kosmo = Kosmo::with_clerk(&emulator.base_url(), emulator.secret_key());
     (emulator, kosmo)

@@ -50,7 +50,7 @@ fn main() {
 
     let emulator = Emulator::spawn(Config {
         seed_users: 100,
-        ..Config::default()
+        ..Config::without_limits()
     })
     .unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -44,7 +44,7 @@ impl Harness {
     }
 
     pub async fn start_with(config: HttpConfig) -> Harness {
-        let emulator = Emulator::start(Config::default()).await.unwrap();
+        let emulator = Emulator::start(Config::without_limits()).await.unwrap();
         let transport =
             HttpTransport::new(&clerk::meta::PROVIDER, &credentials_for(&emulator), config)
                 .unwrap();

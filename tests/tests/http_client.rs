@@ -140,7 +140,7 @@ fn the_base_url_defaults_and_gains_v1_when_it_has_no_path() {
 
 #[tokio::test]
 async fn a_url_without_a_path_reaches_the_v1_api() {
-    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let emulator = Emulator::start(Config::without_limits()).await.unwrap();
     let credentials = Credentials::new()
         .with("secret_key", emulator.secret_key())
         .with("url", format!("http://{}", emulator.addr()));

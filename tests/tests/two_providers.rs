@@ -37,7 +37,7 @@ impl TransportFactory for Routed {
 
 #[tokio::test]
 async fn one_script_calls_clerk_and_the_fixture_provider() {
-    let emulator = clerk_emulator::Emulator::start(clerk_emulator::Config::default())
+    let emulator = clerk_emulator::Emulator::start(clerk_emulator::Config::without_limits())
         .await
         .unwrap();
     emulator.seed(2, 0);

@@ -188,11 +188,13 @@ fn respond(
     secret_key: &str,
     request: &RecordedRequest,
 ) -> Result<Value, ApiError> {
+    let segments = segments(&request.path);
     check_rate_limits(inner, request)?;
+    check_clerk_limits(inner, request, segments.as_deref())?;
     authenticate(secret_key, request)?;
     let version = api_version(request)?;
     let body = parse_body(request)?;
-    let Some(segments) = segments(&request.path) else {
+    let Some(segments) = segments else {
         return Err(unknown_route(&request.path));
     };
     let context = Context {
@@ -217,8 +219,34 @@ fn check_rate_limits(inner: &mut Inner, request: &RecordedRequest) -> Result<(),
         }
     }
     match blocked {
-        Some(seconds) => Err(ApiError::too_many_requests(Some(seconds.to_string()))),
+        Some(seconds) => {
+            inner.refusals.rate_limit += 1;
+            Err(ApiError::too_many_requests(Some(seconds.to_string())))
+        }
         None => Ok(()),
+    }
+}
+
+/// Clerk's own limits; a refused request is counted in none of them and changes nothing.
+fn check_clerk_limits(
+    inner: &mut Inner,
+    request: &RecordedRequest,
+    segments: Option<&[String]>,
+) -> Result<(), ApiError> {
+    let Inner {
+        limiter,
+        store,
+        refusals,
+        ..
+    } = inner;
+    match limiter.check(&request.method, segments, store, Instant::now()) {
+        Ok(()) => Ok(()),
+        Err(refusal) => {
+            refusals.count_clerk(&refusal.limits);
+            Err(ApiError::too_many_requests(Some(
+                refusal.retry_after.to_string(),
+            )))
+        }
     }
 }
 

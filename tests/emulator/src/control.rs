@@ -2,12 +2,50 @@
 //! They are not recorded, need no key, and answer only to loopback clients.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::ApiResponse;
-use crate::{Fault, RateLimit, RateLimitState, RecordedRequest, Shared};
+use crate::{ClerkLimits, Fault, RateLimit, RateLimitState, RecordedRequest, Shared};
+
+/// `POST /__emulator/limits`: what is left out stays as it is.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsRequest {
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    window_scale: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LatencyRequest {
+    millis: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordingRequest {
+    enabled: bool,
+}
+
+fn limits_json(shared: &Shared) -> Value {
+    let inner = shared.lock();
+    let settings = inner.limiter.settings;
+    json!({
+        "enabled": settings.enabled,
+        "window_scale": settings.window_scale,
+        "instance": inner.limiter.tier,
+    })
+}
+
+fn latency_json(shared: &Shared) -> Value {
+    let millis = u64::try_from(shared.lock().latency.as_millis()).unwrap_or(u64::MAX);
+    json!({ "millis": millis })
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +144,34 @@ pub(crate) fn handle(
                     "organizations": inner.store.organizations.len(),
                 }),
             )
+        }),
+        ("GET", "/__emulator/stats") => serde_json::to_value(shared.stats())
+            .map(|stats| answer(200, &stats))
+            .map_err(|error| problem(500, &error.to_string())),
+        ("GET", "/__emulator/limits") => Ok(answer(200, &limits_json(shared))),
+        ("POST", "/__emulator/limits") => parse::<LimitsRequest>(body).and_then(|change| {
+            let current = shared.lock().limiter.settings;
+            let wanted = ClerkLimits {
+                enabled: change.enabled.unwrap_or(current.enabled),
+                window_scale: change.window_scale.unwrap_or(current.window_scale),
+            };
+            shared
+                .set_limits(wanted)
+                .map_err(|message| problem(400, &message))?;
+            Ok(answer(200, &limits_json(shared)))
+        }),
+        ("GET", "/__emulator/latency") => Ok(answer(200, &latency_json(shared))),
+        ("POST", "/__emulator/latency") => parse::<LatencyRequest>(body).map(|latency| {
+            shared.lock().latency = Duration::from_millis(latency.millis);
+            answer(200, &latency_json(shared))
+        }),
+        ("GET", "/__emulator/recording") => {
+            let enabled = shared.lock().record_requests;
+            Ok(answer(200, &json!({ "enabled": enabled })))
+        }
+        ("POST", "/__emulator/recording") => parse::<RecordingRequest>(body).map(|recording| {
+            shared.lock().record_requests = recording.enabled;
+            answer(200, &json!({ "enabled": recording.enabled }))
         }),
         ("POST", "/__emulator/reset") => {
             shared.reset();

@@ -4,7 +4,10 @@
 //! It speaks Clerk's wire format: the objects of the OpenAPI spec (version 2026-05-12), Clerk's
 //! error body and codes, bearer-key authentication and the `Clerk-API-Version` header. Tests can
 //! inspect every request it received, queue faults (429s, 5xx, dropped connections, truncated
-//! bodies, delays) and set per-endpoint rate limits. See `README.md` for the full surface.
+//! bodies, delays) and set per-endpoint rate limits. Clerk's own rate limits (the instance limit
+//! for the key's type and the endpoint limits) are on by default ([`ClerkLimits`]), each answer
+//! can be delayed by a fixed latency, and [`Emulator::stats`] counts the 429s it sent. See
+//! `README.md` for the full surface.
 
 // Clerk's user object is wider than the default `json!` recursion limit allows.
 #![recursion_limit = "256"]
@@ -12,16 +15,20 @@
 mod api;
 mod control;
 mod handlers;
+mod limits;
 mod server;
 mod store;
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
+
+pub use limits::{ClerkLimit, ClerkLimits, InstanceTier, MAX_WINDOW_SCALE, Stats};
 
 /// The key the emulator accepts unless configured otherwise. It only ever works here.
 pub const DEFAULT_SECRET_KEY: &str = "sk_test_emulator_local_only_0000000000000";
@@ -41,9 +48,18 @@ pub struct Config {
     pub host: IpAddr,
     /// 0 picks a free port.
     pub port: u16,
+    /// Also picks the instance limit: `sk_live_…` is a production instance, anything else a
+    /// development one.
     pub secret_key: String,
     pub seed_users: usize,
     pub seed_organizations: usize,
+    /// Clerk's rate limits; on by default. Test suites making many calls use
+    /// [`Config::without_limits`].
+    pub limits: ClerkLimits,
+    /// How long every API request waits before its answer is sent (zero by default).
+    pub latency: Duration,
+    /// Whether API requests are recorded for [`Emulator::requests`] (true by default).
+    pub record_requests: bool,
 }
 
 impl Default for Config {
@@ -54,6 +70,19 @@ impl Default for Config {
             secret_key: DEFAULT_SECRET_KEY.to_string(),
             seed_users: 0,
             seed_organizations: 0,
+            limits: ClerkLimits::CLERK,
+            latency: Duration::ZERO,
+            record_requests: true,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults without Clerk's rate limits, for suites that make many calls.
+    pub fn without_limits() -> Config {
+        Config {
+            limits: ClerkLimits::OFF,
+            ..Config::default()
         }
     }
 }
@@ -384,22 +413,44 @@ impl RateLimitState {
     }
 }
 
-fn retry_after_seconds(remaining: Duration) -> u64 {
-    let whole = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
-    whole.max(1)
-}
+use limits::retry_after_seconds;
 
-/// Everything behind the mutex: the data, the recorded requests, faults and limits.
+/// Everything behind the mutex: the data, the recorded requests, faults, limits and settings.
 struct Inner {
     store: store::Store,
     requests: Vec<RecordedRequest>,
+    record_requests: bool,
+    latency: Duration,
     faults: VecDeque<Fault>,
     rate_limits: Vec<RateLimitState>,
+    limiter: limits::Limiter,
+    refusals: limits::RefusalCounts,
 }
 
 pub(crate) struct Shared {
     secret_key: String,
     inner: Mutex<Inner>,
+    /// API requests received since the start or the last reset.
+    received: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+}
+
+/// Counts an API request as in flight until dropped (also when its connection goes away).
+pub(crate) struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> InFlight<'a> {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Shared {
@@ -410,12 +461,61 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn new(config: &Config) -> Shared {
+        Shared {
+            secret_key: config.secret_key.clone(),
+            inner: Mutex::new(Inner {
+                store: store::Store::new(),
+                requests: Vec::new(),
+                record_requests: config.record_requests,
+                latency: config.latency,
+                faults: VecDeque::new(),
+                rate_limits: Vec::new(),
+                limiter: limits::Limiter::new(
+                    config.limits,
+                    InstanceTier::from_secret_key(&config.secret_key),
+                ),
+                refusals: limits::RefusalCounts::default(),
+            }),
+            received: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
+        }
+    }
+
+    /// Empties the data, requests, faults, custom limits, limit counters and stats; keeps the
+    /// settings (Clerk limits, latency, recording).
     fn reset(&self) {
         let mut inner = self.lock();
         inner.store = store::Store::new();
         inner.requests.clear();
         inner.faults.clear();
         inner.rate_limits.clear();
+        inner.limiter.clear();
+        inner.refusals = limits::RefusalCounts::default();
+        self.received.store(0, Ordering::SeqCst);
+        self.max_in_flight
+            .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    fn stats(&self) -> Stats {
+        let mut stats = Stats {
+            requests: self.received.load(Ordering::SeqCst),
+            in_flight: self.in_flight.load(Ordering::SeqCst),
+            max_in_flight: self.max_in_flight.load(Ordering::SeqCst),
+            ..Stats::default()
+        };
+        self.lock().refusals.fill(&mut stats);
+        stats
+    }
+
+    /// Replaces the Clerk limit settings and starts their counters afresh.
+    fn set_limits(&self, limits: ClerkLimits) -> Result<(), String> {
+        limits.validate()?;
+        let mut inner = self.lock();
+        inner.limiter.settings = limits;
+        inner.limiter.clear();
+        Ok(())
     }
 
     fn take_fault(&self, method: &str, path: &str) -> Option<FaultKind> {
@@ -446,17 +546,13 @@ pub struct Emulator {
 impl Emulator {
     /// Binds and serves on the current tokio runtime.
     pub async fn start(config: Config) -> std::io::Result<Emulator> {
+        config
+            .limits
+            .validate()
+            .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
         let listener = tokio::net::TcpListener::bind((config.host, config.port)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            secret_key: config.secret_key.clone(),
-            inner: Mutex::new(Inner {
-                store: store::Store::new(),
-                requests: Vec::new(),
-                faults: VecDeque::new(),
-                rate_limits: Vec::new(),
-            }),
-        });
+        let shared = Arc::new(Shared::new(&config));
         shared
             .lock()
             .store
@@ -589,9 +685,53 @@ impl Emulator {
         Ok(())
     }
 
-    /// Empties the data, the recorded requests, the faults and the rate limits.
+    /// Empties the data, the recorded requests, the faults, the custom rate limits, the
+    /// counters of Clerk's limits and the [`Stats`]. Settings stay: whether Clerk's limits are
+    /// on and their window scale, the latency and whether requests are recorded.
     pub fn reset(&self) {
         self.shared.reset();
+    }
+
+    /// Clerk's rate limits as currently set.
+    pub fn limits(&self) -> ClerkLimits {
+        self.shared.lock().limiter.settings
+    }
+
+    /// Turns Clerk's rate limits on or off or rescales their windows; their counters start
+    /// afresh. Fails, changing nothing, when the window scale is not finite and positive.
+    pub fn set_limits(&self, limits: ClerkLimits) -> Result<(), String> {
+        self.shared.set_limits(limits)
+    }
+
+    /// Production for a `sk_live_` key, else development: which instance limit applies.
+    pub fn instance_tier(&self) -> InstanceTier {
+        self.shared.lock().limiter.tier
+    }
+
+    /// The latency added to every API answer.
+    pub fn latency(&self) -> Duration {
+        self.shared.lock().latency
+    }
+
+    /// Makes every later API request wait this long before its answer is sent. The wait does
+    /// not hold the emulator's lock, so concurrent requests overlap.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
+    }
+
+    /// Whether API requests are recorded (see [`Emulator::requests`]).
+    pub fn records_requests(&self) -> bool {
+        self.shared.lock().record_requests
+    }
+
+    /// Starts or stops recording API requests; those recorded so far stay.
+    pub fn set_record_requests(&self, record: bool) {
+        self.shared.lock().record_requests = record;
+    }
+
+    /// Requests received and 429s sent since the start or the last [`Emulator::reset`].
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
     }
 
     /// How many live objects of a kind exist.

@@ -2,9 +2,10 @@
 
 use std::io::Write;
 use std::net::IpAddr;
+use std::time::Duration;
 
-use clap::Parser;
-use clerk_emulator::{Config, DEFAULT_SECRET_KEY, Emulator};
+use clap::{Parser, ValueEnum};
+use clerk_emulator::{ClerkLimits, Config, DEFAULT_SECRET_KEY, Emulator};
 
 /// An in-memory emulator of Clerk's Backend API, for tests and trying the integration offline.
 #[derive(Parser, Debug)]
@@ -25,6 +26,60 @@ struct Args {
     /// Organizations to create at start.
     #[arg(long, default_value_t = 0)]
     seed_organizations: usize,
+    /// Clerk's rate limits: `clerk` enforces them (the instance limit follows the key: `sk_live_`
+    /// is production, 1,000 requests per 10 s, else development, 100), `off` does not.
+    #[arg(long, value_enum, default_value_t = Limits::Clerk)]
+    limits: Limits,
+    /// Multiplies every window of Clerk's limits: 0.5 makes "100 per 10 s" "100 per 5 s".
+    #[arg(long, default_value_t = 1.0, value_parser = parse_window_scale)]
+    limit_window_scale: f64,
+    /// Waits this long before sending each API answer, for example `150ms`, `1s` or `0.2s`.
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    latency: Duration,
+    /// Does not keep the API requests in memory (for long benchmarks).
+    #[arg(long)]
+    no_record: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Limits {
+    Clerk,
+    Off,
+}
+
+fn parse_window_scale(text: &str) -> Result<f64, String> {
+    let scale: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    ClerkLimits::scaled(scale).validate()?;
+    Ok(scale)
+}
+
+/// A number and a unit: `150ms`, `1s`, `0.2s`, `2m`, `500us`; a bare `0` is zero.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let invalid = || {
+        format!(
+            "invalid duration `{text}`: write a number and a unit (us, ms, s or m), for example 150ms, 1s or 0.2s"
+        )
+    };
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(invalid)?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| invalid())?;
+    let seconds_per_unit = match unit.trim() {
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        _ => return Err(invalid()),
+    };
+    Duration::try_from_secs_f64(number * seconds_per_unit).map_err(|_| invalid())
 }
 
 #[tokio::main]
@@ -44,6 +99,15 @@ async fn main() -> std::io::Result<()> {
         secret_key,
         seed_users: args.seed_users,
         seed_organizations: args.seed_organizations,
+        limits: match args.limits {
+            Limits::Clerk => ClerkLimits::scaled(args.limit_window_scale),
+            Limits::Off => ClerkLimits {
+                enabled: false,
+                window_scale: args.limit_window_scale,
+            },
+        },
+        latency: args.latency,
+        record_requests: !args.no_record,
     })
     .await?;
     {
@@ -82,4 +146,61 @@ async fn wait_for_stop_signal() {
 #[cfg(not(unix))]
 async fn wait_for_stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("150ms"), Ok(Duration::from_millis(150)));
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("0.2s"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500us"), Ok(Duration::from_micros(500)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        for bad in ["", "150", "ms", "1.2.3s", "-1s", "5 parsecs", "1e3ms"] {
+            let error = parse_duration(bad).unwrap_err();
+            assert!(error.contains("for example 150ms"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_window_scale_must_be_positive_and_finite() {
+        assert_eq!(parse_window_scale("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "NaN", "inf", "fast"] {
+            assert!(parse_window_scale(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_flags_parse() {
+        let args = Args::try_parse_from([
+            "clerk-emulator",
+            "--limits",
+            "off",
+            "--limit-window-scale",
+            "0.1",
+            "--latency",
+            "150ms",
+            "--no-record",
+        ])
+        .unwrap();
+        assert_eq!(args.limits, Limits::Off);
+        assert_eq!(args.limit_window_scale, 0.1);
+        assert_eq!(args.latency, Duration::from_millis(150));
+        assert!(args.no_record);
+        let defaults = Args::try_parse_from(["clerk-emulator"]).unwrap();
+        assert_eq!(
+            (
+                defaults.limits,
+                defaults.limit_window_scale,
+                defaults.latency
+            ),
+            (Limits::Clerk, 1.0, Duration::ZERO)
+        );
+        assert!(!defaults.no_record);
+        assert!(Args::try_parse_from(["clerk-emulator", "--latency", "fast"]).is_err());
+    }
 }

@@ -1,4 +1,5 @@
-//! The accept loop and per-request flow: record, apply a fault or a rate limit, then the API.
+//! The accept loop and per-request flow: record, apply a fault or a rate limit, then the API,
+//! then wait out the configured latency.
 //!
 //! Hyper is used directly (not axum) because a fault must be able to end a connection without
 //! writing any response bytes, and to cut a body short after its headers promised more.
@@ -6,6 +7,7 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -23,7 +25,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
 use crate::api::{self, ApiError, ApiResponse};
-use crate::{FaultKind, RecordedRequest, Shared, control};
+use crate::{FaultKind, InFlight, RecordedRequest, Shared, control};
 
 /// How long a truncated body waits after its first half, so that half surely reaches the client
 /// before the connection is cut.
@@ -174,38 +176,76 @@ async fn handle(
         json: serde_json::from_slice(&body).ok(),
         body: body.to_vec(),
     };
-    shared.lock().requests.push(recorded.clone());
-
-    let Some(fault) = shared.take_fault(&recorded.method, &recorded.path) else {
-        return Ok(to_hyper(api::process(&shared, &recorded)));
+    let _in_flight = InFlight::enter(&shared);
+    shared.received.fetch_add(1, Ordering::SeqCst);
+    let latency = {
+        let mut inner = shared.lock();
+        if inner.record_requests {
+            inner.requests.push(recorded.clone());
+        }
+        inner.latency
     };
+    let answer = answer_api(&shared, &recorded).await;
+    if !latency.is_zero() {
+        // Outside the lock: concurrent requests wait side by side.
+        tokio::time::sleep(latency).await;
+    }
+    answer
+}
+
+/// A fault's own 429 (not one from a limit while the fault lets the request through).
+fn is_fault_429(fault: &FaultKind) -> bool {
+    match fault {
+        FaultKind::TooManyRequests { .. } => true,
+        FaultKind::ServerError { status }
+        | FaultKind::ServerErrorAfterApplying { status }
+        | FaultKind::NonJson { status, .. }
+        | FaultKind::EmptyBody { status } => *status == 429,
+        FaultKind::Delay(_)
+        | FaultKind::DropConnection
+        | FaultKind::DropConnectionAfterApplying
+        | FaultKind::TruncatedBody => false,
+    }
+}
+
+/// The answer to an API request: a queued fault's, else the API's.
+async fn answer_api(
+    shared: &Shared,
+    recorded: &RecordedRequest,
+) -> Result<Response<EmulatorBody>, DropConnection> {
+    let Some(fault) = shared.take_fault(&recorded.method, &recorded.path) else {
+        return Ok(to_hyper(api::process(shared, recorded)));
+    };
+    if is_fault_429(&fault) {
+        shared.lock().refusals.fault += 1;
+    }
     match fault {
         FaultKind::TooManyRequests { retry_after } => Ok(to_hyper(api::fault_response(
-            &shared,
+            shared,
             ApiError::too_many_requests(retry_after),
         ))),
         FaultKind::ServerError { status } => Ok(to_hyper(api::fault_response(
-            &shared,
+            shared,
             ApiError::internal(status),
         ))),
         FaultKind::ServerErrorAfterApplying { status } => {
-            api::process(&shared, &recorded);
+            api::process(shared, recorded);
             Ok(to_hyper(api::fault_response(
-                &shared,
+                shared,
                 ApiError::internal(status),
             )))
         }
         FaultKind::Delay(delay) => {
             tokio::time::sleep(delay).await;
-            Ok(to_hyper(api::process(&shared, &recorded)))
+            Ok(to_hyper(api::process(shared, recorded)))
         }
         FaultKind::DropConnection => Err(DropConnection),
         FaultKind::DropConnectionAfterApplying => {
-            api::process(&shared, &recorded);
+            api::process(shared, recorded);
             Err(DropConnection)
         }
         FaultKind::TruncatedBody => {
-            let answer = api::process(&shared, &recorded);
+            let answer = api::process(shared, recorded);
             let full_length = answer.body.len();
             let body = Bytes::from(answer.body);
             let half = body.slice(..full_length / 2);
@@ -228,7 +268,7 @@ async fn handle(
             body: body.into_bytes(),
         })),
         FaultKind::EmptyBody { status } => {
-            api::process(&shared, &recorded);
+            api::process(shared, recorded);
             Ok(to_hyper(ApiResponse {
                 status,
                 headers: Vec::new(),

@@ -276,11 +276,7 @@ impl Store {
     /// Unix milliseconds, strictly increasing across calls so that creation order is also
     /// `created_at` order.
     pub fn now_ms(&mut self) -> i64 {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        let now = wall.max(self.last_ms + 1);
+        let now = wall_ms().max(self.last_ms + 1);
         self.last_ms = now;
         now
     }
@@ -299,6 +295,10 @@ impl Store {
 
     pub fn new_identification(&mut self, value: &str, reserved: bool) -> Identification {
         let now = self.now_ms();
+        self.identification_at(value, reserved, now)
+    }
+
+    fn identification_at(&mut self, value: &str, reserved: bool, now: i64) -> Identification {
         Identification {
             id: self.new_id("idn_"),
             value: value.to_string(),
@@ -311,6 +311,10 @@ impl Store {
     /// A user with every optional field at Clerk's default.
     pub fn blank_user(&mut self) -> User {
         let now = self.now_ms();
+        self.blank_user_at(now)
+    }
+
+    fn blank_user_at(&mut self, now: i64) -> User {
         User {
             id: self.new_id("user_"),
             external_id: None,
@@ -426,6 +430,10 @@ impl Store {
     }
 
     /// Adds users with email addresses and names, and organizations, numbered on from earlier seeds.
+    ///
+    /// Seeded users were created one millisecond apart, the last one now (or, when earlier
+    /// objects are as recent, right after them), so a large seed does not push later timestamps
+    /// into the future. Each user's email address shares its `created_at`.
     pub fn seed(&mut self, users: usize, organizations: usize) {
         const FIRST: &[&str] = &[
             "Ada",
@@ -440,19 +448,24 @@ impl Store {
         const LAST: &[&str] = &[
             "Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen",
         ];
-        for _ in 0..users {
+        let span = i64::try_from(users).unwrap_or(i64::MAX);
+        let first_ms = (self.last_ms + 1).max(wall_ms().saturating_sub(span - 1));
+        self.users.reserve(users);
+        for now in (first_ms..).take(users) {
             self.seeded += 1;
             let n = self.seeded;
-            let mut user = self.blank_user();
+            self.last_ms = now;
+            let mut user = self.blank_user_at(now);
             let first = FIRST[(n - 1) % FIRST.len()];
             let last = LAST[(n - 1) % LAST.len()];
-            let email = self.new_identification(
+            let email = self.identification_at(
                 &format!(
                     "{}.{}{n}@example.test",
                     first.to_lowercase(),
                     last.to_lowercase()
                 ),
                 false,
+                now,
             );
             user.primary_email_address_id = Some(email.id.clone());
             user.emails.push(email);
@@ -693,6 +706,14 @@ impl Store {
     }
 }
 
+/// Unix milliseconds by the wall clock.
+fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// Created by the Backend API, so verified by an admin (Clerk's `verification_admin`).
 fn admin_verification(reserved: bool) -> Value {
     if reserved {
@@ -799,6 +820,23 @@ pub(crate) fn merge_metadata(target: &mut Map<String, Value>, patch: &Map<String
 #[cfg(test)]
 mod tests {
     use super::Store;
+
+    #[test]
+    fn seeded_users_end_now_one_millisecond_apart_and_later_objects_follow() {
+        let mut store = Store::new();
+        let before = super::wall_ms();
+        store.seed(5_000, 0);
+        let created: Vec<i64> = store.users.values().map(|u| u.created_at).collect();
+        assert!(created.windows(2).all(|pair| pair[1] == pair[0] + 1));
+        let last = created.last().copied().unwrap_or_default();
+        assert!(last <= super::wall_ms(), "not in the future");
+        assert!(created[0] >= before - 5_000);
+        // The next object is newer than every seeded one, and so is a second seed.
+        assert!(store.now_ms() > last);
+        store.seed(3, 0);
+        let newest = store.users.values().map(|u| u.created_at).max();
+        assert!(newest > Some(last));
+    }
 
     #[test]
     fn pinned_ids_are_handed_out_by_prefix_in_order_then_random_ones() {

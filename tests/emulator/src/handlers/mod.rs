@@ -201,6 +201,10 @@ impl IdFilter {
         filter
     }
 
+    fn is_empty(&self) -> bool {
+        self.include.is_empty() && self.exclude.is_empty()
+    }
+
     /// Whether something holding these IDs passes.
     fn allows<'a>(&self, mut ids: impl Iterator<Item = &'a str> + Clone) -> bool {
         let included = self.include.is_empty()
@@ -305,7 +309,6 @@ impl UserFilter {
         let emails = || user.emails.iter().map(|e| e.value.to_lowercase());
         let phones = || user.phones.iter().map(|p| p.value.as_str());
         let wallets = || user.web3_wallets.iter().map(|w| w.value.to_lowercase());
-        let username = user.username.as_deref().map(str::to_lowercase);
         if !self.email_address.is_empty() && !emails().any(|e| self.email_address.contains(&e)) {
             return false;
         }
@@ -315,7 +318,11 @@ impl UserFilter {
             return false;
         }
         if !self.username.is_empty()
-            && !username.as_ref().is_some_and(|u| self.username.contains(u))
+            && !user
+                .username
+                .as_deref()
+                .map(str::to_lowercase)
+                .is_some_and(|u| self.username.contains(&u))
         {
             return false;
         }
@@ -329,14 +336,18 @@ impl UserFilter {
         {
             return false;
         }
-        let organizations: Vec<&str> = store
-            .memberships
-            .values()
-            .filter(|m| m.user_id == user.id)
-            .map(|m| m.organization_id.as_str())
-            .collect();
-        if !self.organization_id.allows(organizations.iter().copied()) {
-            return false;
+        // Only with the filter: scanning the memberships for every user would make listing
+        // many users quadratic.
+        if !self.organization_id.is_empty() {
+            let organizations: Vec<&str> = store
+                .memberships
+                .values()
+                .filter(|m| m.user_id == user.id)
+                .map(|m| m.organization_id.as_str())
+                .collect();
+            if !self.organization_id.allows(organizations.iter().copied()) {
+                return false;
+            }
         }
         if let Some(q) = &self.query {
             let hit = user.id.to_lowercase().contains(q.as_str())
@@ -429,25 +440,30 @@ impl SortKey {
 }
 
 /// Sorts by a field, then by creation; objects without a value for the field come last in
-/// either direction.
+/// either direction. Each key is computed once (text keys are lower-cased copies), so sorting
+/// tens of thousands of users by name stays quick.
 fn sort_by_key<T>(
     items: &mut [&T],
     descending: bool,
     key: impl Fn(&T) -> SortKey,
     created_at: impl Fn(&T) -> i64,
 ) {
-    items.sort_by(|a, b| {
-        let (key_a, key_b) = (key(a), key(b));
+    let mut keyed: Vec<(SortKey, i64, &T)> = items
+        .iter()
+        .map(|item| (key(item), created_at(item), *item))
+        .collect();
+    keyed.sort_by(|(key_a, created_a, _), (key_b, created_b, _)| {
         match (key_a.is_null(), key_b.is_null()) {
             (true, false) => return std::cmp::Ordering::Greater,
             (false, true) => return std::cmp::Ordering::Less,
             _ => {}
         }
-        let order = key_a
-            .cmp(&key_b)
-            .then_with(|| created_at(a).cmp(&created_at(b)));
+        let order = key_a.cmp(key_b).then_with(|| created_a.cmp(created_b));
         if descending { order.reverse() } else { order }
     });
+    for (slot, (_, _, item)) in items.iter_mut().zip(keyed) {
+        *slot = item;
+    }
 }
 
 fn page<T: Clone>(items: Vec<T>, limit: usize, offset: usize) -> Vec<T> {

@@ -1,7 +1,7 @@
 //! A small HTTP client for the emulator's tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-use clerk_emulator::{Config, Emulator};
+use clerk_emulator::{Config, Emulator, Stats};
 use serde_json::Value;
 
 pub struct Api {
@@ -30,8 +30,9 @@ impl Answer {
 }
 
 impl Api {
+    /// Without Clerk's rate limits: the suites make many calls; `tests/limits.rs` turns them on.
     pub async fn start() -> Api {
-        Api::start_with(Config::default()).await
+        Api::start_with(Config::without_limits()).await
     }
 
     pub async fn start_with(config: Config) -> Api {
@@ -39,6 +40,11 @@ impl Api {
             emulator: Emulator::start(config).await.unwrap(),
             client: reqwest::Client::new(),
         }
+    }
+
+    /// Requests received and 429s sent, as the emulator counted them.
+    pub fn stats(&self) -> Stats {
+        self.emulator.stats()
     }
 
     pub fn url(&self, path: &str) -> String {
