@@ -142,7 +142,7 @@ fn main() {
         update_time.as_secs_f64(),
         concurrent.wall.as_secs_f64(),
         100.0 * throughput / limit_per_second,
-        stats_after_concurrent.rate_limited,
+        stats_after_concurrent.clerk_limit_429s,
         concurrent.peak_rss_mb()
     );
 
@@ -177,7 +177,7 @@ fn main() {
     println!(
         "  concurrent / sequential throughput: {:.1}x; 429s sent in all: {}",
         throughput / sequential_rate,
-        emulator.stats().rate_limited
+        emulator.stats().clerk_limit_429s
     );
     drop(emulator);
 

@@ -41,7 +41,7 @@ pub enum Error {
     /// Pacing found no room under the provider's declared limits within the longest wait
     /// allowed; nothing was sent.
     #[error(
-        "{provider} rate limit ({limit}) has no room for {retry_after} s, longer than calls wait ({max_wait} s at most); nothing was sent. Retry after {retry_after} s."
+        "{provider} rate limit ({limit}) has no room for another {retry_after} s, beyond the {max_wait} s a call may wait for it; nothing was sent. Retry after {retry_after} s."
     )]
     RateLimited {
         provider: String,

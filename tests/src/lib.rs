@@ -27,9 +27,9 @@ pub fn quick_retries() -> HttpConfig {
     }
 }
 
-/// The emulator's settings for tests that make many calls quickly.
+/// The emulator's settings for tests that make many calls quickly: Clerk's limits off.
 pub fn emulator_config() -> Config {
-    Config::default()
+    Config::without_limits()
 }
 
 /// An emulator on 127.0.0.1 and the real HTTP transport configured for it.
