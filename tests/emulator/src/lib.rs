@@ -117,6 +117,9 @@ pub struct Fault {
     /// How many requests it applies to before it is removed.
     #[serde(default = "one")]
     pub times: usize,
+    /// How many matching requests it lets through before it applies.
+    #[serde(default)]
+    pub skip: usize,
 }
 
 fn one() -> usize {
@@ -131,6 +134,7 @@ impl Fault {
             path: None,
             kind,
             times: 1,
+            skip: 0,
         }
     }
 
@@ -144,6 +148,13 @@ impl Fault {
     /// Applies to `n` matching requests.
     pub fn times(mut self, n: usize) -> Self {
         self.times = n;
+        self
+    }
+
+    /// Lets the first `n` matching requests through, then applies to the following ones (a
+    /// failure on the second page of a list: `.skip(1)`).
+    pub fn skip(mut self, n: usize) -> Self {
+        self.skip = n;
         self
     }
 
@@ -420,10 +431,20 @@ impl Shared {
 
     fn take_fault(&self, method: &str, path: &str) -> Option<FaultKind> {
         let mut inner = self.lock();
-        let index = inner
-            .faults
-            .iter()
-            .position(|fault| fault.times > 0 && fault.matches(method, path))?;
+        // Every matching fault that is still skipping counts the request; the first matching
+        // fault that skips no more applies.
+        let mut index = None;
+        for (i, fault) in inner.faults.iter_mut().enumerate() {
+            if fault.times == 0 || !fault.matches(method, path) {
+                continue;
+            }
+            if fault.skip > 0 {
+                fault.skip -= 1;
+            } else if index.is_none() {
+                index = Some(i);
+            }
+        }
+        let index = index?;
         let fault = inner.faults.get_mut(index)?;
         fault.times -= 1;
         let kind = fault.kind.clone();

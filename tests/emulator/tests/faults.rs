@@ -114,6 +114,44 @@ async fn faults_match_method_and_exact_wire_path_and_count_down() {
 }
 
 #[tokio::test]
+async fn a_fault_can_let_its_first_matching_requests_through() {
+    let api = Api::start().await;
+    api.emulator.inject(
+        Fault::new(FaultKind::ServerError { status: 503 })
+            .on("GET", "/v1/users")
+            .skip(2)
+            .times(2),
+    );
+    assert_eq!(api.get("/users/count").await.status, 200, "other path");
+    assert_eq!(api.get("/users").await.status, 200, "skipped 1");
+    assert_eq!(api.get("/users?offset=1").await.status, 200, "skipped 2");
+    assert_eq!(api.get("/users").await.status, 503);
+    assert_eq!(api.get("/users").await.status, 503);
+    assert_eq!(api.get("/users").await.status, 200, "used up");
+
+    // `skip` on the control endpoint, and a skipping fault counts requests another applies to.
+    let fault = json!({"method": "GET", "path": "/v1/users", "kind": {"type": "server_error", "status": 500}, "skip": 1});
+    let response = api
+        .client
+        .post(format!("http://{}/__emulator/faults", api.emulator.addr()))
+        .header("content-type", "application/json")
+        .body(fault.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    api.emulator
+        .inject(Fault::new(FaultKind::ServerError { status: 502 }).on("GET", "/v1/users"));
+    assert_eq!(
+        api.get("/users").await.status,
+        502,
+        "the second fault; the first skips it"
+    );
+    assert_eq!(api.get("/users").await.status, 500);
+    assert_eq!(api.get("/users").await.status, 200);
+}
+
+#[tokio::test]
 async fn a_delay_waits_then_answers_normally() {
     let api = Api::start().await;
     api.emulator
