@@ -186,7 +186,8 @@ impl EndpointWindows {
         let Some(resource) = resource else {
             return &mut self.shared;
         };
-        if self.per_resource.len() >= MAX_IDLE_RESOURCES && !self.per_resource.contains_key(resource)
+        if self.per_resource.len() >= MAX_IDLE_RESOURCES
+            && !self.per_resource.contains_key(resource)
         {
             self.per_resource.retain(|_, w| !w.is_idle(now));
         }
