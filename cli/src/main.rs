@@ -277,8 +277,9 @@ pub fn mcp_host(settings: Arc<Settings>) -> anyhow::Result<Host> {
 /// whose examples come from it.
 fn command_line() -> clap::Command {
     let mut command = Cli::command().after_help(format!(
-        "Configuration: $KOSMO_HOME/integrations.json (default ~/.kosmo/integrations.json) and .kosmo/integrations.json in the project; {}\nExit codes: 0 success, 1 failure, 2 nothing to run or bad usage.",
-        environment_help()
+        "Configuration: $KOSMO_HOME/integrations.json (default ~/.kosmo/integrations.json) and .kosmo/integrations.json in the project; {} {}=off sends calls without waiting for room under the rate limits.\nExit codes: 0 success, 1 failure, 2 nothing to run or bad usage.",
+        environment_help(),
+        config::PACING_ENV
     ));
     command = command
         .mut_subcommand("integrations:lua", |c| c.after_help(lua_help()))
