@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
+use std::time::Duration;
 
 use kosmo_host::{CallError, CallOptions, DEFAULT_ACCOUNT, Integration};
 use kosmo_runtime::{FunctionMeta, ParamType};
@@ -19,7 +20,7 @@ pub fn help_text() -> String {
         .map(|i| i.meta.name)
         .collect();
     format!(
-        "Usage: kosmo integrations:call <provider>.<function> [JSON] [--key=value ...] [--arg key=value] [--account A] [--force] [--dry-run] [--json]
+        "Usage: kosmo integrations:call <provider>.<function> [JSON] [--key=value ...] [--arg key=value] [--account A] [--force] [--dry-run] [--all] [--no-pacing] [--json]
        kosmo integrations:<provider> <function> [same options]
 Providers: {}
 
@@ -32,11 +33,19 @@ Options:
   --account A      use the named credential account (default: default)
   --force          run even if the read/write policy says ask or deny
   --dry-run        check everything and show the request instead of sending it
-  --json           print {{function, success, data, error, meta, duration_ms}}
+  --all            walk every page of a list: each item as one JSON line (JSON Lines); limit
+                   sets the page size and offset where to start; with --dry-run, the first
+                   page's request
+  --no-pacing      send at once instead of waiting for room under the rate limits
+  --json           print {{function, success, data, error, meta, duration_ms}}; with --all
+                   stdout holds only items and a failure's envelope goes to stderr
   -h, --help       print this help",
         providers.join(", ")
     )
 }
+
+/// The options `integrations:call` and the shortcuts take beyond [`parse`]'s.
+pub const CALL_SWITCHES: &[&str] = &["all", "no-pacing"];
 
 /// A call's command line: the target, the JSON payload, `--key=value` flags and the options.
 /// `mcp:call` reads the same shape.
@@ -50,9 +59,36 @@ pub struct Parsed {
     pub dry_run: bool,
     pub json: bool,
     pub help: bool,
+    /// The command's own options ([`parse_with`]): switches without a value, the others with
+    /// theirs, in order.
+    pub options: Vec<(String, Option<String>)>,
 }
 
+impl Parsed {
+    /// Whether the command's own switch `name` was given.
+    pub fn switch(&self, name: &str) -> bool {
+        self.options.iter().any(|(n, v)| n == name && v.is_none())
+    }
+
+    /// The last value of the command's own option `name`.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(n, v)| n == name && v.is_some())
+            .and_then(|(_, v)| v.as_deref())
+    }
+}
+
+/// The shared options only: every other `--name` is an argument of the call.
 pub fn parse(args: &[String]) -> Result<Parsed, String> {
+    parse_with(args, &[], &[])
+}
+
+/// Like [`parse`], with the command's own `switches` (`--all`) and options that take a value
+/// (`--output FILE` or `--output=FILE`), kept in [`Parsed::options`]. `--arg name=value` still
+/// passes an argument whose name is one of them.
+pub fn parse_with(args: &[String], switches: &[&str], values: &[&str]) -> Result<Parsed, String> {
     let mut parsed = Parsed::default();
     let mut i = 0;
     let mut positional_only = false;
@@ -92,6 +128,31 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
                 } else if let Some(value) = arg.strip_prefix("--arg=") {
                     push_arg(&mut parsed, value)?;
                 } else if let Some(flag) = arg.strip_prefix("--") {
+                    let (name, value) = match flag.split_once('=') {
+                        Some((name, value)) => (name, Some(value)),
+                        None => (flag, None),
+                    };
+                    if switches.contains(&name) {
+                        if value.is_some() {
+                            return Err(format!("--{name} takes no value"));
+                        }
+                        parsed.options.push((name.to_string(), None));
+                        continue;
+                    }
+                    if values.contains(&name) {
+                        let value = match value {
+                            Some(value) => value.to_string(),
+                            None => {
+                                let Some(value) = args.get(i) else {
+                                    return Err(format!("--{name} needs a value"));
+                                };
+                                i += 1;
+                                value.clone()
+                            }
+                        };
+                        parsed.options.push((name.to_string(), Some(value)));
+                        continue;
+                    }
                     match flag.split_once('=') {
                         Some((key, value)) => parsed
                             .flags
@@ -167,7 +228,7 @@ pub fn generic(value: &str) -> Value {
 
 pub fn run(shortcut: Option<&'static Integration>, args: &[String]) -> anyhow::Result<u8> {
     let help = help_text();
-    let parsed = match parse(args) {
+    let parsed = match parse_with(args, CALL_SWITCHES, &[]) {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("Error: {message}\n\n{help}");
@@ -194,20 +255,16 @@ pub fn run(shortcut: Option<&'static Integration>, args: &[String]) -> anyhow::R
                     .to_string();
                 (integration, target)
             }
-            (None, Some(target)) => {
-                match kosmo_host::DocsIndex::new(&kosmo_integrations::INTEGRATIONS)
-                    .split_qualified(target)
-                {
-                    Some((integration, function)) => (integration, function.to_string()),
-                    None => {
-                        eprintln!(
-                            "Error: name the function as <provider>.<function>, e.g. {}\n\n{help}",
-                            example_target()
-                        );
-                        return Ok(EXIT_USAGE);
-                    }
+            (None, Some(target)) => match split_target(target) {
+                Some(split) => split,
+                None => {
+                    eprintln!(
+                        "Error: name the function as <provider>.<function>, e.g. {}\n\n{help}",
+                        example_target()
+                    );
+                    return Ok(EXIT_USAGE);
                 }
-            }
+            },
             (None, None) => {
                 eprintln!(
                     "Nothing to call: name a function, e.g. {}\n\n{help}",
@@ -223,11 +280,13 @@ pub fn run(shortcut: Option<&'static Integration>, args: &[String]) -> anyhow::R
         .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
     let provider = integration.meta.name;
     let qualified = format!("{provider}.{function_name}");
+    let walk_all = parsed.switch("all");
     let report = |data: Option<Value>,
                   error: Option<String>,
                   meta_function: Option<&FunctionMeta>,
                   bypassed: bool,
-                  duration_ms: f64| {
+                  duration: Duration,
+                  paced: Duration| {
         let success = error.is_none();
         if parsed.json {
             print_json(&json!({
@@ -240,8 +299,9 @@ pub fn run(shortcut: Option<&'static Integration>, args: &[String]) -> anyhow::R
                     "operation": meta_function.map(|f| f.operation.as_str()),
                     "permission_bypassed": bypassed,
                     "account": account,
+                    "paced_ms": milliseconds(paced),
                 },
-                "duration_ms": duration_ms,
+                "duration_ms": milliseconds(duration),
             }));
         } else if let Some(error) = &error {
             eprintln!("Error: {error}");
@@ -262,16 +322,102 @@ pub fn run(shortcut: Option<&'static Integration>, args: &[String]) -> anyhow::R
             Some(error),
             None,
             false,
-            milliseconds(started.elapsed()),
+            started.elapsed(),
+            Duration::ZERO,
         ));
     };
+    if walk_all && function.pagination.is_none() {
+        eprintln!(
+            "Error: {}\n\n{help}",
+            crate::bulk::not_paged(integration, function, "--all")
+        );
+        return Ok(EXIT_USAGE);
+    }
 
-    let mut args = match payload_arguments(&parsed)? {
+    let mut args = match arguments(function, &parsed)? {
         Ok(args) => args,
         Err(message) => {
             eprintln!("Error: {message}");
             return Ok(EXIT_USAGE);
         }
+    };
+
+    let mut settings = Settings::load()?;
+    settings.no_pacing = parsed.switch("no-pacing");
+    let settings = Arc::new(settings);
+    settings.print_warnings();
+    let host = crate::host(settings)?;
+    let options = CallOptions {
+        account: parsed.account.clone(),
+        force: parsed.force,
+        dry_run: parsed.dry_run,
+    };
+    if walk_all {
+        if !parsed.dry_run {
+            return crate::bulk::stream_all(
+                &host,
+                integration,
+                function,
+                args,
+                options,
+                parsed.json,
+            );
+        }
+        // A dry run of a walk shows the request of its first page.
+        args = crate::bulk::first_page_arguments(function, args);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let outcome =
+        runtime.block_on(host.call(provider, function.name, Value::Object(args), options));
+    let paced = outcome.record.as_ref().map_or(Duration::ZERO, |r| r.paced);
+    Ok(match outcome.result {
+        Ok(data) => report(
+            Some(data),
+            None,
+            Some(function),
+            outcome.permission_bypassed,
+            outcome.duration,
+            paced,
+        ),
+        Err(error) => report(
+            None,
+            Some(error_message(provider, &error)),
+            Some(function),
+            outcome.permission_bypassed,
+            outcome.duration,
+            paced,
+        ),
+    })
+}
+
+/// `<provider>.<function>` (or the prefixed forms) split into the integration and the name.
+pub fn split_target(target: &str) -> Option<(&'static Integration, String)> {
+    kosmo_host::DocsIndex::new(&kosmo_integrations::INTEGRATIONS)
+        .split_qualified(target)
+        .map(|(integration, function)| (integration, function.to_string()))
+}
+
+/// A failed call's message, with how to add an account that does not exist.
+pub fn error_message(provider: &str, error: &CallError) -> String {
+    match error {
+        CallError::UnknownAccount { account, .. } => format!(
+            "{error} Add it with `kosmo integrations:configure {provider} --account {account} --set ...`."
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The call's arguments: the JSON payload with the `--key=value` flags merged over it, or why
+/// they are unusable.
+pub fn arguments(
+    function: &FunctionMeta,
+    parsed: &Parsed,
+) -> anyhow::Result<Result<Map<String, Value>, String>> {
+    let mut args = match payload_arguments(parsed)? {
+        Ok(args) => args,
+        Err(message) => return Ok(Err(message)),
     };
     for (key, value) in &parsed.flags {
         let value = coerce(function, key, value.as_deref());
@@ -287,48 +433,7 @@ pub fn run(shortcut: Option<&'static Integration>, args: &[String]) -> anyhow::R
             }
         }
     }
-
-    let settings = Arc::new(Settings::load()?);
-    settings.print_warnings();
-    let host = crate::host(settings)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let outcome = runtime.block_on(host.call(
-        provider,
-        function.name,
-        Value::Object(args),
-        CallOptions {
-            account: parsed.account.clone(),
-            force: parsed.force,
-            dry_run: parsed.dry_run,
-        },
-    ));
-    let duration_ms = milliseconds(outcome.duration);
-    Ok(match outcome.result {
-        Ok(data) => report(
-            Some(data),
-            None,
-            Some(function),
-            outcome.permission_bypassed,
-            duration_ms,
-        ),
-        Err(error) => {
-            let message = match &error {
-                CallError::UnknownAccount { account, .. } => format!(
-                    "{error} Add it with `kosmo integrations:configure {provider} --account {account} --set ...`."
-                ),
-                other => other.to_string(),
-            };
-            report(
-                None,
-                Some(message),
-                Some(function),
-                outcome.permission_bypassed,
-                duration_ms,
-            )
-        }
-    })
+    Ok(Ok(args))
 }
 
 /// The JSON payload's arguments (from the argument or piped stdin), or why they are unusable.
@@ -353,7 +458,7 @@ pub fn payload_arguments(parsed: &Parsed) -> anyhow::Result<Result<Map<String, V
 }
 
 /// `<provider>.<function>` of the registry's first listing function, for usage errors.
-fn example_target() -> String {
+pub fn example_target() -> String {
     kosmo_integrations::INTEGRATIONS
         .iter()
         .find_map(|i| {

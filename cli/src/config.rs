@@ -8,7 +8,8 @@
 //!
 //! Project values override global ones, key by key. For the `default` account, the
 //! environment variables each manifest declares (such as `<PROVIDER>_SECRET_KEY`) override both
-//! files.
+//! files. Pacing (the top-level `pacing` section and each provider's `rate_limit_tier`) is the
+//! exception: a project file may only make it stricter (see [`Settings::pacing`]).
 //!
 //! [`Settings`] is what the host reads them through: it is the host's credential source and
 //! policy source.
@@ -16,13 +17,14 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use kosmo_host::kosmo_mcp::{self, ConfigLocations, McpConfig, Server, ServerConfig};
 use kosmo_host::{
     AccountPolicy, CredentialSource, DEFAULT_ACCOUNT, McpPolicySource, Policy, PolicySource,
 };
-use kosmo_runtime::{Credentials, Operation, ProviderMeta};
+use kosmo_runtime::{Credentials, Operation, PacingConfig, ProviderMeta, RateTier};
 use serde::{Deserialize, Serialize};
 
 pub const FILE_NAME: &str = "integrations.json";
@@ -75,6 +77,31 @@ pub struct ProviderConfig {
     pub permissions: Permissions,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub accounts: BTreeMap<String, AccountConfig>,
+    /// The rate-limit tier calls are paced under, for keys whose prefix does not tell it
+    /// (one of the provider's declared tiers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_tier: Option<String>,
+}
+
+/// How calls wait for room under the providers' declared rate limits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacingSettings {
+    /// Pace at all (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Multiplies every declared window (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_scale: Option<f64>,
+    /// The longest a request waits for room before it fails (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wait_seconds: Option<f64>,
+}
+
+impl PacingSettings {
+    fn is_empty(&self) -> bool {
+        self.enabled.is_none() && self.window_scale.is_none() && self.max_wait_seconds.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -84,6 +111,8 @@ pub struct ConfigFile {
     pub integrations: BTreeMap<String, ProviderConfig>,
     #[serde(default, skip_serializing_if = "McpSettings::is_empty")]
     pub mcp: McpSettings,
+    #[serde(default, skip_serializing_if = "PacingSettings::is_empty")]
+    pub pacing: PacingSettings,
 }
 
 /// MCP servers' permissions and trust. The servers themselves live in the editors' files
@@ -258,6 +287,8 @@ pub struct Settings {
     pub mcp_locations: ConfigLocations,
     /// The MCP servers, or why a file of them cannot be read.
     pub mcp: Result<McpConfig, kosmo_mcp::ConfigError>,
+    /// `--no-pacing`: no pacing, whatever the files and `KOSMO_PACING` say.
+    pub no_pacing: bool,
 }
 
 impl Settings {
@@ -273,6 +304,7 @@ impl Settings {
             warnings: Vec::new(),
             mcp: McpConfig::load(&mcp_locations),
             mcp_locations,
+            no_pacing: false,
         };
         for (path, is_project) in [(global_file(), false), (find_project_file(), true)] {
             let Some(path) = path else { continue };
@@ -396,6 +428,187 @@ impl Settings {
         }
         credentials
     }
+}
+
+/// `KOSMO_PACING`: `off` (or `0`, `false`, `no`) turns pacing off, `on` (or `1`, `true`, `yes`)
+/// on, over both files.
+pub const PACING_ENV: &str = "KOSMO_PACING";
+
+impl Settings {
+    /// How the host paces calls, and warnings about project values that were ignored.
+    ///
+    /// From the defaults (on, window scale 1, 60 s of waiting at most), the global file, then the
+    /// project file, which may only make pacing stricter: it may turn pacing on but not off,
+    /// raise the window scale but not lower it, and choose a rate-limit tier only if it is no
+    /// faster than the tier that applies otherwise (the global file's, else the one the
+    /// configured keys select); its `max_wait_seconds` applies as it is. Then
+    /// `KOSMO_PACING`, then `--no-pacing`. A tier the provider does not declare, a window scale
+    /// that is not above 0 or a negative wait is an error.
+    pub fn pacing(&self) -> anyhow::Result<(PacingConfig, Vec<String>)> {
+        let mut warnings = Vec::new();
+        let mut config = PacingConfig::default();
+        if let Some((path, file)) = &self.global {
+            let pacing = &file.pacing;
+            if let Some(enabled) = pacing.enabled {
+                config.enabled = enabled;
+            }
+            if let Some(scale) = pacing.window_scale {
+                config.window_scale = window_scale(path, scale)?;
+            }
+            if let Some(seconds) = pacing.max_wait_seconds {
+                config.max_wait = max_wait(path, seconds)?;
+            }
+        }
+        if let Some((path, file)) = &self.project {
+            let pacing = &file.pacing;
+            match pacing.enabled {
+                Some(true) => config.enabled = true,
+                Some(false) if config.enabled => warnings.push(format!(
+                    "warning: {}: `pacing.enabled: false` is ignored: a project file may only make pacing stricter (turn it off in {}, with {PACING_ENV}=off or --no-pacing)",
+                    path.display(),
+                    global_file().map_or_else(|| "the global file".to_string(), |p| p.display().to_string())
+                )),
+                _ => {}
+            }
+            if let Some(scale) = pacing.window_scale {
+                let scale = window_scale(path, scale)?;
+                if scale >= config.window_scale {
+                    config.window_scale = scale;
+                } else {
+                    warnings.push(format!(
+                        "warning: {}: `pacing.window_scale: {scale}` is ignored: a project file may only raise it (it is {})",
+                        path.display(),
+                        config.window_scale
+                    ));
+                }
+            }
+            if let Some(seconds) = pacing.max_wait_seconds {
+                config.max_wait = max_wait(path, seconds)?;
+            }
+        }
+        if let Ok(value) = std::env::var(PACING_ENV) {
+            match value.trim().to_ascii_lowercase().as_str() {
+                "" => {}
+                "off" | "0" | "false" | "no" => config.enabled = false,
+                "on" | "1" | "true" | "yes" => config.enabled = true,
+                _ => anyhow::bail!("{PACING_ENV} must be `on` or `off`, not `{value}`"),
+            }
+        }
+        if self.no_pacing {
+            config.enabled = false;
+        }
+        for integration in kosmo_integrations::INTEGRATIONS.iter() {
+            let meta = integration.meta;
+            let global = configured_tier(self.global.as_ref(), meta)?.map(|(_, tier)| tier);
+            let project = configured_tier(self.project.as_ref(), meta)?;
+            let chosen = match project {
+                None => global,
+                Some((path, tier)) => {
+                    let baseline = global.or_else(|| self.key_tier(meta));
+                    match baseline {
+                        Some(baseline) if faster(tier, baseline) => {
+                            warnings.push(format!(
+                                "warning: {}: `rate_limit_tier: {}` of {} is ignored: it is faster than the tier that applies ({}), and a project file may only make pacing stricter",
+                                path.display(),
+                                tier.name,
+                                meta.name,
+                                baseline.name
+                            ));
+                            global
+                        }
+                        _ => Some(tier),
+                    }
+                }
+            };
+            if let Some(tier) = chosen {
+                config
+                    .tiers
+                    .push((meta.name.to_string(), tier.name.to_string()));
+            }
+        }
+        Ok((config, warnings))
+    }
+
+    /// The slowest tier the configured accounts' keys select, the tier that applies without a
+    /// configured one.
+    fn key_tier(&self, meta: &'static ProviderMeta) -> Option<&'static RateTier> {
+        let limits = &meta.rate_limits;
+        self.accounts(meta.name)
+            .iter()
+            .filter_map(|account| {
+                let key = self
+                    .credential_sources(meta, account)
+                    .remove(limits.tier_credential)
+                    .map(|(value, _)| value)
+                    .unwrap_or_default();
+                limits.tier_for_key(&key)
+            })
+            .reduce(|slowest, tier| if faster(slowest, tier) { tier } else { slowest })
+    }
+}
+
+/// The rate-limit tier a file sets for `meta`, with the file's path.
+fn configured_tier<'a>(
+    layer: Option<&'a (PathBuf, ConfigFile)>,
+    meta: &'static ProviderMeta,
+) -> anyhow::Result<Option<(&'a Path, &'static RateTier)>> {
+    let Some((path, file)) = layer else {
+        return Ok(None);
+    };
+    let Some(name) = file
+        .integrations
+        .get(meta.name)
+        .and_then(|c| c.rate_limit_tier.as_deref())
+    else {
+        return Ok(None);
+    };
+    let tier = rate_tier(meta, name).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(Some((path.as_path(), tier)))
+}
+
+/// The tier `name` of `meta`, or an error listing its tiers.
+pub fn rate_tier(meta: &'static ProviderMeta, name: &str) -> anyhow::Result<&'static RateTier> {
+    meta.rate_limits.tier(name).ok_or_else(|| {
+        let known: Vec<&str> = meta.rate_limits.tiers.iter().map(|t| t.name).collect();
+        if known.is_empty() {
+            anyhow::anyhow!(
+                "{} declares no rate-limit tiers, so `rate_limit_tier: {name}` cannot apply",
+                meta.label
+            )
+        } else {
+            anyhow::anyhow!(
+                "{} has no rate-limit tier `{name}`; its tiers are: {}",
+                meta.label,
+                known.join(", ")
+            )
+        }
+    })
+}
+
+/// Whether `a` allows more requests per second than `b`.
+fn faster(a: &RateTier, b: &RateTier) -> bool {
+    u128::from(a.requests) * u128::from(b.window_ms)
+        > u128::from(b.requests) * u128::from(a.window_ms)
+}
+
+fn window_scale(path: &Path, scale: f64) -> anyhow::Result<f64> {
+    if scale.is_finite() && scale > 0.0 {
+        Ok(scale)
+    } else {
+        anyhow::bail!(
+            "{}: `pacing.window_scale` must be a number above 0, not {scale}",
+            path.display()
+        )
+    }
+}
+
+fn max_wait(path: &Path, seconds: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        anyhow::anyhow!(
+            "{}: `pacing.max_wait_seconds` must be a number of seconds of at least 0, not {seconds}",
+            path.display()
+        )
+    })
 }
 
 impl Settings {

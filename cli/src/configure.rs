@@ -29,6 +29,13 @@ pub fn help_text() -> String {
             "  kosmo integrations:configure {p} --set {secret}=...\n  kosmo integrations:configure {p} --account work --set {secret}=... --write allow\n  kosmo integrations:configure {p} --unset {optional} --project",
             p = meta.name
         ));
+        if let Some(tier) = meta.rate_limits.tiers.last() {
+            help.push_str(&format!(
+                "\n  kosmo integrations:configure {p} --rate-limit-tier {} (or auto: the tier the key selects)",
+                tier.name,
+                p = meta.name
+            ));
+        }
     }
     help
 }
@@ -56,6 +63,10 @@ pub struct ConfigureArgs {
     /// Policy for writes: allow, ask or deny.
     #[arg(long, value_name = "POLICY")]
     write: Option<String>,
+    /// The rate-limit tier calls are paced under (one the provider declares), or `auto` for
+    /// the tier the key selects.
+    #[arg(long, value_name = "TIER")]
+    rate_limit_tier: Option<String>,
     /// Write the project file (.kosmo/integrations.json) instead of the global one.
     #[arg(long)]
     project: bool,
@@ -86,6 +97,18 @@ pub fn run(args: ConfigureArgs) -> anyhow::Result<u8> {
             eprintln!("Error: {e}");
             return Ok(EXIT_USAGE);
         }
+    };
+    // `Some(None)`: back to the tier the key selects.
+    let tier: Option<Option<String>> = match args.rate_limit_tier.as_deref().map(str::trim) {
+        None => None,
+        Some("auto") => Some(None),
+        Some(name) => match config::rate_tier(meta, name) {
+            Ok(tier) => Some(Some(tier.name.to_string())),
+            Err(e) => {
+                eprintln!("Error: {e}, or auto");
+                return Ok(EXIT_USAGE);
+            }
+        },
     };
     let mut sets = Vec::new();
     for item in &args.set {
@@ -122,7 +145,8 @@ pub fn run(args: ConfigureArgs) -> anyhow::Result<u8> {
         || args.enable
         || args.disable
         || read.is_some()
-        || write.is_some();
+        || write.is_some()
+        || tier.is_some();
 
     if changes {
         let path = if args.project {
@@ -139,6 +163,9 @@ pub fn run(args: ConfigureArgs) -> anyhow::Result<u8> {
         }
         if args.disable {
             entry.enabled = Some(false);
+        }
+        if let Some(tier) = &tier {
+            entry.rate_limit_tier = tier.clone();
         }
         let touches_account =
             !sets.is_empty() || !args.unset.is_empty() || account != DEFAULT_ACCOUNT;
@@ -186,6 +213,18 @@ pub fn run(args: ConfigureArgs) -> anyhow::Result<u8> {
 
     let settings = Settings::load()?;
     settings.print_warnings();
+    let tier = match settings.pacing() {
+        Ok((pacing, warnings)) => {
+            for warning in warnings {
+                eprintln!("{warning}");
+            }
+            pacing.tier_for(meta.name).unwrap_or("auto").to_string()
+        }
+        Err(e) => {
+            eprintln!("warning: {e:#}");
+            "auto".to_string()
+        }
+    };
     let mut accounts = Vec::new();
     for name in settings.accounts(meta.name) {
         let credentials: serde_json::Map<String, Value> = settings
@@ -215,6 +254,7 @@ pub fn run(args: ConfigureArgs) -> anyhow::Result<u8> {
     let view = json!({
         "provider": meta.name,
         "enabled": settings.enabled(meta.name),
+        "rate_limit_tier": tier,
         "accounts": accounts,
         "files": files,
     });
@@ -230,6 +270,16 @@ pub fn run(args: ConfigureArgs) -> anyhow::Result<u8> {
                 "disabled"
             }
         );
+        if !meta.rate_limits.tiers.is_empty() {
+            outln!(
+                "  rate-limit tier: {}",
+                if tier == "auto" {
+                    "auto (from the key)"
+                } else {
+                    &tier
+                }
+            );
+        }
         for account in view["accounts"].as_array().into_iter().flatten() {
             outln!(
                 "  account {}: read={} write={}",

@@ -57,7 +57,9 @@ pub fn run(args: LuaArgs, with_integrations: bool) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_USAGE);
     }
-    let settings = Arc::new(Settings::load()?);
+    let mut settings = Settings::load()?;
+    settings.no_pacing = args.no_pacing;
+    let settings = Arc::new(settings);
     settings.print_warnings();
     let host = if with_integrations {
         crate::host(settings)?
@@ -131,6 +133,7 @@ fn call_entry(call: &CallRecord) -> Value {
     let mut entry = json!({
         "path": call.path(),
         "durationMs": milliseconds(call.duration),
+        "pacedMs": milliseconds(call.paced),
         "status": if call.error.is_some() { "error" } else { "ok" },
     });
     if let (Some(error), Some(map)) = (&call.error, entry.as_object_mut()) {

@@ -23,10 +23,12 @@ macro_rules! out {
     }};
 }
 
+mod bulk;
 mod call;
 mod config;
 mod configure;
 mod discovery;
+mod export;
 mod lua;
 mod mcp;
 mod serve;
@@ -36,7 +38,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use kosmo_host::{Host, Integration, Limits};
+use kosmo_host::{Host, HttpConfig, Integration, Limits};
 use kosmo_integrations::INTEGRATIONS;
 use serde_json::Value;
 
@@ -64,6 +66,13 @@ enum Command {
     /// Call one function: JSON arguments from the argument or piped stdin, flags merged over them.
     #[command(name = "integrations:call", disable_help_flag = true)]
     Call {
+        /// `<provider>.<function>`, JSON arguments, `--key=value` arguments and the options below.
+        #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
+        args: Vec<String>,
+    },
+    /// Write every item of a list (every page) to JSON Lines or CSV, in a file or on stdout.
+    #[command(name = "integrations:export", disable_help_flag = true)]
+    Export {
         /// `<provider>.<function>`, JSON arguments, `--key=value` arguments and the options below.
         #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
         args: Vec<String>,
@@ -207,6 +216,9 @@ pub struct LuaArgs {
     /// CPU time limit in seconds (time spent waiting for integration calls does not count).
     #[arg(long, value_name = "SECONDS", default_value_t = Limits::DEFAULT_CPU.as_secs_f64())]
     cpu_limit: f64,
+    /// Send calls at once instead of waiting for room under the providers' rate limits.
+    #[arg(long)]
+    no_pacing: bool,
 }
 
 /// The integration called `name` in the generated registry.
@@ -236,8 +248,16 @@ fn build_host(
     settings: Arc<Settings>,
     servers: Vec<kosmo_host::kosmo_mcp::Server>,
 ) -> anyhow::Result<Host> {
+    let (pacing, warnings) = settings.pacing()?;
+    for warning in warnings {
+        eprintln!("{warning}");
+    }
     Ok(Host::builder()
         .integrations(&INTEGRATIONS)
+        .http(HttpConfig {
+            pacing,
+            ..HttpConfig::default()
+        })
         .credentials(settings.clone())
         .policies(settings.clone())
         .mcp_servers(servers)
@@ -257,12 +277,14 @@ pub fn mcp_host(settings: Arc<Settings>) -> anyhow::Result<Host> {
 /// whose examples come from it.
 fn command_line() -> clap::Command {
     let mut command = Cli::command().after_help(format!(
-        "Configuration: $KOSMO_HOME/integrations.json (default ~/.kosmo/integrations.json) and .kosmo/integrations.json in the project; {}\nExit codes: 0 success, 1 failure, 2 nothing to run or bad usage.",
-        environment_help()
+        "Configuration: $KOSMO_HOME/integrations.json (default ~/.kosmo/integrations.json) and .kosmo/integrations.json in the project; {} {}=off sends calls without waiting for room under the rate limits.\nExit codes: 0 success, 1 failure, 2 nothing to run or bad usage.",
+        environment_help(),
+        config::PACING_ENV
     ));
     command = command
         .mut_subcommand("integrations:lua", |c| c.after_help(lua_help()))
         .mut_subcommand("integrations:call", |c| c.after_help(call::help_text()))
+        .mut_subcommand("integrations:export", |c| c.after_help(export::help_text()))
         .mut_subcommand("mcp:call", |c| c.after_help(mcp::call_help()))
         .mut_subcommand("mcp:lua", |c| c.after_help(mcp_lua_help()))
         .mut_subcommand("integrations:configure", |c| {
@@ -363,6 +385,7 @@ fn run(matches: &ArgMatches) -> anyhow::Result<u8> {
     match cli.command {
         Command::Lua(args) => lua::run(args, true),
         Command::Call { args } => call::run(None, &args),
+        Command::Export { args } => export::run(&args),
         Command::List { json } => discovery::list(json),
         Command::Search { query, limit, json } => discovery::search(&query, limit, json),
         Command::Docs { page, format } => discovery::docs(page.as_deref(), format),

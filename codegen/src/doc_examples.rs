@@ -272,7 +272,7 @@ pub(crate) fn check_examples(
 }
 
 /// Options of `integrations:call` that are not function arguments.
-const CALL_OPTIONS: [&str; 7] = [
+const CALL_OPTIONS: &[&str] = &[
     "json",
     "force",
     "dry-run",
@@ -281,6 +281,24 @@ const CALL_OPTIONS: [&str; 7] = [
     "all",
     "no-pacing",
 ];
+
+/// Options of `integrations:export` that are not function arguments.
+const EXPORT_OPTIONS: &[&str] = &[
+    "json",
+    "force",
+    "dry-run",
+    "account",
+    "help",
+    "no-pacing",
+    "overwrite",
+    "quiet",
+    "format",
+    "output",
+    "columns",
+];
+
+/// Options of either command that take a value, which may be the next word.
+const VALUE_OPTIONS: &[&str] = &["account", "format", "output", "columns"];
 
 fn check_command(
     reporter: &mut Reporter<'_>,
@@ -312,7 +330,7 @@ fn check_command(
                 }
             }
         }
-        "integrations:call" | "integrations:schema" => {
+        "integrations:call" | "integrations:schema" | "integrations:export" => {
             if let Some(target) = rest.first() {
                 let target = target.strip_prefix("app.").unwrap_or(target);
                 let target = target.strip_prefix("integrations.").unwrap_or(target);
@@ -322,7 +340,11 @@ fn check_command(
                         namespaces,
                         provider,
                         function,
-                        subcommand == "integrations:call",
+                        match subcommand.as_str() {
+                            "integrations:call" => Some(CALL_OPTIONS),
+                            "integrations:export" => Some(EXPORT_OPTIONS),
+                            _ => None,
+                        },
                         &rest[1..],
                         line,
                     ),
@@ -346,7 +368,7 @@ fn check_command(
                     namespaces,
                     provider,
                     function,
-                    true,
+                    Some(CALL_OPTIONS),
                     &rest[1..],
                     line,
                 );
@@ -355,14 +377,15 @@ fn check_command(
     }
 }
 
-/// A command-line call: the function must exist; its JSON payload and `--flag` arguments must
-/// name known parameters and give every required one.
+/// A command-line call: the function must exist; with the command's `options` (which are not
+/// arguments), its JSON payload and `--flag` arguments must name known parameters and give
+/// every required one.
 fn check_call(
     reporter: &mut Reporter<'_>,
     namespaces: &[(&str, Callables<'_>)],
     provider: &str,
     function: &str,
-    check_arguments: bool,
+    options: Option<&[&str]>,
     arguments: &[String],
     line: u64,
 ) {
@@ -394,9 +417,9 @@ fn check_call(
         );
         return;
     };
-    if !check_arguments {
+    let Some(options) = options else {
         return;
-    }
+    };
     let mut keys = Vec::new();
     let mut iter = arguments.iter();
     while let Some(word) = iter.next() {
@@ -405,8 +428,8 @@ fn check_call(
                 Some((name, value)) => (name, Some(value)),
                 None => (flag, None),
             };
-            if CALL_OPTIONS.contains(&name) {
-                if name == "account" && value.is_none() {
+            if options.contains(&name) {
+                if VALUE_OPTIONS.contains(&name) && value.is_none() {
                     iter.next();
                 }
                 continue;

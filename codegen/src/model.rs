@@ -420,7 +420,9 @@ pub const DEFAULT_RETRY_AFTER_HEADER: &str = "Retry-After";
 
 fn rate_limits(spec: &manifest::RateLimitSpec) -> RateLimits {
     let routes = |list: &[serde_saphyr::Spanned<String>]| -> Vec<Route> {
-        list.iter().filter_map(|r| parse_route(&r.value).ok()).collect()
+        list.iter()
+            .filter_map(|r| parse_route(&r.value).ok())
+            .collect()
     };
     let (tier_credential, tiers, exempt) = match &spec.instance {
         Some(instance) => (

@@ -10,8 +10,8 @@ use crate::diagnostics::{Diagnostic, Reporter};
 use crate::doc_examples::{Callables, ParamSig, check_examples, check_lua};
 use crate::identifiers::is_lua_identifier;
 use crate::manifest::{
-    FunctionSpec, Manifest, Method, Operation, PaginationSpec, ParamLocation, ParamSpec,
-    ParamType, RateLimitSpec, ScalarType,
+    FunctionSpec, Manifest, Method, Operation, PaginationSpec, ParamLocation, ParamSpec, ParamType,
+    RateLimitSpec, ScalarType,
 };
 use crate::model::{TemplatePart, parse_route, parse_template, parse_window};
 
@@ -178,7 +178,11 @@ pub const RESERVED_ITERATOR_TABLE: &str = "each";
 fn check_rate_limits(reporter: &mut Reporter<'_>, manifest: &Manifest, limits: &RateLimitSpec) {
     let provider = &manifest.provider;
     if let Some(instance) = &limits.instance {
-        if provider.credentials.get(&instance.credential.value).is_none() {
+        if provider
+            .credentials
+            .get(&instance.credential.value)
+            .is_none()
+        {
             reporter.on(
                 &instance.credential,
                 format!(
@@ -254,11 +258,7 @@ fn check_rate_limits(reporter: &mut Reporter<'_>, manifest: &Manifest, limits: &
     }
 }
 
-fn check_window(
-    reporter: &mut Reporter<'_>,
-    per: &serde_saphyr::Spanned<String>,
-    requests: u32,
-) {
+fn check_window(reporter: &mut Reporter<'_>, per: &serde_saphyr::Spanned<String>, requests: u32) {
     if let Err(reason) = parse_window(&per.value) {
         reporter.on(per, reason);
     }
@@ -339,7 +339,10 @@ fn check_pagination(
             ),
             Some(_) if !is_scalar(value) => reporter.on(
                 key,
-                format!("`with` value of `{}` must be a string, number or boolean", key.value),
+                format!(
+                    "`with` value of `{}` must be a string, number or boolean",
+                    key.value
+                ),
             ),
             Some(p) => {
                 if let Some(problem) = value_problem(p.ty.value, value, p) {
@@ -367,7 +370,10 @@ fn check_pagination(
     else {
         reporter.on(
             counter,
-            format!("total function `{}` is not a function of this manifest", counter.value),
+            format!(
+                "total function `{}` is not a function of this manifest",
+                counter.value
+            ),
         );
         return;
     };

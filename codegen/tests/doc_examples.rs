@@ -134,6 +134,20 @@ fn broken_command_lines_are_reported() {
 }
 
 #[test]
+fn walks_and_exports_are_checked_like_calls() {
+    let markdown = "```sh\nkosmo integrations:call acme.get_widget --id=wid_1 --all --no-pacing --json\nkosmo integrations:export acme.get_widget --id=wid_1 --output widgets.csv --columns id,name --format csv --overwrite --quiet\nkosmo integrations:export acme.get_widget --output '{\"idd\":1}'\nkosmo integrations:export acme.get_widgets\n```\n";
+    let found = messages(markdown);
+    assert_eq!(
+        found,
+        [
+            "page.md:4:1: example calls `get_widget` without its required parameter `id`",
+            "page.md:5:1: command calls unknown function `acme.get_widgets`; did you mean `get_widget`?",
+        ],
+        "an --output value is not a payload"
+    );
+}
+
+#[test]
 fn a_broken_guide_example_fails_generation() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spec");
     let guide = std::fs::read_to_string(dir.join("guides/start.md")).unwrap()

@@ -259,7 +259,11 @@ impl HttpTransport {
             if let (Err(failure), Some(pacer)) = (&outcome, &self.pacer)
                 && let FailureKind::RateLimited(seconds) = failure.kind
             {
-                pacer.rate_limited(request.method, &request.path, seconds.map(Duration::from_secs));
+                pacer.rate_limited(
+                    request.method,
+                    &request.path,
+                    seconds.map(Duration::from_secs),
+                );
             }
             let Some(wait) = retry else {
                 return outcome.map_err(|failure| failure.error);

@@ -19,12 +19,12 @@ pub mod transport;
 pub use credentials::Credentials;
 pub use error::{ApiError, Error};
 pub use http::{HttpConfig, HttpTransport, RetryPolicy};
-pub use pacing::{Pacer, PacerStats, Pacers, PacingConfig};
 pub use meta::{
     CredentialMeta, EndpointLimit, ErrorFormat, FunctionMeta, Literal, Method, Operation,
     Pagination, ParamLocation, ParamMeta, ParamType, ProviderMeta, RateLimits, RateTier, Route,
     Total,
 };
+pub use pacing::{Pacer, PacerStats, Pacers, PacingConfig};
 pub use registry::{CallFn, Docs, Integration};
 pub use request::ApiRequest;
 pub use response::{Output, Response};

@@ -2,18 +2,18 @@
 //! 429s.
 //!
 //! Each limit is a sliding window: at most `requests` in any interval of `window`. That is the
-//! strictest reading of a limit such as Clerk's "100 requests per 10 seconds", so a server that
+//! strictest reading of a limit such as "100 requests per 10 seconds", so a server that
 //! counts fixed windows, sliding windows or blocks after a burst never sees it exceeded. A
 //! request is admitted when every limit it falls under (the instance's, for the key's tier, and
 //! the endpoint's, per resource where declared) has had fewer than `requests` admissions in the
 //! last `window`; otherwise it sleeps until the oldest of them leaves the window.
 //!
 //! Why not a GCRA limiter such as `governor`: GCRA spreads requests evenly, so to never exceed
-//! "N in any window" it must give up either the burst or a share of the rate. Against Clerk's
-//! "100 invitations per hour", a GCRA pacer either lets only a few go at once (the 51st of 60
-//! invitations would wait minutes that Clerk would not have asked for) or runs at a fraction of
-//! the limit. A window log admits exactly what the limit allows, at the cost of one timestamp
-//! per admission in the window (1,000 at most for Clerk's production tier).
+//! "N in any window" it must give up either the burst or a share of the rate. Against a limit
+//! of "100 invitations per hour", a GCRA pacer either lets only a few go at once (the 51st of 60
+//! invitations would wait minutes that the provider would not have asked for) or runs at a
+//! fraction of the limit. A window log admits exactly what the limit allows, at the cost of one
+//! timestamp per admission in the window (1,000 for a limit of 1,000 requests per window).
 //!
 //! When a 429 arrives anyway (another process shares the key), the limit it hit is paused for
 //! the provider's `Retry-After` and its budget cut to three quarters; the full budget returns
@@ -35,7 +35,7 @@ use crate::{Credentials, Error, Method};
 pub struct PacingConfig {
     /// Pace at all. On by default; off sends every request at once and leaves 429s to retries.
     pub enabled: bool,
-    /// Tier overrides by provider name (`clerk` → `production`), for keys whose prefix does not
+    /// Tier overrides by provider name (`acme` → `production`), for keys whose prefix does not
     /// tell the tier.
     pub tiers: Vec<(String, String)>,
     /// Multiplies every window: `0.5` paces as if "100 per 10 s" were "100 per 5 s". For
@@ -186,7 +186,8 @@ impl EndpointWindows {
         let Some(resource) = resource else {
             return &mut self.shared;
         };
-        if self.per_resource.len() >= MAX_IDLE_RESOURCES && !self.per_resource.contains_key(resource)
+        if self.per_resource.len() >= MAX_IDLE_RESOURCES
+            && !self.per_resource.contains_key(resource)
         {
             self.per_resource.retain(|_, w| !w.is_idle(now));
         }

@@ -156,6 +156,7 @@ pub fn assert_envelope_shape(envelope: &Value) {
     for call in envelope["integration_calls"].as_array().unwrap() {
         assert!(call["path"].as_str().unwrap().starts_with("integrations."));
         assert!(call["durationMs"].is_number());
+        assert!(call["pacedMs"].is_number());
         let status = call["status"].as_str().unwrap();
         assert!(status == "ok" || status == "error");
         assert_eq!(call.get("error").is_some(), status == "error", "{call}");

@@ -52,8 +52,7 @@ pub use approval::{Approval, ApprovalRequest, Approver, McpApprovalRequest, Nobo
 pub use call_log::{CallRecord, CallTarget};
 pub use docs::DocsIndex;
 pub use host::{
-    BuildError, CallError, CallOptions, CallReport, Host, HostBuilder, Pages, RunOptions,
-    RunReport,
+    BuildError, CallError, CallOptions, CallReport, Host, HostBuilder, Pages, RunOptions, RunReport,
 };
 pub use kosmo_mcp;
 pub use kosmo_runtime::{Credentials, HttpConfig, Integration, PacingConfig, RetryPolicy};

@@ -70,11 +70,7 @@ impl Pager {
             match args.get(name) {
                 None | Some(Value::Null) => Ok(None),
                 Some(value) => value.as_u64().map(Some).ok_or_else(|| {
-                    Error::invalid(
-                        function.name,
-                        name,
-                        "must be a whole number of at least 0.",
-                    )
+                    Error::invalid(function.name, name, "must be a whole number of at least 0.")
                 }),
             }
         };
@@ -113,10 +109,7 @@ impl Pager {
             self.pagination.limit_param.to_string(),
             self.page_size.into(),
         );
-        args.insert(
-            self.pagination.offset_param.to_string(),
-            self.offset.into(),
-        );
+        args.insert(self.pagination.offset_param.to_string(), self.offset.into());
         let page = self
             .gate
             .call(self.function, Value::Object(args), |output| {

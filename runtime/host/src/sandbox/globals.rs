@@ -139,7 +139,10 @@ pub(crate) fn install(
             globals.raw_get::<Function>("error")?,
         ))?;
     let original_pcall: Function = globals.raw_get("pcall")?;
-    globals.raw_set("parallel", super::parallel::create(lua, host, pcall.clone())?)?;
+    globals.raw_set(
+        "parallel",
+        super::parallel::create(lua, host, pcall.clone())?,
+    )?;
     globals.raw_set("pcall", pcall)?;
     globals.raw_set("xpcall", xpcall)?;
     coroutine.raw_set("resume", resume)?;

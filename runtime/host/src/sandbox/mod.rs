@@ -4,7 +4,7 @@
 //! - [`limits`]: the limits and the monitor that enforces them;
 //! - [`globals`]: every global but `app`;
 //! - [`namespace`]: `app.integrations`, its account tables and their `each` iterators;
-//! - [`parallel`]: `parallel.map`;
+//! - [`parallel`], for `parallel.map`;
 //! - [`mcp`]: `app.mcp`, the `mcp` global and the `mcp.…` docs pages;
 //! - [`reserved`]: the check that runs before the script;
 //! - [`render`] and [`regex`]: what `print`, `dump` and `regex.*` do.

@@ -9,8 +9,8 @@ use mlua::{Function, Lua, Table, Value as LuaValue};
 use super::render::scalar;
 use crate::accounts::DEFAULT_ACCOUNT;
 use crate::gate::{Failure, Gate};
-use crate::paging::{ItemCursor, Pager};
 use crate::lua::{FromJsonError, error_value, json_bytes_to_lua, json_to_lua, lua_to_json};
+use crate::paging::{ItemCursor, Pager};
 
 /// One integration's accounts for a run, `default` first.
 pub(crate) struct Namespace {
@@ -315,9 +315,8 @@ fn each_table(
                 .and_then(|args| Pager::new(gate.clone(), function, args));
             match pager {
                 Ok(pager) => {
-                    let handle = CursorHandle(Arc::new(tokio::sync::Mutex::new(
-                        ItemCursor::new(pager),
-                    )));
+                    let handle =
+                        CursorHandle(Arc::new(tokio::sync::Mutex::new(ItemCursor::new(pager))));
                     Ok((true, LuaValue::UserData(lua.create_userdata(handle)?)))
                 }
                 Err(error) => Ok((false, LuaValue::Table(error_value(lua, &error)?))),
