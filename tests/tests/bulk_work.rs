@@ -326,7 +326,7 @@ async fn parallel_map_checks_its_arguments_and_keeps_order_and_values() {
         "the second argument must be a function, not number",
         "concurrency must be from 1 to 64, not 0",
         "concurrency must be from 1 to 64, not 65",
-        "unknown option \"workers\"; the only option is concurrency",
+        "unknown option workers; the only option is concurrency",
     ];
     for (error, expected) in errors.iter().zip(expected) {
         assert!(

@@ -1,9 +1,9 @@
-//! The record of a run's integration calls, and the time spent waiting for them.
+//! The record of a run's integration calls.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a call went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,17 +66,7 @@ impl CallRecord {
 #[derive(Debug, Default)]
 pub(crate) struct CallLog {
     calls: Mutex<Vec<CallRecord>>,
-    waiting: Mutex<Waiting>,
     permission_bypassed: AtomicBool,
-}
-
-/// Time with at least one call in flight: the union of the calls' intervals, so concurrent
-/// calls are not counted twice.
-#[derive(Debug, Default)]
-struct Waiting {
-    in_flight: usize,
-    since: Option<Instant>,
-    total: Duration,
 }
 
 impl CallLog {
@@ -96,57 +86,5 @@ impl CallLog {
 
     pub(crate) fn mark_bypassed(&self) {
         self.permission_bypassed.store(true, Ordering::Relaxed);
-    }
-
-    /// A call starts waiting.
-    pub(crate) fn begin(&self) {
-        if let Ok(mut waiting) = self.waiting.lock() {
-            if waiting.in_flight == 0 {
-                waiting.since = Some(Instant::now());
-            }
-            waiting.in_flight += 1;
-        }
-    }
-
-    /// A call has its answer.
-    pub(crate) fn end(&self) {
-        if let Ok(mut waiting) = self.waiting.lock() {
-            waiting.in_flight = waiting.in_flight.saturating_sub(1);
-            if waiting.in_flight == 0
-                && let Some(since) = waiting.since.take()
-            {
-                waiting.total += since.elapsed();
-            }
-        }
-    }
-
-    /// Time spent waiting for calls so far, the current wait included.
-    pub(crate) fn waited(&self) -> Duration {
-        self.waiting
-            .lock()
-            .map(|w| w.total + w.since.map_or(Duration::ZERO, |s| s.elapsed()))
-            .unwrap_or_default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waiting_counts_while_any_call_is_in_flight_and_stops_after() {
-        let log = CallLog::default();
-        log.begin();
-        log.begin();
-        std::thread::sleep(Duration::from_millis(20));
-        log.end();
-        let during = log.waited();
-        assert!(during >= Duration::from_millis(20), "{during:?}");
-        log.end();
-        let after = log.waited();
-        std::thread::sleep(Duration::from_millis(20));
-        // Nothing in flight: the total stands still.
-        assert_eq!(log.waited(), after);
-        assert!(after >= during);
     }
 }

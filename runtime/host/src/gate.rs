@@ -66,14 +66,12 @@ impl Gate {
         finish: impl FnOnce(Output) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
         let started = Instant::now();
-        self.log.begin();
         let dry_run = self.is_dry_run(function);
         let (outcome, paced) = self.clone().run_as_task(function, args, dry_run).await;
         let result = match outcome {
             Ok(output) => finish(output),
             Err(error) => Err(Failure::Call(error)),
         };
-        self.log.end();
         self.log.push(CallRecord {
             target: CallTarget::Integration,
             integration: self.integration.meta.name.into(),

@@ -538,7 +538,6 @@ impl Host {
             integrations: self.inner.integrations.clone(),
             namespaces,
             mcp: mcp.clone(),
-            log: log.clone(),
             sink: options.on_output.clone(),
             print_results: options.print_results,
         })

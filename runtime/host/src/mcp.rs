@@ -114,7 +114,6 @@ impl McpSession {
         options: McpCallOptions,
     ) -> McpCallReport {
         let started = Instant::now();
-        self.log.begin();
         let bypassed_before = self.log.permission_bypassed();
         let resolved = self.clients.tool(server, tool).await;
         let (tool_info, dry_run, result) = match resolved {
@@ -127,7 +126,6 @@ impl McpSession {
             }
             Err(error) => (None, false, Err(error)),
         };
-        self.log.end();
         self.log.push(CallRecord {
             target: CallTarget::Mcp,
             paced: Duration::ZERO,

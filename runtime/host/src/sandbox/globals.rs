@@ -141,7 +141,7 @@ pub(crate) fn install(
     let original_pcall: Function = globals.raw_get("pcall")?;
     globals.raw_set(
         "parallel",
-        super::parallel::create(lua, host, pcall.clone())?,
+        super::parallel::create(lua, host, pcall.clone(), monitor.clone())?,
     )?;
     globals.raw_set("pcall", pcall)?;
     globals.raw_set("xpcall", xpcall)?;

@@ -22,15 +22,15 @@ use std::time::{Duration, Instant};
 
 use mlua::{MultiValue, VmState};
 
-use crate::call_log::CallLog;
 
 /// Bounds on one script run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Bytes the script's Lua state may allocate beyond what the sandbox itself needs.
     pub memory: usize,
-    /// Time the script itself may run. Time spent waiting for integration calls (and their
-    /// approval) does not count; the calls have timeouts of their own.
+    /// Time the script itself may run: the time its Lua runs, and its calls' answers are turned
+    /// into Lua values. Time spent waiting for calls (and their approval) does not count; the
+    /// calls have timeouts of their own.
     pub cpu: Duration,
     /// Bytes of output (`print`, `dump`), line breaks included.
     pub output: usize,
@@ -90,14 +90,22 @@ pub type OutputSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Watches one run: time, the stop flag and the output.
 pub(crate) struct Monitor {
-    started: Instant,
     pub(crate) limits: Limits,
-    log: Arc<CallLog>,
+    clock: Mutex<RunClock>,
     stop: AtomicU8,
     ticks: AtomicU32,
     toggle: AtomicBool,
     output: Mutex<OutputBuffer>,
     sink: Option<OutputSink>,
+}
+
+/// The time the script's future has spent being polled: all Lua runs inside those polls, and
+/// nothing else waits there (calls run as tasks of their own). Measured this way, a worker of
+/// `parallel.map` that computes while another waits for its call is not mistaken for waiting.
+#[derive(Default)]
+struct RunClock {
+    ran: Duration,
+    since: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -107,11 +115,10 @@ struct OutputBuffer {
 }
 
 impl Monitor {
-    pub(crate) fn new(limits: Limits, log: Arc<CallLog>, sink: Option<OutputSink>) -> Self {
+    pub(crate) fn new(limits: Limits, sink: Option<OutputSink>) -> Self {
         Monitor {
-            started: Instant::now(),
             limits,
-            log,
+            clock: Mutex::new(RunClock::default()),
             stop: AtomicU8::new(STOP_NONE),
             ticks: AtomicU32::new(1),
             toggle: AtomicBool::new(false),
@@ -120,9 +127,28 @@ impl Monitor {
         }
     }
 
-    /// Time the script itself has run: wall time minus time spent waiting for calls.
+    /// Time the script itself has run so far.
     fn script_time(&self) -> Duration {
-        self.started.elapsed().saturating_sub(self.log.waited())
+        self.clock
+            .lock()
+            .map(|c| c.ran + c.since.map_or(Duration::ZERO, |s| s.elapsed()))
+            .unwrap_or_default()
+    }
+
+    /// The script's future is being polled: its Lua may run.
+    fn enter(&self) {
+        if let Ok(mut clock) = self.clock.lock() {
+            clock.since = Some(Instant::now());
+        }
+    }
+
+    /// The poll is over: the script waits.
+    fn leave(&self) {
+        if let Ok(mut clock) = self.clock.lock()
+            && let Some(since) = clock.since.take()
+        {
+            clock.ran += since.elapsed();
+        }
     }
 
     pub(crate) fn exceeded(&self) -> Option<LimitExceeded> {
@@ -251,7 +277,10 @@ where
     type Output = mlua::Result<MultiValue>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match Pin::new(&mut self.inner).poll(cx) {
+        self.monitor.enter();
+        let polled = Pin::new(&mut self.inner).poll(cx);
+        self.monitor.leave();
+        match polled {
             Poll::Ready(result) => Poll::Ready(result),
             Poll::Pending => match self.monitor.stop_message() {
                 Some(message) => Poll::Ready(Err(mlua::Error::RuntimeError(message))),

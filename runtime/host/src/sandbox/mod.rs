@@ -28,7 +28,6 @@ use serde_json::Value;
 use self::globals::error_message;
 use self::limits::{LUA_MEMORY_ERROR, LimitExceeded, Limited, Limits, Monitor, OutputSink};
 use self::namespace::Namespace;
-use crate::call_log::CallLog;
 use crate::lua::error_text;
 
 /// Runs the chunk under the original `pcall` and raises its error as text, so the host gets a
@@ -57,7 +56,6 @@ pub(crate) struct Job<'a> {
     pub(crate) integrations: Arc<[&'static Integration]>,
     pub(crate) namespaces: Vec<Namespace>,
     pub(crate) mcp: Arc<crate::mcp::McpSession>,
-    pub(crate) log: Arc<CallLog>,
     pub(crate) sink: Option<OutputSink>,
     pub(crate) print_results: bool,
 }
@@ -75,7 +73,7 @@ pub(crate) struct Outcome {
 /// the script did.
 pub(crate) async fn run(job: Job<'_>) -> Outcome {
     let started = Instant::now();
-    let monitor = Arc::new(Monitor::new(job.limits, job.log.clone(), job.sink.clone()));
+    let monitor = Arc::new(Monitor::new(job.limits, job.sink.clone()));
     let fail = |error: String, monitor: &Monitor| Outcome {
         output: monitor.output(),
         result: Err(error),
@@ -124,14 +122,18 @@ pub(crate) async fn run(job: Job<'_>) -> Outcome {
         let monitor = monitor.clone();
         lua.set_interrupt(move |_| monitor.interrupt());
     }
-    let outcome = Limited {
+    let mut script = Limited {
         inner: Box::pin(runner.call_async::<MultiValue>(())),
         monitor: monitor.clone(),
-    }
-    .await;
-    // Converting the results must not fail for want of memory the script used up.
+    };
+    let outcome = (&mut script).await;
+    // Converting the results must not fail for want of memory the script used up, and neither
+    // must dropping a script that a limit stopped mid-way: resetting its suspended threads (the
+    // main one, `parallel.map`'s workers) allocates, and an allocation that fails there would
+    // raise a Lua error where nothing can catch it.
     let _ = lua.set_memory_limit(0);
     lua.remove_interrupt();
+    drop(script);
 
     match outcome {
         Ok(values) => {

@@ -7,8 +7,12 @@
 //! workers too, and the calls they were waiting for are cancelled when the run ends. Pacing
 //! applies across the workers, since their calls share the account's transport.
 
+use std::sync::Arc;
+
 use futures_util::StreamExt;
 use mlua::{Function, Lua, Table, Value as LuaValue};
+
+use super::limits::{LUA_MEMORY_ERROR, LimitExceeded, Monitor};
 
 /// Items that may run at once unless the script says otherwise.
 pub(crate) const DEFAULT_CONCURRENCY: i64 = 8;
@@ -41,7 +45,12 @@ end
 
 /// Builds the `parallel` table. `host.workers` must be a table: the threads that may call
 /// integrations are registered there while they run.
-pub(crate) fn create(lua: &Lua, host: &Table, pcall: Function) -> mlua::Result<Table> {
+pub(crate) fn create(
+    lua: &Lua,
+    host: &Table,
+    pcall: Function,
+    monitor: Arc<Monitor>,
+) -> mlua::Result<Table> {
     let worker: Function = lua
         .load(WORKER)
         .set_name("=parallel.map")
@@ -52,6 +61,7 @@ pub(crate) fn create(lua: &Lua, host: &Table, pcall: Function) -> mlua::Result<T
         move |lua, (items, function, options): (LuaValue, LuaValue, LuaValue)| {
             let worker = worker.clone();
             let workers = workers.clone();
+            let monitor = monitor.clone();
             async move {
                 let refused = |message: String| -> mlua::Result<(bool, LuaValue, LuaValue)> {
                     Ok((
@@ -63,13 +73,13 @@ pub(crate) fn create(lua: &Lua, host: &Table, pcall: Function) -> mlua::Result<T
                 let LuaValue::Table(items) = items else {
                     return refused(format!(
                         "parallel.map: the first argument must be an array of items, not {}",
-                        items.type_name()
+                        lua_type(&items)
                     ));
                 };
                 let LuaValue::Function(function) = function else {
                     return refused(format!(
                         "parallel.map: the second argument must be a function, not {}",
-                        function.type_name()
+                        lua_type(&function)
                     ));
                 };
                 let concurrency = match concurrency(&options) {
@@ -104,8 +114,25 @@ pub(crate) fn create(lua: &Lua, host: &Table, pcall: Function) -> mlua::Result<T
                 futures_util::pin_mut!(runs);
                 let mut failed = Vec::new();
                 while let Some(outcome) = runs.next().await {
-                    // An error here is a limit or a broken state: it ends the script.
-                    let (index, item, ok, value) = outcome?;
+                    let (index, item, ok, value) = match outcome {
+                        Ok(done) => done,
+                        Err(error) => {
+                            // A worker that ran out of memory (or past another limit) ends the
+                            // run. Raising that here would need memory the state no longer
+                            // has, so the run is stopped the way the interrupt stops it: the
+                            // flag is set and the script's future stays pending until the host
+                            // drops it.
+                            if matches!(error, mlua::Error::MemoryError(_))
+                                || error.to_string().contains(LUA_MEMORY_ERROR)
+                            {
+                                monitor.set_stop(LimitExceeded::Memory);
+                            }
+                            if monitor.exceeded().is_some() {
+                                std::future::pending::<()>().await;
+                            }
+                            return Err(error);
+                        }
+                    };
                     if ok {
                         results.raw_set(index, value)?;
                     } else {
@@ -146,7 +173,7 @@ fn concurrency(options: &LuaValue) -> Result<usize, String> {
         other => {
             return Err(format!(
                 "parallel.map: the third argument must be a table of options, not {}",
-                other.type_name()
+                lua_type(other)
             ));
         }
     };
@@ -178,4 +205,12 @@ fn concurrency(options: &LuaValue) -> Result<usize, String> {
         ));
     }
     Ok(n as usize)
+}
+
+/// The name Lua's `type()` gives a value (Luau has no separate integer type).
+fn lua_type(value: &LuaValue) -> &'static str {
+    match value {
+        LuaValue::Integer(_) | LuaValue::Number(_) => "number",
+        other => other.type_name(),
+    }
 }
