@@ -75,6 +75,9 @@ impl PacingConfig {
     }
 }
 
+/// Added to every window, on top of 2 % of it, for the spread of the network's delay.
+pub const WINDOW_MARGIN: Duration = Duration::from_millis(50);
+
 /// A few counters, for reports and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PacerStats {
@@ -173,7 +176,10 @@ impl Window {
 #[derive(Debug)]
 struct EndpointWindows {
     limit: &'static EndpointLimit,
+    /// The window paced to: the declared one and a margin.
     window: Duration,
+    /// The window as declared (and scaled), for messages.
+    declared: Duration,
     shared: Window,
     per_resource: HashMap<String, Window>,
 }
@@ -206,6 +212,8 @@ pub struct Pacer {
     provider: &'static ProviderMeta,
     tier: Option<&'static RateTier>,
     instance: Option<Mutex<Window>>,
+    /// The instance window as declared and scaled, for messages (which must not lock).
+    instance_window: Duration,
     endpoints: Vec<Mutex<EndpointWindows>>,
     max_wait: Duration,
     admitted: AtomicU64,
@@ -265,18 +273,27 @@ impl Pacer {
                 .mul_f64(config.window_scale)
                 .max(Duration::from_millis(1))
         };
+        // Requests are counted where they arrive, and the way there takes longer for some than
+        // for others: two sent a window apart can arrive closer. Pacing to a window a little
+        // longer than the limit's covers that spread, for 2 % of the throughput.
+        let padded = |window: Duration| window + window / 50 + WINDOW_MARGIN;
         Ok(Some(Pacer {
             provider,
             tier,
-            instance: tier.map(|t| Mutex::new(Window::new(t.requests, scaled(t.window_ms)))),
+            instance: tier.map(|t| {
+                Mutex::new(Window::new(t.requests, padded(scaled(t.window_ms))))
+            }),
+            instance_window: tier.map_or(Duration::ZERO, |t| scaled(t.window_ms)),
             endpoints: limits
                 .endpoints
                 .iter()
                 .map(|limit| {
-                    let window = scaled(limit.window_ms);
+                    let declared = scaled(limit.window_ms);
+                    let window = padded(declared);
                     Mutex::new(EndpointWindows {
                         limit,
                         window,
+                        declared,
                         shared: Window::new(limit.requests, window),
                         per_resource: HashMap::new(),
                     })
@@ -337,6 +354,7 @@ impl Pacer {
             .instance
             .as_ref()
             .filter(|_| self.counts_for_instance(method, path));
+        let mut slept = false;
         loop {
             let now = Instant::now();
             let (room, blocker) = {
@@ -356,7 +374,7 @@ impl Pacer {
                     }
                 }
                 if let (Some(windows), Some(m)) = (endpoint.as_deref_mut(), &matched) {
-                    let description = describe_endpoint(windows.limit, windows.window);
+                    let description = describe_endpoint(windows.limit, windows.declared);
                     let at = windows.get(m.resource.as_deref(), now).next_room(now);
                     if at > room {
                         room = at;
@@ -374,9 +392,13 @@ impl Pacer {
                 (room, blocker)
             };
             if room <= now {
-                let waited = started.elapsed();
+                let waited = if slept {
+                    started.elapsed()
+                } else {
+                    Duration::ZERO
+                };
                 self.admitted.fetch_add(1, Ordering::Relaxed);
-                if !waited.is_zero() {
+                if slept {
                     self.delayed.fetch_add(1, Ordering::Relaxed);
                     let nanos = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
                     self.waited_nanos.fetch_add(nanos, Ordering::Relaxed);
@@ -395,6 +417,7 @@ impl Pacer {
                 });
             }
             tokio::time::sleep_until(tokio::time::Instant::from_std(room)).await;
+            slept = true;
         }
     }
 
@@ -420,14 +443,15 @@ impl Pacer {
     }
 
     fn instance_description(&self) -> String {
-        match (self.tier, &self.instance) {
-            (Some(tier), Some(instance)) => format!(
+        // Called with the instance window locked: it must not lock it again.
+        match self.tier {
+            Some(tier) => format!(
                 "{} requests per {} for the key ({} tier)",
                 tier.requests,
-                seconds(lock(instance).window),
+                seconds(self.instance_window),
                 tier.name
             ),
-            _ => "the instance limit".to_string(),
+            None => "the instance limit".to_string(),
         }
     }
 }
@@ -544,6 +568,72 @@ mod tests {
         }
         // And it uses the budget: 5 per 100 ms over 1 s is 50, give or take the last window.
         assert!(admitted.len() >= 45, "{}", admitted.len());
+    }
+
+    static TIERS: [crate::meta::RateTier; 1] = [crate::meta::RateTier {
+        name: "test",
+        key_prefix: "",
+        requests: 5,
+        window_ms: 100,
+    }];
+    static PROVIDER: ProviderMeta = ProviderMeta {
+        name: "acme",
+        label: "Acme",
+        description: "",
+        category: "",
+        docs_url: "",
+        base_url: "https://acme.test",
+        version_header: None,
+        bearer_credential: "token",
+        credentials: &[],
+        errors: crate::meta::ErrorFormat::NONE,
+        retry_after_header: "Retry-After",
+        rate_limits: crate::meta::RateLimits {
+            tier_credential: "token",
+            tiers: &TIERS,
+            exempt: &[],
+            endpoints: &[],
+        },
+        functions: &[],
+    };
+
+    #[tokio::test]
+    async fn requests_past_the_budget_wait_for_room_and_then_go() {
+        let pacer = Pacer::new(&PROVIDER, &Credentials::new(), &PacingConfig::default())
+            .unwrap()
+            .unwrap();
+        for _ in 0..12 {
+            pacer.admit(Method::Get, "/widgets").await.unwrap();
+        }
+        let stats = pacer.stats();
+        assert_eq!(stats.admitted, 12);
+        // 5 at once; the 6th waits for the window (and its margin) to pass, after which the
+        // 7th to 10th fit at once; the 11th waits again and the 12th fits.
+        assert_eq!(stats.delayed, 2);
+        assert!(stats.waited >= Duration::from_millis(250), "{stats:?}");
+
+        // A wait longer than allowed is refused at once, with the limit and the time to wait.
+        let strict = Pacer::new(
+            &PROVIDER,
+            &Credentials::new(),
+            &PacingConfig {
+                max_wait: Duration::ZERO,
+                ..PacingConfig::default()
+            },
+        )
+        .unwrap()
+        .unwrap();
+        for _ in 0..5 {
+            strict.admit(Method::Get, "/widgets").await.unwrap();
+        }
+        let refused = strict.admit(Method::Get, "/widgets").await.unwrap_err();
+        assert_eq!(refused.kind(), "rate_limited");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("Acme rate limit (5 requests per 0.100 s for the key (test tier)) has no room for another 1 s"),
+            "{refused}"
+        );
     }
 
     #[test]

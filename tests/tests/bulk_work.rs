@@ -444,3 +444,164 @@ async fn host_pages_walk_a_list_for_programs() {
         "{refused}"
     );
 }
+
+/// A host whose pacing scales Clerk's windows by `scale`, with `default` and `work` accounts on
+/// the emulator's one key.
+fn paced_host(emulator: &Emulator, scale: f64, pacing: bool) -> Host {
+    let mut http = kosmo_tests::quick_retries();
+    http.pacing = kosmo_runtime::PacingConfig {
+        enabled: pacing,
+        window_scale: scale,
+        ..kosmo_runtime::PacingConfig::default()
+    };
+    if !pacing {
+        // Without pacing, show the 429s rather than retry them away.
+        http.retry = kosmo_runtime::RetryPolicy::none();
+    }
+    let credentials = kosmo_tests::credentials_for(emulator);
+    Host::builder()
+        .integrations(&kosmo_integrations::INTEGRATIONS)
+        .credentials(
+            CredentialMap::new()
+                .with("clerk", "default", credentials.clone())
+                .with("clerk", "work", credentials),
+        )
+        .transports(HttpTransports::new(http))
+        .build()
+        .unwrap()
+}
+
+/// 300 reads, half through each account, 32 at a time.
+const BURST: &str = r#"local clerk = app.integrations.clerk
+local items = {}
+for i = 1, 300 do items[i] = i end
+local _, failures = parallel.map(items, function(i)
+  local account = i % 2 == 0 and clerk.work or clerk
+  return account.list_users({ limit = 1 })
+end, { concurrency = 32 })
+local statuses = {}
+for _, f in ipairs(failures) do statuses[#statuses + 1] = f.error.status end
+return #failures, statuses[1]"#;
+
+#[tokio::test]
+async fn a_burst_of_300_calls_under_development_limits_gets_no_429() {
+    // Development: 100 requests per 10 s, both sides' windows scaled to 1 s. The emulator runs
+    // on a thread of its own, as a server would.
+    let scale = 0.1;
+    let emulator = Emulator::spawn(clerk_emulator::Config {
+        limits: clerk_emulator::ClerkLimits::scaled(scale),
+        ..clerk_emulator::Config::default()
+    })
+    .unwrap();
+    emulator.seed(1, 0);
+    assert_eq!(
+        emulator.instance_tier(),
+        clerk_emulator::InstanceTier::Development
+    );
+    let report = run(&paced_host(&emulator, scale, true), BURST).await;
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(report.result.unwrap()[0], json!(0), "no call failed");
+    let stats = emulator.stats();
+    assert_eq!(stats.clerk_limit_429s, 0, "{stats:?}");
+    assert_eq!(stats.requests, 300);
+    // The two accounts share the key's budget: 300 calls take three windows, and at each of the
+    // two boundaries all 32 workers were waiting for room. The call log shows who waited.
+    let paced = report.calls.iter().filter(|c| !c.paced.is_zero()).count();
+    assert!(paced >= 64, "{paced} calls waited for room");
+    assert!(
+        report
+            .calls
+            .iter()
+            .all(|c| c.paced <= c.duration && c.error.is_none())
+    );
+
+    // The same burst unpaced runs into Clerk's limit: the test above can fail.
+    let emulator = Emulator::start(clerk_emulator::Config {
+        limits: clerk_emulator::ClerkLimits::scaled(1.0),
+        ..clerk_emulator::Config::default()
+    })
+    .await
+    .unwrap();
+    emulator.seed(1, 0);
+    let report = run(&paced_host(&emulator, 1.0, false), BURST).await;
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(report.result.unwrap(), [json!(200), json!(429)]);
+    assert_eq!(emulator.stats().clerk_limit_429s, 200);
+}
+
+#[tokio::test]
+async fn pacing_holds_back_after_a_429_and_refuses_what_cannot_fit_in_its_wait() {
+    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    emulator.seed(1, 0);
+    let host = paced_host(&emulator, 1.0, true);
+    // Another client used up the budget: a 429 asks for 1 s. The retry waits in the pacer, and
+    // so does the next call, which the 429 did not see.
+    emulator.inject(
+        clerk_emulator::Fault::new(clerk_emulator::FaultKind::TooManyRequests {
+            retry_after: Some("1".into()),
+        })
+        .on("GET", "/v1/users"),
+    );
+    let report = run(
+        &host,
+        r#"local clerk = app.integrations.clerk
+        local users = clerk.list_users({ limit = 1 })
+        return #users"#,
+    )
+    .await;
+    assert_eq!(report.error, None, "{report:?}");
+    assert!(
+        report.calls[0].paced >= std::time::Duration::from_millis(900),
+        "{:?}",
+        report.calls[0]
+    );
+    assert_eq!(emulator.take_requests().len(), 2, "the 429 and the retry");
+
+    // User updates allow 10 per 10 s for each user: the 11th update of one user would wait
+    // about 10 s, more than a call may wait here, so it fails at once and sends nothing.
+    let mut http = kosmo_tests::quick_retries();
+    http.pacing = kosmo_runtime::PacingConfig {
+        max_wait: std::time::Duration::from_secs(2),
+        ..kosmo_runtime::PacingConfig::default()
+    };
+    let host = Host::builder()
+        .integrations(&kosmo_integrations::INTEGRATIONS)
+        .credentials(CredentialMap::new().with(
+            "clerk",
+            "default",
+            kosmo_tests::credentials_for(&emulator),
+        ))
+        .transports(HttpTransports::new(http))
+        .build()
+        .unwrap();
+    let report = run(
+        &host,
+        r#"local clerk = app.integrations.clerk
+        local id = clerk.list_users({ limit = 1 })[1].id
+        for i = 1, 10 do clerk.update_user_metadata({ user_id = id, public_metadata = { n = i } }) end
+        local ok, err = pcall(clerk.update_user_metadata, { user_id = id, public_metadata = { n = 11 } })
+        -- Another user has a budget of its own.
+        local other = clerk.create_user({ email_address = { "paced-other@example.test" } })
+        local fine = clerk.update_user_metadata({ user_id = other.id, public_metadata = { n = 1 } })
+        return ok, err.kind, err.retry_after, err.limit, fine.public_metadata.n"#,
+    )
+    .await;
+    assert_eq!(report.error, None, "{report:?}");
+    let result = report.result.unwrap();
+    assert_eq!(result[0], json!(false));
+    assert_eq!(result[1], json!("rate_limited"));
+    let retry_after = result[2].as_u64().unwrap();
+    // About a window (10 s, and pacing's margin) from the first update.
+    assert!((1..=11).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        result[3],
+        json!("user updates: 10 requests per 10 s for each resource")
+    );
+    assert_eq!(result[4], json!(1));
+    let patches = emulator
+        .take_requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(patches, 11, "the refused update was never sent");
+}
