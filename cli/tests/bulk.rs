@@ -11,8 +11,10 @@ use clerk_emulator::{Config, Emulator, Fault, FaultKind};
 use common::{Kosmo, assert_envelope_shape};
 use serde_json::Value;
 
+/// An emulator without Clerk's limits (these tests are about what the CLI sends; pacing has its
+/// own tests, in which the pacer, not the emulator, must do the refusing) and a `kosmo` for it.
 fn start(users: usize, organizations: usize) -> (Emulator, Kosmo) {
-    let emulator = Emulator::spawn(Config::default()).unwrap();
+    let emulator = Emulator::spawn(Config::without_limits()).unwrap();
     emulator.seed(users, organizations);
     let kosmo = Kosmo::with_clerk(&emulator.base_url(), emulator.secret_key());
     (emulator, kosmo)
