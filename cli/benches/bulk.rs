@@ -53,9 +53,8 @@ fn main() {
             }
             "--scale" => options.scale = value().unwrap_or(options.scale),
             "--latency-ms" => {
-                options.latency = value().map_or(options.latency, |v| {
-                    Duration::from_secs_f64(v / 1000.0)
-                });
+                options.latency =
+                    value().map_or(options.latency, |v| Duration::from_secs_f64(v / 1000.0));
             }
             "--concurrency" => {
                 options.concurrency = value().map_or(options.concurrency, |v| v as usize);

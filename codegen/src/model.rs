@@ -349,10 +349,7 @@ fn rate_limits_table(provider: &Provider) -> String {
             .iter()
             .map(|r| format!("`{} {}`", r.method, r.path))
             .collect();
-        rows.push(format!(
-            "| not counted | {} | none | |",
-            exempt.join(", ")
-        ));
+        rows.push(format!("| not counted | {} | none | |", exempt.join(", ")));
     }
     rows.join("\n")
 }

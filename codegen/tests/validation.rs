@@ -455,14 +455,14 @@ fn examples_may_walk_only_functions_that_page() {
     );
     let found = diagnostics(&yaml);
     assert!(
-        found
-            .iter()
-            .any(|d| d.contains("example calls unknown function `app.integrations.acme.each.make_widget`")),
+        found.iter().any(|d| d
+            .contains("example calls unknown function `app.integrations.acme.each.make_widget`")),
         "{found:?}"
     );
 }
 
-const LIMITS: &str = "  credentials:\n    token: { description: Token., required: true, secret: true }\n";
+const LIMITS: &str =
+    "  credentials:\n    token: { description: Token., required: true, secret: true }\n";
 
 fn limited(rate_limits: &str) -> String {
     with(LIMITS, &format!("{LIMITS}  rate_limits:\n{rate_limits}"))
@@ -493,7 +493,9 @@ fn rate_limit_tiers_name_a_credential_and_a_window() {
 #[test]
 fn endpoint_limits_have_routes_that_parse_and_can_tell_resources_apart() {
     assert_reports_at_some_line(
-        &limited("    endpoints:\n      - { name: makes, routes: [\"MAKE /widgets\"], requests: 5, per: 1h }\n"),
+        &limited(
+            "    endpoints:\n      - { name: makes, routes: [\"MAKE /widgets\"], requests: 5, per: 1h }\n",
+        ),
         "route `MAKE /widgets`: unknown method `MAKE`",
     );
     assert_reports_at_some_line(

@@ -569,6 +569,9 @@ mod tests {
         assert_eq!(tier("test_abc"), Some("slow"));
         assert_eq!(tier("other"), Some("slow"));
         assert_eq!(limits.tier("fast").map(|t| t.requests), Some(1000));
-        assert_eq!(RateLimits::NONE.tier_for_key("live_abc").map(|t| t.name), None);
+        assert_eq!(
+            RateLimits::NONE.tier_for_key("live_abc").map(|t| t.name),
+            None
+        );
     }
 }

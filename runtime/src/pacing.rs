@@ -280,9 +280,8 @@ impl Pacer {
         Ok(Some(Pacer {
             provider,
             tier,
-            instance: tier.map(|t| {
-                Mutex::new(Window::new(t.requests, padded(scaled(t.window_ms))))
-            }),
+            instance: tier
+                .map(|t| Mutex::new(Window::new(t.requests, padded(scaled(t.window_ms))))),
             instance_window: tier.map_or(Duration::ZERO, |t| scaled(t.window_ms)),
             endpoints: limits
                 .endpoints

@@ -42,7 +42,9 @@ fn gets(emulator: &Emulator, path: &str) -> usize {
 
 #[tokio::test]
 async fn every_list_shape_is_walked_to_its_end_with_the_expected_number_of_requests() {
-    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let emulator = Emulator::start(kosmo_tests::emulator_config())
+        .await
+        .unwrap();
     emulator.seed(5, 4);
     let host = host_for(&emulator);
     let setup = run(
@@ -165,12 +167,17 @@ async fn every_list_shape_is_walked_to_its_end_with_the_expected_number_of_reque
 
 #[tokio::test]
 async fn an_empty_collection_yields_nothing_after_one_request() {
-    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let emulator = Emulator::start(kosmo_tests::emulator_config())
+        .await
+        .unwrap();
     let host = host_for(&emulator);
     for (call, path) in [
         ("list_users({})", "/v1/users"),
         ("list_organizations({})", "/v1/organizations"),
-        ("list_invitations({ status = 'pending' })", "/v1/invitations"),
+        (
+            "list_invitations({ status = 'pending' })",
+            "/v1/invitations",
+        ),
     ] {
         let report = run(
             &host,
@@ -187,7 +194,9 @@ async fn an_empty_collection_yields_nothing_after_one_request() {
 
 #[tokio::test]
 async fn walks_refuse_what_does_not_page_and_report_failed_pages() {
-    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let emulator = Emulator::start(kosmo_tests::emulator_config())
+        .await
+        .unwrap();
     emulator.seed(3, 0);
     let host = host_for(&emulator);
     let report = run(
@@ -236,7 +245,9 @@ async fn walks_refuse_what_does_not_page_and_report_failed_pages() {
 
 #[tokio::test]
 async fn a_failing_item_among_100_concurrent_calls_loses_none_of_the_other_99() {
-    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let emulator = Emulator::start(kosmo_tests::emulator_config())
+        .await
+        .unwrap();
     emulator.seed(100, 0);
     let host = host_for(&emulator);
     let report = run(
@@ -289,7 +300,9 @@ async fn a_failing_item_among_100_concurrent_calls_loses_none_of_the_other_99() 
 
 #[tokio::test]
 async fn parallel_map_checks_its_arguments_and_keeps_order_and_values() {
-    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let emulator = Emulator::start(kosmo_tests::emulator_config())
+        .await
+        .unwrap();
     let host = host_for(&emulator);
     let report = run(
         &host,
@@ -346,7 +359,9 @@ async fn parallel_map_checks_its_arguments_and_keeps_order_and_values() {
 
 #[tokio::test]
 async fn the_sandbox_limits_hold_inside_parallel_map() {
-    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let emulator = Emulator::start(kosmo_tests::emulator_config())
+        .await
+        .unwrap();
     emulator.seed(4, 0);
     let host = host_for(&emulator);
     let limited = |cpu_ms: u64| RunOptions {
@@ -399,7 +414,9 @@ async fn the_sandbox_limits_hold_inside_parallel_map() {
 
 #[tokio::test]
 async fn host_pages_walk_a_list_for_programs() {
-    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let emulator = Emulator::start(kosmo_tests::emulator_config())
+        .await
+        .unwrap();
     emulator.seed(7, 0);
     let host = host_for(&emulator);
     let mut pages = host
@@ -439,10 +456,7 @@ async fn host_pages_walk_a_list_for_programs() {
             kosmo_host::CallOptions::default(),
         )
         .unwrap_err();
-    assert!(
-        refused.to_string().contains("does not page"),
-        "{refused}"
-    );
+    assert!(refused.to_string().contains("does not page"), "{refused}");
 }
 
 /// A host whose pacing scales Clerk's windows by `scale`, with `default` and `work` accounts on
@@ -531,7 +545,9 @@ async fn a_burst_of_300_calls_under_development_limits_gets_no_429() {
 
 #[tokio::test]
 async fn pacing_holds_back_after_a_429_and_refuses_what_cannot_fit_in_its_wait() {
-    let emulator = Emulator::start(kosmo_tests::emulator_config()).await.unwrap();
+    let emulator = Emulator::start(kosmo_tests::emulator_config())
+        .await
+        .unwrap();
     emulator.seed(1, 0);
     let host = paced_host(&emulator, 1.0, true);
     // Another client used up the budget: a 429 asks for 1 s. The retry waits in the pacer, and

@@ -487,12 +487,13 @@ impl Host {
                     .accounts(integration)
                     .into_iter()
                     .filter(|account| {
-                        // A table field cannot be both a function and an account.
+                        // A table field cannot be both a function (or the iterators) and an account.
                         let clash = account != DEFAULT_ACCOUNT
-                            && integration.function(account).is_some();
+                            && (integration.function(account).is_some()
+                                || account == crate::sandbox::namespace::RESERVED_ITERATOR_TABLE);
                         if clash {
                             warnings.push(format!(
-                                "the {} account `{account}` has the name of a function; reach it with integrations:call --account {account}",
+                                "the {} account `{account}` has the name of a function or of the `each` iterators; reach it with integrations:call --account {account}",
                                 integration.meta.name
                             ));
                         }

@@ -360,8 +360,10 @@ async fn accounts_errors_and_warnings_speak_of_what_is_configured() {
         .credentials(
             CredentialMap::new()
                 .with("acme", "work", account("https://work.acme.test"))
-                // An account named like a function cannot be a table field.
-                .with("acme", "ping", account("https://ping.acme.test")),
+                // An account named like a function, or like the iterators' table, cannot be a
+                // table field.
+                .with("acme", "ping", account("https://ping.acme.test"))
+                .with("acme", "each", account("https://each.acme.test")),
         )
         .transports(FakeFactory(acme))
         .build()
@@ -393,7 +395,8 @@ async fn accounts_errors_and_warnings_speak_of_what_is_configured() {
     assert_eq!(
         report.warnings,
         [
-            "the acme account `ping` has the name of a function; reach it with integrations:call --account ping"
+            "the acme account `each` has the name of a function or of the `each` iterators; reach it with integrations:call --account each",
+            "the acme account `ping` has the name of a function or of the `each` iterators; reach it with integrations:call --account ping"
         ]
     );
 }
@@ -713,7 +716,9 @@ async fn each_walks_a_provider_s_own_page_shape_as_its_manifest_declares() {
     // 100 + 100 + 50: the count says the third page is the last. Then 40 + 10 from 200.
     assert_eq!(seen.len(), 5, "{seen:?}");
     assert_eq!(
-        seen.iter().filter(|s| s.account_url == "https://work.acme.test").count(),
+        seen.iter()
+            .filter(|s| s.account_url == "https://work.acme.test")
+            .count(),
         2
     );
     let mut pages = host

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use mlua::{MultiValue, VmState};
 
-
 /// Bounds on one script run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
