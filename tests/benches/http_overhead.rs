@@ -41,7 +41,12 @@ fn main() {
     let credentials = Credentials::new()
         .with("secret_key", emulator.secret_key())
         .with("url", emulator.base_url());
-    let config = HttpConfig::default();
+    // The emulator runs without Clerk's limits, and the figure is the client's own cost per
+    // request: no pacing (a development key would be paced to 10 requests a second).
+    let config = HttpConfig {
+        pacing: kosmo_runtime::PacingConfig::off(),
+        ..HttpConfig::default()
+    };
     let transport =
         HttpTransport::new(&clerk::meta::PROVIDER, &credentials, config.clone()).unwrap();
 

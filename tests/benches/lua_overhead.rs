@@ -64,6 +64,11 @@ fn main() {
             "default",
             kosmo_tests::credentials_for(&emulator),
         ))
+        // The emulator runs without Clerk's limits; the figure is the host's own cost per call.
+        .http(kosmo_runtime::HttpConfig {
+            pacing: kosmo_runtime::PacingConfig::off(),
+            ..kosmo_runtime::HttpConfig::default()
+        })
         .build()
         .unwrap();
     let id = runtime
