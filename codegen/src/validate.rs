@@ -94,9 +94,8 @@ pub(crate) fn validate(
         let names = std::iter::once(&f.name)
             .chain(std::iter::once(&f.slug))
             .chain(f.aliases.iter());
-        for name in names {
-            let params = f
-                .params
+        let params = || -> Vec<ParamSig<'_>> {
+            f.params
                 .0
                 .iter()
                 .map(|(name, p)| ParamSig {
@@ -104,21 +103,13 @@ pub(crate) fn validate(
                     aliases: p.aliases.iter().map(|a| a.value.as_str()).collect(),
                     required: p.required,
                 })
-                .collect();
+                .collect()
+        };
+        for name in names {
             if f.pagination.is_some() {
-                let again = f
-                    .params
-                    .0
-                    .iter()
-                    .map(|(name, p)| ParamSig {
-                        name: &name.value,
-                        aliases: p.aliases.iter().map(|a| a.value.as_str()).collect(),
-                        required: p.required,
-                    })
-                    .collect();
-                callables.insert(format!("each.{}", name.value).into(), again);
+                callables.insert(format!("each.{}", name.value).into(), params());
             }
-            callables.insert(name.value.as_str().into(), params);
+            callables.insert(name.value.as_str().into(), params());
         }
     }
     let namespace = provider.name.value.as_str();

@@ -584,17 +584,7 @@ impl Host {
             Ok(resolved) => resolved,
             Err((meta, error)) => return report(meta, Err(error), None, false),
         };
-        let log = Arc::new(CallLog::default());
-        let gate = Arc::new(self.gate(
-            entry,
-            &account,
-            GateOptions {
-                force: options.force,
-                dry_run_writes: options.dry_run,
-                dry_run_reads: options.dry_run,
-            },
-            &log,
-        ));
+        let (gate, log) = self.single_gate(entry, &account, &options);
         let result = gate
             .call(meta, args, |output| {
                 output.into_value().map_err(Failure::Call)
@@ -667,23 +657,33 @@ impl Host {
         let (entry, meta, account) = self
             .resolve(integration, function, &options)
             .map_err(|(_, error)| error)?;
-        let log = Arc::new(CallLog::default());
-        let gate = Arc::new(self.gate(
-            entry,
-            &account,
-            GateOptions {
-                force: options.force,
-                dry_run_writes: options.dry_run,
-                dry_run_reads: options.dry_run,
-            },
-            &log,
-        ));
+        let (gate, log) = self.single_gate(entry, &account, &options);
         let pager = Pager::new(gate, meta, args)?;
         Ok(Pages {
             pager,
             log,
             function: meta,
         })
+    }
+
+    /// The gate of a call made without a script ([`Host::call`], [`Host::pages`]), with a log
+    /// of its own; a dry run shows reads too.
+    fn single_gate(
+        &self,
+        integration: &'static Integration,
+        account: &str,
+        options: &CallOptions,
+    ) -> (Arc<Gate>, Arc<CallLog>) {
+        let log = Arc::new(CallLog::default());
+        let options = GateOptions {
+            force: options.force,
+            dry_run_writes: options.dry_run,
+            dry_run_reads: options.dry_run,
+        };
+        (
+            Arc::new(self.gate(integration, account, options, &log)),
+            log,
+        )
     }
 
     fn gate(
