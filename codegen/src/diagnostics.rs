@@ -39,18 +39,38 @@ impl fmt::Display for Diagnostics {
     }
 }
 
-/// Collects diagnostics for one file.
+/// Collects diagnostics for one file, or for a manifest and its family files: locations are
+/// reported in the file selected last with [`Reporter::in_file`].
 pub(crate) struct Reporter<'a> {
-    file: &'a str,
+    files: Vec<&'a str>,
+    current: usize,
     found: Vec<Diagnostic>,
 }
 
 impl<'a> Reporter<'a> {
     pub(crate) fn new(file: &'a str) -> Self {
+        Reporter::for_files(vec![file])
+    }
+
+    /// A reporter over several files; the first is selected.
+    pub(crate) fn for_files(files: Vec<&'a str>) -> Self {
         Reporter {
-            file,
+            files,
+            current: 0,
             found: Vec::new(),
         }
+    }
+
+    /// Selects the file (by index into the list given at creation) later locations are in.
+    pub(crate) fn in_file(&mut self, index: usize) {
+        if index < self.files.len() {
+            self.current = index;
+        }
+    }
+
+    /// The selected file.
+    pub(crate) fn file(&self) -> &'a str {
+        self.files.get(self.current).copied().unwrap_or_default()
     }
 
     pub(crate) fn at(&mut self, location: Location, message: impl Into<String>) {
@@ -63,7 +83,7 @@ impl<'a> Reporter<'a> {
 
     pub(crate) fn at_line(&mut self, line: u64, column: u64, message: impl Into<String>) {
         self.found.push(Diagnostic {
-            file: self.file.to_string(),
+            file: self.file().to_string(),
             line,
             column,
             message: message.into(),

@@ -53,6 +53,10 @@ pub fn manifest_paths(files: &SpecFiles) -> Vec<&str> {
 
 /// Parses one manifest. Unknown keys and type errors are reported with line and column.
 pub fn parse_manifest(path: &str, text: &str) -> Result<manifest::Manifest, Diagnostics> {
+    parse_yaml(path, text)
+}
+
+fn parse_yaml<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, Diagnostics> {
     // YAML 1.2 booleans only: with YAML 1.1 rules an enum value like `on` or `no` would silently
     // become a boolean. Duplicate keys are errors, never "last one wins".
     let options = serde_saphyr::options! {
@@ -91,7 +95,7 @@ pub fn load(files: &SpecFiles) -> Result<Vec<Provider>, Diagnostics> {
     let mut problems = Vec::new();
     for path in manifest_paths(files) {
         let text = &files[path];
-        let manifest = match parse_manifest(path, text) {
+        let mut manifest = match parse_manifest(path, text) {
             Ok(m) => m,
             Err(d) => {
                 problems.extend(d.0);
@@ -99,6 +103,13 @@ pub fn load(files: &SpecFiles) -> Result<Vec<Provider>, Diagnostics> {
             }
         };
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let texts = match read_families(path, dir, &mut manifest, files) {
+            Ok(texts) => texts,
+            Err(found) => {
+                problems.extend(found);
+                continue;
+            }
+        };
         let guides: BTreeMap<String, (String, String)> = manifest
             .guides
             .iter()
@@ -109,8 +120,9 @@ pub fn load(files: &SpecFiles) -> Result<Vec<Provider>, Diagnostics> {
                     .map(|text| (g.file.value.clone(), (full, text.clone())))
             })
             .collect();
-        let mut reporter = Reporter::new(path);
-        let guide_problems = validate::validate(&mut reporter, text, &manifest, &guides);
+        let source_paths: Vec<&str> = manifest.sources.iter().map(|s| s.path.as_str()).collect();
+        let mut reporter = Reporter::for_files(source_paths);
+        let guide_problems = validate::validate(&mut reporter, &texts, &manifest, &guides);
         let own = reporter.finish();
         if own.is_err() || !guide_problems.is_empty() {
             if let Err(d) = own {
@@ -152,6 +164,87 @@ pub fn load(files: &SpecFiles) -> Result<Vec<Provider>, Diagnostics> {
     Ok(providers)
 }
 
+/// Reads the family files `manifest` names, appending their functions to it (each marked with
+/// the file it came from), and returns the text of every source file by index. A family file
+/// that is missing or does not parse, and a file beside the family files that no family lists,
+/// is reported.
+fn read_families<'f>(
+    path: &str,
+    dir: &str,
+    manifest: &mut manifest::Manifest,
+    files: &'f SpecFiles,
+) -> Result<Vec<&'f str>, Vec<Diagnostic>> {
+    let mut texts = vec![files[path].as_str()];
+    manifest.sources = vec![manifest::SourceFile {
+        path: path.to_string(),
+        family: None,
+    }];
+    let mut problems = Vec::new();
+    let mut listed = std::collections::BTreeSet::new();
+    for family in &manifest.families {
+        let Some(file) = &family.file else { continue };
+        let full = format!("{dir}/{}", file.value);
+        listed.insert(full.clone());
+        let Some(text) = files.get(&full) else {
+            problems.push(Diagnostic {
+                file: path.to_string(),
+                line: file.referenced.line(),
+                column: file.referenced.column(),
+                message: format!(
+                    "family file `{}` does not exist (looked for {full})",
+                    file.value
+                ),
+            });
+            continue;
+        };
+        match parse_family_file(&full, text) {
+            Ok(parsed) => {
+                let index = texts.len();
+                texts.push(text.as_str());
+                manifest.sources.push(manifest::SourceFile {
+                    path: full,
+                    family: Some(family.name.value.clone()),
+                });
+                for mut function in parsed.functions {
+                    function.source = index;
+                    manifest.functions.push(function);
+                }
+            }
+            Err(found) => problems.extend(found.0),
+        }
+    }
+    // Family files sit in a folder named after the provider; one that no family lists would
+    // be silently left out of the API.
+    let provider_dir = format!("{dir}/{}/", manifest.provider.name.value);
+    for other in files.keys() {
+        if let Some(name) = other.strip_prefix(&provider_dir)
+            && name.ends_with(".yaml")
+            && !name.contains('/')
+            && !listed.contains(other)
+        {
+            problems.push(Diagnostic {
+                file: other.clone(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "no family in {path} lists this file; add `- {{ name: …, title: …, summary: …, file: {}{name} }}` under `families:`",
+                    provider_dir.strip_prefix(&format!("{dir}/")).unwrap_or(&provider_dir)
+                ),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(texts)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Parses one family file, with the same YAML rules as a manifest.
+pub fn parse_family_file(path: &str, text: &str) -> Result<manifest::FamilyFile, Diagnostics> {
+    parse_yaml(path, text)
+}
+
 /// Where generated files go and what the generated crate is called.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -183,7 +276,15 @@ pub fn emit(providers: &[Provider], target: &Target) -> Result<Vec<GeneratedFile
 
 /// JSON Schema of the manifest format, for editors (`# yaml-language-server: $schema=...`).
 pub fn manifest_schema() -> String {
-    let schema = schemars::schema_for!(manifest::Manifest);
+    schema_text(schemars::schema_for!(manifest::Manifest))
+}
+
+/// JSON Schema of a family file (`spec/<provider>/<family>.yaml`), for editors.
+pub fn family_schema() -> String {
+    schema_text(schemars::schema_for!(manifest::FamilyFile))
+}
+
+fn schema_text(schema: schemars::Schema) -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text

@@ -24,7 +24,62 @@ pub struct Manifest {
     /// Prose guide pages (markdown files beside the manifest), stitched into the docs in this order.
     #[serde(default)]
     pub guides: Vec<GuideSpec>,
-    /// The functions scripts can call, in the order the docs list them.
+    /// Resource families the functions are grouped by, in the order the docs list them. A family
+    /// with a `file` keeps its functions there, so no one file holds the whole API.
+    #[serde(default)]
+    pub families: Vec<FamilySpec>,
+    /// Functions written in this file, listed before those of the family files. Each names its
+    /// family in `group`.
+    #[serde(default)]
+    pub functions: Vec<FunctionSpec>,
+    /// The files the manifest was read from: the provider manifest first, then each family
+    /// file. Filled by the loader; [`FunctionSpec::source`] indexes it.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub sources: Vec<SourceFile>,
+}
+
+/// A file a manifest was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the repository root.
+    pub path: String,
+    /// The family whose functions the file holds; `None` for the provider manifest.
+    pub family: Option<String>,
+}
+
+impl Manifest {
+    /// The family a function belongs to: its family file's, else its own `group`.
+    pub fn family_of<'m>(&'m self, function: &'m FunctionSpec) -> Option<&'m str> {
+        self.sources
+            .get(function.source)
+            .and_then(|s| s.family.as_deref())
+            .or(function.group.as_ref().map(|g| g.value.as_str()))
+    }
+}
+
+/// One resource family: a group in the docs, the catalog and `integrations:list`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FamilySpec {
+    /// Identifier used in `group`, in `--group` filters and in doc page names (`users`).
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Heading in the docs (`Users`).
+    pub title: String,
+    /// One line: what the family's functions manage.
+    pub summary: String,
+    /// File of the family's functions, relative to the manifest (`acme/widgets.yaml`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub file: Option<Spanned<String>>,
+}
+
+/// A family file: the functions of one family, without `group` (the file says which).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyFile {
+    /// The family's functions, in the order the docs list them.
     pub functions: Vec<FunctionSpec>,
 }
 
@@ -238,8 +293,11 @@ pub struct FunctionSpec {
     pub aliases: Vec<Spanned<String>>,
     /// Title shown in catalogs (for example `List Users`).
     pub title: String,
-    /// Docs group the function is listed under (for example `users`).
-    pub group: String,
+    /// Family the function is listed under (for example `users`). Required in the provider
+    /// manifest, left out in a family file, whose family it is.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub group: Option<Spanned<String>>,
     /// One line, no trailing period required.
     pub summary: String,
     /// Longer description: behaviour, response shape, caveats.
@@ -271,6 +329,11 @@ pub struct FunctionSpec {
     pub pagination: Option<PaginationSpec>,
     /// Runnable Lua examples; at least one.
     pub examples: Vec<ExampleSpec>,
+    /// Which file the entry was read from (an index into the loader's file list; 0 is the
+    /// provider manifest), so diagnostics name the right file.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub source: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

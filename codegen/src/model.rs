@@ -30,7 +30,47 @@ pub struct Provider {
     pub retry_after_header: String,
     pub rate_limits: RateLimits,
     pub guides: Vec<Guide>,
+    /// Resource families, in display order; each function's `group` names one.
+    pub families: Vec<Family>,
     pub functions: Vec<Function>,
+}
+
+/// A group of functions in the docs, the catalog and `integrations:list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Family {
+    pub name: String,
+    pub title: String,
+    pub summary: String,
+}
+
+/// The declared families, or, for a manifest that declares none, one per `group` in order of
+/// first use, titled by its name.
+fn families(manifest: &Manifest) -> Vec<Family> {
+    if !manifest.families.is_empty() {
+        return manifest
+            .families
+            .iter()
+            .map(|f| Family {
+                name: f.name.value.clone(),
+                title: f.title.clone(),
+                summary: f.summary.trim().to_string(),
+            })
+            .collect();
+    }
+    let mut found: Vec<Family> = Vec::new();
+    for f in &manifest.functions {
+        let Some(group) = manifest.family_of(f) else {
+            continue;
+        };
+        if !found.iter().any(|family| family.name == group) {
+            found.push(Family {
+                name: group.to_string(),
+                title: group.to_string(),
+                summary: String::new(),
+            });
+        }
+    }
+    found
 }
 
 /// Where the provider's error answers keep each detail: JSON Pointers into the body, tried in
@@ -408,7 +448,12 @@ fn build_provider(manifest_path: &str, manifest: &Manifest, guides: Vec<Guide>) 
             .unwrap_or_else(|| DEFAULT_RETRY_AFTER_HEADER.to_string()),
         rate_limits: p.rate_limits.as_ref().map(rate_limits).unwrap_or_default(),
         guides,
-        functions: manifest.functions.iter().map(build_function).collect(),
+        families: families(manifest),
+        functions: manifest
+            .functions
+            .iter()
+            .map(|f| build_function(f, manifest.family_of(f).unwrap_or_default()))
+            .collect(),
     }
 }
 
@@ -505,7 +550,7 @@ fn error_format(spec: &manifest::ErrorFormatSpec) -> ErrorFormat {
     }
 }
 
-fn build_function(f: &manifest::FunctionSpec) -> Function {
+fn build_function(f: &manifest::FunctionSpec, family: &str) -> Function {
     let params: Vec<Param> = f
         .params
         .iter()
@@ -538,7 +583,7 @@ fn build_function(f: &manifest::FunctionSpec) -> Function {
         params_type: format!("{}Params", f.name.value.to_upper_camel_case()),
         meta_static: f.name.value.to_uppercase(),
         title: f.title.clone(),
-        group: f.group.clone(),
+        group: family.to_string(),
         summary: f.summary.trim().to_string(),
         description: f.description.trim().to_string(),
         operation: f.operation.value,

@@ -15,12 +15,12 @@ use crate::manifest::{
 };
 use crate::model::{TemplatePart, parse_route, parse_template, parse_window};
 
-/// Checks `manifest`, whose text is `source`, reporting its own problems to `reporter` and
+/// Checks `manifest`, whose files' texts are `sources` (indexed like `manifest.sources`), reporting its own problems to `reporter` and
 /// returning those found in guide files. `guides` maps each guide's path, as written in the
 /// manifest, to its full path and markdown, for those that exist.
 pub(crate) fn validate(
     reporter: &mut Reporter<'_>,
-    source: &str,
+    sources: &[&str],
     manifest: &Manifest,
     guides: &BTreeMap<String, (String, String)>,
 ) -> Vec<Diagnostic> {
@@ -70,8 +70,10 @@ pub(crate) fn validate(
     if let Some(limits) = &provider.rate_limits {
         check_rate_limits(reporter, manifest, limits);
     }
+    check_families(reporter, manifest);
     check_function_names(reporter, manifest);
     for function in &manifest.functions {
+        reporter.in_file(function.source);
         for name in std::iter::once(&function.name).chain(function.aliases.iter()) {
             if name.value == RESERVED_ITERATOR_TABLE {
                 reporter.on(
@@ -87,6 +89,7 @@ pub(crate) fn validate(
             check_pagination(reporter, manifest, function, pagination);
         }
     }
+    reporter.in_file(0);
 
     // Examples may call any function by any of its names.
     let mut callables = Callables::new();
@@ -114,8 +117,10 @@ pub(crate) fn validate(
     }
     let namespace = provider.name.value.as_str();
     // Indexed once: looking lines up per example would make validation quadratic in file size.
-    let lines: Vec<&str> = source.lines().collect();
+    let lines: Vec<Vec<&str>> = sources.iter().map(|s| s.lines().collect()).collect();
     for f in &manifest.functions {
+        reporter.in_file(f.source);
+        let lines = lines.get(f.source).map_or(&[][..], Vec::as_slice);
         if f.examples.is_empty() {
             reporter.on(
                 &f.name,
@@ -126,7 +131,7 @@ pub(crate) fn validate(
             );
         }
         for example in &f.examples {
-            let (line, column) = block_start(&lines, example.lua.referenced);
+            let (line, column) = block_start(lines, example.lua.referenced);
             check_lua(
                 reporter,
                 &callables,
@@ -137,6 +142,7 @@ pub(crate) fn validate(
             );
         }
     }
+    reporter.in_file(0);
 
     // Guides are separate files: their problems are reported against them.
     let namespaces = [(namespace, callables)];
@@ -392,8 +398,9 @@ fn check_pagination(
 
 /// Names, slugs and aliases share one namespace: each may be used once across all functions.
 fn check_function_names(reporter: &mut Reporter<'_>, manifest: &Manifest) {
-    let mut seen: BTreeMap<&str, (&str, &str, Location)> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, (&str, &str, Location, usize)> = BTreeMap::new();
     for f in &manifest.functions {
+        reporter.in_file(f.source);
         let named = std::iter::once(("name", &f.name))
             .chain(std::iter::once(("slug", &f.slug)))
             .chain(f.aliases.iter().map(|a| ("alias", a)));
@@ -408,18 +415,109 @@ fn check_function_names(reporter: &mut Reporter<'_>, manifest: &Manifest) {
                 );
             }
             match seen.get(name.value.as_str()) {
-                Some((first_kind, owner, at)) => reporter.on(
-                    name,
-                    format!(
-                        "duplicate function name `{}`: already used as the {first_kind} of `{owner}` at line {}",
-                        name.value,
-                        at.line()
-                    ),
-                ),
+                Some((first_kind, owner, at, source)) => {
+                    let place = manifest
+                        .sources
+                        .get(*source)
+                        .filter(|_| *source != f.source)
+                        .map_or_else(String::new, |s| format!(" of {}", s.path));
+                    reporter.on(
+                        name,
+                        format!(
+                            "duplicate function name `{}`: already used as the {first_kind} of `{owner}` at line {}{place}",
+                            name.value,
+                            at.line()
+                        ),
+                    )
+                }
                 None => {
-                    seen.insert(&name.value, (kind, &f.name.value, name.referenced));
+                    seen.insert(
+                        &name.value,
+                        (kind, &f.name.value, name.referenced, f.source),
+                    );
                 }
             }
+        }
+    }
+    reporter.in_file(0);
+}
+
+/// Families have identifier names used once; every function belongs to exactly one declared
+/// family (its file's, or the one its `group` names), and every family has functions.
+fn check_families(reporter: &mut Reporter<'_>, manifest: &Manifest) {
+    let mut declared: BTreeMap<&str, Location> = BTreeMap::new();
+    for family in &manifest.families {
+        let name = &family.name;
+        if !is_lua_identifier(&name.value) {
+            reporter.on(
+                name,
+                format!(
+                    "family name `{}` is not a valid identifier (letters, digits and `_`, not starting with a digit, not a Lua keyword)",
+                    name.value
+                ),
+            );
+        }
+        if let Some(first) = declared.insert(&name.value, name.referenced) {
+            reporter.on(
+                name,
+                format!(
+                    "duplicate family `{}`: already declared at line {}",
+                    name.value,
+                    first.line()
+                ),
+            );
+        }
+    }
+    let mut used: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &manifest.functions {
+        reporter.in_file(f.source);
+        let from_file = manifest
+            .sources
+            .get(f.source)
+            .and_then(|s| s.family.as_deref());
+        match (&f.group, from_file) {
+            (Some(group), Some(family)) => reporter.on(
+                group,
+                format!(
+                    "`group` is implied in a family file: `{}` belongs to `{family}`; remove `group`",
+                    f.name.value
+                ),
+            ),
+            (None, None) => reporter.on(
+                &f.name,
+                format!(
+                    "function `{}` has no `group`: name the family it belongs to",
+                    f.name.value
+                ),
+            ),
+            (Some(group), None) => {
+                if !manifest.families.is_empty() && !declared.contains_key(group.value.as_str()) {
+                    reporter.on(
+                        group,
+                        format!(
+                            "group `{}` is not a declared family ({})",
+                            group.value,
+                            declared.keys().copied().collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+            }
+            (None, Some(_)) => {}
+        }
+        if let Some(family) = manifest.family_of(f) {
+            *used.entry(family).or_default() += 1;
+        }
+    }
+    reporter.in_file(0);
+    for family in &manifest.families {
+        if !used.contains_key(family.name.value.as_str()) {
+            reporter.on(
+                &family.name,
+                format!(
+                    "family `{}` has no functions; give it some or remove it",
+                    family.name.value
+                ),
+            );
         }
     }
 }

@@ -505,3 +505,125 @@ fn endpoint_limits_have_routes_that_parse_and_can_tell_resources_apart() {
         "`POST /widgets` is limited per resource but has no `{placeholder}` to tell resources apart",
     );
 }
+
+/// The base manifest with its functions moved into a family file, plus extra files.
+fn family_files(manifest_tail: &str, family: &str, extra: &[(&str, &str)]) -> Vec<String> {
+    let (head, _) = BASE.split_once("functions:\n").unwrap();
+    let manifest = format!("{head}{manifest_tail}");
+    let mut files = BTreeMap::from([
+        ("spec/acme.yaml".to_string(), manifest),
+        ("spec/acme/widgets.yaml".to_string(), family.to_string()),
+    ]);
+    for (path, text) in extra {
+        files.insert((*path).to_string(), (*text).to_string());
+    }
+    match kosmo_codegen::load(&files) {
+        Ok(providers) => {
+            assert_eq!(providers[0].functions.len(), 2);
+            assert!(providers[0].functions.iter().all(|f| f.group == "widgets"));
+            assert_eq!(providers[0].families[0].title, "Widgets");
+            Vec::new()
+        }
+        Err(d) => d.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+const WIDGETS_FAMILY: &str = "families:\n  - { name: widgets, title: Widgets, summary: Make and get widgets., file: acme/widgets.yaml }\n";
+
+/// The base manifest's functions without their `group` lines, as a family file.
+fn widgets_file() -> String {
+    let (_, functions) = BASE.split_once("functions:\n").unwrap();
+    format!(
+        "functions:\n{}",
+        functions.replace("    group: widgets\n", "")
+    )
+}
+
+#[test]
+fn family_files_hold_their_functions_without_group() {
+    assert_eq!(
+        family_files(WIDGETS_FAMILY, &widgets_file(), &[]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn problems_in_a_family_file_name_that_file_and_its_line() {
+    let broken =
+        widgets_file().replace("title: Make Widget", "title: Make Widget\n    colour: red");
+    let found = family_files(WIDGETS_FAMILY, &broken, &[]);
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("spec/acme/widgets.yaml:") && d.contains("colour")),
+        "{found:?}"
+    );
+    // A rule checked after parsing also reports in the family file, at the function's line.
+    let bad_name = widgets_file().replace("name: make_widget", "name: make-widget");
+    let found = family_files(WIDGETS_FAMILY, &bad_name, &[]);
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("spec/acme/widgets.yaml:18:11:")
+                && d.contains("`make-widget` is not a valid identifier")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_group_in_a_family_file_is_refused() {
+    let (_, functions) = BASE.split_once("functions:\n").unwrap();
+    let found = family_files(WIDGETS_FAMILY, &format!("functions:\n{functions}"), &[]);
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("spec/acme/widgets.yaml:5:")
+                && d.contains("`group` is implied in a family file")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_missing_family_file_is_reported_in_the_manifest() {
+    let manifest = WIDGETS_FAMILY.replace("acme/widgets.yaml", "acme/gadgets.yaml");
+    let found = family_files(&manifest, &widgets_file(), &[]);
+    assert!(
+        found.iter().any(|d| d.starts_with("spec/acme.yaml:12:76:")
+            && d.contains("family file `acme/gadgets.yaml` does not exist")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_family_file_no_family_lists_is_refused() {
+    let found = family_files(
+        WIDGETS_FAMILY,
+        &widgets_file(),
+        &[("spec/acme/gadgets.yaml", "functions: []\n")],
+    );
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("spec/acme/gadgets.yaml:1:1")
+                && d.contains("no family in spec/acme.yaml lists this file")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn groups_must_name_a_declared_family_and_families_need_functions() {
+    let manifest = format!(
+        "{WIDGETS_FAMILY}  - {{ name: gadgets, title: Gadgets, summary: Gadgets. }}\n  - {{ name: widgets, title: Again, summary: Again. }}\nfunctions:\n  - name: get_gizmo\n    slug: acme_get_gizmo\n    title: Get Gizmo\n    group: gizmos\n    summary: Get a gizmo.\n    description: Gets one.\n    operation: read\n    http: {{ method: GET, path: /gizmos }}\n    examples:\n      - {{ title: Get, lua: 'print(app.integrations.acme.get_gizmo({{}}))' }}\n"
+    );
+    let found = family_files(&manifest, &widgets_file(), &[]);
+    for expected in [
+        "group `gizmos` is not a declared family (gadgets, widgets)",
+        "family `gadgets` has no functions; give it some or remove it",
+        "duplicate family `widgets`: already declared at line 12",
+    ] {
+        assert!(
+            found.iter().any(|d| d.contains(expected)),
+            "{expected}: {found:?}"
+        );
+    }
+}

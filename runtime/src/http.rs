@@ -667,6 +667,7 @@ mod tests {
         },
         retry_after_header: "Retry-After",
         rate_limits: crate::meta::RateLimits::NONE,
+        families: &[],
         functions: &[],
     };
     static PROVIDER: ProviderMeta = ACME;

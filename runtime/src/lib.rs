@@ -20,9 +20,9 @@ pub use credentials::Credentials;
 pub use error::{ApiError, Error};
 pub use http::{HttpConfig, HttpTransport, RetryPolicy};
 pub use meta::{
-    CredentialMeta, EndpointLimit, ErrorFormat, FunctionMeta, Literal, Method, Operation,
-    Pagination, ParamLocation, ParamMeta, ParamType, ProviderMeta, RateLimits, RateTier, Route,
-    Total,
+    CredentialMeta, EndpointLimit, ErrorFormat, FamilyMeta, FunctionMeta, Literal, Method,
+    Operation, Pagination, ParamLocation, ParamMeta, ParamType, ProviderMeta, RateLimits, RateTier,
+    Route, Total,
 };
 pub use pacing::{Pacer, PacerStats, Pacers, PacingConfig};
 pub use registry::{CallFn, Docs, Integration};

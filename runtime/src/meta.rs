@@ -484,10 +484,31 @@ pub struct ProviderMeta {
     pub retry_after_header: &'static str,
     /// The limits calls are paced under.
     pub rate_limits: RateLimits,
+    /// Resource families, in display order; each function's `group` names one.
+    pub families: &'static [FamilyMeta],
     pub functions: &'static [&'static FunctionMeta],
 }
 
+/// A group of functions: a section of the docs, the catalog and `integrations:list`.
+#[derive(Debug)]
+pub struct FamilyMeta {
+    /// Identifier, as in [`FunctionMeta::group`] and `--group` filters.
+    pub name: &'static str,
+    pub title: &'static str,
+    /// One line: what the family's functions manage.
+    pub summary: &'static str,
+}
+
 impl ProviderMeta {
+    /// The functions of one family, in display order.
+    pub fn family_functions(&self, family: &str) -> impl Iterator<Item = &'static FunctionMeta> {
+        let family = family.to_string();
+        self.functions
+            .iter()
+            .copied()
+            .filter(move |f| f.group == family)
+    }
+
     /// The function `name` resolves to: its Lua name, full slug or an alias.
     pub fn function(&self, name: &str) -> Option<&'static FunctionMeta> {
         self.functions.iter().copied().find(|f| f.answers_to(name))

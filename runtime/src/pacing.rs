@@ -593,6 +593,7 @@ mod tests {
             exempt: &[],
             endpoints: &[],
         },
+        families: &[],
         functions: &[],
     };
 

@@ -86,6 +86,10 @@ pub(crate) fn emit_all(
         path: "generated/schema/manifest.schema.json".into(),
         contents: crate::manifest_schema(),
     });
+    files.push(GeneratedFile {
+        path: "generated/schema/family.schema.json".into(),
+        contents: crate::family_schema(),
+    });
     // Emitters write under `generated/`; the target decides where that really is.
     for file in &mut files {
         if let Some(rest) = file.path.strip_prefix("generated/") {

@@ -575,6 +575,7 @@ fn meta_rs(provider: &Provider) -> Result<String, syn::Error> {
         ("CredentialMeta", !provider.credentials.is_empty()),
         ("EndpointLimit", !limits.endpoints.is_empty()),
         ("ErrorFormat", has_error_format(provider)),
+        ("FamilyMeta", !provider.families.is_empty()),
         ("FunctionMeta", true),
         (
             "Literal",
@@ -899,6 +900,10 @@ fn meta_tail(provider: &Provider) -> TokenStream {
     );
     let version_header = option(provider.version_header.as_ref(), |(h, v)| quote!((#h, #v)));
     let rate_limits = rate_limits_tokens(&provider.rate_limits);
+    let families = provider.families.iter().map(|f| {
+        let (name, title, summary) = (&f.name, &f.title, &f.summary);
+        quote!(FamilyMeta { name: #name, title: #title, summary: #summary })
+    });
     quote! {
         /// Every function, in manifest order.
         pub static FUNCTIONS: [&FunctionMeta; #count] = [#(#refs),*];
@@ -916,6 +921,7 @@ fn meta_tail(provider: &Provider) -> TokenStream {
             errors: #errors,
             retry_after_header: #retry_after,
             rate_limits: #rate_limits,
+            families: &[#(#families),*],
             functions: &FUNCTIONS,
         };
     }

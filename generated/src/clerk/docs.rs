@@ -16,6 +16,7 @@ pub const DOCS: Docs = Docs {
         ("api_post", include_str!("../../docs/clerk/functions/api_post.md")),
         ("api_patch", include_str!("../../docs/clerk/functions/api_patch.md")),
         ("api_delete", include_str!("../../docs/clerk/functions/api_delete.md")),
+        ("health_check", include_str!("../../docs/clerk/functions/health_check.md")),
         ("list_users", include_str!("../../docs/clerk/functions/list_users.md")),
         ("count_users", include_str!("../../docs/clerk/functions/count_users.md")),
         ("get_user", include_str!("../../docs/clerk/functions/get_user.md")),
@@ -105,6 +106,5 @@ pub const DOCS: Docs = Docs {
             "revoke_sign_token",
             include_str!("../../docs/clerk/functions/revoke_sign_token.md"),
         ),
-        ("health_check", include_str!("../../docs/clerk/functions/health_check.md")),
     ],
 };

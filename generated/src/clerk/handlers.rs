@@ -62,6 +62,24 @@ pub async fn api_delete(
     transport.send(request).await.map(Output::Response)
 }
 
+/// Check that the secret key works and the Backend API is reachable.
+///
+/// `GET /users`
+pub async fn health_check(
+    transport: &dyn Transport,
+    params: HealthCheckParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("health_check", Method::Get);
+    request.push_literal("/users");
+    request.push_query("limit", "1");
+    let response = transport.send(request).await?.json()?;
+    let mut wrapped = serde_json::Map::new();
+    wrapped.insert("connected".to_string(), Value::Bool(true));
+    wrapped.insert("data".to_string(), response);
+    Ok(Output::Value(Value::Object(wrapped)))
+}
+
 /// List users, newest first, with filters, search and pagination.
 ///
 /// `GET /users`
@@ -709,22 +727,4 @@ pub async fn revoke_sign_token(
     request.push_segment("sign_in_token_id", &params.sign_in_token_id)?;
     request.push_literal("/revoke");
     transport.send(request).await.map(Output::Response)
-}
-
-/// Check that the secret key works and the Backend API is reachable.
-///
-/// `GET /users`
-pub async fn health_check(
-    transport: &dyn Transport,
-    params: HealthCheckParams,
-) -> Result<Output, Error> {
-    let _ = params;
-    let mut request = ApiRequest::new("health_check", Method::Get);
-    request.push_literal("/users");
-    request.push_query("limit", "1");
-    let response = transport.send(request).await?.json()?;
-    let mut wrapped = serde_json::Map::new();
-    wrapped.insert("connected".to_string(), Value::Bool(true));
-    wrapped.insert("data".to_string(), response);
-    Ok(Output::Value(Value::Object(wrapped)))
 }

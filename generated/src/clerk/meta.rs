@@ -5,8 +5,9 @@
 //! argument checks. Only what differs from the defaults is written.
 
 use kosmo_runtime::{
-    CredentialMeta, EndpointLimit, ErrorFormat, FunctionMeta, Literal, Method, Operation,
-    Pagination, ParamMeta, ParamType, ProviderMeta, RateLimits, RateTier, Route, Total,
+    CredentialMeta, EndpointLimit, ErrorFormat, FamilyMeta, FunctionMeta, Literal,
+    Method, Operation, Pagination, ParamMeta, ParamType, ProviderMeta, RateLimits,
+    RateTier, Route, Total,
 };
 
 /// `api_get`: Send a GET request to any Clerk Backend API path.
@@ -114,6 +115,18 @@ pub static API_DELETE: FunctionMeta = FunctionMeta {
                 "Extra query parameters; each key becomes a query parameter and arrays repeat the key.",
             ),
     ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `health_check`: Check that the secret key works and the Backend API is reachable.
+pub static HEALTH_CHECK: FunctionMeta = FunctionMeta {
+    name: "health_check",
+    slug: "clerk_get_current_user",
+    title: "Health Check",
+    group: "raw",
+    summary: "Check that the secret key works and the Backend API is reachable.",
+    description: "Fetches the first page of one user (`GET /users?limit=1`) and returns `{connected = true, data = <that page>}`, where `data` is an array holding at most one user (empty for an instance without users). A wrong key or an unreachable API raises an error instead, so a returned value always means the connection works. Its full name `clerk_get_current_user` is kept for compatibility; it does not return a \"current\" user.",
+    path: "/users",
     ..FunctionMeta::DEFAULT
 };
 
@@ -970,7 +983,7 @@ pub static LIST_ORGANIZATION_MEMBERSHIPS: FunctionMeta = FunctionMeta {
     name: "list_organization_memberships",
     slug: "clerk_list_organization_memberships",
     title: "List Organization Memberships",
-    group: "organizations",
+    group: "organization_memberships",
     summary: "List the members of an organization, with filters and pagination.",
     description: "Returns `{data = [...], total_count = <n>}`. Each membership has `id` (`orgmem_…`), `role` (such as `org:admin` or `org:member`), `permissions`, `public_metadata`, `private_metadata`, the full `organization`, and `public_user_data` with the member's `user_id`, names, `identifier` and image. The user filters work like those of `list_users`; array filters are sent as repeated query keys and accept up to 100 values each.",
     path: "/organizations/{organization_id}/memberships",
@@ -1063,7 +1076,7 @@ pub static CREATE_ORGANIZATION_MEMBERSHIP: FunctionMeta = FunctionMeta {
     name: "create_organization_membership",
     slug: "clerk_create_organization_membership",
     title: "Create Organization Membership",
-    group: "organizations",
+    group: "organization_memberships",
     summary: "Add a user to an organization with a role.",
     description: "Adds an existing user of the same instance to the organization and returns the new membership (`id`, `role`, `organization`, `public_user_data`, metadata). The organization becomes the user's active one at their next sign-in. A user who is already a member gives 400 `already_a_member_in_organization`; a full organization gives 403.",
     operation: Operation::Write,
@@ -1092,7 +1105,7 @@ pub static UPDATE_ORGANIZATION_MEMBERSHIP: FunctionMeta = FunctionMeta {
     name: "update_organization_membership",
     slug: "clerk_update_organization_membership",
     title: "Update Organization Membership",
-    group: "organizations",
+    group: "organization_memberships",
     summary: "Change a member's role in an organization.",
     description: "Sets a new role on the membership of `user_id` in the organization and returns the updated membership. Memberships are addressed by the member's user ID, not by the membership ID. Clerk allows 10 updates per 10 seconds per membership; a membership managed by directory sync cannot be changed here.",
     operation: Operation::Write,
@@ -1115,7 +1128,7 @@ pub static DELETE_ORGANIZATION_MEMBERSHIP: FunctionMeta = FunctionMeta {
     name: "delete_organization_membership",
     slug: "clerk_delete_organization_membership",
     title: "Delete Organization Membership",
-    group: "organizations",
+    group: "organization_memberships",
     summary: "Remove a member from an organization.",
     description: "Removes the user from the organization and returns the removed membership object (not a deleted object). Memberships are addressed by the member's user ID, not by the membership ID. The user account itself is kept.",
     operation: Operation::Write,
@@ -1136,7 +1149,7 @@ pub static LIST_ORGANIZATION_INVITATIONS: FunctionMeta = FunctionMeta {
     name: "list_organization_invitations",
     slug: "clerk_list_organization_invitations",
     title: "List Organization Invitations",
-    group: "organizations",
+    group: "organization_invitations",
     summary: "List an organization's invitations, newest first.",
     description: "Returns `{data = [...], total_count = <n>}`. Each invitation has `id` (`orginv_…`), `email_address`, `role`, `status` (`pending`, `accepted`, `revoked` or `expired`), `url`, `expires_at`, `inviter_id`, metadata and timestamps in Unix milliseconds. Invitations created through verified organization domains are not listed.",
     path: "/organizations/{organization_id}/invitations",
@@ -1190,7 +1203,7 @@ pub static CREATE_ORGANIZATION_INVITATION: FunctionMeta = FunctionMeta {
     name: "create_organization_invitation",
     slug: "clerk_create_organization_invitation",
     title: "Create Organization Invitation",
-    group: "organizations",
+    group: "organization_invitations",
     summary: "Invite an email address to join an organization with a role.",
     description: "Creates a `pending` invitation and, unless `notify` is false, emails a link to accept it; returns the invitation (`id`, `email_address`, `role`, `status`, `url`, `expires_at`). The invitation's metadata moves to the membership once it is accepted. A second pending invitation for the same address gives 400 `organization_invitation_not_unique`. Clerk allows 250 of these requests per hour per instance.",
     operation: Operation::Write,
@@ -1242,7 +1255,7 @@ pub static REVOKE_ORGANIZATION_INVITATION: FunctionMeta = FunctionMeta {
     name: "revoke_organization_invitation",
     slug: "clerk_revoke_organization_invitation",
     title: "Revoke Organization Invitation",
-    group: "organizations",
+    group: "organization_invitations",
     summary: "Revoke a pending organization invitation.",
     description: "Invalidates a `pending` invitation so its link can no longer be used to join, and returns the invitation with `status = \"revoked\"`. Invitations in any other status cannot be revoked (`organization_invitation_not_pending`). This cannot be undone.",
     operation: Operation::Write,
@@ -1427,24 +1440,13 @@ pub static REVOKE_SIGN_TOKEN: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
-/// `health_check`: Check that the secret key works and the Backend API is reachable.
-pub static HEALTH_CHECK: FunctionMeta = FunctionMeta {
-    name: "health_check",
-    slug: "clerk_get_current_user",
-    title: "Health Check",
-    group: "health",
-    summary: "Check that the secret key works and the Backend API is reachable.",
-    description: "Fetches the first page of one user (`GET /users?limit=1`) and returns `{connected = true, data = <that page>}`, where `data` is an array holding at most one user (empty for an instance without users). A wrong key or an unreachable API raises an error instead, so a returned value always means the connection works. Its full name `clerk_get_current_user` is kept for compatibility; it does not return a \"current\" user.",
-    path: "/users",
-    ..FunctionMeta::DEFAULT
-};
-
 /// Every function, in manifest order.
 pub static FUNCTIONS: [&FunctionMeta; 37] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
     &API_DELETE,
+    &HEALTH_CHECK,
     &LIST_USERS,
     &COUNT_USERS,
     &GET_USER,
@@ -1477,7 +1479,6 @@ pub static FUNCTIONS: [&FunctionMeta; 37] = [
     &REVOKE_INVITATION,
     &CREATE_SIGN_TOKEN,
     &REVOKE_SIGN_TOKEN,
-    &HEALTH_CHECK,
 ];
 
 pub static PROVIDER: ProviderMeta = ProviderMeta {
@@ -1649,5 +1650,47 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             },
         ],
     },
+    families: &[
+        FamilyMeta {
+            name: "raw",
+            title: "Raw API helpers and health check",
+            summary: "Send any Backend API request, and check that the key works.",
+        },
+        FamilyMeta {
+            name: "users",
+            title: "Users",
+            summary: "Find, create, update, ban, lock and delete users, and their metadata.",
+        },
+        FamilyMeta {
+            name: "sessions",
+            title: "Sessions",
+            summary: "List, inspect and revoke sessions.",
+        },
+        FamilyMeta {
+            name: "organizations",
+            title: "Organizations",
+            summary: "Create, find, update and delete organizations, and their metadata.",
+        },
+        FamilyMeta {
+            name: "organization_memberships",
+            title: "Organization memberships",
+            summary: "Add, list, change and remove the members of an organization.",
+        },
+        FamilyMeta {
+            name: "organization_invitations",
+            title: "Organization invitations",
+            summary: "Invite people to an organization, list and revoke invitations.",
+        },
+        FamilyMeta {
+            name: "invitations",
+            title: "Application invitations",
+            summary: "Invite people to sign up, list and revoke invitations.",
+        },
+        FamilyMeta {
+            name: "sign_in_tokens",
+            title: "Sign-in tokens",
+            summary: "Create and revoke one-time sign-in tokens (magic links).",
+        },
+    ],
     functions: &FUNCTIONS,
 };

@@ -51,6 +51,9 @@ pub fn dispatch<'a>(
             "api_delete" => {
                 handlers::api_delete(transport, parse_args(function, args)?).await
             }
+            "health_check" => {
+                handlers::health_check(transport, parse_args(function, args)?).await
+            }
             "list_users" => {
                 handlers::list_users(transport, parse_args(function, args)?).await
             }
@@ -183,9 +186,6 @@ pub fn dispatch<'a>(
             }
             "revoke_sign_token" => {
                 handlers::revoke_sign_token(transport, parse_args(function, args)?).await
-            }
-            "health_check" => {
-                handlers::health_check(transport, parse_args(function, args)?).await
             }
             other => Err(meta::PROVIDER.unknown_function(other)),
         }

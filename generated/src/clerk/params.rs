@@ -49,6 +49,11 @@ pub struct ApiDeleteParams {
     pub query: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Arguments of `health_check`: Check that the secret key works and the Backend API is reachable.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckParams {}
+
 /// Arguments of `list_users`: List users, newest first, with filters, search and pagination.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -675,8 +680,3 @@ pub struct RevokeSignTokenParams {
     /// ID of the sign-in token to revoke (`sit_…`).
     pub sign_in_token_id: String,
 }
-
-/// Arguments of `health_check`: Check that the secret key works and the Backend API is reachable.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HealthCheckParams {}

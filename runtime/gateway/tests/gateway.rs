@@ -563,6 +563,7 @@ static CLASHING: kosmo_runtime::Integration = {
         errors: ErrorFormat::NONE,
         retry_after_header: "retry-after",
         rate_limits: kosmo_runtime::RateLimits::NONE,
+        families: &[],
         functions: &[&LOWER, &CAMEL],
     };
     kosmo_runtime::Integration {

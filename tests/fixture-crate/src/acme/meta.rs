@@ -5,8 +5,9 @@
 //! argument checks. Only what differs from the defaults is written.
 
 use kosmo_runtime::{
-    CredentialMeta, EndpointLimit, ErrorFormat, FunctionMeta, Literal, Method, Operation,
-    Pagination, ParamMeta, ParamType, ProviderMeta, RateLimits, RateTier, Route, Total,
+    CredentialMeta, EndpointLimit, ErrorFormat, FamilyMeta, FunctionMeta, Literal,
+    Method, Operation, Pagination, ParamMeta, ParamType, ProviderMeta, RateLimits,
+    RateTier, Route, Total,
 };
 
 /// `raw_get`: GET any path.
@@ -211,5 +212,22 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             },
         ],
     },
+    families: &[
+        FamilyMeta {
+            name: "raw",
+            title: "raw",
+            summary: "",
+        },
+        FamilyMeta {
+            name: "widgets",
+            title: "widgets",
+            summary: "",
+        },
+        FamilyMeta {
+            name: "health",
+            title: "health",
+            summary: "",
+        },
+    ],
     functions: &FUNCTIONS,
 };
