@@ -32,6 +32,11 @@ pub struct Manifest {
     /// family in `group`.
     #[serde(default)]
     pub functions: Vec<FunctionSpec>,
+    /// The operations of the provider's OpenAPI document that no function covers, each with the
+    /// reason. Declared (even empty), it claims every other operation is covered, and
+    /// `cargo xtask check-openapi` reports any that is not.
+    #[serde(default)]
+    pub excluded_operations: Option<Vec<ExcludedOperationSpec>>,
     /// The files the manifest was read from: the provider manifest first, then each family
     /// file. Filled by the loader; [`FunctionSpec::source`] indexes it.
     #[serde(skip)]
@@ -56,6 +61,17 @@ impl Manifest {
             .and_then(|s| s.family.as_deref())
             .or(function.group.as_ref().map(|g| g.value.as_str()))
     }
+}
+
+/// An operation left out on purpose.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludedOperationSpec {
+    /// The document's `operationId`.
+    #[schemars(with = "String")]
+    pub operation: Spanned<String>,
+    /// Why no function covers it (deprecated, needs something other than the API key, ...).
+    pub reason: String,
 }
 
 /// One resource family: a group in the docs, the catalog and `integrations:list`.

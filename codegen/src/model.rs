@@ -33,6 +33,9 @@ pub struct Provider {
     /// Resource families, in display order; each function's `group` names one.
     pub families: Vec<Family>,
     pub functions: Vec<Function>,
+    /// `(operationId, reason)` of the document's operations no function covers; `None` when
+    /// the manifest makes no claim to cover the whole document.
+    pub excluded_operations: Option<Vec<(String, String)>>,
 }
 
 /// A group of functions in the docs, the catalog and `integrations:list`.
@@ -449,6 +452,11 @@ fn build_provider(manifest_path: &str, manifest: &Manifest, guides: Vec<Guide>) 
         rate_limits: p.rate_limits.as_ref().map(rate_limits).unwrap_or_default(),
         guides,
         families: families(manifest),
+        excluded_operations: manifest.excluded_operations.as_ref().map(|list| {
+            list.iter()
+                .map(|e| (e.operation.value.clone(), e.reason.trim().to_string()))
+                .collect()
+        }),
         functions: manifest
             .functions
             .iter()

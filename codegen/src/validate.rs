@@ -71,6 +71,7 @@ pub(crate) fn validate(
         check_rate_limits(reporter, manifest, limits);
     }
     check_families(reporter, manifest);
+    check_exclusions(reporter, manifest);
     check_function_names(reporter, manifest);
     for function in &manifest.functions {
         reporter.in_file(function.source);
@@ -440,6 +441,30 @@ fn check_function_names(reporter: &mut Reporter<'_>, manifest: &Manifest) {
         }
     }
     reporter.in_file(0);
+}
+
+/// Each excluded operation is named once, with a reason.
+fn check_exclusions(reporter: &mut Reporter<'_>, manifest: &Manifest) {
+    let mut seen: BTreeMap<&str, Location> = BTreeMap::new();
+    for excluded in manifest.excluded_operations.iter().flatten() {
+        let operation = &excluded.operation;
+        if let Some(first) = seen.insert(&operation.value, operation.referenced) {
+            reporter.on(
+                operation,
+                format!(
+                    "operation `{}` is already excluded at line {}",
+                    operation.value,
+                    first.line()
+                ),
+            );
+        }
+        if excluded.reason.trim().is_empty() {
+            reporter.on(
+                operation,
+                format!("say why `{}` is excluded in `reason`", operation.value),
+            );
+        }
+    }
 }
 
 /// Families have identifier names used once; every function belongs to exactly one declared

@@ -489,3 +489,53 @@ fn broken_or_recursive_documents_give_mismatches_not_panics() {
         "list_widgets: the OpenAPI document has no `paths`"
     );
 }
+
+/// The document with operation IDs: `ListWidgets`, `CreateWidget`, `UpdateWidget`.
+fn document_with_ids() -> Value {
+    let mut document = document();
+    for (path, method, id) in [
+        ("/widgets", "get", "ListWidgets"),
+        ("/widgets", "post", "CreateWidget"),
+        ("/widgets/{widget_id}", "patch", "UpdateWidget"),
+    ] {
+        document["paths"][path][method]["operationId"] = json!(id);
+    }
+    document
+}
+
+#[test]
+fn coverage_is_claimed_only_by_declaring_exclusions() {
+    assert_eq!(report(MANIFEST, &document_with_ids()).coverage, None);
+}
+
+#[test]
+fn coverage_lists_operations_neither_covered_nor_excluded_and_stale_exclusions() {
+    let declared = format!("{MANIFEST}excluded_operations: []\n");
+    let coverage = report(&declared, &document_with_ids()).coverage.unwrap();
+    assert_eq!(coverage.operations, 3);
+    assert_eq!(coverage.covered, 2);
+    assert_eq!(coverage.uncovered, ["POST /widgets (CreateWidget)"]);
+    assert!(!coverage.is_complete());
+
+    let excluded = format!(
+        "{MANIFEST}excluded_operations:\n  - {{ operation: CreateWidget, reason: Needs a browser. }}\n"
+    );
+    let coverage = report(&excluded, &document_with_ids()).coverage.unwrap();
+    assert_eq!(
+        coverage.excluded,
+        [("CreateWidget".to_string(), "Needs a browser.".to_string())]
+    );
+    assert!(coverage.is_complete(), "{coverage:?}");
+
+    let stale = format!(
+        "{MANIFEST}excluded_operations:\n  - {{ operation: CreateWidget, reason: Old. }}\n  - {{ operation: ListWidgets, reason: Covered anyway. }}\n  - {{ operation: DeleteWidget, reason: Gone. }}\n"
+    );
+    let coverage = report(&stale, &document_with_ids()).coverage.unwrap();
+    assert_eq!(
+        coverage.stale_exclusions,
+        [
+            "ListWidgets is excluded but a function calls GET /widgets",
+            "DeleteWidget is excluded but the document has no such operation",
+        ]
+    );
+}

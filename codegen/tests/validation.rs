@@ -627,3 +627,20 @@ fn groups_must_name_a_declared_family_and_families_need_functions() {
         );
     }
 }
+
+#[test]
+fn excluded_operations_are_named_once_with_a_reason() {
+    let yaml = format!(
+        "{BASE}excluded_operations:\n  - {{ operation: GetThing, reason: Old. }}\n  - {{ operation: GetThing, reason: \" \" }}\n"
+    );
+    let found = diagnostics(&yaml);
+    for expected in [
+        "operation `GetThing` is already excluded at line",
+        "say why `GetThing` is excluded in `reason`",
+    ] {
+        assert!(
+            found.iter().any(|d| d.contains(expected)),
+            "{expected}: {found:?}"
+        );
+    }
+}

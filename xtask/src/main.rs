@@ -159,6 +159,25 @@ fn check_openapi(
             report.mismatches.len()
         );
         failed |= !report.mismatches.is_empty();
+        if let Some(coverage) = &report.coverage {
+            for operation in &coverage.uncovered {
+                println!(
+                    "not covered: {operation}: add a function or list it under excluded_operations with the reason"
+                );
+            }
+            for stale in &coverage.stale_exclusions {
+                println!("stale exclusion: {stale}");
+            }
+            println!(
+                "{}: {} operations in the document: {} covered by functions, {} excluded, {} neither.",
+                provider.name,
+                coverage.operations,
+                coverage.covered,
+                coverage.excluded.len(),
+                coverage.uncovered.len()
+            );
+            failed |= !coverage.is_complete();
+        }
     }
     Ok(if failed {
         ExitCode::FAILURE

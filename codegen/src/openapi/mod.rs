@@ -27,6 +27,31 @@ pub struct Report {
     pub params_checked: usize,
     /// Functions not compared, with the reason, e.g. `api_get (raw path)`.
     pub skipped: Vec<String>,
+    /// How much of the document the manifest covers; `None` unless it declares
+    /// `excluded_operations`.
+    pub coverage: Option<Coverage>,
+}
+
+/// The document's operations, each covered by a function or excluded with a reason.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Coverage {
+    /// Operations in the document.
+    pub operations: usize,
+    /// Operations at least one function calls.
+    pub covered: usize,
+    /// `(operationId, reason)` of the excluded operations found in the document.
+    pub excluded: Vec<(String, String)>,
+    /// `METHOD path (operationId)` of operations neither covered nor excluded.
+    pub uncovered: Vec<String>,
+    /// Exclusions that name no operation of the document, or one a function covers.
+    pub stale_exclusions: Vec<String>,
+}
+
+impl Coverage {
+    /// Nothing uncovered and no stale exclusion.
+    pub fn is_complete(&self) -> bool {
+        self.uncovered.is_empty() && self.stale_exclusions.is_empty()
+    }
 }
 
 /// One disagreement between the manifest and the document.
@@ -65,6 +90,10 @@ pub fn check(provider: &Provider, document: &Document) -> Report {
                 message,
             }));
     }
+    report.coverage = provider
+        .excluded_operations
+        .as_ref()
+        .map(|excluded| context.coverage(provider, excluded));
     report
 }
 
@@ -163,6 +192,64 @@ impl<'a> Context<'a> {
                 .as_ref()
                 .map(|(name, _)| name.as_str()),
         }
+    }
+
+    /// Which operations of the document the functions call, and which are excluded.
+    fn coverage(&self, provider: &Provider, excluded: &[(String, String)]) -> Coverage {
+        let called: BTreeSet<(String, String)> = provider
+            .functions
+            .iter()
+            .filter(|f| !is_raw_helper(f))
+            .filter_map(|f| {
+                let route = self.find_route(f).ok()?;
+                Some((
+                    f.method.as_str().to_ascii_lowercase(),
+                    route.doc_path.to_string(),
+                ))
+            })
+            .collect();
+        let mut coverage = Coverage::default();
+        let mut seen_ids = BTreeSet::new();
+        let paths = self.document.root().get("paths").and_then(Value::as_object);
+        for (path, item) in paths.into_iter().flatten() {
+            for method in METHODS {
+                let Some(operation) = item.get(method) else {
+                    continue;
+                };
+                coverage.operations += 1;
+                let id = operation
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                seen_ids.insert(id);
+                let is_called = called.contains(&(method.to_string(), path.clone()));
+                let exclusion = excluded.iter().find(|(op, _)| op == id);
+                match (is_called, exclusion) {
+                    (true, None) => coverage.covered += 1,
+                    (true, Some(_)) => {
+                        coverage.covered += 1;
+                        coverage.stale_exclusions.push(format!(
+                            "{id} is excluded but a function calls {} {path}",
+                            method.to_ascii_uppercase()
+                        ));
+                    }
+                    (false, Some((op, reason))) => {
+                        coverage.excluded.push((op.clone(), reason.clone()));
+                    }
+                    (false, None) => coverage
+                        .uncovered
+                        .push(format!("{} {path} ({id})", method.to_ascii_uppercase())),
+                }
+            }
+        }
+        for (op, _) in excluded {
+            if !seen_ids.contains(op.as_str()) {
+                coverage.stale_exclusions.push(format!(
+                    "{op} is excluded but the document has no such operation"
+                ));
+            }
+        }
+        coverage
     }
 
     fn check_function(&self, function: &Function, found: &mut Vec<String>, checked: &mut usize) {
