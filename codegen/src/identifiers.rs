@@ -30,6 +30,24 @@ pub fn is_lua_identifier(name: &str) -> bool {
         && !LUA_KEYWORDS.contains(&name)
 }
 
+/// A Lua identifier for an arbitrary name (an operation ID or a wire name already in snake case):
+/// characters other than ASCII letters, digits and `_` become `_`, a leading digit gets a leading
+/// `_` (`2fa` → `_2fa`) and a keyword a trailing one (`end` → `end_`). The result always passes
+/// [`is_lua_identifier`].
+pub fn lua_identifier(name: &str) -> String {
+    let mut ident: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if ident.is_empty() || ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident.insert(0, '_');
+    }
+    if LUA_KEYWORDS.contains(&ident.as_str()) {
+        ident.push('_');
+    }
+    ident
+}
+
 /// The Rust spelling of a (Lua-valid) name: keywords become raw identifiers (`r#type`), names that
 /// cannot be raw get a trailing `_`, a leading digit gets a leading `_`.
 pub fn rust_ident_text(name: &str) -> String {
@@ -66,6 +84,21 @@ mod tests {
         assert!(!is_lua_identifier("user-id"));
         assert!(!is_lua_identifier("end"));
         assert!(!is_lua_identifier(""));
+    }
+
+    #[test]
+    fn any_name_becomes_a_lua_identifier() {
+        for (name, expected) in [
+            ("user_id", "user_id"),
+            ("2fa", "_2fa"),
+            ("end", "end_"),
+            ("x-y.z", "x_y_z"),
+            ("", "_"),
+            ("é", "_"),
+        ] {
+            assert_eq!(lua_identifier(name), expected, "{name}");
+            assert!(is_lua_identifier(&lua_identifier(name)), "{name}");
+        }
     }
 
     #[test]

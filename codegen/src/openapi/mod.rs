@@ -4,9 +4,12 @@
 //!
 //! Reading the document (YAML or JSON text) and resolving its `$ref`s and `allOf`s is
 //! [`Document`]'s job (`document.rs`), shared with tests that validate responses against the
-//! same document.
+//! same document. `import.rs` goes the other way: it drafts manifest entries from the document's
+//! operations, reusing this check's reading of routes, parameters and bodies, so that what it
+//! drafts conforms by construction.
 
 mod document;
+mod import;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -18,6 +21,11 @@ use crate::model::{Function, Param, PathPart, Provider, TemplatePart, parse_temp
 use document::is_null_schema;
 
 pub use document::{Document, ParseError};
+pub use import::{
+    Existing, Family, ImportError, NewFunction, Outcome, PendingFunction, Request, UnknownName,
+    Unsupported, append_to_family_file, declared_families, family_file_path, import,
+    pending_functions,
+};
 
 /// The outcome of a check: every disagreement, and what was compared.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,6 +141,11 @@ struct DocParam {
     /// Serialisation, as written (`None` means the default for the location).
     style: Option<String>,
     explode: Option<bool>,
+    /// The parameter's own description, for the importer.
+    description: Option<String>,
+    /// A sample value: the parameter's `example`, the first of its `examples`, or its schema's.
+    example: Option<Value>,
+    deprecated: bool,
 }
 
 /// The JSON request body of an operation, resolved and merged.
@@ -417,6 +430,15 @@ impl<'a> Context<'a> {
                 .and_then(Value::as_str)
                 .map(str::to_string),
             explode: param.get("explode").and_then(Value::as_bool),
+            description: param
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            example: parameter_example(param, schema.map(|s| self.document.resolve(s))),
+            deprecated: param
+                .get("deprecated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
@@ -521,6 +543,34 @@ impl Offered {
                 .named
                 .contains(&(location.to_string(), name.to_string()))
     }
+}
+
+/// A parameter's sample value: its `example`, else the first value of its `examples` map, else
+/// its schema's `example` or first `examples` item (OpenAPI 3.1 schemas list them).
+fn parameter_example(param: &Value, schema: Option<&Value>) -> Option<Value> {
+    param
+        .get("example")
+        .cloned()
+        .or_else(|| {
+            param
+                .get("examples")
+                .and_then(Value::as_object)
+                .and_then(|examples| examples.values().next())
+                .and_then(|example| example.get("value"))
+                .cloned()
+        })
+        .or_else(|| schema.and_then(schema_example))
+}
+
+/// A schema's `example`, or the first item of its `examples` list.
+fn schema_example(schema: &Value) -> Option<Value> {
+    schema.get("example").cloned().or_else(|| {
+        schema
+            .get("examples")
+            .and_then(Value::as_array)
+            .and_then(|examples| examples.first())
+            .cloned()
+    })
 }
 
 /// The path part of a URL (`https://api.example/v1/` → `/v1`), without a trailing slash.
