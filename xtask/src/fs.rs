@@ -53,12 +53,7 @@ pub fn apply(root: &Path, files: &[GeneratedFile], drifts: &[Drift]) -> Result<(
                 let Some(file) = files.iter().find(|f| &f.path == path) else {
                     continue;
                 };
-                let target = root.join(path);
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                std::fs::write(&target, &file.contents)
-                    .with_context(|| format!("writing {path}"))?;
+                write_file(root, path, &file.contents)?;
             }
             Drift::Extra { path } => {
                 std::fs::remove_file(root.join(path))
@@ -67,4 +62,14 @@ pub fn apply(root: &Path, files: &[GeneratedFile], drifts: &[Drift]) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Writes one file at `path` relative to `root`, creating its folder.
+pub fn write_file(root: &Path, path: &str, contents: &str) -> Result<()> {
+    let target = root.join(path);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(&target, contents).with_context(|| format!("writing {path}"))
 }

@@ -2,6 +2,7 @@
 //! `cargo test` checks exactly what `cargo xtask gen --check` checks.
 
 pub mod fs;
+pub mod import;
 mod site;
 
 pub use site::{SITE_MARKER, build_site};

@@ -34,11 +34,32 @@ enum Command {
     },
     /// Check every manifest against a provider's OpenAPI document and list each mismatch.
     CheckOpenapi {
-        /// Path to the OpenAPI YAML or JSON file (for Clerk: ../shared/clerk/bapi-openapi.yml).
+        /// Path to the provider's OpenAPI YAML or JSON file.
         path: PathBuf,
         /// Only check this provider (by manifest name); default: the only manifest.
         #[arg(long)]
         provider: Option<String>,
+    },
+    /// Draft manifest entries for operations of an OpenAPI document, appended to the family
+    /// files spec/<provider>/<family>.yaml; operations the manifest has are compared instead.
+    ImportOpenapi {
+        /// Path to the OpenAPI YAML or JSON file.
+        spec: PathBuf,
+        /// An operationId to import (repeat the flag or separate with commas).
+        #[arg(long = "operation", value_name = "ID", value_delimiter = ',')]
+        operations: Vec<String>,
+        /// Import every operation with this tag (repeat the flag or separate with commas).
+        #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
+        tags: Vec<String>,
+        /// The provider (by manifest name); default: the only manifest.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Put every entry in this family instead of the one its first tag suggests.
+        #[arg(long)]
+        family: Option<String>,
+        /// Write nothing; print what would be written.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Render the static doc site (HTML, search, local CSS and JS) from the manifests in spec/.
     Site {
@@ -70,6 +91,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gen { check } => generate(&root, check),
         Command::CheckOpenapi { path, provider } => {
             check_openapi(&root, &path, provider.as_deref())
+        }
+        Command::ImportOpenapi {
+            spec,
+            operations,
+            tags,
+            provider,
+            family,
+            dry_run,
+        } => {
+            let request = kosmo_codegen::openapi::Request {
+                operations,
+                tags,
+                family,
+            };
+            import_openapi(&root, &spec, &request, provider.as_deref(), dry_run)
         }
         Command::Site { out } => {
             let out = out.unwrap_or_else(|| root.join("site"));
@@ -184,4 +220,38 @@ fn check_openapi(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn import_openapi(
+    root: &std::path::Path,
+    spec: &std::path::Path,
+    request: &kosmo_codegen::openapi::Request,
+    provider: Option<&str>,
+    dry_run: bool,
+) -> Result<ExitCode> {
+    let plan = xtask::import::plan(root, spec, request, provider)?;
+    for line in &plan.report {
+        println!("{line}");
+    }
+    for write in &plan.writes {
+        if dry_run {
+            let (action, text) = if write.created {
+                ("would be created", &write.contents)
+            } else {
+                ("would get these entries appended", &write.appended)
+            };
+            print!("\n--- {} {action} ---\n{text}", write.path);
+        } else {
+            fs::write_file(root, &write.path, &write.contents)?;
+        }
+    }
+    for (manifest, declaration) in &plan.declarations {
+        println!(
+            "\n{manifest} does not declare this family yet; add this line under `families:`:\n{declaration}"
+        );
+    }
+    if dry_run {
+        println!("\ndry run: nothing was written.");
+    }
+    Ok(ExitCode::SUCCESS)
 }
