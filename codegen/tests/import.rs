@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use kosmo_codegen::openapi::{
-    self, Document, ImportError, NewFunction, Outcome, PendingFunction, Request,
+    self, Document, Family, FamilyTarget, ImportError, ManifestChange, NewFunction, Outcome,
+    Request,
 };
 use kosmo_codegen::{Provider, SpecFiles};
 use serde_json::{Value, json};
@@ -23,9 +24,25 @@ fn spec_files(extra: &str) -> SpecFiles {
     ])
 }
 
-fn provider(extra: &str) -> Provider {
-    let mut providers = kosmo_codegen::load(&spec_files(extra)).unwrap_or_else(|d| panic!("{d}"));
+fn load(files: &SpecFiles) -> Provider {
+    let mut providers = kosmo_codegen::load(files).unwrap_or_else(|d| panic!("{d}"));
     providers.remove(0)
+}
+
+fn provider(extra: &str) -> Provider {
+    load(&spec_files(extra))
+}
+
+/// The fixture manifest declaring its groups as families, and then `more` (family lines).
+fn with_families(more: &[&str]) -> String {
+    let families = [
+        "families:",
+        "  - { name: raw, title: Raw, summary: Any path. }",
+        "  - { name: widgets, title: Widgets, summary: Widgets. }",
+        "  - { name: health, title: Health, summary: Connectivity. }",
+    ];
+    let block = [&families[..], more].concat().join("\n");
+    FIXTURE.replacen("\nfunctions:\n", &format!("\n{block}\nfunctions:\n"), 1)
 }
 
 /// Acme's API as its OpenAPI document describes it: three operations the fixture manifest has
@@ -168,7 +185,7 @@ fn document() -> Value {
 }
 
 fn import(request: &Request) -> Result<Vec<Outcome>, ImportError> {
-    openapi::import(&Document::from(document()), &provider(""), &[], request)
+    openapi::import(&Document::from(document()), &provider(""), request)
 }
 
 fn by_tags(tags: &[&str]) -> Request {
@@ -210,8 +227,8 @@ fn describe(outcomes: &[Outcome]) -> String {
                 }
             }
             Outcome::Existing(existing) => out.push_str(&format!(
-                "existing {} as {}: {:?}\n",
-                existing.name, existing.existing, existing.differences
+                "existing {} as {} (also {:?}): {:?}\n",
+                existing.name, existing.existing, existing.also, existing.differences
             )),
             Outcome::Unsupported(unsupported) => out.push_str(&format!(
                 "unsupported {}: {}\n",
@@ -220,7 +237,8 @@ fn describe(outcomes: &[Outcome]) -> String {
         }
     }
     for new in added(outcomes) {
-        out.push_str(&format!("\n# {}\n", new.family.declaration("acme")));
+        let file = format!("acme/{}.yaml", new.family.name);
+        out.push_str(&format!("\n# {}\n", new.family.declaration(&file)));
         out.push_str(&new.yaml());
     }
     out
@@ -240,7 +258,7 @@ fn operations_the_manifest_has_are_compared_and_not_imported() {
     let reports: Vec<(String, String, Vec<String>)> = outcomes
         .into_iter()
         .map(|o| match o {
-            Outcome::Existing(e) => (e.name, e.existing, e.differences.unwrap()),
+            Outcome::Existing(e) => (e.name, e.existing, e.differences),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -309,14 +327,13 @@ fn imported_entries_load_validate_and_conform_to_the_document() {
     let again = openapi::import(
         &Document::from(document()),
         &provider,
-        &[],
         &by_tags(&["Gadget Shop"]),
     )
     .unwrap();
     for outcome in &again {
         match outcome {
             Outcome::Existing(existing) => {
-                assert_eq!(existing.differences, Some(vec![]), "{existing:?}")
+                assert_eq!(existing.differences, Vec::<String>::new(), "{existing:?}")
             }
             Outcome::Unsupported(_) => {}
             Outcome::Added(new) => panic!("{} imported twice", new.name),
@@ -325,18 +342,21 @@ fn imported_entries_load_validate_and_conform_to_the_document() {
 }
 
 #[test]
-fn family_files_hold_the_entries_without_a_group_and_count_as_existing() {
+fn family_files_hold_the_entries_without_a_group_and_load_once_declared() {
     let outcomes = import(&by_tags(&["Gadget Shop"])).unwrap();
     let new = added(&outcomes);
     let items: Vec<String> = new.iter().map(|n| n.yaml()).collect();
-    let created = openapi::append_to_family_file(None, &items[..1]);
+    let start = openapi::new_family_file("spec/acme.yaml", &new[0].family);
+    let created = openapi::append_to_family_file(&start, &items[..1]);
     assert!(created.starts_with(
-        "# yaml-language-server: $schema=../../generated/schema/family.schema.json\nfunctions:\n  - name: list_shop_gadgets\n"
+        "# yaml-language-server: $schema=../../generated/schema/family.schema.json\n\
+         # Family `gadget_shop` of spec/acme.yaml (Gadget Shop). Every key is documented in spec/README.md.\n\
+         functions:\n  - name: list_shop_gadgets\n"
     ));
-    let file = openapi::append_to_family_file(Some(&created), &items[1..]);
+    let file = openapi::append_to_family_file(&created, &items[1..]);
     let parsed: Value = serde_saphyr::from_str(&file).unwrap();
-    let functions = parsed["functions"].as_array().unwrap();
     assert_eq!(parsed.as_object().unwrap().len(), 1);
+    let functions = parsed["functions"].as_array().unwrap();
     assert_eq!(functions.len(), new.len());
     for (function, entry) in functions.iter().zip(&new) {
         assert_eq!(function["name"], entry.name.as_str());
@@ -345,39 +365,132 @@ fn family_files_hold_the_entries_without_a_group_and_count_as_existing() {
     // An empty list can be appended to.
     let empty = "# a family with nothing yet\nfunctions: []\n";
     let parsed: Value =
-        serde_saphyr::from_str(&openapi::append_to_family_file(Some(empty), &items)).unwrap();
+        serde_saphyr::from_str(&openapi::append_to_family_file(empty, &items)).unwrap();
     assert_eq!(parsed["functions"].as_array().unwrap().len(), items.len());
 
-    let provider = provider("");
-    let path = openapi::family_file_path(&provider, &new[0].family.name);
-    assert_eq!(path, "spec/acme/gadget_shop.yaml");
-    let pending = openapi::pending_functions(&path, &file).unwrap();
-    assert_eq!(
-        pending[0],
-        PendingFunction {
-            file: path.clone(),
-            name: "list_shop_gadgets".to_string(),
-            slug: Some("acme_list_shop_gadgets".to_string()),
-            aliases: vec![],
-            method: kosmo_codegen::manifest::Method::Get,
-            path: "/shops/{shop_id}/gadgets".to_string(),
-        }
+    // Where the file goes, and the line that lists it; with it the loader reads the entries.
+    let manifest = kosmo_codegen::parse_manifest("spec/acme.yaml", &with_families(&[])).unwrap();
+    let target = openapi::family_target("spec/acme.yaml", &manifest, &new[0].family);
+    assert_eq!(target.file, "spec/acme/gadget_shop.yaml");
+    let Some(ManifestChange::Declare { line, .. }) = &target.change else {
+        panic!("{target:?}");
+    };
+    let files = BTreeMap::from([
+        ("spec/acme.yaml".to_string(), with_families(&[line])),
+        ("spec/guides/start.md".to_string(), GUIDE.to_string()),
+        (target.file.clone(), file),
+    ]);
+    let provider = load(&files);
+    let report = openapi::check(&provider, &Document::from(document()));
+    let names: Vec<&str> = new.iter().map(|n| n.name.as_str()).collect();
+    assert!(
+        report
+            .mismatches
+            .iter()
+            .all(|m| !names.contains(&m.function.as_str())),
+        "{:#?}",
+        report.mismatches
     );
+    let imported = provider
+        .functions
+        .iter()
+        .find(|f| f.name == "list_shop_gadgets")
+        .unwrap();
+    assert_eq!(imported.group, "gadget_shop");
+
+    // Importing again finds every operation there.
     let again = openapi::import(
         &Document::from(document()),
         &provider,
-        &pending,
         &by_tags(&["Gadget Shop"]),
     )
     .unwrap();
-    assert!(added(&again).is_empty());
-    match &again[0] {
-        Outcome::Existing(existing) => {
-            assert_eq!(existing.file.as_deref(), Some(path.as_str()));
-            assert_eq!(existing.differences, None);
+    assert!(added(&again).is_empty(), "{again:#?}");
+}
+
+#[test]
+fn the_family_file_is_the_one_the_manifest_lists() {
+    let family = Family {
+        name: "gadget_shop".to_string(),
+        title: "Gadget Shop".to_string(),
+        summary: "Gadgets, sold by shops.".to_string(),
+    };
+    let target = |text: &str| {
+        let manifest = kosmo_codegen::parse_manifest("spec/acme.yaml", text).unwrap();
+        openapi::family_target("spec/acme.yaml", &manifest, &family)
+    };
+    let line = "  - { name: gadget_shop, title: Gadget Shop, summary: \"Gadgets, sold by shops.\", file: acme/gadget_shop.yaml }";
+
+    // A manifest without `families:` must declare its groups too.
+    let change = ManifestChange::Declare {
+        manifest: "spec/acme.yaml".to_string(),
+        line: line.to_string(),
+        undeclared_groups: vec!["raw".into(), "widgets".into(), "health".into()],
+    };
+    assert_eq!(
+        target(FIXTURE),
+        FamilyTarget {
+            file: "spec/acme/gadget_shop.yaml".to_string(),
+            change: Some(change.clone()),
         }
-        other => panic!("{other:?}"),
-    }
+    );
+    assert_eq!(
+        change.to_string(),
+        format!(
+            "spec/acme.yaml has no `families:` yet; add the key, with a family for each group its functions use (raw, widgets, health), and this line:\n{line}"
+        )
+    );
+
+    let undeclared = target(&with_families(&[]));
+    assert_eq!(
+        undeclared.change.unwrap().to_string(),
+        format!(
+            "spec/acme.yaml does not declare this family yet; add this line under `families:`:\n{line}"
+        )
+    );
+
+    let elsewhere = target(&with_families(&[
+        "  - { name: gadget_shop, title: G, summary: G., file: acme/shop/gadgets.yaml }",
+    ]));
+    assert_eq!(
+        elsewhere,
+        FamilyTarget {
+            file: "spec/acme/shop/gadgets.yaml".to_string(),
+            change: None,
+        }
+    );
+
+    let without_file = target(&with_families(&[
+        "  - { name: gadget_shop, title: G, summary: G. }",
+    ]));
+    assert_eq!(without_file.file, "spec/acme/gadget_shop.yaml");
+    assert_eq!(
+        without_file.change.unwrap().to_string(),
+        "spec/acme.yaml declares the family `gadget_shop` without a file; add `file: acme/gadget_shop.yaml` to it"
+    );
+}
+
+#[test]
+fn an_excluded_operation_is_drafted_with_a_note() {
+    let manifest = format!(
+        "{FIXTURE}excluded_operations:\n  - {{ operation: CreateGadget, reason: Not sold yet. }}\n"
+    );
+    let files = BTreeMap::from([
+        ("spec/acme.yaml".to_string(), manifest),
+        ("spec/guides/start.md".to_string(), GUIDE.to_string()),
+    ]);
+    let outcomes = openapi::import(
+        &Document::from(document()),
+        &load(&files),
+        &by_ids(&["CreateGadget"]),
+    )
+    .unwrap();
+    assert_eq!(
+        added(&outcomes)[0].notes,
+        [
+            "spec/acme.yaml lists `CreateGadget` under excluded_operations (Not sold yet.); remove it from there, or drop this entry"
+        ]
+    );
 }
 
 #[test]
@@ -388,9 +501,8 @@ fn families_come_from_tags_or_the_request() {
     assert_eq!(new[0].family.title, "Gadget Shop");
     assert_eq!(new[0].family.summary, "Gadgets, sold by shops.");
     assert_eq!(
-        new[0].family.declaration("acme"),
-        "  - { name: gadget_shop, title: Gadget Shop, summary: Gadgets, sold by shops., file: acme/gadget_shop.yaml }"
-            .replace("Gadgets, sold by shops.", "\"Gadgets, sold by shops.\"")
+        new[0].family.declaration("acme/gadget_shop.yaml"),
+        "  - { name: gadget_shop, title: Gadget Shop, summary: \"Gadgets, sold by shops.\", file: acme/gadget_shop.yaml }"
     );
     // Without a tag, the first path segment names the family.
     assert_eq!(new[1].family.name, "gadgets");
@@ -402,16 +514,6 @@ fn families_come_from_tags_or_the_request() {
     let outcomes = import(&forced).unwrap();
     assert_eq!(added(&outcomes)[0].family.name, "shop");
     assert_eq!(added(&outcomes)[0].family.title, "Shop");
-
-    let declared = "provider: {}\nfamilies:\n  - { name: shop, title: Shop, summary: S, file: acme/shop.yaml }\nfunctions: []\n";
-    assert_eq!(
-        openapi::declared_families("spec/acme.yaml", declared).unwrap(),
-        ["shop"]
-    );
-    assert_eq!(
-        openapi::declared_families("spec/acme.yaml", FIXTURE).unwrap(),
-        Vec::<String>::new()
-    );
 }
 
 #[test]
@@ -443,7 +545,6 @@ fn unknown_operations_and_tags_are_refused_with_a_suggestion() {
     let no_paths = openapi::import(
         &Document::from(json!({"openapi": "3.1.0"})),
         &provider(""),
-        &[],
         &by_ids(&["CreateGadget"]),
     );
     assert_eq!(no_paths.unwrap_err(), ImportError::NoPaths);
@@ -457,7 +558,6 @@ fn names_already_taken_get_a_suffix_and_a_note() {
     let outcomes = openapi::import(
         &Document::from(doc),
         &provider(""),
-        &[],
         &by_ids(&["CreateWidget"]),
     )
     .unwrap();

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use kosmo_codegen::openapi::{self, Document, Outcome, Request};
+use kosmo_codegen::openapi::{self, Document, ManifestChange, Outcome, Request};
 
 use crate::fs;
 
@@ -16,8 +16,8 @@ pub struct Plan {
     pub report: Vec<String>,
     /// Family files to write, in the order they were first needed.
     pub writes: Vec<FamilyWrite>,
-    /// Lines to add under the provider manifest's `families:`, with the manifest's path.
-    pub declarations: Vec<(String, String)>,
+    /// What the provider manifest needs before the loader reads the family files written.
+    pub changes: Vec<ManifestChange>,
 }
 
 /// One family file's new contents.
@@ -57,58 +57,45 @@ pub fn plan(
     let document = Document::parse(&text)
         .map_err(|e| anyhow::anyhow!("{} is not valid YAML/JSON: {e}", document_path.display()))?;
 
-    // Family files the loader does not read yet still hold functions that exist.
-    let family_dir = openapi::family_file_path(provider, "");
-    let family_dir = family_dir.trim_end_matches(".yaml");
-    let mut pending = Vec::new();
-    for (path, text) in &spec {
-        let in_family_dir = path
-            .strip_prefix(family_dir)
-            .is_some_and(|name| name.ends_with(".yaml") && !name.contains('/'));
-        if in_family_dir {
-            pending.extend(openapi::pending_functions(path, text)?);
-        }
-    }
-    let outcomes = openapi::import(&document, provider, &pending, request)?;
+    let outcomes = openapi::import(&document, provider, request)?;
 
     let manifest_text = spec.get(&provider.manifest_path).map_or("", String::as_str);
-    let declared = openapi::declared_families(&provider.manifest_path, manifest_text)?;
+    let manifest = kosmo_codegen::parse_manifest(&provider.manifest_path, manifest_text)
+        .map_err(|d| anyhow::anyhow!("{d}"))?;
     let mut plan = Plan::default();
-    let mut items: Vec<(String, Vec<String>)> = Vec::new();
+    let mut items: Vec<(String, &openapi::Family, Vec<String>)> = Vec::new();
     for outcome in &outcomes {
         match outcome {
             Outcome::Added(added) => {
-                let path = openapi::family_file_path(provider, &added.family.name);
+                let target =
+                    openapi::family_target(&provider.manifest_path, &manifest, &added.family);
                 plan.report.push(format!(
-                    "added {} ({} {}) to {path}",
-                    added.name, added.method, added.path
+                    "added {} ({} {}) to {}",
+                    added.name, added.method, added.path, target.file
                 ));
                 plan.report
                     .extend(added.notes.iter().map(|note| format!("  note: {note}")));
-                match items.iter_mut().find(|(p, _)| *p == path) {
-                    Some((_, list)) => list.push(added.yaml()),
-                    None => items.push((path, vec![added.yaml()])),
+                match items.iter_mut().find(|(p, _, _)| *p == target.file) {
+                    Some((_, _, list)) => list.push(added.yaml()),
+                    None => items.push((target.file, &added.family, vec![added.yaml()])),
                 }
-                let declaration = added.family.declaration(&provider.name);
-                let undeclared = !declared.contains(&added.family.name)
-                    && !plan.declarations.iter().any(|(_, d)| *d == declaration);
-                if undeclared {
-                    plan.declarations
-                        .push((provider.manifest_path.clone(), declaration));
+                if let Some(change) = target.change
+                    && !plan.changes.contains(&change)
+                {
+                    plan.changes.push(change);
                 }
             }
             Outcome::Existing(existing) => {
-                let place = existing
-                    .file
-                    .as_deref()
-                    .map_or("the manifest".to_string(), str::to_string);
-                let differences = match &existing.differences {
-                    None => "not compared: the loader does not read family files yet".to_string(),
-                    Some(found) if found.is_empty() => "no differences".to_string(),
-                    Some(found) => found.join("; "),
+                let differences = match existing.differences.as_slice() {
+                    [] => "no differences".to_string(),
+                    found => found.join("; "),
+                };
+                let also = match existing.also.as_slice() {
+                    [] => String::new(),
+                    others => format!(" (also {})", others.join(", ")),
                 };
                 plan.report.push(format!(
-                    "skipped {}: already in {place} as {} — {differences}",
+                    "skipped {}: already in the manifest as {}{also} — {differences}",
                     existing.name, existing.existing
                 ));
             }
@@ -118,10 +105,14 @@ pub fn plan(
             )),
         }
     }
-    for (path, entries) in items {
-        let existing = spec.get(&path).map(String::as_str);
+    for (path, family, entries) in items {
+        let existing = spec.get(&path);
+        let start = existing.map_or_else(
+            || openapi::new_family_file(&provider.manifest_path, family),
+            String::clone,
+        );
         plan.writes.push(FamilyWrite {
-            contents: openapi::append_to_family_file(existing, &entries),
+            contents: openapi::append_to_family_file(&start, &entries),
             appended: entries.concat(),
             created: existing.is_none(),
             path,

@@ -245,10 +245,8 @@ fn import_openapi(
             fs::write_file(root, &write.path, &write.contents)?;
         }
     }
-    for (manifest, declaration) in &plan.declarations {
-        println!(
-            "\n{manifest} does not declare this family yet; add this line under `families:`:\n{declaration}"
-        );
+    for change in &plan.changes {
+        println!("\n{change}");
     }
     if dry_run {
         println!("\ndry run: nothing was written.");

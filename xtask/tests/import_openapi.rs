@@ -1,6 +1,7 @@
 //! `cargo xtask import-openapi` on a copy of the fixture provider in a temporary folder (tests
 //! never write into the repository): entries go to the family file named by the tag, the line
-//! to declare the family is given, and a second run finds every operation already there.
+//! to declare the family is given, and once it is declared a second run finds every operation
+//! there.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -108,7 +109,9 @@ fn entries_go_to_the_family_file_and_a_second_run_finds_them() {
     assert!(write.created);
     assert_eq!(write.path, "spec/acme/gadget_shop.yaml");
     assert!(write.contents.starts_with(
-        "# yaml-language-server: $schema=../../generated/schema/family.schema.json\nfunctions:\n  - name: list_gadgets\n"
+        "# yaml-language-server: $schema=../../generated/schema/family.schema.json\n\
+         # Family `gadget_shop` of spec/acme.yaml (Gadget Shop). Every key is documented in spec/README.md.\n\
+         functions:\n  - name: list_gadgets\n"
     ));
     assert!(write.contents.ends_with(&write.appended));
     assert!(
@@ -116,30 +119,58 @@ fn entries_go_to_the_family_file_and_a_second_run_finds_them() {
             .contents
             .contains("    pagination: { page_size: 100 }\n")
     );
+    let change = first.changes.first().unwrap().to_string();
     assert_eq!(
-        first.declarations,
-        [(
-            "spec/acme.yaml".to_string(),
-            "  - { name: gadget_shop, title: Gadget Shop, summary: Gadgets for sale., file: acme/gadget_shop.yaml }"
-                .to_string()
-        )]
+        change,
+        "spec/acme.yaml has no `families:` yet; add the key, with a family for each group its \
+         functions use (raw, widgets, health), and this line:\n  - { name: gadget_shop, title: \
+         Gadget Shop, summary: Gadgets for sale., file: acme/gadget_shop.yaml }"
     );
     apply(&root.0, &first);
 
-    // The family file is not a manifest yet: generation and the loader ignore it.
-    let spec = fs::read_tree(&root.0, "spec").unwrap();
-    assert_eq!(kosmo_codegen::load(&spec).unwrap()[0].functions.len(), 6);
+    // The loader refuses a family file no family lists, and says what to add.
+    let error = plan(&root.0, &document, &request(&[], &["Gadget Shop"]), None).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("no family in spec/acme.yaml lists this file"),
+        "{error}"
+    );
 
+    // Declared, its functions load, and a second run finds every operation there.
+    declare_families(
+        &root.0,
+        &[
+            "  - { name: gadget_shop, title: Gadget Shop, summary: Gadgets for sale., file: acme/gadget_shop.yaml }",
+        ],
+    );
+    let spec = fs::read_tree(&root.0, "spec").unwrap();
+    assert_eq!(kosmo_codegen::load(&spec).unwrap()[0].functions.len(), 8);
     let second = plan(&root.0, &document, &request(&[], &["Gadget Shop"]), None).unwrap();
     assert_eq!(
         second.report,
         [
-            "skipped list_gadgets: already in spec/acme/gadget_shop.yaml as list_gadgets — not compared: the loader does not read family files yet",
-            "skipped create_gadget: already in spec/acme/gadget_shop.yaml as create_gadget — not compared: the loader does not read family files yet",
+            "skipped list_gadgets: already in the manifest as list_gadgets — no differences",
+            "skipped create_gadget: already in the manifest as create_gadget — no differences",
         ]
     );
     assert!(second.writes.is_empty());
-    assert!(second.declarations.is_empty());
+    assert!(second.changes.is_empty());
+}
+
+/// Declares the fixture's groups as families in the copy's manifest, and `more`.
+fn declare_families(root: &Path, more: &[&str]) {
+    let path = root.join("spec/acme.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let families = [
+        "families:",
+        "  - { name: raw, title: Raw, summary: Any path. }",
+        "  - { name: widgets, title: Widgets, summary: Widgets. }",
+        "  - { name: health, title: Health, summary: Connectivity. }",
+    ];
+    let block = [&families[..], more].concat().join("\n");
+    let text = text.replacen("\nfunctions:\n", &format!("\n{block}\nfunctions:\n"), 1);
+    std::fs::write(&path, text).unwrap();
 }
 
 #[test]
@@ -149,6 +180,10 @@ fn a_forced_family_appends_to_its_file_and_errors_name_the_problem() {
     forced.family = Some("shop".to_string());
     let first = plan(&root.0, &document, &forced, None).unwrap();
     apply(&root.0, &first);
+    declare_families(
+        &root.0,
+        &["  - { name: shop, title: Shop, summary: Shop., file: acme/shop.yaml }"],
+    );
     forced.operations = vec!["CreateGadget".to_string()];
     let second = plan(&root.0, &document, &forced, None).unwrap();
     assert_eq!(

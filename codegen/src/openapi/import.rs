@@ -8,8 +8,9 @@
 //! an existing operation changes nothing.
 //!
 //! Entries are written for a family file (`spec/<provider>/<family>.yaml`, a `functions:` list
-//! whose group is the family), and the family is suggested by the operation's first tag.
-//! Like the rest of the crate this module does no I/O: it takes the document and the loaded
+//! whose group is the family), and the family is suggested by the operation's first tag;
+//! [`family_target`] says which file that is and what the provider manifest still needs to list
+//! it. Like the rest of the crate this module does no I/O: it takes the document and the loaded
 //! provider and returns texts.
 
 mod yaml;
@@ -18,7 +19,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use heck::ToSnakeCase;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
@@ -26,8 +26,8 @@ use super::{
     schema_types,
 };
 use crate::identifiers::{is_lua_identifier, lua_identifier};
-use crate::manifest::{Method, ParamLocation, ParamType, ScalarType};
-use crate::model::{Provider, number};
+use crate::manifest::{Manifest, Method, ParamLocation, ParamType, ScalarType};
+use crate::model::{Function, Provider, number};
 use crate::validate::RESERVED_ITERATOR_TABLE;
 use yaml::Context as Style;
 
@@ -67,9 +67,6 @@ pub enum ImportError {
         "family name `{0}` is not a valid identifier (letters, digits and `_`, not starting with a digit, not a Lua keyword)"
     )]
     InvalidFamily(String),
-    /// A file (a family file, the provider's manifest) that does not read as YAML.
-    #[error("{file}: {message}")]
-    Unreadable { file: String, message: String },
 }
 
 /// An operationId or tag the document does not have, with the closest one it does.
@@ -143,12 +140,10 @@ pub struct Existing {
     pub path: String,
     /// The function that calls it.
     pub existing: String,
-    /// The file holding that function when the loaded manifest does not (a family file the
-    /// loader does not read yet).
-    pub file: Option<String>,
-    /// What the conformance check finds in that function (empty: nothing); `None` when it could
-    /// not be compared because the loader does not read its file.
-    pub differences: Option<Vec<String>>,
+    /// Other functions calling it (a health check asking a list for one item).
+    pub also: Vec<String>,
+    /// What the conformance check finds in that function (empty: nothing).
+    pub differences: Vec<String>,
 }
 
 /// A selected operation no manifest function can call.
@@ -170,140 +165,176 @@ pub struct Family {
 }
 
 impl Family {
-    /// The item to add under the provider manifest's `families:` key, which refers to the file
-    /// relative to the manifest.
-    pub fn declaration(&self, provider: &str) -> String {
+    /// The item to add under the provider manifest's `families:` key, for the family `file`
+    /// (relative to the manifest, `<provider>/<family>.yaml`).
+    pub fn declaration(&self, file: &str) -> String {
         let text = |s: &str| yaml::string(s, Style::Flow);
         format!(
             "  - {{ name: {}, title: {}, summary: {}, file: {} }}",
             text(&self.name),
             text(&self.title),
             text(&self.summary),
-            text(&format!("{provider}/{}.yaml", self.name))
+            text(file)
         )
     }
 }
 
-/// A function in a family file that the loaded provider does not include (the loader does not
-/// read family files yet): enough to know its names and route.
+/// Where the entries of a family go, and what the provider manifest needs for the loader to
+/// read them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingFunction {
+pub struct FamilyTarget {
+    /// The family file, relative to the repository root like the manifest's path.
     pub file: String,
-    pub name: String,
-    pub slug: Option<String>,
-    pub aliases: Vec<String>,
-    pub method: Method,
-    pub path: String,
+    /// `None` when the manifest already lists the file.
+    pub change: Option<ManifestChange>,
 }
 
-/// The functions listed in a family file, read leniently (only names and routes matter here).
-pub fn pending_functions(file: &str, text: &str) -> Result<Vec<PendingFunction>, ImportError> {
-    #[derive(Deserialize)]
-    struct FamilyFile {
-        #[serde(default)]
-        functions: Option<Vec<Listed>>,
-    }
-    #[derive(Deserialize)]
-    struct Listed {
-        name: String,
-        #[serde(default)]
-        slug: Option<String>,
-        #[serde(default)]
-        aliases: Vec<String>,
-        http: ListedHttp,
-    }
-    #[derive(Deserialize)]
-    struct ListedHttp {
-        method: Method,
-        path: String,
-    }
-    let parsed: Option<FamilyFile> =
-        serde_saphyr::from_str(text).map_err(|e| ImportError::Unreadable {
-            file: file.to_string(),
-            message: e.to_string(),
-        })?;
-    Ok(parsed
-        .and_then(|f| f.functions)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|f| PendingFunction {
-            file: file.to_string(),
-            name: f.name,
-            slug: f.slug,
-            aliases: f.aliases,
-            method: f.http.method,
-            path: f.http.path,
-        })
-        .collect())
+/// An edit the provider manifest needs before the loader reads a family file (the importer never
+/// edits the manifest itself: the loader refuses a family file no family lists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestChange {
+    /// The family is not declared: add `line` under `families:`. A manifest without the key must
+    /// then declare the groups its own functions use too (`undeclared_groups`).
+    Declare {
+        manifest: String,
+        line: String,
+        undeclared_groups: Vec<String>,
+    },
+    /// The family is declared without a file: add `file: <file>` to its entry.
+    AddFile {
+        manifest: String,
+        family: String,
+        file: String,
+    },
 }
 
-/// The family names a provider manifest declares under `families:` (none before it has the
-/// key). Read leniently, so it works whether or not the loader knows the key yet.
-pub fn declared_families(file: &str, manifest_text: &str) -> Result<Vec<String>, ImportError> {
-    #[derive(Deserialize)]
-    struct WithFamilies {
-        #[serde(default)]
-        families: Option<Vec<Declared>>,
-    }
-    #[derive(Deserialize)]
-    struct Declared {
-        name: String,
-    }
-    let parsed: Option<WithFamilies> =
-        serde_saphyr::from_str(manifest_text).map_err(|e| ImportError::Unreadable {
-            file: file.to_string(),
-            message: e.to_string(),
-        })?;
-    Ok(parsed
-        .and_then(|m| m.families)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|f| f.name)
-        .collect())
-}
-
-/// Where a family's functions live: `<manifest folder>/<provider>/<family>.yaml`.
-pub fn family_file_path(provider: &Provider, family: &str) -> String {
-    match provider.manifest_path.rsplit_once('/') {
-        Some((dir, _)) => format!("{dir}/{}/{family}.yaml", provider.name),
-        None => format!("{}/{family}.yaml", provider.name),
-    }
-}
-
-/// A family file with `items` (each from [`NewFunction::yaml`]) appended to its `functions:`
-/// list; a file that does not exist yet (`None`) starts with the schema comment.
-pub fn append_to_family_file(existing: Option<&str>, items: &[String]) -> String {
-    let mut text = match existing {
-        None => format!("{FAMILY_FILE_HEADER}functions:\n"),
-        Some(text) => {
-            // An empty flow list cannot take block items after it.
-            let mut text = text
-                .lines()
-                .map(|line| match line.trim_end() {
-                    "functions: []" => "functions:",
-                    _ => line,
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            text.push('\n');
-            if !text.lines().any(|line| line.trim_end() == "functions:") {
-                text.push_str("functions:\n");
-            }
-            text
+impl fmt::Display for ManifestChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestChange::Declare {
+                manifest,
+                line,
+                undeclared_groups,
+            } if undeclared_groups.is_empty() => write!(
+                f,
+                "{manifest} does not declare this family yet; add this line under `families:`:\n{line}"
+            ),
+            ManifestChange::Declare {
+                manifest,
+                line,
+                undeclared_groups,
+            } => write!(
+                f,
+                "{manifest} has no `families:` yet; add the key, with a family for each group its \
+                 functions use ({}), and this line:\n{line}",
+                undeclared_groups.join(", ")
+            ),
+            ManifestChange::AddFile {
+                manifest,
+                family,
+                file,
+            } => write!(
+                f,
+                "{manifest} declares the family `{family}` without a file; add `file: {file}` to it"
+            ),
         }
+    }
+}
+
+/// The file `family`'s entries go to: the one the manifest (at `manifest_path`) lists for it,
+/// else `<manifest folder>/<provider>/<family>.yaml`, with the change the manifest then needs.
+pub fn family_target(manifest_path: &str, manifest: &Manifest, family: &Family) -> FamilyTarget {
+    let dir = manifest_path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let under_dir = |relative: &str| match dir {
+        "" => relative.to_string(),
+        dir => format!("{dir}/{relative}"),
     };
+    let relative = format!("{}/{}.yaml", manifest.provider.name.value, family.name);
+    let declared = manifest
+        .families
+        .iter()
+        .find(|f| f.name.value == family.name);
+    match declared {
+        Some(declared) => match &declared.file {
+            Some(file) => FamilyTarget {
+                file: under_dir(&file.value),
+                change: None,
+            },
+            None => FamilyTarget {
+                file: under_dir(&relative),
+                change: Some(ManifestChange::AddFile {
+                    manifest: manifest_path.to_string(),
+                    family: family.name.clone(),
+                    file: relative,
+                }),
+            },
+        },
+        None => {
+            // Without `families:`, groups are families implicitly; declaring one means all.
+            let mut undeclared_groups = Vec::new();
+            if manifest.families.is_empty() {
+                for function in &manifest.functions {
+                    if let Some(group) = manifest.family_of(function)
+                        && !undeclared_groups.iter().any(|g| g == group)
+                    {
+                        undeclared_groups.push(group.to_string());
+                    }
+                }
+            }
+            FamilyTarget {
+                file: under_dir(&relative),
+                change: Some(ManifestChange::Declare {
+                    manifest: manifest_path.to_string(),
+                    line: family.declaration(&relative),
+                    undeclared_groups,
+                }),
+            }
+        }
+    }
+}
+
+/// The start of a new family file for `family` of the manifest at `manifest_path`: the schema
+/// comment, a line saying whose family it is (as the hand-written family files have), and an
+/// empty `functions:` list to append entries to.
+pub fn new_family_file(manifest_path: &str, family: &Family) -> String {
+    let readme = match manifest_path.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/README.md"),
+        None => "README.md".to_string(),
+    };
+    format!(
+        "{FAMILY_FILE_HEADER}# Family `{}` of {manifest_path} ({}). Every key is documented in \
+         {readme}.\nfunctions:\n",
+        family.name, family.title
+    )
+}
+
+/// A family file's text with `items` (each from [`NewFunction::yaml`]) appended to its
+/// `functions:` list.
+pub fn append_to_family_file(text: &str, items: &[String]) -> String {
+    // An empty flow list cannot take block items after it.
+    let mut text = text
+        .lines()
+        .map(|line| match line.trim_end() {
+            "functions: []" => "functions:",
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.push('\n');
+    if !text.lines().any(|line| line.trim_end() == "functions:") {
+        text.push_str("functions:\n");
+    }
     for item in items {
         text.push_str(item);
     }
     text
 }
 
-/// Imports the operations `request` selects from `document` for `provider`, whose functions
-/// (and `pending`, those of family files it does not include) are the ones that exist.
+/// Imports the operations `request` selects from `document` for `provider` (loaded with its
+/// family files: its functions are the ones that exist).
 pub fn import(
     document: &Document,
     provider: &Provider,
-    pending: &[PendingFunction],
     request: &Request,
 ) -> Result<Vec<Outcome>, ImportError> {
     if let Some(family) = &request.family
@@ -320,8 +351,7 @@ pub fn import(
         context: Context::new(provider, document),
         document,
         provider,
-        pending,
-        taken: taken_names(provider, pending),
+        taken: taken_names(provider),
         tags: document_tags(document),
         family: request.family.as_deref(),
     };
@@ -501,16 +531,11 @@ fn snake_case(text: &str) -> String {
 }
 
 /// Function names, slugs and aliases in use, which new functions must not reuse.
-fn taken_names(provider: &Provider, pending: &[PendingFunction]) -> BTreeSet<String> {
+fn taken_names(provider: &Provider) -> BTreeSet<String> {
     let mut taken = BTreeSet::from([RESERVED_ITERATOR_TABLE.to_string()]);
     for f in &provider.functions {
         taken.insert(f.name.clone());
         taken.insert(f.slug.clone());
-        taken.extend(f.aliases.iter().cloned());
-    }
-    for f in pending {
-        taken.insert(f.name.clone());
-        taken.extend(f.slug.iter().cloned());
         taken.extend(f.aliases.iter().cloned());
     }
     taken
@@ -520,7 +545,6 @@ struct Importer<'a> {
     context: Context<'a>,
     document: &'a Document,
     provider: &'a Provider,
-    pending: &'a [PendingFunction],
     taken: BTreeSet<String>,
     tags: BTreeMap<String, Tag>,
     family: Option<&'a str>,
@@ -553,35 +577,30 @@ impl Importer<'_> {
         let same_route = |m: Method, p: &str| {
             m == method && route_shape(p).is_some_and(|(s, _)| shapes.contains(&s))
         };
-        let existing = Existing {
-            operation_id: listed.id.clone(),
-            name: wanted_name.clone(),
-            method,
-            path: path.clone(),
-            existing: String::new(),
-            file: None,
-            differences: None,
-        };
-        if let Some(function) = self
+        let mut callers: Vec<&Function> = self
             .provider
             .functions
             .iter()
-            .find(|f| !is_raw_helper(f) && same_route(f.method, &f.path))
-        {
+            .filter(|f| !is_raw_helper(f) && same_route(f.method, &f.path))
+            .collect();
+        // Several functions may call one operation (a list, and a health check asking it for
+        // one item): the plain call, with the closest name, stands for the operation.
+        callers.sort_by_key(|f| {
+            let narrowed = !f.fixed_query.is_empty() || f.response.is_some();
+            (narrowed, strsim::levenshtein(&f.name, &wanted_name))
+        });
+        if let Some((function, others)) = callers.split_first() {
             let mut differences = Vec::new();
             self.context
                 .check_function(function, &mut differences, &mut 0);
             return Outcome::Existing(Existing {
+                operation_id: listed.id.clone(),
+                name: wanted_name,
+                method,
+                path,
                 existing: function.name.clone(),
-                differences: Some(differences),
-                ..existing
-            });
-        }
-        if let Some(function) = self.pending.iter().find(|f| same_route(f.method, &f.path)) {
-            return Outcome::Existing(Existing {
-                existing: function.name.clone(),
-                file: Some(function.file.clone()),
-                ..existing
+                also: others.iter().map(|f| f.name.clone()).collect(),
+                differences,
             });
         }
         Outcome::Added(Box::new(self.new_function(
@@ -604,6 +623,19 @@ impl Importer<'_> {
         if name != wanted_name {
             notes.push(format!(
                 "`{wanted_name}` is already a function name here, so this one is `{name}`; rename it"
+            ));
+        }
+        let excluded = self
+            .provider
+            .excluded_operations
+            .iter()
+            .flatten()
+            .find(|(operation, _)| listed.has_id && *operation == listed.id);
+        if let Some((operation, reason)) = excluded {
+            notes.push(format!(
+                "{} lists `{operation}` under excluded_operations ({reason}); remove it from \
+                 there, or drop this entry",
+                self.provider.manifest_path
             ));
         }
         if listed

@@ -22,9 +22,8 @@ use document::is_null_schema;
 
 pub use document::{Document, ParseError};
 pub use import::{
-    Existing, Family, ImportError, NewFunction, Outcome, PendingFunction, Request, UnknownName,
-    Unsupported, append_to_family_file, declared_families, family_file_path, import,
-    pending_functions,
+    Existing, Family, FamilyTarget, ImportError, ManifestChange, NewFunction, Outcome, Request,
+    UnknownName, Unsupported, append_to_family_file, family_target, import, new_family_file,
 };
 
 /// The outcome of a check: every disagreement, and what was compared.
