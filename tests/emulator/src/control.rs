@@ -177,6 +177,9 @@ pub(crate) fn handle(
             shared.reset();
             Ok(answer(200, &json!({ "reset": true })))
         }
+        ("GET", "/__emulator/operations") => serde_json::to_value(shared.router.operations())
+            .map(|operations| answer(200, &operations))
+            .map_err(|error| problem(500, &error.to_string())),
         _ => Err(problem(404, "unknown control endpoint")),
     };
     result.unwrap_or_else(|problem| problem)

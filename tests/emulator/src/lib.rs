@@ -6,8 +6,10 @@
 //! inspect every request it received, queue faults (429s, 5xx, dropped connections, truncated
 //! bodies, delays) and set per-endpoint rate limits. Clerk's own rate limits (the instance limit
 //! for the key's type and the endpoint limits) are on by default ([`ClerkLimits`]), each answer
-//! can be delayed by a fixed latency, and [`Emulator::stats`] counts the 429s it sent. See
-//! `README.md` for the full surface.
+//! can be delayed by a fixed latency, and [`Emulator::stats`] counts the 429s it sent. Given
+//! Clerk's OpenAPI document ([`Config::with_openapi`]), it also answers every operation no
+//! stateful handler serves with a mock built from the spec ([`Emulator::operations`] tells which
+//! is which). See `README.md` for the full surface.
 
 // Clerk's user object is wider than the default `json!` recursion limit allows.
 #![recursion_limit = "256"]
@@ -16,6 +18,9 @@ mod api;
 mod control;
 mod handlers;
 mod limits;
+mod mock;
+mod openapi;
+mod routes;
 mod server;
 mod store;
 
@@ -28,7 +33,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+pub use kosmo_codegen::openapi::Document;
 pub use limits::{ClerkLimit, ClerkLimits, InstanceTier, MAX_WINDOW_SCALE, Stats};
+pub use mock::{MOCK_TIMESTAMP_MS, example_value};
+pub use openapi::{load_openapi_spec, openapi_spec_path};
+pub use routes::{Mode, Operation, operations};
 
 /// The key the emulator accepts unless configured otherwise. It only ever works here.
 pub const DEFAULT_SECRET_KEY: &str = "sk_test_emulator_local_only_0000000000000";
@@ -43,7 +52,7 @@ pub const SUPPORTED_API_VERSIONS: &[&str] = &[
 ];
 
 /// How to run an emulator.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     pub host: IpAddr,
     /// 0 picks a free port.
@@ -60,6 +69,25 @@ pub struct Config {
     pub latency: Duration,
     /// Whether API requests are recorded for [`Emulator::requests`] (true by default).
     pub record_requests: bool,
+    /// Clerk's OpenAPI document: when set, every operation of it that no stateful handler
+    /// serves is answered with a mock built from it (none by default: such routes are 404s).
+    pub openapi: Option<Arc<Document>>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the document itself: it is hundreds of kilobytes.
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("seed_users", &self.seed_users)
+            .field("seed_organizations", &self.seed_organizations)
+            .field("limits", &self.limits)
+            .field("latency", &self.latency)
+            .field("record_requests", &self.record_requests)
+            .field("openapi", &self.openapi.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
@@ -73,6 +101,7 @@ impl Default for Config {
             limits: ClerkLimits::CLERK,
             latency: Duration::ZERO,
             record_requests: true,
+            openapi: None,
         }
     }
 }
@@ -83,6 +112,15 @@ impl Config {
         Config {
             limits: ClerkLimits::OFF,
             ..Config::default()
+        }
+    }
+
+    /// The same settings, answering the document's other operations with mocks (see
+    /// [`Config::openapi`]); [`load_openapi_spec`] finds and parses Clerk's.
+    pub fn with_openapi(self, document: impl Into<Arc<Document>>) -> Config {
+        Config {
+            openapi: Some(document.into()),
+            ..self
         }
     }
 }
@@ -440,6 +478,8 @@ struct Inner {
 
 pub(crate) struct Shared {
     secret_key: String,
+    /// Which routes are stateful and which mocked; fixed at the start.
+    router: routes::Router,
     inner: Mutex<Inner>,
     /// API requests received since the start or the last reset.
     received: AtomicU64,
@@ -475,6 +515,7 @@ impl Shared {
     fn new(config: &Config) -> Shared {
         Shared {
             secret_key: config.secret_key.clone(),
+            router: routes::Router::new(config.openapi.as_deref()),
             inner: Mutex::new(Inner {
                 store: store::Store::new(),
                 requests: Vec::new(),
@@ -753,6 +794,12 @@ impl Emulator {
     /// Requests received and 429s sent since the start or the last [`Emulator::reset`].
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// Every operation of the OpenAPI document with how it is answered (stateful or mocked),
+    /// then the stateful routes the document lacks; without a document, the stateful routes.
+    pub fn operations(&self) -> Vec<Operation> {
+        self.shared.router.operations().to_vec()
     }
 
     /// How many live objects of a kind exist.
