@@ -9,7 +9,8 @@
 //! can be delayed by a fixed latency, and [`Emulator::stats`] counts the 429s it sent. Given
 //! Clerk's OpenAPI document ([`Config::with_openapi`]), it also answers every operation no
 //! stateful handler serves with a mock built from the spec ([`Emulator::operations`] tells which
-//! is which). See `README.md` for the full surface.
+//! is which). [`Emulator::snapshot`] and [`Emulator::restore`] save and bring back the data. See
+//! `README.md` for the full surface.
 
 // Clerk's user object is wider than the default `json!` recursion limit allows.
 #![recursion_limit = "256"]
@@ -24,7 +25,7 @@ mod routes;
 mod server;
 mod store;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -122,6 +123,23 @@ impl Config {
             openapi: Some(document.into()),
             ..self
         }
+    }
+}
+
+/// The emulator's data at one moment: every object, the ID generator's and clock's state and
+/// the pinned IDs. Not the requests, faults, limits, stats or settings. See
+/// [`Emulator::snapshot`].
+#[derive(Clone)]
+pub struct Snapshot {
+    store: store::Store,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("users", &self.store.count(ObjectKind::User))
+            .field("organizations", &self.store.count(ObjectKind::Organization))
+            .finish_non_exhaustive()
     }
 }
 
@@ -474,6 +492,8 @@ struct Inner {
     rate_limits: Vec<RateLimitState>,
     limiter: limits::Limiter,
     refusals: limits::RefusalCounts,
+    /// Saved by `POST /__emulator/snapshot`, by name; a reset keeps them.
+    snapshots: BTreeMap<String, Snapshot>,
 }
 
 pub(crate) struct Shared {
@@ -528,6 +548,7 @@ impl Shared {
                     InstanceTier::from_secret_key(&config.secret_key),
                 ),
                 refusals: limits::RefusalCounts::default(),
+                snapshots: BTreeMap::new(),
             }),
             received: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -536,10 +557,15 @@ impl Shared {
     }
 
     /// Empties the data, requests, faults, custom limits, limit counters and stats; keeps the
-    /// settings (Clerk limits, latency, recording).
+    /// settings (Clerk limits, latency, recording) and saved snapshots.
     fn reset(&self) {
+        self.reset_to(store::Store::new());
+    }
+
+    /// A reset whose data is `store` instead of nothing.
+    fn reset_to(&self, store: store::Store) {
         let mut inner = self.lock();
-        inner.store = store::Store::new();
+        inner.store = store;
         inner.requests.clear();
         inner.faults.clear();
         inner.rate_limits.clear();
@@ -794,6 +820,22 @@ impl Emulator {
     /// Requests received and 429s sent since the start or the last [`Emulator::reset`].
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// The data as it is now, to [`Emulator::restore`] later: a test builds its fixture once,
+    /// snapshots it, and restores it before each case instead of building it again.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            store: self.shared.lock().store.clone(),
+        }
+    }
+
+    /// Puts the data back as `snapshot` holds it (objects, ID generator, clock, pinned IDs) and
+    /// otherwise resets like [`Emulator::reset`]: requests, faults, custom rate limits, the
+    /// counters of Clerk's limits and the stats start empty; settings stay. The same calls after
+    /// a restore give the same IDs.
+    pub fn restore(&self, snapshot: &Snapshot) {
+        self.shared.reset_to(snapshot.store.clone());
     }
 
     /// Every operation of the OpenAPI document with how it is answered (stateful or mocked),

@@ -182,6 +182,8 @@ pub(crate) struct SignInToken {
     pub updated_at: i64,
 }
 
+/// Cloned whole by `Emulator::snapshot`, so everything a restore must bring back lives here.
+#[derive(Clone)]
 pub(crate) struct Store {
     rng: fastrand::Rng,
     trace_rng: fastrand::Rng,
@@ -861,7 +863,7 @@ mod tests {
     }
 
     #[test]
-    fn collections_hold_json_objects_whose_ids_cannot_be_pinned() {
+    fn collections_hold_json_objects_whose_ids_cannot_be_pinned_and_clones_are_independent() {
         let mut store = Store::new();
         assert!(store.collection("jwt_templates").is_none());
         store
@@ -869,6 +871,10 @@ mod tests {
             .insert("jtmp_1".into(), serde_json::json!({"id": "jtmp_1"}));
         assert!(!store.can_pin("jtmp_1"));
         assert!(store.can_pin("jtmp_2"));
+        let saved = store.clone();
+        store.collection_mut("jwt_templates").clear();
+        assert_eq!(saved.collection("jwt_templates").map(|c| c.len()), Some(1));
+        assert_eq!(store.collection("jwt_templates").map(|c| c.len()), Some(0));
     }
 
     #[test]
