@@ -3,9 +3,11 @@
 //! through the real `kosmo` binary against the emulator, and must succeed.
 //!
 //! Examples are found exactly as the generator's static check finds them
-//! (`kosmo_codegen::doc_examples`). Each starts from a freshly reset emulator holding the
-//! fixture: the objects whose IDs the generated samples name (`user_2abc123`, ...), created
-//! the normal way with their IDs pinned, so an example may delete or revoke what it likes.
+//! (`kosmo_codegen::doc_examples`). Each starts from the emulator restored to the fixture: the
+//! objects whose IDs the generated samples name (`user_2abc123`, ...), created once the normal
+//! way with their IDs pinned and snapshotted, so an example may delete or revoke what it likes.
+//! With Clerk's OpenAPI spec available, the emulator also mocks the operations it has no
+//! stateful handler for.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
@@ -300,10 +302,10 @@ fn failure(output: &std::process::Output) -> Option<String> {
     ))
 }
 
-/// Runs each example from a fresh fixture; returns one message per failure.
+/// Runs each example from the fixture, built once and restored before each; returns one
+/// message per failure.
 fn run_all(emulator: &Emulator, fixture: &Fixture, runnables: &[Runnable]) -> Vec<String> {
     let mut failures = Vec::new();
-    let setup_code = fixture.lua();
     let mcp_runtime = tokio::runtime::Runtime::new().unwrap();
     let mcp_server = mcp_runtime
         .block_on(kosmo_test_mcp_server::serve_http(
@@ -311,15 +313,19 @@ fn run_all(emulator: &Emulator, fixture: &Fixture, runnables: &[Runnable]) -> Ve
             kosmo_test_mcp_server::Options::default(),
         ))
         .unwrap();
+    let fixture_home = tempfile::tempdir().unwrap();
+    mcp_fixture(fixture_home.path(), &mcp_server.url());
+    emulator.reset();
+    emulator.pin_ids(&fixture.pins()).unwrap();
+    let setup = run_lua(emulator, fixture_home.path(), &fixture.lua());
+    if let Some(why) = failure(&setup) {
+        panic!("the fixture does not build: {why}");
+    }
+    let built = emulator.snapshot();
     for runnable in runnables {
         let home = tempfile::tempdir().unwrap();
         mcp_fixture(home.path(), &mcp_server.url());
-        emulator.reset();
-        emulator.pin_ids(&fixture.pins()).unwrap();
-        let setup = run_lua(emulator, home.path(), &setup_code);
-        if let Some(why) = failure(&setup) {
-            panic!("the fixture does not build: {why}");
-        }
+        emulator.restore(&built);
         for (name, code) in &runnable.files {
             std::fs::write(home.path().join(name), code).unwrap();
         }
@@ -341,8 +347,14 @@ fn run_all(emulator: &Emulator, fixture: &Fixture, runnables: &[Runnable]) -> Ve
     failures
 }
 
+/// Without Clerk's limits; with Clerk's OpenAPI spec when it is there, so functions whose
+/// operations have no stateful handler get mocked answers.
 fn emulator() -> Emulator {
-    Emulator::spawn(Config::without_limits()).unwrap()
+    let mut config = Config::without_limits();
+    if let Some(spec) = clerk_emulator::load_openapi_spec().unwrap() {
+        config = config.with_openapi(spec);
+    }
+    Emulator::spawn(config).unwrap()
 }
 
 #[test]

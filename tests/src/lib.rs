@@ -27,9 +27,16 @@ pub fn quick_retries() -> HttpConfig {
     }
 }
 
-/// The emulator's settings for tests that make many calls quickly: Clerk's limits off.
+/// The emulator's settings for tests that make many calls quickly: Clerk's limits off, and
+/// Clerk's OpenAPI spec when it is there (`clerk_emulator::load_openapi_spec`), so operations
+/// without a stateful handler get mocked answers instead of 404s.
 pub fn emulator_config() -> Config {
-    Config::without_limits()
+    let config = Config::without_limits();
+    match clerk_emulator::load_openapi_spec() {
+        Ok(Some(spec)) => config.with_openapi(spec),
+        Ok(None) => config,
+        Err(error) => panic!("{error}"),
+    }
 }
 
 /// An emulator on 127.0.0.1 and the real HTTP transport configured for it.

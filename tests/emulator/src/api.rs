@@ -5,8 +5,10 @@ use std::time::Instant;
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 
-use crate::store::Store;
-use crate::{Inner, RecordedRequest, SUPPORTED_API_VERSIONS, Shared, handlers};
+use crate::handlers::Params;
+use crate::mock::{BodyShape, MockBody};
+use crate::routes::Resolved;
+use crate::{Inner, RecordedRequest, SUPPORTED_API_VERSIONS, Shared};
 
 /// The first version whose PATCH user and organization bodies no longer take metadata.
 const METADATA_LEAVES_PATCH: &str = "2026-05-12";
@@ -147,6 +149,15 @@ impl ApiResponse {
         }
     }
 
+    /// A status without a body (a mocked 204 or 202).
+    pub fn empty(status: u16, trace_id: String) -> ApiResponse {
+        ApiResponse {
+            status,
+            headers: vec![("clerk-trace-id", trace_id)],
+            body: Vec::new(),
+        }
+    }
+
     pub fn error(error: ApiError, trace_id: String) -> ApiResponse {
         let error = *error.0;
         let mut entry = json!({
@@ -172,40 +183,90 @@ pub(crate) fn fault_response(shared: &Shared, error: ApiError) -> ApiResponse {
     ApiResponse::error(error, trace_id)
 }
 
-/// Handles one `/v1` request against the state.
+/// A successful answer: the status and the JSON body, if any.
+struct Reply {
+    status: u16,
+    body: Option<Value>,
+}
+
+/// Handles one `/v1` request against the state. A route no stateful handler serves but the
+/// OpenAPI document has is answered as a mock, with the same checks first (limits, key,
+/// version, body); every answer on such a route carries `X-Emulator-Mock: true`.
 pub(crate) fn process(shared: &Shared, request: &RecordedRequest) -> ApiResponse {
+    let segments = segments(&request.path);
+    let resolved = match &segments {
+        Some(segments) => {
+            let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+            shared.router.resolve(&request.method, &segments)
+        }
+        None => Resolved::Unknown,
+    };
+    let mocked = matches!(resolved, Resolved::Mocked { .. });
     let mut inner = shared.lock();
-    let outcome = respond(&mut inner, &shared.secret_key, request);
+    let outcome = respond(
+        &mut inner,
+        &shared.secret_key,
+        request,
+        segments.as_deref(),
+        resolved,
+    );
     let trace_id = inner.store.trace_id();
-    match outcome {
-        Ok(value) => ApiResponse::json(200, &value, trace_id),
+    drop(inner);
+    let mut response = match outcome {
+        Ok(Reply {
+            status,
+            body: Some(value),
+        }) => ApiResponse::json(status, &value, trace_id),
+        Ok(Reply { status, body: None }) => ApiResponse::empty(status, trace_id),
         Err(error) => ApiResponse::error(error, trace_id),
+    };
+    if mocked {
+        response
+            .headers
+            .push(("x-emulator-mock", "true".to_string()));
     }
+    response
 }
 
 fn respond(
     inner: &mut Inner,
     secret_key: &str,
     request: &RecordedRequest,
-) -> Result<Value, ApiError> {
-    let segments = segments(&request.path);
+    segments: Option<&[String]>,
+    resolved: Resolved<'_>,
+) -> Result<Reply, ApiError> {
     check_rate_limits(inner, request)?;
-    check_clerk_limits(inner, request, segments.as_deref())?;
-    authenticate(secret_key, request)?;
+    check_clerk_limits(inner, request, segments)?;
+    let public = matches!(&resolved, Resolved::Mocked { mock, .. } if !mock.requires_key());
+    if !public {
+        authenticate(secret_key, request)?;
+    }
     let version = api_version(request)?;
-    let body = parse_body(request)?;
-    let Some(segments) = segments else {
-        return Err(unknown_route(&request.path));
-    };
-    let context = Context {
-        method: request.method.as_str(),
-        query: Query(&request.query),
-        body,
-        legacy_metadata_allowed: version.is_none_or(|v| v < METADATA_LEAVES_PATCH),
-    };
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    route(&mut inner.store, &context, &segments)
-        .unwrap_or_else(|| Err(unknown_route(&request.path)))
+    match resolved {
+        Resolved::Stateful { handler, params } => {
+            let context = Context {
+                query: Query(&request.query),
+                body: parse_body(request)?,
+                legacy_metadata_allowed: version.is_none_or(|v| v < METADATA_LEAVES_PATCH),
+            };
+            let value = handler(&mut inner.store, &context, &Params(&params))?;
+            Ok(Reply {
+                status: 200,
+                body: Some(value),
+            })
+        }
+        Resolved::Mocked { mock, params } => {
+            let body = mock_body(request, mock.body_shape())?;
+            mock.check(&params, Query(&request.query), &body)?;
+            let (status, body) = mock.answer(&params);
+            Ok(Reply { status, body })
+        }
+        Resolved::Unknown => {
+            // As before mocks existed: a bad body is reported ahead of the unknown route.
+            parse_body(request)?;
+            Err(unknown_route(&request.path))
+        }
+    }
 }
 
 fn check_rate_limits(inner: &mut Inner, request: &RecordedRequest) -> Result<(), ApiError> {
@@ -310,34 +371,99 @@ fn api_version(request: &RecordedRequest) -> Result<Option<&str>, ApiError> {
     }
 }
 
-fn parse_body(request: &RecordedRequest) -> Result<Map<String, Value>, ApiError> {
-    if request.method == "GET" || request.method == "HEAD" || request.body.is_empty() {
-        return Ok(Map::new());
-    }
+/// The content type's essence, lower-cased: `application/json` of `Application/JSON; charset=utf-8`.
+fn content_type_essence(request: &RecordedRequest) -> String {
     let content_type = request.header("content-type").unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::new(
-            415,
-            "unsupported_content_type",
-            "Unsupported content type",
-            format!(
-                "Content-Type {content_type:?} is not supported; request bodies must be application/json."
-            ),
-        ));
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn unsupported_content_type(request: &RecordedRequest, wanted: &str) -> ApiError {
+    let content_type = request.header("content-type").unwrap_or("");
+    ApiError::new(
+        415,
+        "unsupported_content_type",
+        "Unsupported content type",
+        format!("Content-Type {content_type:?} is not supported; request bodies must be {wanted}."),
+    )
+}
+
+fn body_invalid(detail: String) -> ApiError {
+    ApiError::new(
+        400,
+        "request_body_invalid",
+        "Request body invalid",
+        format!("The request body is invalid: {detail}"),
+    )
+}
+
+/// The JSON body, `None` when there is none (or the method takes none).
+fn json_body(request: &RecordedRequest) -> Result<Option<Value>, ApiError> {
+    if request.method == "GET" || request.method == "HEAD" || request.body.is_empty() {
+        return Ok(None);
     }
-    let invalid = |detail: String| {
-        ApiError::new(
-            400,
-            "request_body_invalid",
-            "Request body invalid",
-            format!("The request body is invalid: {detail}"),
-        )
-    };
-    match serde_json::from_slice::<Value>(&request.body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(invalid("expected a JSON object".to_string())),
-        Err(error) => Err(invalid(error.to_string())),
+    if content_type_essence(request) != "application/json" {
+        return Err(unsupported_content_type(request, "application/json"));
+    }
+    serde_json::from_slice::<Value>(&request.body)
+        .map(Some)
+        .map_err(|error| body_invalid(error.to_string()))
+}
+
+fn parse_body(request: &RecordedRequest) -> Result<Map<String, Value>, ApiError> {
+    match json_body(request)? {
+        None => Ok(Map::new()),
+        Some(Value::Object(map)) => Ok(map),
+        Some(_) => Err(body_invalid("expected a JSON object".to_string())),
+    }
+}
+
+/// The body of a mocked request, read as its operation takes it: a JSON object (the usual), a
+/// JSON array (the bulk operations) or form fields.
+fn mock_body(request: &RecordedRequest, shape: Option<&BodyShape>) -> Result<MockBody, ApiError> {
+    match shape {
+        Some(BodyShape::Json {
+            array: true,
+            required,
+            ..
+        }) => match json_body(request)? {
+            Some(Value::Array(items)) => Ok(MockBody::Array(items)),
+            None if !required => Ok(MockBody::Array(Vec::new())),
+            _ => Err(body_invalid("expected a JSON array".to_string())),
+        },
+        Some(BodyShape::Multipart { .. }) => form_fields(request).map(MockBody::FormFields),
+        Some(BodyShape::Json { .. }) | None => parse_body(request).map(MockBody::Object),
+    }
+}
+
+/// The field names of a `multipart/form-data` (or URL-encoded form) body; only the names are
+/// checked, so the parts are not decoded.
+fn form_fields(request: &RecordedRequest) -> Result<Vec<String>, ApiError> {
+    if request.body.is_empty() {
+        return Ok(Vec::new());
+    }
+    match content_type_essence(request).as_str() {
+        "multipart/form-data" => Ok(String::from_utf8_lossy(&request.body)
+            .lines()
+            .filter(|line| {
+                line.to_ascii_lowercase()
+                    .starts_with("content-disposition:")
+            })
+            .filter_map(|line| {
+                line.split(';').find_map(|part| {
+                    let value = part.trim().strip_prefix("name=")?;
+                    Some(value.trim_matches('"').to_string())
+                })
+            })
+            .collect()),
+        "application/x-www-form-urlencoded" => Ok(form_urlencoded::parse(&request.body)
+            .map(|(name, _)| name.into_owned())
+            .collect()),
+        _ => Err(unsupported_content_type(request, "multipart/form-data")),
     }
 }
 
@@ -366,74 +492,10 @@ fn unknown_route(path: &str) -> ApiError {
 }
 
 pub(crate) struct Context<'a> {
-    pub method: &'a str,
     pub query: Query<'a>,
     pub body: Map<String, Value>,
     /// Versions before 2026-05-12 still take metadata in PATCH user and organization bodies.
     pub legacy_metadata_allowed: bool,
-}
-
-type Outcome = Option<Result<Value, ApiError>>;
-
-fn route(store: &mut Store, cx: &Context<'_>, segments: &[&str]) -> Outcome {
-    use handlers::{
-        invitations, memberships, organization_invitations, organizations, sessions,
-        sign_in_tokens, users,
-    };
-    let result = match (cx.method, segments) {
-        ("GET", ["users"]) => users::list_users(store, cx),
-        ("POST", ["users"]) => users::create_user(store, cx),
-        ("GET", ["users", "count"]) => users::count_users(store, cx),
-        ("GET", ["users", id]) => users::get_user(store, id),
-        ("PATCH", ["users", id]) => users::update_user(store, cx, id),
-        ("DELETE", ["users", id]) => users::delete_user(store, id),
-        ("PATCH", ["users", id, "metadata"]) => users::update_user_metadata(store, cx, id),
-        ("POST", ["users", id, action @ ("ban" | "unban" | "lock" | "unlock")]) => {
-            users::user_action(store, id, action)
-        }
-        ("GET", ["sessions"]) => sessions::list_sessions(store, cx),
-        ("POST", ["sessions"]) => sessions::create_session(store, cx),
-        ("GET", ["sessions", id]) => sessions::get_session(store, id),
-        ("POST", ["sessions", id, "revoke"]) => sessions::revoke_session(store, id),
-        ("GET", ["organizations"]) => organizations::list_organizations(store, cx),
-        ("POST", ["organizations"]) => organizations::create_organization(store, cx),
-        ("GET", ["organizations", id]) => organizations::get_organization(store, cx, id),
-        ("PATCH", ["organizations", id]) => organizations::update_organization(store, cx, id),
-        ("DELETE", ["organizations", id]) => organizations::delete_organization(store, id),
-        ("PATCH", ["organizations", id, "metadata"]) => {
-            organizations::update_organization_metadata(store, cx, id)
-        }
-        ("GET", ["organizations", id, "memberships"]) => {
-            memberships::list_memberships(store, cx, id)
-        }
-        ("POST", ["organizations", id, "memberships"]) => {
-            memberships::create_membership(store, cx, id)
-        }
-        ("PATCH", ["organizations", id, "memberships", user_id]) => {
-            memberships::update_membership(store, cx, id, user_id)
-        }
-        ("DELETE", ["organizations", id, "memberships", user_id]) => {
-            memberships::delete_membership(store, id, user_id)
-        }
-        ("GET", ["organizations", id, "invitations"]) => {
-            organization_invitations::list_organization_invitations(store, cx, id)
-        }
-        ("POST", ["organizations", id, "invitations"]) => {
-            organization_invitations::create_organization_invitation(store, cx, id)
-        }
-        ("POST", ["organizations", id, "invitations", invitation_id, "revoke"]) => {
-            organization_invitations::revoke_organization_invitation(store, cx, id, invitation_id)
-        }
-        ("GET", ["invitations"]) => invitations::list_invitations(store, cx),
-        ("POST", ["invitations"]) => invitations::create_invitation(store, cx),
-        ("POST", ["invitations", id, "revoke"]) => invitations::revoke_invitation(store, id),
-        ("POST", ["sign_in_tokens"]) => sign_in_tokens::create_sign_in_token(store, cx),
-        ("POST", ["sign_in_tokens", id, "revoke"]) => {
-            sign_in_tokens::revoke_sign_in_token(store, id)
-        }
-        _ => return None,
-    };
-    Some(result)
 }
 
 /// The decoded query pairs of a request.

@@ -8,7 +8,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::ApiResponse;
-use crate::{ClerkLimits, Fault, RateLimit, RateLimitState, RecordedRequest, Shared};
+use crate::{ClerkLimits, Fault, RateLimit, RateLimitState, RecordedRequest, Shared, Snapshot};
+
+/// The name a snapshot is saved under when the body names none.
+const DEFAULT_SNAPSHOT: &str = "default";
 
 /// `POST /__emulator/limits`: what is left out stays as it is.
 #[derive(Deserialize)]
@@ -45,6 +48,20 @@ fn limits_json(shared: &Shared) -> Value {
 fn latency_json(shared: &Shared) -> Value {
     let millis = u64::try_from(shared.lock().latency.as_millis()).unwrap_or(u64::MAX);
     json!({ "millis": millis })
+}
+
+/// `POST /__emulator/snapshot` and `/restore`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotRequest {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+impl SnapshotRequest {
+    fn name(self) -> String {
+        self.name.unwrap_or_else(|| DEFAULT_SNAPSHOT.to_string())
+    }
 }
 
 #[derive(Deserialize)]
@@ -177,6 +194,26 @@ pub(crate) fn handle(
             shared.reset();
             Ok(answer(200, &json!({ "reset": true })))
         }
+        ("POST", "/__emulator/snapshot") => parse::<SnapshotRequest>(body).map(|request| {
+            let name = request.name();
+            let mut inner = shared.lock();
+            let snapshot = Snapshot {
+                store: inner.store.clone(),
+            };
+            inner.snapshots.insert(name.clone(), snapshot);
+            answer(200, &json!({ "snapshot": name }))
+        }),
+        ("POST", "/__emulator/restore") => parse::<SnapshotRequest>(body).and_then(|request| {
+            let name = request.name();
+            let saved = shared.lock().snapshots.get(&name).cloned();
+            let snapshot =
+                saved.ok_or_else(|| problem(404, &format!("no snapshot named {name:?}")))?;
+            shared.reset_to(snapshot.store);
+            Ok(answer(200, &json!({ "restored": name })))
+        }),
+        ("GET", "/__emulator/operations") => serde_json::to_value(shared.router.operations())
+            .map(|operations| answer(200, &operations))
+            .map_err(|error| problem(500, &error.to_string())),
         _ => Err(problem(404, "unknown control endpoint")),
     };
     result.unwrap_or_else(|problem| problem)

@@ -6,7 +6,10 @@
 //! inspect every request it received, queue faults (429s, 5xx, dropped connections, truncated
 //! bodies, delays) and set per-endpoint rate limits. Clerk's own rate limits (the instance limit
 //! for the key's type and the endpoint limits) are on by default ([`ClerkLimits`]), each answer
-//! can be delayed by a fixed latency, and [`Emulator::stats`] counts the 429s it sent. See
+//! can be delayed by a fixed latency, and [`Emulator::stats`] counts the 429s it sent. Given
+//! Clerk's OpenAPI document ([`Config::with_openapi`]), it also answers every operation no
+//! stateful handler serves with a mock built from the spec ([`Emulator::operations`] tells which
+//! is which). [`Emulator::snapshot`] and [`Emulator::restore`] save and bring back the data. See
 //! `README.md` for the full surface.
 
 // Clerk's user object is wider than the default `json!` recursion limit allows.
@@ -16,10 +19,13 @@ mod api;
 mod control;
 mod handlers;
 mod limits;
+mod mock;
+mod openapi;
+mod routes;
 mod server;
 mod store;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,7 +34,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+pub use kosmo_codegen::openapi::Document;
 pub use limits::{ClerkLimit, ClerkLimits, InstanceTier, MAX_WINDOW_SCALE, Stats};
+pub use mock::{MOCK_TIMESTAMP_MS, example_value};
+pub use openapi::{load_openapi_spec, openapi_spec_path};
+pub use routes::{Mode, Operation, operations};
 
 /// The key the emulator accepts unless configured otherwise. It only ever works here.
 pub const DEFAULT_SECRET_KEY: &str = "sk_test_emulator_local_only_0000000000000";
@@ -43,7 +53,7 @@ pub const SUPPORTED_API_VERSIONS: &[&str] = &[
 ];
 
 /// How to run an emulator.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     pub host: IpAddr,
     /// 0 picks a free port.
@@ -60,6 +70,25 @@ pub struct Config {
     pub latency: Duration,
     /// Whether API requests are recorded for [`Emulator::requests`] (true by default).
     pub record_requests: bool,
+    /// Clerk's OpenAPI document: when set, every operation of it that no stateful handler
+    /// serves is answered with a mock built from it (none by default: such routes are 404s).
+    pub openapi: Option<Arc<Document>>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the document itself: it is hundreds of kilobytes.
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("seed_users", &self.seed_users)
+            .field("seed_organizations", &self.seed_organizations)
+            .field("limits", &self.limits)
+            .field("latency", &self.latency)
+            .field("record_requests", &self.record_requests)
+            .field("openapi", &self.openapi.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
@@ -73,6 +102,7 @@ impl Default for Config {
             limits: ClerkLimits::CLERK,
             latency: Duration::ZERO,
             record_requests: true,
+            openapi: None,
         }
     }
 }
@@ -84,6 +114,32 @@ impl Config {
             limits: ClerkLimits::OFF,
             ..Config::default()
         }
+    }
+
+    /// The same settings, answering the document's other operations with mocks (see
+    /// [`Config::openapi`]); [`load_openapi_spec`] finds and parses Clerk's.
+    pub fn with_openapi(self, document: impl Into<Arc<Document>>) -> Config {
+        Config {
+            openapi: Some(document.into()),
+            ..self
+        }
+    }
+}
+
+/// The emulator's data at one moment: every object, the ID generator's and clock's state and
+/// the pinned IDs. Not the requests, faults, limits, stats or settings. See
+/// [`Emulator::snapshot`].
+#[derive(Clone)]
+pub struct Snapshot {
+    store: store::Store,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("users", &self.store.count(ObjectKind::User))
+            .field("organizations", &self.store.count(ObjectKind::Organization))
+            .finish_non_exhaustive()
     }
 }
 
@@ -436,10 +492,14 @@ struct Inner {
     rate_limits: Vec<RateLimitState>,
     limiter: limits::Limiter,
     refusals: limits::RefusalCounts,
+    /// Saved by `POST /__emulator/snapshot`, by name; a reset keeps them.
+    snapshots: BTreeMap<String, Snapshot>,
 }
 
 pub(crate) struct Shared {
     secret_key: String,
+    /// Which routes are stateful and which mocked; fixed at the start.
+    router: routes::Router,
     inner: Mutex<Inner>,
     /// API requests received since the start or the last reset.
     received: AtomicU64,
@@ -475,6 +535,7 @@ impl Shared {
     fn new(config: &Config) -> Shared {
         Shared {
             secret_key: config.secret_key.clone(),
+            router: routes::Router::new(config.openapi.as_deref()),
             inner: Mutex::new(Inner {
                 store: store::Store::new(),
                 requests: Vec::new(),
@@ -487,6 +548,7 @@ impl Shared {
                     InstanceTier::from_secret_key(&config.secret_key),
                 ),
                 refusals: limits::RefusalCounts::default(),
+                snapshots: BTreeMap::new(),
             }),
             received: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -495,10 +557,15 @@ impl Shared {
     }
 
     /// Empties the data, requests, faults, custom limits, limit counters and stats; keeps the
-    /// settings (Clerk limits, latency, recording).
+    /// settings (Clerk limits, latency, recording) and saved snapshots.
     fn reset(&self) {
+        self.reset_to(store::Store::new());
+    }
+
+    /// A reset whose data is `store` instead of nothing.
+    fn reset_to(&self, store: store::Store) {
         let mut inner = self.lock();
-        inner.store = store::Store::new();
+        inner.store = store;
         inner.requests.clear();
         inner.faults.clear();
         inner.rate_limits.clear();
@@ -753,6 +820,28 @@ impl Emulator {
     /// Requests received and 429s sent since the start or the last [`Emulator::reset`].
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// The data as it is now, to [`Emulator::restore`] later: a test builds its fixture once,
+    /// snapshots it, and restores it before each case instead of building it again.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            store: self.shared.lock().store.clone(),
+        }
+    }
+
+    /// Puts the data back as `snapshot` holds it (objects, ID generator, clock, pinned IDs) and
+    /// otherwise resets like [`Emulator::reset`]: requests, faults, custom rate limits, the
+    /// counters of Clerk's limits and the stats start empty; settings stay. The same calls after
+    /// a restore give the same IDs.
+    pub fn restore(&self, snapshot: &Snapshot) {
+        self.shared.reset_to(snapshot.store.clone());
+    }
+
+    /// Every operation of the OpenAPI document with how it is answered (stateful or mocked),
+    /// then the stateful routes the document lacks; without a document, the stateful routes.
+    pub fn operations(&self) -> Vec<Operation> {
+        self.shared.router.operations().to_vec()
     }
 
     /// How many live objects of a kind exist.

@@ -2,10 +2,11 @@
 
 use std::io::Write;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use clerk_emulator::{ClerkLimits, Config, DEFAULT_SECRET_KEY, Emulator};
+use clerk_emulator::{ClerkLimits, Config, DEFAULT_SECRET_KEY, Document, Emulator};
 
 /// An in-memory emulator of Clerk's Backend API, for tests and trying the integration offline.
 #[derive(Parser, Debug)]
@@ -39,6 +40,25 @@ struct Args {
     /// Does not keep the API requests in memory (for long benchmarks).
     #[arg(long)]
     no_record: bool,
+    /// Clerk's OpenAPI spec (YAML or JSON): its operations that no stateful handler serves are
+    /// answered with mocks built from it, instead of 404s.
+    #[arg(long, value_name = "PATH")]
+    openapi: Option<PathBuf>,
+}
+
+fn read_openapi(path: &std::path::Path) -> std::io::Result<Document> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("--openapi {}: {error}", path.display()),
+        )
+    })?;
+    Document::parse(&text).map_err(|error| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("--openapi {}: {error}", path.display()),
+        )
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -93,6 +113,10 @@ async fn main() -> std::io::Result<()> {
                 .filter(|k| !k.is_empty())
         })
         .unwrap_or_else(|| DEFAULT_SECRET_KEY.to_string());
+    let openapi = match &args.openapi {
+        Some(path) => Some(std::sync::Arc::new(read_openapi(path)?)),
+        None => None,
+    };
     let emulator = Emulator::start(Config {
         host: args.host,
         port: args.port,
@@ -108,12 +132,25 @@ async fn main() -> std::io::Result<()> {
         },
         latency: args.latency,
         record_requests: !args.no_record,
+        openapi,
     })
     .await?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "Clerk emulator listening on {}", emulator.base_url())?;
         writeln!(out, "Secret key: {}", emulator.secret_key())?;
+        let operations = emulator.operations();
+        if args.openapi.is_some() {
+            let mocked = operations
+                .iter()
+                .filter(|o| o.mode == clerk_emulator::Mode::Mocked)
+                .count();
+            writeln!(
+                out,
+                "Operations: {} stateful, {mocked} mocked from the OpenAPI spec",
+                operations.len() - mocked
+            )?;
+        }
         writeln!(
             out,
             "Try: export CLERK_API_URL={} CLERK_SECRET_KEY={}",
@@ -185,12 +222,15 @@ mod tests {
             "--latency",
             "150ms",
             "--no-record",
+            "--openapi",
+            "spec.yml",
         ])
         .unwrap();
         assert_eq!(args.limits, Limits::Off);
         assert_eq!(args.limit_window_scale, 0.1);
         assert_eq!(args.latency, Duration::from_millis(150));
         assert!(args.no_record);
+        assert_eq!(args.openapi, Some(PathBuf::from("spec.yml")));
         let defaults = Args::try_parse_from(["clerk-emulator"]).unwrap();
         assert_eq!(
             (

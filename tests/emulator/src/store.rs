@@ -1,5 +1,6 @@
 //! The emulator's data and how each object renders as Clerk's JSON.
 
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use indexmap::IndexMap;
@@ -181,6 +182,8 @@ pub(crate) struct SignInToken {
     pub updated_at: i64,
 }
 
+/// Cloned whole by `Emulator::snapshot`, so everything a restore must bring back lives here.
+#[derive(Clone)]
 pub(crate) struct Store {
     rng: fastrand::Rng,
     trace_rng: fastrand::Rng,
@@ -195,6 +198,10 @@ pub(crate) struct Store {
     pub organization_invitations: IndexMap<String, OrganizationInvitation>,
     pub invitations: IndexMap<String, Invitation>,
     pub sign_in_tokens: IndexMap<String, SignInToken>,
+    /// Objects of resources whose handlers keep them as Clerk's JSON, by resource name
+    /// (`"jwt_templates"`), each by ID: a new handler module can store its objects here
+    /// without a field of its own. Their IDs count as used for `can_pin`.
+    collections: BTreeMap<&'static str, IndexMap<String, Value>>,
 }
 
 impl Store {
@@ -212,7 +219,20 @@ impl Store {
             organization_invitations: IndexMap::new(),
             invitations: IndexMap::new(),
             sign_in_tokens: IndexMap::new(),
+            collections: BTreeMap::new(),
         }
+    }
+
+    /// A resource's objects by ID (see `collections`); `None` before the first is stored.
+    #[allow(dead_code)] // for the handler modules that keep their objects as JSON
+    pub fn collection(&self, resource: &str) -> Option<&IndexMap<String, Value>> {
+        self.collections.get(resource)
+    }
+
+    /// A resource's objects by ID, to insert, change or remove them.
+    #[allow(dead_code)] // for the handler modules that keep their objects as JSON
+    pub fn collection_mut(&mut self, resource: &'static str) -> &mut IndexMap<String, Value> {
+        self.collections.entry(resource).or_default()
     }
 
     pub fn new_id(&mut self, prefix: &str) -> String {
@@ -242,6 +262,10 @@ impl Store {
                 || self.organization_invitations.contains_key(id)
                 || self.invitations.contains_key(id)
                 || self.sign_in_tokens.contains_key(id)
+                || self
+                    .collections
+                    .values()
+                    .any(|objects| objects.contains_key(id))
                 || self
                     .pinned
                     .values()
@@ -836,6 +860,21 @@ mod tests {
         store.seed(3, 0);
         let newest = store.users.values().map(|u| u.created_at).max();
         assert!(newest > Some(last));
+    }
+
+    #[test]
+    fn collections_hold_json_objects_whose_ids_cannot_be_pinned_and_clones_are_independent() {
+        let mut store = Store::new();
+        assert!(store.collection("jwt_templates").is_none());
+        store
+            .collection_mut("jwt_templates")
+            .insert("jtmp_1".into(), serde_json::json!({"id": "jtmp_1"}));
+        assert!(!store.can_pin("jtmp_1"));
+        assert!(store.can_pin("jtmp_2"));
+        let saved = store.clone();
+        store.collection_mut("jwt_templates").clear();
+        assert_eq!(saved.collection("jwt_templates").map(|c| c.len()), Some(1));
+        assert_eq!(store.collection("jwt_templates").map(|c| c.len()), Some(0));
     }
 
     #[test]

@@ -1,46 +1,33 @@
-//! Every kind of object the emulator makes, checked against the response schema of its operation
-//! in Clerk's OpenAPI spec: `$ref`, `allOf`, `oneOf` (with discriminators), required fields, types,
-//! `nullable`, enums and `additionalProperties: false`.
+//! Every operation the emulator serves, checked against its response schema in Clerk's OpenAPI
+//! spec: `$ref`, `allOf`, `oneOf` (with discriminators), required fields, types, `nullable`, enums
+//! and `additionalProperties: false`. The stateful operations are exercised by a scenario that
+//! makes every kind of object; every mocked one is called once with arguments synthesized from
+//! its schemas. The operations checked must be exactly the operations served.
 //!
-//! The spec is read from `$CLERK_OPENAPI_SPEC`, else `../../../shared/clerk/bapi-openapi.yml`
-//! relative to this crate. Without it the test is skipped, unless `REQUIRE_OPENAPI` is set. It is
-//! parsed and its `$ref`s followed by `kosmo_codegen::openapi::Document`, the loader `cargo xtask
-//! check-openapi` uses; the schema validation below is this test's own.
+//! The spec is found by `clerk_emulator::load_openapi_spec` (`$CLERK_OPENAPI_SPEC`, else
+//! `../shared/clerk/bapi-openapi.yml` beside the workspace). Without it the tests are skipped,
+//! unless `REQUIRE_OPENAPI` is set. It is parsed and its `$ref`s followed by
+//! `kosmo_codegen::openapi::Document`, the loader `cargo xtask check-openapi` uses; the schema
+//! validation below is this test's own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use common::Api;
-use kosmo_codegen::openapi::Document;
-use serde_json::{Value, json};
-
-fn load_spec() -> Option<Document> {
-    let path = std::env::var_os("CLERK_OPENAPI_SPEC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/clerk/bapi-openapi.yml")
-        });
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(Document::parse(&text).expect("the OpenAPI spec parses")),
-        Err(error) => {
-            assert!(
-                std::env::var_os("REQUIRE_OPENAPI").is_none(),
-                "REQUIRE_OPENAPI is set but {} cannot be read: {error}",
-                path.display()
-            );
-            println!("skipped: spec not found at {} ({error})", path.display());
-            None
-        }
-    }
-}
+use clerk_emulator::{Config, Document, Mode, example_value};
+use common::{Api, load_spec};
+use serde_json::{Map, Value, json};
 
 struct Validator<'a> {
     spec: &'a Document,
+    /// The operations (upper-case method, spec path) whose answers were checked.
+    covered: RefCell<BTreeSet<(String, String)>>,
 }
 
-impl Validator<'_> {
+impl<'a> Validator<'a> {
     /// Follows `$ref`s with the shared resolver; one it cannot follow (external, dangling or
     /// endless) fails the test rather than validating against nothing.
     fn resolve<'s>(&'s self, schema: &'s Value) -> &'s Value {
@@ -52,14 +39,51 @@ impl Validator<'_> {
         resolved
     }
 
-    /// The 200 response schema of an operation.
-    fn response_schema(&self, method: &str, path: &str) -> &Value {
+    fn new(spec: &'a Document) -> Validator<'a> {
+        Validator {
+            spec,
+            covered: RefCell::default(),
+        }
+    }
+
+    /// The lowest 2xx status an operation declares and that response's JSON schema (`None`
+    /// for a response without content).
+    fn success(&self, method: &str, path: &str) -> (u16, Option<&Value>) {
         let operation = self
             .spec
             .operation(method, path)
             .unwrap_or_else(|| panic!("no operation {method} {path} in the spec"));
-        let response = self.resolve(&operation["responses"]["200"]);
-        &response["content"]["application/json"]["schema"]
+        let (status, response) = operation["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(status, response)| Some((status.parse::<u16>().ok()?, response)))
+            .filter(|(status, _)| (200..300).contains(status))
+            .min_by_key(|(status, _)| *status)
+            .unwrap_or_else(|| panic!("{method} {path} declares no 2xx response"));
+        let response = self.resolve(response);
+        (
+            status,
+            response["content"]["application/json"].get("schema"),
+        )
+    }
+
+    /// Checks an answer of an operation and counts the operation as covered.
+    fn check_answer(&self, method: &str, path: &str, status: u16, body: &Value) -> Vec<String> {
+        self.covered
+            .borrow_mut()
+            .insert((method.to_ascii_uppercase(), path.to_string()));
+        let (expected_status, schema) = self.success(method, path);
+        let mut errors = Vec::new();
+        if status != expected_status {
+            errors.push(format!("status {status}, not {expected_status}"));
+        }
+        match schema {
+            Some(schema) => errors.extend(self.validate(schema, body)),
+            None if body.is_null() => {}
+            None => errors.push(format!("a body where the spec has none: {body}")),
+        }
+        errors
     }
 
     fn schema(&self, name: &str) -> &Value {
@@ -175,20 +199,209 @@ impl Validator<'_> {
     }
 }
 
+/// A stateful operation's 200 answer must fit its schema.
 fn assert_valid(validator: &Validator<'_>, method: &str, path: &str, value: &Value) {
-    let schema = validator.response_schema(method, path);
-    let errors = validator.validate(schema, value);
+    let errors = validator.check_answer(method, path, 200, value);
     assert!(errors.is_empty(), "{method} {path}: {errors:#?}\n{value:#}");
 }
 
 #[tokio::test]
-async fn every_object_matches_clerks_openapi_schema() {
+async fn every_operation_served_matches_clerks_openapi_schema() {
     let Some(spec) = load_spec() else {
         return;
     };
-    let v = Validator { spec: &spec };
-    let api = Api::start().await;
+    let v = Validator::new(&spec);
+    let api = Api::start_with(Config::without_limits().with_openapi(Arc::clone(&spec))).await;
+    every_kind_of_stateful_object(&api, &v).await;
+    let operations = api.emulator.operations();
+    let stateful: BTreeSet<(String, String)> = operations
+        .iter()
+        .filter(|o| o.mode == Mode::Stateful)
+        .map(|o| (o.method.clone(), o.path.clone()))
+        .collect();
+    let unchecked: Vec<_> = stateful.difference(&v.covered.borrow()).cloned().collect();
+    assert!(
+        unchecked.is_empty(),
+        "stateful operations the scenario does not check (a new stateful handler needs its \
+         objects made in `every_kind_of_stateful_object`): {unchecked:#?}"
+    );
 
+    let mut failures = Vec::new();
+    for operation in operations.iter().filter(|o| o.mode == Mode::Mocked) {
+        let (method, path) = (operation.method.as_str(), operation.path.as_str());
+        let answer = call_with_synthesized_arguments(&api, &spec, method, path).await;
+        let mut errors = v.check_answer(method, path, answer.status, &answer.body);
+        if answer.headers.get("x-emulator-mock").map(|h| h.as_bytes()) != Some(b"true") {
+            errors.push("no `X-Emulator-Mock: true` header".to_string());
+        }
+        if !errors.is_empty() {
+            failures.push(format!("{method} {path}: {errors:#?}\n{:#}", answer.body));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of the mocked operations do not answer per their schema:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    // Checked = served: every operation the emulator lists, each non-deprecated one of the spec.
+    let served: BTreeSet<(String, String)> = operations
+        .iter()
+        .map(|o| (o.method.clone(), o.path.clone()))
+        .collect();
+    assert_eq!(*v.covered.borrow(), served);
+    let in_spec = spec_operations(&spec);
+    let not_served: Vec<_> = in_spec.difference(&served).collect();
+    assert!(not_served.is_empty(), "{not_served:#?}");
+    let mocked = operations.len() - stateful.len();
+    println!(
+        "checked {} operations: {} stateful, {mocked} mocked",
+        served.len(),
+        stateful.len()
+    );
+}
+
+/// Every non-deprecated operation of the spec as (upper-case method, path).
+fn spec_operations(spec: &Document) -> BTreeSet<(String, String)> {
+    let mut operations = BTreeSet::new();
+    for (path, item) in spec.root()["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let is_method = [
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ]
+            .contains(&method.as_str());
+            if is_method && operation["deprecated"] != json!(true) {
+                operations.insert((method.to_ascii_uppercase(), path.clone()));
+            }
+        }
+    }
+    operations
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A parameter value as text: strings as they are, other values as JSON.
+fn as_text(value: &Value) -> String {
+    match value {
+        Value::String(text) if !text.is_empty() => text.clone(),
+        Value::String(_) | Value::Null => "x".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// An object with just the required fields of `schema`, each synthesized.
+fn required_only(spec: &Document, schema: &Value) -> Value {
+    let merged = spec.merged_schema(schema);
+    let mut object = Map::new();
+    for name in merged["required"].as_array().into_iter().flatten() {
+        let name = name.as_str().unwrap();
+        object.insert(
+            name.to_string(),
+            example_value(spec, &merged["properties"][name]),
+        );
+    }
+    Value::Object(object)
+}
+
+/// Calls an operation with its path placeholders, required query parameters and required body
+/// fields filled from their schemas.
+async fn call_with_synthesized_arguments(
+    api: &Api,
+    spec: &Document,
+    method: &str,
+    path: &str,
+) -> common::Answer {
+    let operation = spec.operation(method, path).unwrap();
+    let parameters: Vec<&Value> = operation["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| spec.resolve(p))
+        .collect();
+    let mut url = String::new();
+    for segment in path.split('/').skip(1) {
+        url.push('/');
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => {
+                let parameter = parameters
+                    .iter()
+                    .find(|p| p["name"] == name && p["in"] == "path");
+                let value = parameter.map_or(json!(name), |p| example_value(spec, &p["schema"]));
+                url.push_str(&encode(&as_text(&value)));
+            }
+            None => url.push_str(segment),
+        }
+    }
+    let query: Vec<String> = parameters
+        .iter()
+        .filter(|p| p["in"] == "query" && p["required"] == json!(true))
+        .map(|p| {
+            let value = example_value(spec, &p["schema"]);
+            let name = p["name"].as_str().unwrap();
+            match value {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|item| format!("{name}={}", encode(&as_text(item))))
+                    .collect::<Vec<_>>()
+                    .join("&"),
+                value => format!("{name}={}", encode(&as_text(&value))),
+            }
+        })
+        .collect();
+    if !query.is_empty() {
+        url = format!("{url}?{}", query.join("&"));
+    }
+    let mut request = api.request(method, &url);
+    if let Some(body) = operation.get("requestBody") {
+        let content = &spec.resolve(body)["content"];
+        if let Some(schema) = content["application/json"].get("schema") {
+            let merged = spec.merged_schema(schema);
+            let body = if merged["type"] == "array" {
+                json!([required_only(spec, &merged["items"])])
+            } else {
+                required_only(spec, schema)
+            };
+            request = request
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&body).unwrap());
+        } else if let Some(schema) = content["multipart/form-data"].get("schema") {
+            let boundary = "conformance-boundary";
+            let mut form = String::new();
+            for name in spec.merged_schema(schema)["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let name = name.as_str().unwrap();
+                form += &format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.png\"\r\nContent-Type: image/png\r\n\r\nx\r\n"
+                );
+            }
+            form += &format!("--{boundary}--\r\n");
+            request = request
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(form);
+        }
+    }
+    api.send(request).await
+}
+
+/// Makes every kind of object the stateful handlers keep and checks each answer.
+async fn every_kind_of_stateful_object(api: &Api, v: &Validator<'_>) {
     // Users, with every kind of identification and second factor.
     let user = api
         .ok(
@@ -213,19 +426,19 @@ async fn every_object_matches_clerks_openapi_schema() {
         )
         .await;
     let user_id = user["id"].as_str().unwrap().to_string();
-    assert_valid(&v, "post", "/users", &user);
+    assert_valid(v, "post", "/users", &user);
     let plain = api.user("plain@example.test").await;
-    assert_valid(&v, "post", "/users", &plain);
-    assert_valid(&v, "get", "/users", &api.ok("GET", "/users", None).await);
+    assert_valid(v, "post", "/users", &plain);
+    assert_valid(v, "get", "/users", &api.ok("GET", "/users", None).await);
     assert_valid(
-        &v,
+        v,
         "get",
         "/users/count",
         &api.ok("GET", "/users/count", None).await,
     );
     let user_path = format!("/users/{user_id}");
     assert_valid(
-        &v,
+        v,
         "get",
         "/users/{user_id}",
         &api.ok("GET", &user_path, None).await,
@@ -233,7 +446,7 @@ async fn every_object_matches_clerks_openapi_schema() {
     let updated = api
         .ok("PATCH", &user_path, Some(json!({"first_name": "Augusta"})))
         .await;
-    assert_valid(&v, "patch", "/users/{user_id}", &updated);
+    assert_valid(v, "patch", "/users/{user_id}", &updated);
     let merged = api
         .ok(
             "PATCH",
@@ -241,20 +454,20 @@ async fn every_object_matches_clerks_openapi_schema() {
             Some(json!({"private_metadata": {"note": "vip"}})),
         )
         .await;
-    assert_valid(&v, "patch", "/users/{user_id}/metadata", &merged);
+    assert_valid(v, "patch", "/users/{user_id}/metadata", &merged);
 
     // Sessions.
     let session = api
         .ok("POST", "/sessions", Some(json!({"user_id": user_id})))
         .await;
-    assert_valid(&v, "post", "/sessions", &session);
+    assert_valid(v, "post", "/sessions", &session);
     let sessions = api
         .ok("GET", &format!("/sessions?user_id={user_id}"), None)
         .await;
-    assert_valid(&v, "get", "/sessions", &sessions);
+    assert_valid(v, "get", "/sessions", &sessions);
     let session_path = format!("/sessions/{}", session["id"].as_str().unwrap());
     assert_valid(
-        &v,
+        v,
         "get",
         "/sessions/{session_id}",
         &api.ok("GET", &session_path, None).await,
@@ -272,11 +485,11 @@ async fn every_object_matches_clerks_openapi_schema() {
     let revoked = api
         .ok("POST", &format!("{session_path}/revoke"), None)
         .await;
-    assert_valid(&v, "post", "/sessions/{session_id}/revoke", &revoked);
+    assert_valid(v, "post", "/sessions/{session_id}/revoke", &revoked);
 
     for action in ["ban", "unban", "lock", "unlock"] {
         let answer = api.ok("POST", &format!("{user_path}/{action}"), None).await;
-        assert_valid(&v, "post", &format!("/users/{{user_id}}/{action}"), &answer);
+        assert_valid(v, "post", &format!("/users/{{user_id}}/{action}"), &answer);
     }
 
     // Organizations, memberships and organization invitations.
@@ -287,17 +500,17 @@ async fn every_object_matches_clerks_openapi_schema() {
             Some(json!({"name": "Analytical Engines", "created_by": user_id, "public_metadata": {"tier": "gold"}})),
         )
         .await;
-    assert_valid(&v, "post", "/organizations", &org);
+    assert_valid(v, "post", "/organizations", &org);
     let org_id = org["id"].as_str().unwrap().to_string();
     let org_path = format!("/organizations/{org_id}");
     assert_valid(
-        &v,
+        v,
         "get",
         "/organizations",
         &api.ok("GET", "/organizations?include_members_count=true&include_missing_member_with_elevated_permissions=true", None).await,
     );
     assert_valid(
-        &v,
+        v,
         "get",
         "/organizations/{organization_id}",
         &api.ok("GET", &org_path, None).await,
@@ -309,7 +522,7 @@ async fn every_object_matches_clerks_openapi_schema() {
             Some(json!({"name": "Difference Engines"})),
         )
         .await;
-    assert_valid(&v, "patch", "/organizations/{organization_id}", &renamed);
+    assert_valid(v, "patch", "/organizations/{organization_id}", &renamed);
     let org_metadata = api
         .ok(
             "PATCH",
@@ -318,7 +531,7 @@ async fn every_object_matches_clerks_openapi_schema() {
         )
         .await;
     assert_valid(
-        &v,
+        v,
         "patch",
         "/organizations/{organization_id}/metadata",
         &org_metadata,
@@ -333,7 +546,7 @@ async fn every_object_matches_clerks_openapi_schema() {
         )
         .await;
     assert_valid(
-        &v,
+        v,
         "post",
         "/organizations/{organization_id}/memberships",
         &membership,
@@ -342,7 +555,7 @@ async fn every_object_matches_clerks_openapi_schema() {
         .ok("GET", &format!("{org_path}/memberships"), None)
         .await;
     assert_valid(
-        &v,
+        v,
         "get",
         "/organizations/{organization_id}/memberships",
         &memberships,
@@ -356,14 +569,14 @@ async fn every_object_matches_clerks_openapi_schema() {
         )
         .await;
     assert_valid(
-        &v,
+        v,
         "patch",
         "/organizations/{organization_id}/memberships/{user_id}",
         &promoted,
     );
     let removed = api.ok("DELETE", &membership_path, None).await;
     assert_valid(
-        &v,
+        v,
         "delete",
         "/organizations/{organization_id}/memberships/{user_id}",
         &removed,
@@ -377,7 +590,7 @@ async fn every_object_matches_clerks_openapi_schema() {
         )
         .await;
     assert_valid(
-        &v,
+        v,
         "post",
         "/organizations/{organization_id}/invitations",
         &org_invitation,
@@ -390,13 +603,13 @@ async fn every_object_matches_clerks_openapi_schema() {
         )
         .await;
     assert_valid(
-        &v,
+        v,
         "post",
         "/organizations/{organization_id}/invitations",
         &anonymous,
     );
     assert_valid(
-        &v,
+        v,
         "get",
         "/organizations/{organization_id}/invitations",
         &api.ok("GET", &format!("{org_path}/invitations"), None)
@@ -413,7 +626,7 @@ async fn every_object_matches_clerks_openapi_schema() {
         )
         .await;
     assert_valid(
-        &v,
+        v,
         "post",
         "/organizations/{organization_id}/invitations/{invitation_id}/revoke",
         &revoked,
@@ -427,9 +640,9 @@ async fn every_object_matches_clerks_openapi_schema() {
             Some(json!({"email_address": "new@example.test"})),
         )
         .await;
-    assert_valid(&v, "post", "/invitations", &invitation);
+    assert_valid(v, "post", "/invitations", &invitation);
     assert_valid(
-        &v,
+        v,
         "get",
         "/invitations",
         &api.ok("GET", "/invitations", None).await,
@@ -441,11 +654,11 @@ async fn every_object_matches_clerks_openapi_schema() {
             None,
         )
         .await;
-    assert_valid(&v, "post", "/invitations/{invitation_id}/revoke", &revoked);
+    assert_valid(v, "post", "/invitations/{invitation_id}/revoke", &revoked);
     let token = api
         .ok("POST", "/sign_in_tokens", Some(json!({"user_id": user_id})))
         .await;
-    assert_valid(&v, "post", "/sign_in_tokens", &token);
+    assert_valid(v, "post", "/sign_in_tokens", &token);
     let revoked = api
         .ok(
             "POST",
@@ -454,7 +667,7 @@ async fn every_object_matches_clerks_openapi_schema() {
         )
         .await;
     assert_valid(
-        &v,
+        v,
         "post",
         "/sign_in_tokens/{sign_in_token_id}/revoke",
         &revoked,
@@ -462,13 +675,30 @@ async fn every_object_matches_clerks_openapi_schema() {
 
     // Deletions and errors.
     let deleted = api.ok("DELETE", &org_path, None).await;
-    assert_valid(&v, "delete", "/organizations/{organization_id}", &deleted);
+    assert_valid(v, "delete", "/organizations/{organization_id}", &deleted);
     let deleted = api.ok("DELETE", &user_path, None).await;
-    assert_valid(&v, "delete", "/users/{user_id}", &deleted);
+    assert_valid(v, "delete", "/users/{user_id}", &deleted);
     let missing = api.get(&user_path).await;
     assert_eq!(missing.status, 404);
     let errors = v.validate(v.schema("ClerkErrors"), &missing.body);
     assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[tokio::test]
+async fn without_the_document_the_stateful_operations_are_all_served() {
+    let Some(spec) = load_spec() else {
+        return;
+    };
+    let v = Validator::new(&spec);
+    let api = Api::start().await;
+    every_kind_of_stateful_object(&api, &v).await;
+    let served: BTreeSet<(String, String)> = api
+        .emulator
+        .operations()
+        .into_iter()
+        .map(|o| (o.method, o.path))
+        .collect();
+    assert_eq!(*v.covered.borrow(), served);
 }
 
 #[test]
@@ -476,7 +706,7 @@ fn the_validator_rejects_what_clerk_would_not_send() {
     let Some(spec) = load_spec() else {
         return;
     };
-    let v = Validator { spec: &spec };
+    let v = Validator::new(&spec);
     let user_schema = v.schema("User");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -236,6 +236,76 @@ fn the_binary_prints_its_url_and_key_then_serves() {
 }
 
 #[test]
+fn the_binary_mocks_the_operations_of_an_openapi_file() {
+    let spec =
+        std::env::temp_dir().join(format!("clerk-emulator-spec-{}.json", std::process::id()));
+    let document = json!({"openapi": "3.0.3", "paths": {"/widgets/{widget_id}": {"get": {"responses": {
+        "200": {"description": "a widget", "content": {"application/json": {"schema": {
+            "type": "object",
+            "properties": {"object": {"type": "string", "enum": ["widget"]}, "id": {"type": "string"}}
+        }}}}
+    }}}}});
+    std::fs::write(&spec, document.to_string()).unwrap();
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_clerk-emulator"))
+            .args(["--port", "0", "--openapi"])
+            .arg(&spec)
+            .env_remove("CLERK_SECRET_KEY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base_url = first
+        .strip_prefix("Clerk emulator listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    lines.next().unwrap().unwrap();
+    let counts = lines.next().unwrap().unwrap();
+    assert!(
+        counts.starts_with("Operations: ")
+            && counts.ends_with(" stateful, 1 mocked from the OpenAPI spec"),
+        "{counts}"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, mock_header, body) = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("{base_url}/widgets/w_1"))
+            .header("authorization", format!("Bearer {DEFAULT_SECRET_KEY}"))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let mock_header = response.headers().get("x-emulator-mock").cloned();
+        (status, mock_header, response.bytes().await.unwrap())
+    });
+    let _ = std::fs::remove_file(&spec);
+    assert_eq!(status, 200);
+    assert_eq!(mock_header.unwrap(), "true");
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body, json!({"object": "widget", "id": "w_1"}));
+
+    // A spec that cannot be read stops the binary with a message.
+    let failed = Command::new(env!("CARGO_BIN_EXE_clerk-emulator"))
+        .args(["--port", "0", "--openapi", "/nonexistent/spec.yml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("--openapi /nonexistent/spec.yml"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn the_binary_takes_its_key_from_the_environment() {
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_clerk-emulator"))

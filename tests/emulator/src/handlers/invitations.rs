@@ -3,12 +3,27 @@
 use serde_json::Value;
 
 use super::{
-    Result, SortKey, check_email, data_page, email_taken, expires_in_days, opt_bool, opt_object,
-    opt_string, page, reject_unknown, required_string, sort_by_key, statuses_from_query,
-    ticket_url,
+    Result, Route, SortKey, check_email, data_page, email_taken, expires_in_days, opt_bool,
+    opt_object, opt_string, page, reject_unknown, required_string, sort_by_key,
+    statuses_from_query, ticket_url,
 };
 use crate::api::{ApiError, Context};
 use crate::store::{DAY_MS, Invitation, Store};
+
+/// The application invitation operations served here.
+pub(crate) const ROUTES: &[Route] = &[
+    Route::new("GET", "/invitations", |store, cx, _| {
+        list_invitations(store, cx)
+    }),
+    Route::new("POST", "/invitations", |store, cx, _| {
+        create_invitation(store, cx)
+    }),
+    Route::new(
+        "POST",
+        "/invitations/{invitation_id}/revoke",
+        |store, _, p| revoke_invitation(store, p.at(0)),
+    ),
+];
 
 const CREATE_INVITATION_FIELDS: &[&str] = &[
     "email_address",

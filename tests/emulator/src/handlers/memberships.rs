@@ -3,11 +3,35 @@
 use serde_json::Value;
 
 use super::{
-    Result, SortKey, UserFilter, data_page, find_organization, find_user, opt_object,
+    Result, Route, SortKey, UserFilter, data_page, find_organization, find_user, opt_object,
     organization_id, page, required_string, sort_by_key, user_sort_key,
 };
 use crate::api::{ApiError, Context};
 use crate::store::{Membership, Store};
+
+/// The organization membership operations served here.
+pub(crate) const ROUTES: &[Route] = &[
+    Route::new(
+        "GET",
+        "/organizations/{organization_id}/memberships",
+        |store, cx, p| list_memberships(store, cx, p.at(0)),
+    ),
+    Route::new(
+        "POST",
+        "/organizations/{organization_id}/memberships",
+        |store, cx, p| create_membership(store, cx, p.at(0)),
+    ),
+    Route::new(
+        "PATCH",
+        "/organizations/{organization_id}/memberships/{user_id}",
+        |store, cx, p| update_membership(store, cx, p.at(0), p.at(1)),
+    ),
+    Route::new(
+        "DELETE",
+        "/organizations/{organization_id}/memberships/{user_id}",
+        |store, _, p| delete_membership(store, p.at(0), p.at(1)),
+    ),
+];
 
 fn membership_not_found(organization_id: &str, user_id: &str) -> ApiError {
     ApiError::new(

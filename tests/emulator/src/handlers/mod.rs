@@ -1,10 +1,22 @@
-//! The endpoint handlers, one module per resource, and the helpers more than one of them uses.
+//! The stateful endpoint handlers, one module per resource, and the helpers more than one of
+//! them uses.
 //!
-//! Each handler validates like Clerk, changes the store and renders the answer. Shared here:
-//! body-argument parsing and validation, ID and user filters, sorting and paging, user and
-//! organization lookups, and what both kinds of invitation need. A helper only one resource uses
-//! lives in that resource's module.
+//! Each handler validates like Clerk, changes the store and renders the answer. Each module
+//! declares the operations it serves in a `ROUTES` table (method, OpenAPI path template,
+//! handler); the router serves exactly those statefully and mocks the rest of the spec. Shared
+//! here: the route types, body-argument parsing and validation, ID and user filters, sorting and
+//! paging, user and organization lookups, and what both kinds of invitation need. A helper only
+//! one resource uses lives in that resource's module.
 
+use serde_json::{Map, Value, json};
+
+use crate::api::{ApiError, Context, Query};
+use crate::store::{ACCOUNTS_URL, Organization, Store, User};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+// The stateful handler modules, one line each. Every file here but this one is one, and must
+// declare `pub(crate) const ROUTES: &[Route]`: the build script lists their tables below.
 pub(crate) mod invitations;
 pub(crate) mod memberships;
 pub(crate) mod organization_invitations;
@@ -13,12 +25,48 @@ pub(crate) mod sessions;
 pub(crate) mod sign_in_tokens;
 pub(crate) mod users;
 
-use serde_json::{Map, Value, json};
+/// The route table of every module in this folder, by module name (from `build.rs`).
+pub(crate) const ROUTE_TABLES: &[&[Route]] = include!(concat!(env!("OUT_DIR"), "/route_tables.rs"));
 
-use crate::api::{ApiError, Query};
-use crate::store::{ACCOUNTS_URL, Organization, Store, User};
+/// The values of a path's placeholders, in the template's order.
+pub(crate) struct Params<'a>(pub &'a [String]);
 
-type Result<T> = std::result::Result<T, ApiError>;
+impl Params<'_> {
+    /// The `index`th placeholder's value; the router only calls a handler whose template has
+    /// that many, so the empty fallback is never seen.
+    pub fn at(&self, index: usize) -> &str {
+        self.0.get(index).map_or("", String::as_str)
+    }
+}
+
+/// How a stateful handler is called: the store, the request, the path's placeholder values.
+pub(crate) type Handler = fn(&mut Store, &Context<'_>, &Params<'_>) -> Result<Value>;
+
+/// One operation a stateful handler serves.
+pub(crate) struct Route {
+    /// Upper-case, as on the wire.
+    pub method: &'static str,
+    /// As the OpenAPI spec writes it (`/users/{user_id}`, without `/v1`), so the router can
+    /// tell which of the spec's operations are served statefully. Placeholder names do not
+    /// take part in matching; literal segments win over placeholders.
+    pub path: &'static str,
+    pub handler: Handler,
+}
+
+impl Route {
+    pub const fn new(method: &'static str, path: &'static str, handler: Handler) -> Route {
+        Route {
+            method,
+            path,
+            handler,
+        }
+    }
+}
+
+/// Every stateful route, in the order the modules and their tables declare them.
+pub(crate) fn routes() -> impl Iterator<Item = &'static Route> {
+    ROUTE_TABLES.iter().flat_map(|table| table.iter())
+}
 
 // -------------------------------------------------------------------------------------------
 // Body helpers

@@ -3,12 +3,31 @@
 use serde_json::Value;
 
 use super::{
-    Result, SortKey, check_email, data_page, expires_in_days, find_user, opt_bool, opt_object,
-    opt_string, organization_id, page, required_string, sort_by_key, statuses_from_query,
-    ticket_url,
+    Result, Route, SortKey, check_email, data_page, expires_in_days, find_user, opt_bool,
+    opt_object, opt_string, organization_id, page, required_string, sort_by_key,
+    statuses_from_query, ticket_url,
 };
 use crate::api::{ApiError, Context};
 use crate::store::{DAY_MS, OrganizationInvitation, Store};
+
+/// The organization invitation operations served here.
+pub(crate) const ROUTES: &[Route] = &[
+    Route::new(
+        "GET",
+        "/organizations/{organization_id}/invitations",
+        |store, cx, p| list_organization_invitations(store, cx, p.at(0)),
+    ),
+    Route::new(
+        "POST",
+        "/organizations/{organization_id}/invitations",
+        |store, cx, p| create_organization_invitation(store, cx, p.at(0)),
+    ),
+    Route::new(
+        "POST",
+        "/organizations/{organization_id}/invitations/{invitation_id}/revoke",
+        |store, cx, p| revoke_organization_invitation(store, cx, p.at(0), p.at(1)),
+    ),
+];
 
 pub(crate) fn list_organization_invitations(
     store: &mut Store,

@@ -3,12 +3,40 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    IdFilter, Result, SortKey, data_page, find_organization, find_user, opt_bool, opt_int,
+    IdFilter, Result, Route, SortKey, data_page, find_organization, find_user, opt_bool, opt_int,
     opt_object, opt_string, opt_timestamp, organization_id, page, reject_unknown, required_string,
     sort_by_key,
 };
 use crate::api::{ApiError, Context};
 use crate::store::{Membership, Organization, Store, merge_metadata};
+
+/// The organization operations served here.
+pub(crate) const ROUTES: &[Route] = &[
+    Route::new("GET", "/organizations", |store, cx, _| {
+        list_organizations(store, cx)
+    }),
+    Route::new("POST", "/organizations", |store, cx, _| {
+        create_organization(store, cx)
+    }),
+    Route::new("GET", "/organizations/{organization_id}", |store, cx, p| {
+        get_organization(store, cx, p.at(0))
+    }),
+    Route::new(
+        "PATCH",
+        "/organizations/{organization_id}",
+        |store, cx, p| update_organization(store, cx, p.at(0)),
+    ),
+    Route::new(
+        "DELETE",
+        "/organizations/{organization_id}",
+        |store, _, p| delete_organization(store, p.at(0)),
+    ),
+    Route::new(
+        "PATCH",
+        "/organizations/{organization_id}/metadata",
+        |store, cx, p| update_organization_metadata(store, cx, p.at(0)),
+    ),
+];
 
 fn organization_value(
     store: &Store,

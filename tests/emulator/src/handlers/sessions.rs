@@ -2,9 +2,23 @@
 
 use serde_json::Value;
 
-use super::{Result, data_page, find_user, opt_string, page, required_string};
+use super::{Result, Route, data_page, find_user, opt_string, page, required_string};
 use crate::api::{ApiError, Context};
 use crate::store::Store;
+
+/// The session operations served here.
+pub(crate) const ROUTES: &[Route] = &[
+    Route::new("GET", "/sessions", |store, cx, _| list_sessions(store, cx)),
+    Route::new("POST", "/sessions", |store, cx, _| {
+        create_session(store, cx)
+    }),
+    Route::new("GET", "/sessions/{session_id}", |store, _, p| {
+        get_session(store, p.at(0))
+    }),
+    Route::new("POST", "/sessions/{session_id}/revoke", |store, _, p| {
+        revoke_session(store, p.at(0))
+    }),
+];
 
 const SESSION_STATUSES: &[&str] = &[
     "abandoned",

@@ -2,9 +2,21 @@
 
 use serde_json::Value;
 
-use super::{Result, find_user, opt_int, opt_string, organization_id, required_string};
+use super::{Result, Route, find_user, opt_int, opt_string, organization_id, required_string};
 use crate::api::{ApiError, Context};
 use crate::store::{ACCOUNTS_URL, SignInToken, Store};
+
+/// The sign-in token operations served here.
+pub(crate) const ROUTES: &[Route] = &[
+    Route::new("POST", "/sign_in_tokens", |store, cx, _| {
+        create_sign_in_token(store, cx)
+    }),
+    Route::new(
+        "POST",
+        "/sign_in_tokens/{sign_in_token_id}/revoke",
+        |store, _, p| revoke_sign_in_token(store, p.at(0)),
+    ),
+];
 
 pub(crate) fn create_sign_in_token(store: &mut Store, cx: &Context<'_>) -> Result<Value> {
     let body = &cx.body;

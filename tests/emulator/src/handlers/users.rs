@@ -5,11 +5,42 @@ use std::collections::HashSet;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Result, UserFilter, check_email, email_taken, find_user, opt_bool, opt_int, opt_object,
+    Result, Route, UserFilter, check_email, email_taken, find_user, opt_bool, opt_int, opt_object,
     opt_string, opt_timestamp, page, reject_unknown, sort_by_key, user_sort_key, wrong_type,
 };
 use crate::api::{ApiError, Context};
 use crate::store::{Identification, Store, User, merge_metadata};
+
+/// The user operations served here.
+pub(crate) const ROUTES: &[Route] = &[
+    Route::new("GET", "/users", |store, cx, _| list_users(store, cx)),
+    Route::new("POST", "/users", |store, cx, _| create_user(store, cx)),
+    Route::new("GET", "/users/count", |store, cx, _| count_users(store, cx)),
+    Route::new("GET", "/users/{user_id}", |store, _, p| {
+        get_user(store, p.at(0))
+    }),
+    Route::new("PATCH", "/users/{user_id}", |store, cx, p| {
+        update_user(store, cx, p.at(0))
+    }),
+    Route::new("DELETE", "/users/{user_id}", |store, _, p| {
+        delete_user(store, p.at(0))
+    }),
+    Route::new("PATCH", "/users/{user_id}/metadata", |store, cx, p| {
+        update_user_metadata(store, cx, p.at(0))
+    }),
+    Route::new("POST", "/users/{user_id}/ban", |store, _, p| {
+        user_action(store, p.at(0), "ban")
+    }),
+    Route::new("POST", "/users/{user_id}/unban", |store, _, p| {
+        user_action(store, p.at(0), "unban")
+    }),
+    Route::new("POST", "/users/{user_id}/lock", |store, _, p| {
+        user_action(store, p.at(0), "lock")
+    }),
+    Route::new("POST", "/users/{user_id}/unlock", |store, _, p| {
+        user_action(store, p.at(0), "unlock")
+    }),
+];
 
 /// An array of strings; a lone string counts as a one-item array.
 fn string_list(body: &Map<String, Value>, key: &str) -> Result<Vec<String>> {

@@ -1,8 +1,29 @@
 //! A small HTTP client for the emulator's tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-use clerk_emulator::{Config, Emulator, Stats};
+use std::sync::Arc;
+
+use clerk_emulator::{Config, Document, Emulator, Stats};
 use serde_json::Value;
+
+/// Clerk's OpenAPI spec, when it is there (see `clerk_emulator::openapi_spec_path`). Tests that
+/// need it are skipped without it, unless `REQUIRE_OPENAPI` is set: then its absence fails them.
+pub fn load_spec() -> Option<Arc<Document>> {
+    let path = clerk_emulator::openapi_spec_path();
+    match clerk_emulator::load_openapi_spec() {
+        Ok(Some(spec)) => Some(spec),
+        Ok(None) => {
+            assert!(
+                std::env::var_os("REQUIRE_OPENAPI").is_none(),
+                "REQUIRE_OPENAPI is set but there is no spec at {}",
+                path.display()
+            );
+            println!("skipped: spec not found at {}", path.display());
+            None
+        }
+        Err(error) => panic!("{error}"),
+    }
+}
 
 pub struct Api {
     pub emulator: Emulator,
