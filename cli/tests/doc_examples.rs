@@ -19,8 +19,74 @@ use clerk_emulator::{Config, Emulator};
 use kosmo_codegen::doc_examples::{Example, examples};
 use serde_json::Value;
 
-/// The ID prefixes the fixture can create objects for, in the emulator's spelling.
-const FIXTURE_PREFIXES: [&str; 6] = ["user_", "org_", "sess_", "orginv_", "inv_", "sit_"];
+/// One kind of object the fixture can create.
+struct FixtureKind {
+    /// The ID prefix, in the emulator's spelling (`user_`).
+    prefix: &'static str,
+    /// Kinds an object of this one is made from: the fixture makes at least one of each (with a
+    /// random ID when no example names one). They must come earlier in [`FIXTURE_KINDS`].
+    needs: &'static [&'static str],
+    /// A Lua expression that creates the `i`th object (from 1) and returns it, with its `id`.
+    /// `fx["<prefix>"][1]` is the first object of an earlier kind.
+    create: fn(usize) -> String,
+}
+
+/// Every kind the fixture can create, in the order they are made. Relationships: the first
+/// user creates (so is the admin of) every organization and owns every session and sign-in
+/// token; the other users are in no organization (so they can be added); organization
+/// invitations belong to the first organization. To let examples name a new kind of object,
+/// add it here (and make its emulator handler take IDs from the store's generator, which
+/// honours pinned IDs).
+const FIXTURE_KINDS: &[FixtureKind] = &[
+    FixtureKind {
+        prefix: "user_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_user({{ email_address = {{ \"fixture-user-{i}@example.test\" }}, first_name = \"Fixture{i}\" }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "org_",
+        needs: &["user_"],
+        create: |i| {
+            format!(
+                "clerk.create_organization({{ name = \"Fixture Org {i}\", created_by = fx[\"user_\"][1] }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "sess_",
+        needs: &["user_"],
+        create: |_| {
+            "clerk.api_post({ path = \"/sessions\", body = { user_id = fx[\"user_\"][1] } })".into()
+        },
+    },
+    FixtureKind {
+        prefix: "orginv_",
+        needs: &["org_"],
+        create: |i| {
+            format!(
+                "clerk.create_organization_invitation({{ organization_id = fx[\"org_\"][1], email_address = \"fixture-invitee-{i}@example.test\", role = \"org:member\" }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "inv_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_invitation({{ email_address = \"fixture-app-invitee-{i}@example.test\", notify = false }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "sit_",
+        needs: &["user_"],
+        create: |_| "clerk.create_sign_token({ user_id = fx[\"user_\"][1] })".into(),
+    },
+];
 
 /// Prefixes of IDs the emulator makes only as a side effect (memberships, email
 /// identifications, clients): an example naming one cannot be given a fixture object.
@@ -30,9 +96,10 @@ const OTHER_PREFIXES: [&str; 3] = ["orgmem_", "idn_", "client_"];
 /// digit (so `user_id`, `org_id` and made-up missing IDs such as `user_does_not_exist` are not
 /// IDs), as whole words.
 fn clerk_ids(text: &str) -> BTreeSet<String> {
-    let prefixes: Vec<&str> = FIXTURE_PREFIXES
+    let prefixes: Vec<&str> = FIXTURE_KINDS
         .iter()
-        .chain(OTHER_PREFIXES.iter())
+        .map(|k| k.prefix)
+        .chain(OTHER_PREFIXES.iter().copied())
         .map(|p| p.trim_end_matches('_'))
         .collect();
     let pattern = format!(
@@ -47,11 +114,8 @@ fn clerk_ids(text: &str) -> BTreeSet<String> {
 }
 
 /// The objects every example starts from, one per ID the examples name, each prefix's IDs in
-/// sorted order. Relationships: the first user creates (so is the admin of) every
-/// organization and owns every session and sign-in token; the other users are in no
-/// organization (so they can be added); organization invitations belong to the first
-/// organization. A user or organization that something needs but that no example names is
-/// created with a random ID.
+/// sorted order (see [`FIXTURE_KINDS`]). An object that something needs but that no example
+/// names is created with a random ID.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Fixture {
     /// IDs by prefix (`user_`, ...), sorted.
@@ -69,12 +133,16 @@ impl Fixture {
             for text in texts {
                 for id in clerk_ids(text) {
                     if all.insert(id.clone()) {
-                        match FIXTURE_PREFIXES.iter().find(|p| id.starts_with(*p)) {
-                            Some(prefix) => fixture.ids.entry(prefix).or_default().push(id),
+                        match FIXTURE_KINDS.iter().find(|k| id.starts_with(k.prefix)) {
+                            Some(kind) => fixture.ids.entry(kind.prefix).or_default().push(id),
                             None => problems.push(format!(
                                 "{}: names `{id}`, an ID the fixture cannot create (only {})",
                                 runnable.at,
-                                FIXTURE_PREFIXES.join(", ")
+                                FIXTURE_KINDS
+                                    .iter()
+                                    .map(|k| k.prefix)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             )),
                         }
                     }
@@ -96,39 +164,37 @@ impl Fixture {
         self.ids.values().flatten().map(String::as_str).collect()
     }
 
+    /// How many objects of each kind to make: one per named ID, and at least one of each kind
+    /// another kind needs.
+    fn counts(&self) -> Vec<usize> {
+        let mut counts: Vec<usize> = FIXTURE_KINDS.iter().map(|k| self.count(k.prefix)).collect();
+        for (index, kind) in FIXTURE_KINDS.iter().enumerate().rev() {
+            if counts[index] == 0 {
+                continue;
+            }
+            for need in kind.needs {
+                let at = FIXTURE_KINDS
+                    .iter()
+                    .position(|k| k.prefix == *need)
+                    .expect("a kind needs only kinds listed before it");
+                assert!(at < index, "{} needs {need}, listed after it", kind.prefix);
+                counts[at] = counts[at].max(1);
+            }
+        }
+        counts
+    }
+
     /// The script that creates the objects, in each prefix's pinned order.
     fn lua(&self) -> String {
-        let needs_org = self.count("orginv_") > 0;
-        let organizations = self.count("org_").max(usize::from(needs_org));
-        let needs_user = organizations + self.count("sess_") + self.count("sit_") > 0;
-        let users = self.count("user_").max(usize::from(needs_user));
-        let mut lua =
-            String::from("local clerk = app.integrations.clerk\nlocal users, orgs = {}, {}\n");
-        for i in 1..=users {
-            lua += &format!(
-                "users[{i}] = clerk.create_user({{ email_address = {{ \"fixture-user-{i}@example.test\" }}, first_name = \"Fixture{i}\" }}).id\n"
-            );
-        }
-        for i in 1..=organizations {
-            lua += &format!(
-                "orgs[{i}] = clerk.create_organization({{ name = \"Fixture Org {i}\", created_by = users[1] }}).id\n"
-            );
-        }
-        for _ in 0..self.count("sess_") {
-            lua += "clerk.api_post({ path = \"/sessions\", body = { user_id = users[1] } })\n";
-        }
-        for i in 1..=self.count("orginv_") {
-            lua += &format!(
-                "clerk.create_organization_invitation({{ organization_id = orgs[1], email_address = \"fixture-invitee-{i}@example.test\", role = \"org:member\" }})\n"
-            );
-        }
-        for i in 1..=self.count("inv_") {
-            lua += &format!(
-                "clerk.create_invitation({{ email_address = \"fixture-app-invitee-{i}@example.test\", notify = false }})\n"
-            );
-        }
-        for _ in 0..self.count("sit_") {
-            lua += "clerk.create_sign_token({ user_id = users[1] })\n";
+        let mut lua = String::from("local clerk = app.integrations.clerk\nlocal fx = {}\n");
+        for (kind, count) in FIXTURE_KINDS.iter().zip(self.counts()) {
+            if count == 0 {
+                continue;
+            }
+            lua += &format!("fx[\"{}\"] = {{}}\n", kind.prefix);
+            for i in 1..=count {
+                lua += &format!("fx[\"{}\"][{i}] = ({}).id\n", kind.prefix, (kind.create)(i));
+            }
         }
         lua
     }
@@ -370,12 +436,12 @@ fn every_example_in_the_docs_runs() {
     );
     let (fixture, unknown_ids) = Fixture::for_examples(&runnables);
     problems.extend(unknown_ids);
-    // The generated samples name at least one user, organization, session, organization
-    // invitation, application invitation and sign-in token: the scan must find them.
-    for prefix in FIXTURE_PREFIXES {
+    // Every kind the fixture can make is named by some example: the scan must find them.
+    for kind in FIXTURE_KINDS {
         assert!(
-            fixture.count(prefix) > 0,
-            "no example names a `{prefix}` ID"
+            fixture.count(kind.prefix) > 0,
+            "no example names a `{}` ID",
+            kind.prefix
         );
     }
     let emulator = emulator();
