@@ -17,187 +17,15 @@ use std::process::{Command, Stdio};
 
 use clerk_emulator::{Config, Emulator};
 use kosmo_codegen::doc_examples::{Example, examples};
+use kosmo_tests::fixture::{FIXTURE_KINDS, Fixture, clerk_ids};
 use serde_json::Value;
 
-/// One kind of object the fixture can create.
-struct FixtureKind {
-    /// The ID prefix, in the emulator's spelling (`user_`).
-    prefix: &'static str,
-    /// Kinds an object of this one is made from: the fixture makes at least one of each (with a
-    /// random ID when no example names one). They must come earlier in [`FIXTURE_KINDS`].
-    needs: &'static [&'static str],
-    /// A Lua expression that creates the `i`th object (from 1) and returns it, with its `id`.
-    /// `fx["<prefix>"][1]` is the first object of an earlier kind.
-    create: fn(usize) -> String,
-}
-
-/// Every kind the fixture can create, in the order they are made. Relationships: the first
-/// user creates (so is the admin of) every organization and owns every session and sign-in
-/// token; the other users are in no organization (so they can be added); organization
-/// invitations belong to the first organization. To let examples name a new kind of object,
-/// add it here (and make its emulator handler take IDs from the store's generator, which
-/// honours pinned IDs).
-const FIXTURE_KINDS: &[FixtureKind] = &[
-    FixtureKind {
-        prefix: "user_",
-        needs: &[],
-        create: |i| {
-            format!(
-                "clerk.create_user({{ email_address = {{ \"fixture-user-{i}@example.test\" }}, first_name = \"Fixture{i}\" }})"
-            )
-        },
-    },
-    FixtureKind {
-        prefix: "org_",
-        needs: &["user_"],
-        create: |i| {
-            format!(
-                "clerk.create_organization({{ name = \"Fixture Org {i}\", created_by = fx[\"user_\"][1] }})"
-            )
-        },
-    },
-    FixtureKind {
-        prefix: "sess_",
-        needs: &["user_"],
-        create: |_| {
-            "clerk.api_post({ path = \"/sessions\", body = { user_id = fx[\"user_\"][1] } })".into()
-        },
-    },
-    FixtureKind {
-        prefix: "orginv_",
-        needs: &["org_"],
-        create: |i| {
-            format!(
-                "clerk.create_organization_invitation({{ organization_id = fx[\"org_\"][1], email_address = \"fixture-invitee-{i}@example.test\", role = \"org:member\" }})"
-            )
-        },
-    },
-    FixtureKind {
-        prefix: "inv_",
-        needs: &[],
-        create: |i| {
-            format!(
-                "clerk.create_invitation({{ email_address = \"fixture-app-invitee-{i}@example.test\", notify = false }})"
-            )
-        },
-    },
-    FixtureKind {
-        prefix: "sit_",
-        needs: &["user_"],
-        create: |_| "clerk.create_sign_token({ user_id = fx[\"user_\"][1] })".into(),
-    },
-];
-
-/// Prefixes of IDs the emulator makes only as a side effect (memberships, email
-/// identifications, clients): an example naming one cannot be given a fixture object.
-const OTHER_PREFIXES: [&str; 3] = ["orgmem_", "idn_", "client_"];
-
-/// The Clerk IDs an example names: a known prefix, then letters and digits with at least one
-/// digit (so `user_id`, `org_id` and made-up missing IDs such as `user_does_not_exist` are not
-/// IDs), as whole words.
-fn clerk_ids(text: &str) -> BTreeSet<String> {
-    let prefixes: Vec<&str> = FIXTURE_KINDS
-        .iter()
-        .map(|k| k.prefix)
-        .chain(OTHER_PREFIXES.iter().copied())
-        .map(|p| p.trim_end_matches('_'))
-        .collect();
-    let pattern = format!(
-        r"\b(?:{})_[A-Za-z0-9]*[0-9][A-Za-z0-9]*\b",
-        prefixes.join("|")
-    );
-    regex::Regex::new(&pattern)
-        .unwrap()
-        .find_iter(text)
-        .map(|m| m.as_str().to_string())
-        .collect()
-}
-
-/// The objects every example starts from, one per ID the examples name, each prefix's IDs in
-/// sorted order (see [`FIXTURE_KINDS`]). An object that something needs but that no example
-/// names is created with a random ID.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Fixture {
-    /// IDs by prefix (`user_`, ...), sorted.
-    ids: std::collections::BTreeMap<&'static str, Vec<String>>,
-}
-
-impl Fixture {
-    /// The fixture for `runnables`, or the IDs no fixture object can have.
-    fn for_examples(runnables: &[Runnable]) -> (Fixture, Vec<String>) {
-        let mut fixture = Fixture::default();
-        let mut problems = Vec::new();
-        let mut all = BTreeSet::new();
-        for runnable in runnables {
-            let texts = std::iter::once(&runnable.text).chain(runnable.files.iter().map(|f| &f.1));
-            for text in texts {
-                for id in clerk_ids(text) {
-                    if all.insert(id.clone()) {
-                        match FIXTURE_KINDS.iter().find(|k| id.starts_with(k.prefix)) {
-                            Some(kind) => fixture.ids.entry(kind.prefix).or_default().push(id),
-                            None => problems.push(format!(
-                                "{}: names `{id}`, an ID the fixture cannot create (only {})",
-                                runnable.at,
-                                FIXTURE_KINDS
-                                    .iter()
-                                    .map(|k| k.prefix)
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )),
-                        }
-                    }
-                }
-            }
-        }
-        for ids in fixture.ids.values_mut() {
-            ids.sort();
-        }
-        (fixture, problems)
-    }
-
-    fn count(&self, prefix: &str) -> usize {
-        self.ids.get(prefix).map_or(0, Vec::len)
-    }
-
-    /// Every ID, to pin before [`Fixture::lua`] runs.
-    fn pins(&self) -> Vec<&str> {
-        self.ids.values().flatten().map(String::as_str).collect()
-    }
-
-    /// How many objects of each kind to make: one per named ID, and at least one of each kind
-    /// another kind needs.
-    fn counts(&self) -> Vec<usize> {
-        let mut counts: Vec<usize> = FIXTURE_KINDS.iter().map(|k| self.count(k.prefix)).collect();
-        for (index, kind) in FIXTURE_KINDS.iter().enumerate().rev() {
-            if counts[index] == 0 {
-                continue;
-            }
-            for need in kind.needs {
-                let at = FIXTURE_KINDS
-                    .iter()
-                    .position(|k| k.prefix == *need)
-                    .expect("a kind needs only kinds listed before it");
-                assert!(at < index, "{} needs {need}, listed after it", kind.prefix);
-                counts[at] = counts[at].max(1);
-            }
-        }
-        counts
-    }
-
-    /// The script that creates the objects, in each prefix's pinned order.
-    fn lua(&self) -> String {
-        let mut lua = String::from("local clerk = app.integrations.clerk\nlocal fx = {}\n");
-        for (kind, count) in FIXTURE_KINDS.iter().zip(self.counts()) {
-            if count == 0 {
-                continue;
-            }
-            lua += &format!("fx[\"{}\"] = {{}}\n", kind.prefix);
-            for i in 1..=count {
-                lua += &format!("fx[\"{}\"][{i}] = ({}).id\n", kind.prefix, (kind.create)(i));
-            }
-        }
-        lua
-    }
+/// The fixture for `runnables`: the IDs their texts and files name.
+fn fixture_for(runnables: &[Runnable]) -> (Fixture, Vec<String>) {
+    Fixture::for_texts(runnables.iter().flat_map(|r| {
+        std::iter::once((r.at.as_str(), r.text.as_str()))
+            .chain(r.files.iter().map(|f| (r.at.as_str(), f.1.as_str())))
+    }))
 }
 
 fn repo_root() -> PathBuf {
@@ -423,6 +251,80 @@ fn emulator() -> Emulator {
     Emulator::spawn(config).unwrap()
 }
 
+/// The canonical names of the functions `runnables` call: in Lua (through any name, alias or
+/// `each.`), and in `kosmo integrations:call <provider>.<function>` commands.
+fn functions_called(runnables: &[Runnable]) -> BTreeSet<&'static str> {
+    let provider = &kosmo_integrations::clerk::meta::PROVIDER;
+    let mut called = BTreeSet::new();
+    for runnable in runnables {
+        let mut names = Vec::new();
+        let lua = match &runnable.run {
+            Run::Lua(code) => Some(code.as_str()),
+            Run::Command(words) => {
+                if words.get(1).is_some_and(|w| w == "integrations:call") {
+                    names.extend(
+                        words
+                            .get(2)
+                            .and_then(|target| target.strip_prefix("clerk."))
+                            .map(str::to_string),
+                    );
+                }
+                None
+            }
+        };
+        let files = runnable.files.iter().map(|(_, code)| code.as_str());
+        for code in lua.into_iter().chain(files) {
+            for call in kosmo_codegen::lua_calls::find_integration_calls(code, provider.name)
+                .unwrap_or_default()
+            {
+                let name = call.function.rsplit('.').next().unwrap_or_default();
+                names.push(name.to_string());
+            }
+        }
+        called.extend(
+            names
+                .iter()
+                .filter_map(|name| provider.function(name))
+                .map(|f| f.name),
+        );
+    }
+    called
+}
+
+#[test]
+fn every_function_has_an_example_that_runs() {
+    let pages = pages();
+    let (runnables, _) = collect(&pages);
+    let called = functions_called(&runnables);
+    let missing: Vec<&str> = kosmo_integrations::clerk::meta::PROVIDER
+        .functions
+        .iter()
+        .map(|f| f.name)
+        .filter(|name| !called.contains(name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no example run by every_example_in_the_docs_runs calls: {}",
+        missing.join(", ")
+    );
+    // Not vacuous: the scan sees calls through a local alias, `each.` and the CLI.
+    let probe = |run: Run| Runnable {
+        at: "probe.md:1".into(),
+        text: String::new(),
+        run,
+        files: vec![],
+    };
+    let found = functions_called(&[
+        probe(Run::Lua(
+            "local c = app.integrations.clerk\nc.get_user({ user_id = \"u\" })\nfor u in c.each.list_users({}) do end".into(),
+        )),
+        probe(Run::Command(
+            ["kosmo", "integrations:call", "clerk.ban_user"].map(String::from).to_vec(),
+        )),
+    ]);
+    assert_eq!(found, ["ban_user", "get_user", "list_users"].into());
+}
+
 #[test]
 fn every_example_in_the_docs_runs() {
     let pages = pages();
@@ -434,7 +336,7 @@ fn every_example_in_the_docs_runs() {
         "only {} examples found",
         runnables.len()
     );
-    let (fixture, unknown_ids) = Fixture::for_examples(&runnables);
+    let (fixture, unknown_ids) = fixture_for(&runnables);
     problems.extend(unknown_ids);
     // Every kind the fixture can make is named by some example: the scan must find them.
     for kind in FIXTURE_KINDS {
@@ -511,7 +413,7 @@ fn a_failing_example_is_reported_with_its_place() {
         vec!["broken.md:10: generated docs may only show `kosmo` commands, not `cargo build`"]
     );
     assert_eq!(runnables.len(), 3);
-    let (fixture, unknown) = Fixture::for_examples(&runnables);
+    let (fixture, unknown) = fixture_for(&runnables);
     assert!(unknown.is_empty(), "{unknown:?}");
     // `user_not_in_the_fixture` has no digit, so it is not taken for an ID.
     assert_eq!(fixture.pins(), vec!["user_2abc123"]);
@@ -543,7 +445,7 @@ fn the_fixture_has_one_object_per_named_id() {
         run: Run::Lua(text.into()),
         files: vec![("w.lua".into(), "get_session({ id = \"sess_1\" })".into())],
     };
-    let (fixture, problems) = Fixture::for_examples(&[
+    let (fixture, problems) = fixture_for(&[
         runnable(r#"x("user_2b", "orginv_1", "user_2a", "idn_2")"#),
         runnable(r#"x("user_2a")"#),
     ]);

@@ -2,6 +2,8 @@
 //! it, and assertions on what the emulator received.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod fixture;
+
 use std::time::Duration;
 
 use clerk_emulator::{Config, Emulator, RecordedRequest};
@@ -51,7 +53,7 @@ impl Harness {
     }
 
     pub async fn start_with(config: HttpConfig) -> Harness {
-        let emulator = Emulator::start(Config::without_limits()).await.unwrap();
+        let emulator = Emulator::start(emulator_config()).await.unwrap();
         let transport =
             HttpTransport::new(&clerk::meta::PROVIDER, &credentials_for(&emulator), config)
                 .unwrap();
