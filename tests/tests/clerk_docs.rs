@@ -11,7 +11,7 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The namespace doc's section for one function: from its heading to the next `## `.
+/// A family page's section for one function: from its heading to the next `## `.
 fn section<'a>(doc: &'a str, name: &str) -> &'a str {
     let heading = format!("\n## app.integrations.clerk.{name}(");
     let start = doc
@@ -56,18 +56,57 @@ fn markdown_pages() -> Vec<(String, String)> {
 #[test]
 fn no_page_says_no_parameters() {
     let pages = markdown_pages();
-    // README, namespace, integration page and one page per function.
-    assert_eq!(pages.len(), clerk::meta::PROVIDER.functions.len() + 3);
+    // README, namespace, integration page, one page per function, family and guide.
+    assert_eq!(
+        pages.len(),
+        clerk::meta::PROVIDER.functions.len()
+            + 3
+            + clerk::meta::PROVIDER.families.len()
+            + clerk::docs::DOCS.guide_pages.len()
+    );
     for (path, text) in pages {
         assert!(!text.contains("No parameters."), "{path}");
     }
 }
 
 #[test]
+fn the_namespace_index_has_every_function_on_one_line_under_its_family() {
+    let index = read("generated/docs/clerk/namespace.md");
+    assert!(index.len() <= kosmo_codegen::NAMESPACE_BUDGET);
+    let mut at = 0;
+    for family in clerk::meta::PROVIDER.families {
+        let heading = format!("\n### {} ({})\n", family.title, family.name);
+        at += index[at..]
+            .find(&heading)
+            .unwrap_or_else(|| panic!("{heading:?} missing or out of order"));
+        for function in clerk::meta::PROVIDER.family_functions(family.name) {
+            let line = format!("\n- `{}(", function.name);
+            assert_eq!(index.matches(&line).count(), 1, "{}", function.name);
+            let found = index[at..]
+                .find(&line)
+                .unwrap_or_else(|| panic!("{} is not under {}", function.name, family.name));
+            let end = index[at + found + 1..].find('\n').unwrap() + at + found + 1;
+            let text = &index[at + found + 1..end];
+            assert!(text.ends_with(function.summary), "{text}");
+            let mark = if function.operation == kosmo_runtime::Operation::Write {
+                "` w"
+            } else {
+                "` r"
+            };
+            assert!(text.contains(mark), "{text}");
+            at += found;
+        }
+    }
+}
+
+#[test]
 fn every_function_has_its_complete_parameter_table() {
-    let doc = read("generated/docs/clerk/namespace.md");
     let integration = read("generated/docs/clerk/integration.md");
     for function in clerk::meta::PROVIDER.functions {
+        let doc = read(&format!(
+            "generated/docs/clerk/families/{}.md",
+            function.group
+        ));
         let entry = entry(&integration, function.name);
         assert!(
             entry.contains(&format!(
@@ -84,7 +123,7 @@ fn every_function_has_its_complete_parameter_table() {
         );
         assert!(
             entry.contains(&format!(
-                "### {} ({})",
+                "#### {} ({})",
                 function.name,
                 function.operation.as_str()
             )),

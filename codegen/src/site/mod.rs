@@ -420,6 +420,23 @@ fn provider_pages(
             });
         }
     }
+    for family in &provider.families {
+        // A declared family without functions has no page (validation refuses one).
+        let doc = format!("families/{}.md", family.name);
+        let Some(markdown) = find_doc(docs, name, &doc) else {
+            continue;
+        };
+        files.push(GeneratedFile {
+            path: format!("{name}/families/{}.html", family.name),
+            contents: page(
+                "../../",
+                markdown,
+                &badge_info,
+                &family.name,
+                Value::from(()),
+            )?,
+        });
+    }
     for function in &provider.functions {
         let doc = format!("functions/{}.md", function.name);
         let markdown = find_doc(docs, name, &doc).ok_or_else(|| missing(name, &doc))?;

@@ -32,22 +32,45 @@ impl<'a> DocsIndex<'a> {
         Some((self.integration(integration)?, function))
     }
 
-    /// Every page name: each integration, its namespace reference and each function.
+    /// Every page name, grouped: per integration its provider page, its namespace index, its
+    /// guides (`<provider>.guide.<guide>`), then each family's page (`<provider>.family.<family>`)
+    /// followed by the pages of that family's functions.
     pub fn list(&self) -> Vec<String> {
-        let mut pages = Vec::new();
-        for integration in self.integrations {
-            let name = integration.meta.name;
-            pages.push(name.to_string());
-            pages.push(format!("app.integrations.{name}"));
-            for function in integration.meta.functions {
-                pages.push(format!("{name}.{}", function.name));
-            }
+        self.integrations
+            .iter()
+            .flat_map(|integration| provider_pages(integration))
+            .collect()
+    }
+
+    /// The pages under `scope`: a provider (`acme`, or its namespace `app.integrations.acme`)
+    /// gives every page of that provider, a family page (`acme.family.widgets`) that page and its
+    /// functions'. `None` when `scope` is neither.
+    pub fn list_under(&self, scope: &str) -> Option<Vec<String>> {
+        let scope = scope.trim();
+        let bare = scope.strip_prefix("app.").unwrap_or(scope);
+        let bare = bare.strip_prefix("integrations.").unwrap_or(bare);
+        if let Some(integration) = self.integration(bare) {
+            return Some(provider_pages(integration));
         }
-        pages
+        let (integration, rest) = self.split_qualified(scope)?;
+        let family = rest.strip_prefix(FAMILY_PAGES)?;
+        integration.family_page(family)?;
+        let name = integration.meta.name;
+        Some(
+            std::iter::once(format!("{name}.{FAMILY_PAGES}{family}"))
+                .chain(
+                    integration
+                        .meta
+                        .family_functions(family)
+                        .map(|f| format!("{name}.{}", f.name)),
+                )
+                .collect(),
+        )
     }
 
     /// The markdown of a page: `<provider>` (the provider page), `app.integrations.<provider>`
-    /// or `integrations.<provider>` (the agent-facing namespace reference) or
+    /// or `integrations.<provider>` (the namespace index), `<provider>.family.<family>` (a
+    /// family with its parameter tables), `<provider>.guide.<guide>` (a guide) or
     /// `<provider>.<function>` (by Lua name, full slug or alias).
     pub fn read(&self, page: &str) -> Result<String, String> {
         let page = page.trim();
@@ -60,19 +83,35 @@ impl<'a> DocsIndex<'a> {
         {
             return Ok(strip_header(integration.docs.namespace).to_string());
         }
-        if let Some((integration, function)) = self.split_qualified(page) {
-            if let Some(meta) = integration.function(function)
+        if let Some((integration, rest)) = self.split_qualified(page) {
+            if let Some(family) = rest.strip_prefix(FAMILY_PAGES) {
+                return integration
+                    .family_page(family)
+                    .map(|text| strip_header(text).to_string())
+                    .ok_or_else(|| {
+                        unknown_page(page, family, integration.docs.family_pages, FAMILY_PAGES)
+                    });
+            }
+            if let Some(guide) = rest.strip_prefix(GUIDE_PAGES) {
+                return integration
+                    .guide_page(guide)
+                    .map(|text| strip_header(text).to_string())
+                    .ok_or_else(|| {
+                        unknown_page(page, guide, integration.docs.guide_pages, GUIDE_PAGES)
+                    });
+            }
+            if let Some(meta) = integration.function(rest)
                 && let Some(text) = integration.function_page(meta)
             {
                 return Ok(strip_header(text).to_string());
             }
             return Err(format!(
                 "Unknown docs page: {page}.{}",
-                suggestion(integration, function)
+                suggestion(integration, rest)
             ));
         }
         Err(format!(
-            "Unknown docs page: {page}. Pages: {}, or <provider>.<function>; see docs.list().",
+            "Unknown docs page: {page}. Pages: {}, their namespaces (app.integrations.<provider>), <provider>.family.<family>, <provider>.guide.<guide> or <provider>.<function>; see docs.list().",
             self.integrations
                 .iter()
                 .map(|i| i.meta.name)
@@ -123,7 +162,9 @@ impl<'a> DocsIndex<'a> {
             .collect()
     }
 
-    /// The catalog JSON for a provider page, or the catalog entry of one function.
+    /// The catalog JSON for a provider page, the catalog entry of one function, or for a family
+    /// page the catalog's family entry with its functions' entries in place of their names. A
+    /// guide page has no JSON form but its markdown: `{"page", "markdown"}`.
     pub fn read_json(&self, page: &str) -> Result<Value, String> {
         let page = page.trim();
         let bare = page.strip_prefix("app.").unwrap_or(page);
@@ -134,6 +175,29 @@ impl<'a> DocsIndex<'a> {
         let Some((integration, function)) = self.split_qualified(page) else {
             return Err(self.read(page).err().unwrap_or_default());
         };
+        if let Some(family) = function.strip_prefix(FAMILY_PAGES) {
+            self.read(page)?;
+            let mut catalog = integration.catalog().map_err(|e| e.to_string())?;
+            let entries = catalog["functions"].take();
+            let mut entry = catalog["families"]
+                .as_array_mut()
+                .and_then(|families| families.iter_mut().find(|f| f["name"] == family))
+                .map(Value::take)
+                .ok_or_else(|| format!("{page} is missing from the catalog"))?;
+            let functions: Vec<Value> = entries
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|f| f["group"] == family)
+                .cloned()
+                .collect();
+            entry["functions"] = Value::Array(functions);
+            return Ok(entry);
+        }
+        if function.starts_with(GUIDE_PAGES) {
+            let markdown = self.read(page)?;
+            return Ok(serde_json::json!({ "page": page, "markdown": markdown }));
+        }
         let Some(meta) = integration.function(function) else {
             return Err(format!(
                 "Unknown docs page: {page}.{}",
@@ -142,6 +206,71 @@ impl<'a> DocsIndex<'a> {
         };
         integration.catalog_entry(meta).map_err(|e| e.to_string())
     }
+}
+
+/// What a family page's name has after `<provider>.`: `acme.family.widgets`.
+pub const FAMILY_PAGES: &str = "family.";
+
+/// What a guide page's name has after `<provider>.`: `acme.guide.start`.
+pub const GUIDE_PAGES: &str = "guide.";
+
+/// One provider's pages in [`DocsIndex::list`]'s order.
+fn provider_pages(integration: &Integration) -> Vec<String> {
+    let meta = integration.meta;
+    let name = meta.name;
+    let mut pages = vec![name.to_string(), format!("app.integrations.{name}")];
+    for (guide, _) in integration.docs.guide_pages {
+        pages.push(format!("{name}.{GUIDE_PAGES}{guide}"));
+    }
+    let mut listed = std::collections::BTreeSet::new();
+    for family in meta.families {
+        if integration.family_page(family.name).is_some() {
+            pages.push(format!("{name}.{FAMILY_PAGES}{}", family.name));
+        }
+        for function in meta.family_functions(family.name) {
+            listed.insert(function.name);
+            pages.push(format!("{name}.{}", function.name));
+        }
+    }
+    // A function whose group no family declares (an older registry) still has its page.
+    for function in meta.functions {
+        if !listed.contains(function.name) {
+            pages.push(format!("{name}.{}", function.name));
+        }
+    }
+    pages
+}
+
+/// The error for a family or guide page that does not exist, with the closest names and the
+/// list of those that do.
+fn unknown_page(page: &str, name: &str, pages: &[(&str, &str)], kind: &str) -> String {
+    let mut scored: Vec<(usize, &str)> = pages
+        .iter()
+        .map(|(candidate, _)| {
+            (
+                kosmo_runtime::args::edit_distance(name, candidate),
+                *candidate,
+            )
+        })
+        .filter(|(d, candidate)| *d <= candidate.len().max(name.len()) / 3 + 1)
+        .collect();
+    scored.sort();
+    let close: Vec<&str> = scored.iter().take(3).map(|(_, c)| *c).collect();
+    let known: Vec<&str> = pages.iter().map(|(n, _)| *n).collect();
+    let kind = kind.trim_end_matches('.');
+    format!(
+        "Unknown docs page: {page}.{} The {kind} pages: {}.",
+        if close.is_empty() {
+            String::new()
+        } else {
+            format!(" Did you mean: {}?", close.join(", "))
+        },
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    )
 }
 
 /// Drops the "generated, do not edit" comment line the files start with.
