@@ -297,3 +297,53 @@ fn assert_schema_matches(schema: &Value, meta: &kosmo_runtime::FunctionMeta) {
         assert_eq!(property["description"], param.description, "{context}");
     }
 }
+
+/// `docs.search` finds Clerk functions by what they do, not only by name.
+#[test]
+fn docs_search_finds_functions_by_what_they_do() {
+    let index = kosmo_host::DocsIndex::new(&kosmo_integrations::INTEGRATIONS);
+    let first = |query: &str| -> String {
+        let lines = index.search(query, 20);
+        let line = lines
+            .first()
+            .unwrap_or_else(|| panic!("nothing for {query:?}"));
+        line.split(" - ").next().unwrap().to_string()
+    };
+    // A whole word of the name ranks first: ban_user before unban_user.
+    assert_eq!(first("ban"), "clerk.ban_user");
+    let ban = index.search("ban", 20);
+    assert!(
+        ban.iter()
+            .position(|l| l.starts_with("clerk.unban_user - "))
+            .unwrap()
+            > 0
+    );
+    assert_eq!(
+        ban[0],
+        "clerk.ban_user - Ban a user, revoking all their sessions."
+    );
+    // Words of the summary: "a magic link".
+    assert_eq!(first("magic link"), "clerk.create_sign_token");
+    // Every word counts, in any order, and plurals match singular names.
+    assert_eq!(
+        first("metadata organization"),
+        "clerk.update_organization_metadata"
+    );
+    assert_eq!(
+        first("organizations metadata"),
+        "clerk.update_organization_metadata"
+    );
+    assert_eq!(first("revoke sessions"), "clerk.revoke_session");
+    // A parameter's name: only functions that take `email_address` or say it.
+    let by_param = index.search("email_address invitation", 20);
+    assert!(
+        by_param
+            .iter()
+            .any(|l| l.starts_with("clerk.create_invitation - ")),
+        "{by_param:?}"
+    );
+    // Case does not matter, and a word that matches nothing gives nothing.
+    assert_eq!(first("MAGIC Link"), "clerk.create_sign_token");
+    assert!(index.search("ban zebra", 20).is_empty());
+    assert!(index.search("", 20).is_empty());
+}

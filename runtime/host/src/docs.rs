@@ -1,7 +1,7 @@
 //! The generated docs of a registry, as scripts (`docs.list`, `docs.search`, `docs.read`) and
 //! command lines (`kosmo integrations:docs`, `integrations:search`) read them.
 
-use kosmo_runtime::Integration;
+use kosmo_runtime::{FunctionMeta, Integration};
 use serde_json::Value;
 
 /// The docs of a set of integrations.
@@ -120,38 +120,80 @@ impl<'a> DocsIndex<'a> {
         ))
     }
 
-    /// Up to `limit` lines `provider.function - summary`, best matches first. Every word of the
-    /// query must appear in the name, slug, title, group, summary or description.
+    /// Up to `limit` lines `<provider>.<function> - <summary>` (the function's page name and
+    /// what it does), best matches first. See [`DocsIndex::search_where`].
     pub fn search(&self, query: &str, limit: usize) -> Vec<String> {
-        let words: Vec<String> = query.split_whitespace().map(|w| w.to_lowercase()).collect();
+        self.search_where(query, limit, |_, _| true)
+    }
+
+    /// [`DocsIndex::search`] among the functions `keep` accepts (the CLI's `--group`).
+    ///
+    /// Every word of the query must match somewhere, case-insensitively, a plural also matching
+    /// its singular: the function's name, full name or an alias, its title, its summary, its
+    /// family's name or title, its description or a parameter's name. Results rank by where
+    /// their words match, summed over the words: a whole word of the name (`ban` in `ban_user`)
+    /// first, then the start of one, then anywhere in a name, then the title or summary, then
+    /// the family, then the description or a parameter. Ties keep the manifest's order.
+    pub fn search_where(
+        &self,
+        query: &str,
+        limit: usize,
+        keep: impl Fn(&Integration, &FunctionMeta) -> bool,
+    ) -> Vec<String> {
+        let words: Vec<Vec<String>> = query.split_whitespace().map(word_forms).collect();
+        if words.is_empty() {
+            return Vec::new();
+        }
         let mut scored = Vec::new();
         for (provider_index, integration) in self.integrations.iter().enumerate() {
-            let provider = integration.meta.name;
-            for (index, function) in integration.meta.functions.iter().enumerate() {
-                let name = format!("{provider}.{}", function.name).to_lowercase();
-                let haystack = format!(
-                    "{name} {} {} {} {} {}",
-                    function.slug,
-                    function.title,
-                    function.group,
-                    function.summary,
-                    function.description
-                )
-                .to_lowercase();
-                if !words.iter().all(|w| haystack.contains(w.as_str())) {
+            let meta = integration.meta;
+            for (index, function) in meta.functions.iter().enumerate() {
+                if !keep(integration, function) {
                     continue;
                 }
-                let in_name = words.iter().filter(|w| name.contains(w.as_str())).count();
-                let summary = function.summary.to_lowercase();
-                let in_summary = words
+                let family = meta
+                    .families
                     .iter()
-                    .filter(|w| summary.contains(w.as_str()))
-                    .count();
-                scored.push((
-                    std::cmp::Reverse((in_name, in_summary)),
-                    (provider_index, index),
-                    format!("{provider}.{} - {}", function.name, function.summary),
-                ));
+                    .find(|f| f.name == function.group)
+                    .map_or(String::new(), |f| f.title.to_lowercase());
+                let fields = Fields {
+                    names: std::iter::once(function.name)
+                        .chain(std::iter::once(function.slug))
+                        .chain(function.aliases.iter().copied())
+                        .map(str::to_lowercase)
+                        .collect(),
+                    title_summary: format!("{} {}", function.title, function.summary)
+                        .to_lowercase(),
+                    family: format!(
+                        "{} {family}",
+                        function.group.replace('_', " ").to_lowercase()
+                    ),
+                    details: function
+                        .params
+                        .iter()
+                        .flat_map(|p| std::iter::once(p.name).chain(p.aliases.iter().copied()))
+                        .fold(function.description.to_lowercase(), |text, name| {
+                            text + " " + name
+                        }),
+                };
+                let mut total = 0;
+                let mut all = true;
+                for forms in &words {
+                    match fields.score(forms) {
+                        0 => {
+                            all = false;
+                            break;
+                        }
+                        score => total += score,
+                    }
+                }
+                if all {
+                    scored.push((
+                        std::cmp::Reverse(total),
+                        (provider_index, index),
+                        format!("{}.{} - {}", meta.name, function.name, function.summary),
+                    ));
+                }
             }
         }
         scored.sort();
@@ -205,6 +247,71 @@ impl<'a> DocsIndex<'a> {
             ));
         };
         integration.catalog_entry(meta).map_err(|e| e.to_string())
+    }
+}
+
+/// The lower-cased word and the singulars it may stand for (`sessions`: `session`; `entries`:
+/// `entry`).
+fn word_forms(word: &str) -> Vec<String> {
+    let word = word.to_lowercase();
+    let mut forms = vec![word.clone()];
+    if word.chars().count() > 3 {
+        if let Some(stem) = word.strip_suffix("ies") {
+            forms.push(format!("{stem}y"));
+        }
+        if let Some(stem) = word.strip_suffix('s') {
+            forms.push(stem.to_string());
+        }
+    }
+    forms
+}
+
+/// What a search matches a function on, lower-cased.
+struct Fields {
+    /// The Lua name, then the full name and the aliases.
+    names: Vec<String>,
+    title_summary: String,
+    /// The family's name (with spaces for `_`) and title.
+    family: String,
+    /// The description and the parameters' names and aliases.
+    details: String,
+}
+
+impl Fields {
+    /// How well one query word (in its forms) matches: in the Lua name 6 for a whole word
+    /// (`ban` in `ban_user`, `user` in `list_users`), 5 for the start of one, 4 anywhere; in the
+    /// full name or an alias one less; 3 the title or summary, 2 the family, 1 the description or
+    /// a parameter, 0 nowhere.
+    fn score(&self, forms: &[String]) -> u32 {
+        let mut best = 0;
+        for form in forms {
+            for (i, name) in self.names.iter().enumerate() {
+                let lua_name = u32::from(i == 0);
+                let in_name = if name
+                    .split('_')
+                    .any(|part| part == form || part.strip_suffix('s') == Some(form.as_str()))
+                {
+                    5
+                } else if name.split('_').any(|part| part.starts_with(form.as_str())) {
+                    4
+                } else if name.contains(form.as_str()) {
+                    3
+                } else {
+                    0
+                };
+                if in_name > 0 {
+                    best = best.max(in_name + lua_name);
+                }
+            }
+            if self.title_summary.contains(form.as_str()) {
+                best = best.max(3);
+            } else if self.family.contains(form.as_str()) {
+                best = best.max(2);
+            } else if self.details.contains(form.as_str()) {
+                best = best.max(1);
+            }
+        }
+        best
     }
 }
 
@@ -305,4 +412,44 @@ pub fn to_text(markdown: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Fields, word_forms};
+
+    fn fields() -> Fields {
+        Fields {
+            names: vec![
+                "list_widgets".into(),
+                "acme_list_widgets".into(),
+                "gadgets".into(),
+            ],
+            title_summary: "list widgets list widgets, newest first.".into(),
+            family: "widgets widget catalogue".into(),
+            details: "returns a page. color status".into(),
+        }
+    }
+
+    #[test]
+    fn a_word_scores_by_where_it_matches() {
+        let score = |word: &str| fields().score(&word_forms(word));
+        assert_eq!(score("widget"), 6, "a whole word of the Lua name, singular");
+        assert_eq!(score("Widgets"), 6, "case does not matter");
+        assert_eq!(score("wid"), 5, "the start of a word of the Lua name");
+        assert_eq!(score("idget"), 4, "inside the Lua name");
+        assert_eq!(score("gadget"), 5, "a whole word of an alias");
+        assert_eq!(score("acme"), 5, "a whole word of the full name");
+        assert_eq!(score("newest"), 3, "the summary");
+        assert_eq!(score("catalogue"), 2, "the family's title");
+        assert_eq!(score("status"), 1, "a parameter");
+        assert_eq!(score("colors"), 1, "a parameter, by its plural");
+        assert_eq!(score("zebra"), 0);
+    }
+
+    #[test]
+    fn plurals_stand_for_their_singulars() {
+        assert_eq!(word_forms("Entries"), ["entries", "entry", "entrie"]);
+        assert_eq!(word_forms("bus"), ["bus"]);
+    }
 }
