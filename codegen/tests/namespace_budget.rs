@@ -167,9 +167,9 @@ guides:
     manifest.push_str("families:\n");
     let mut total = 0;
     for (name, title, count) in FAMILIES {
-        write!(
+        writeln!(
             manifest,
-            "  - {{ name: {name}, title: {title}, summary: \"{}\", file: synth/{name}.yaml }}\n",
+            "  - {{ name: {name}, title: {title}, summary: \"{}\", file: synth/{name}.yaml }}",
             prose("Manage", 60)
         )
         .unwrap();
