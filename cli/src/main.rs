@@ -77,32 +77,41 @@ enum Command {
         #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
         args: Vec<String>,
     },
-    /// List the integrations, their accounts (secrets masked), permissions and functions.
-    #[command(name = "integrations:list")]
+    /// List the integrations, their accounts (secrets masked), permissions and functions, grouped by family.
+    #[command(name = "integrations:list", after_help = discovery::GROUP_HELP)]
     List {
+        /// Only these families (repeat, or separate with commas; `<provider>.<family>` when providers share a name).
+        #[arg(long = "group", value_name = "NAME", value_delimiter = ',')]
+        groups: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Search functions by name and description.
-    #[command(name = "integrations:search")]
+    /// Search functions by what they do: name, title, summary, family, description and parameter names.
+    #[command(name = "integrations:search", after_help = discovery::GROUP_HELP)]
     Search {
-        /// Words that must all appear.
+        /// Words that must all match somewhere.
         #[arg(required = true, num_args = 1..)]
         query: Vec<String>,
         /// Most results to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Only functions of these families (repeat, or separate with commas).
+        #[arg(long = "group", value_name = "NAME", value_delimiter = ',')]
+        groups: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Show a docs page: `<provider>`, `app.integrations.<provider>` (agent namespace reference) or `<provider>.<function>`; without a page, list the pages.
-    #[command(name = "integrations:docs")]
+    /// Show a docs page: `<provider>`, `app.integrations.<provider>` (the agent's index), `<provider>.family.<family>`, `<provider>.guide.<guide>` or `<provider>.<function>`; without a page, list the pages grouped by family.
+    #[command(name = "integrations:docs", after_help = discovery::GROUP_HELP)]
     Docs {
         page: Option<String>,
         #[arg(long, value_enum, default_value_t = DocsFormat::Markdown)]
         format: DocsFormat,
+        /// Only these families, in the page list and in a provider's JSON catalog (repeat, or separate with commas).
+        #[arg(long = "group", value_name = "NAME", value_delimiter = ',')]
+        groups: Vec<String>,
     },
     /// Print a function's input JSON Schema.
     #[command(name = "integrations:schema")]
@@ -386,9 +395,18 @@ fn run(matches: &ArgMatches) -> anyhow::Result<u8> {
         Command::Lua(args) => lua::run(args, true),
         Command::Call { args } => call::run(None, &args),
         Command::Export { args } => export::run(&args),
-        Command::List { json } => discovery::list(json),
-        Command::Search { query, limit, json } => discovery::search(&query, limit, json),
-        Command::Docs { page, format } => discovery::docs(page.as_deref(), format),
+        Command::List { groups, json } => discovery::list(&groups, json),
+        Command::Search {
+            query,
+            limit,
+            groups,
+            json,
+        } => discovery::search(&query, limit, &groups, json),
+        Command::Docs {
+            page,
+            format,
+            groups,
+        } => discovery::docs(page.as_deref(), format, &groups),
         Command::Schema { function } => discovery::schema(&function),
         Command::Configure(args) => configure::run(args),
         Command::McpLua(args) => lua::run(args, false),

@@ -252,6 +252,152 @@ fn a_disabled_integration_refuses_calls() {
 }
 
 #[test]
+fn list_groups_functions_by_family_and_filters_with_group() {
+    let kosmo = Kosmo::new();
+    let run = kosmo.run(&["integrations:list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = &run.stdout;
+    assert!(
+        text.contains(&format!(
+            "clerk (Clerk) - enabled, {} functions in {} families\n",
+            PROVIDER.functions.len(),
+            PROVIDER.families.len()
+        )),
+        "{text}"
+    );
+    // Each family's heading, then its functions, in the manifest's order.
+    let mut at = 0;
+    for family in PROVIDER.families {
+        let heading = format!(
+            "\n  {} ({}): {}\n",
+            family.title, family.name, family.summary
+        );
+        at += text[at..]
+            .find(&heading)
+            .unwrap_or_else(|| panic!("{heading:?} missing or out of order in\n{text}"));
+        for function in PROVIDER.family_functions(family.name) {
+            let line = format!("\n    {} ", function.name);
+            at += text[at..]
+                .find(&line)
+                .unwrap_or_else(|| panic!("{} not under {}", function.name, family.name));
+        }
+    }
+
+    let json = kosmo.run(&["integrations:list", "--json"]).json();
+    let clerk = &json["integrations"][0];
+    assert_eq!(
+        clerk["families"].as_array().unwrap().len(),
+        PROVIDER.families.len()
+    );
+    assert_eq!(clerk["families"][1]["name"], "users");
+    assert_eq!(clerk["families"][1]["functions"][0], "list_users");
+    assert_eq!(clerk["functions"][5]["group"], "users");
+
+    // --group, repeated or with commas, keeps those families.
+    for args in [
+        &[
+            "integrations:list",
+            "--group",
+            "sessions",
+            "--group",
+            "sign_in_tokens",
+            "--json",
+        ][..],
+        &[
+            "integrations:list",
+            "--group",
+            "sessions,clerk.sign_in_tokens",
+            "--json",
+        ][..],
+    ] {
+        let run = kosmo.run(args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let clerk = &run.json()["integrations"][0];
+        let families: Vec<&str> = clerk["families"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(families, ["sessions", "sign_in_tokens"]);
+        let functions: Vec<&str> = clerk["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            functions,
+            [
+                "list_sessions",
+                "get_session",
+                "revoke_session",
+                "create_sign_token",
+                "revoke_sign_token"
+            ]
+        );
+        assert_eq!(clerk["function_count"], PROVIDER.functions.len());
+    }
+    let run = kosmo.run(&["integrations:list", "--group", "sessions"]);
+    assert!(run.stdout.contains(&format!(
+        "3 of {} functions, in 1 of {} families",
+        PROVIDER.functions.len(),
+        PROVIDER.families.len()
+    )));
+    assert!(!run.stdout.contains("get_user"), "{}", run.stdout);
+
+    // An unknown group is a usage error with the closest names and the known ones.
+    let run = kosmo.run(&["integrations:list", "--group", "sesions"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "unknown group `sesions`. Did you mean: sessions? Groups: raw, users, sessions,"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    // The same filter on search and on the page list and catalog of integrations:docs.
+    let run = kosmo.run(&["integrations:search", "revoke", "--group", "sessions"]);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "clerk.revoke_session - Revoke a session, signing that device out."
+    );
+    assert!(
+        lines.iter().all(|l| l.starts_with("clerk.list_sessions ")
+            || l.starts_with("clerk.get_session ")
+            || l.starts_with("clerk.revoke_session ")),
+        "{lines:?}"
+    );
+    assert_eq!(
+        kosmo
+            .run(&["integrations:search", "revoke", "--group", "x"])
+            .code,
+        2
+    );
+    let run = kosmo.run(&["integrations:docs", "--group", "sign_in_tokens"]);
+    assert_eq!(
+        run.stdout,
+        "clerk.family.sign_in_tokens\n  clerk.create_sign_token\n  clerk.revoke_sign_token\n"
+    );
+    let run = kosmo.run(&[
+        "integrations:docs",
+        "clerk",
+        "--format",
+        "json",
+        "--group",
+        "sign_in_tokens",
+    ]);
+    let catalog = run.json();
+    assert_eq!(catalog["families"].as_array().unwrap().len(), 1);
+    assert_eq!(catalog["functions"].as_array().unwrap().len(), 2);
+    let run = kosmo.run(&["integrations:docs", "clerk.get_user", "--group", "users"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--group filters the list of pages"));
+}
+
+#[test]
 fn a_broken_config_file_is_reported() {
     let kosmo = Kosmo::new();
     std::fs::create_dir_all(kosmo.kosmo_home()).unwrap();
@@ -287,8 +433,30 @@ fn docs_command_prints_pages_in_three_formats() {
     let run = kosmo.run(&["integrations:docs", "clerk", "--format", "json"]);
     assert_eq!(run.json()["provider"]["name"], "clerk");
 
+    // The page list: each function indented under its family's page.
     let run = kosmo.run(&["integrations:docs"]);
-    assert!(run.stdout.lines().any(|l| l == "clerk.list_users"));
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let family = lines
+        .iter()
+        .position(|l| *l == "clerk.family.users")
+        .unwrap();
+    assert_eq!(lines[family + 1], "  clerk.list_users");
+    assert!(lines.contains(&"app.integrations.clerk"));
+    assert!(lines.contains(&"clerk.guide.pagination"));
+    let run = kosmo.run(&["integrations:docs", "--format", "json"]);
+    assert_eq!(
+        run.json(),
+        serde_json::json!(kosmo_host::DocsIndex::new(&kosmo_integrations::INTEGRATIONS).list())
+    );
+
+    let run = kosmo.run(&[
+        "integrations:docs",
+        "clerk.family.sessions",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["functions"][0]["function_name"], "list_sessions");
 
     let run = kosmo.run(&["integrations:docs", "clerk.nope"]);
     assert_eq!(run.code, 1);

@@ -8,6 +8,7 @@ mod common;
 use std::path::Path;
 
 use common::Kosmo;
+use kosmo_integrations::clerk::docs::DOCS;
 use kosmo_integrations::clerk::meta::PROVIDER;
 
 /// Every docs page with the generated file it must equal.
@@ -26,6 +27,18 @@ fn pages() -> Vec<(String, String)> {
             docs.join(format!("functions/{}.md", function.name)),
         ));
     }
+    for (family, _) in DOCS.family_pages {
+        pages.push((
+            format!("clerk.family.{family}"),
+            docs.join(format!("families/{family}.md")),
+        ));
+    }
+    for (guide, _) in DOCS.guide_pages {
+        pages.push((
+            format!("clerk.guide.{guide}"),
+            docs.join(format!("guides/{guide}.md")),
+        ));
+    }
     pages
         .into_iter()
         .map(|(page, path)| {
@@ -41,7 +54,10 @@ fn pages() -> Vec<(String, String)> {
 #[test]
 fn docs_read_returns_the_generated_files() {
     let pages = pages();
-    assert_eq!(pages.len(), PROVIDER.functions.len() + 2);
+    assert_eq!(
+        pages.len(),
+        PROVIDER.functions.len() + 2 + PROVIDER.families.len() + DOCS.guide_pages.len()
+    );
     let names: Vec<String> = pages.iter().map(|(p, _)| format!("{p:?}")).collect();
     let script = format!(
         "local pages = {{}}\nfor _, name in ipairs({{ {} }}) do table.insert(pages, docs.read(name)) end\nreturn pages",

@@ -173,7 +173,11 @@ fn docs_functions_return_the_generated_pages() {
         &[],
     );
     let functions = kosmo_integrations::clerk::meta::PROVIDER.functions.len();
-    assert_eq!(env["result"][0], json!(functions + 2));
+    let docs = &kosmo_integrations::clerk::docs::DOCS;
+    assert_eq!(
+        env["result"][0],
+        json!(functions + 2 + docs.family_pages.len() + docs.guide_pages.len())
+    );
     assert_eq!(env["result"][1], "clerk");
     let search = env["result"][2].as_str().unwrap();
     assert!(

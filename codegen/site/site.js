@@ -5,31 +5,67 @@
   "use strict";
   var root = document.documentElement.getAttribute("data-root") || "";
 
-  // Lower score ranks first: exact name, name prefix, a word of the name, name contains,
-  // then title, summary and description matches. Guides have a slug for a name and no description.
-  function score(entry, query) {
-    var name = entry.name.toLowerCase();
-    if (name === query) return 0;
-    if (name.indexOf(query) === 0) return 1;
-    if (("_" + name).indexOf("_" + query) >= 0) return 2;
-    if (name.indexOf(query) >= 0) return 3;
-    if (entry.title.toLowerCase().indexOf(query) >= 0) return 4;
-    if (entry.summary.toLowerCase().indexOf(query) >= 0) return 5;
-    if ((entry.description || "").toLowerCase().indexOf(query) >= 0) return 6;
-    return -1;
+  // Every word of the query must match somewhere; each scores where it matches best, as
+  // docs.search does: a whole word of the name 6 (a plural also matches its singular), the start
+  // of one 5, anywhere in it 4, the title or summary 3, the family 2, the description or a
+  // parameter's name 1. Higher totals rank first, then shorter names, then index order. Guides
+  // have a slug for a name and no family, description or parameters.
+  function forms(word) {
+    var out = [word];
+    if (word.length > 3 && /ies$/.test(word)) out.push(word.slice(0, -3) + "y");
+    if (word.length > 3 && /s$/.test(word)) out.push(word.slice(0, -1));
+    return out;
+  }
+
+  function wordScore(lower, word) {
+    var best = 0;
+    var parts = lower.name.split("_");
+    forms(word).forEach(function (form) {
+      for (var i = 0; i < parts.length; i++) {
+        if (parts[i] === form || parts[i] === form + "s") best = Math.max(best, 6);
+        else if (parts[i].indexOf(form) === 0) best = Math.max(best, 5);
+      }
+      if (lower.name.indexOf(form) >= 0) best = Math.max(best, 4);
+      if (lower.title.indexOf(form) >= 0 || lower.summary.indexOf(form) >= 0) best = Math.max(best, 3);
+      else if (lower.family.indexOf(form) >= 0) best = Math.max(best, 2);
+      else if (lower.details.indexOf(form) >= 0) best = Math.max(best, 1);
+    });
+    return best;
+  }
+
+  // Lower-cased fields, computed once per entry.
+  var lowered = [];
+  function lowerOf(index, i) {
+    if (!lowered[i]) {
+      var entry = index[i];
+      lowered[i] = {
+        name: entry.name.toLowerCase(),
+        title: entry.title.toLowerCase(),
+        summary: entry.summary.toLowerCase(),
+        family: (entry.family || "").toLowerCase(),
+        details: ((entry.description || "") + " " + (entry.params || "")).toLowerCase()
+      };
+    }
+    return lowered[i];
   }
 
   function search(text) {
-    var query = text.trim().toLowerCase();
+    var words = text.trim().toLowerCase().split(/\s+/).filter(function (w) { return w; });
     var index = window.KOSMO_SEARCH_INDEX || [];
-    if (!query) return [];
+    if (!words.length) return [];
     var hits = [];
     for (var i = 0; i < index.length; i++) {
-      var s = score(index[i], query);
-      if (s >= 0) hits.push({ entry: index[i], score: s, order: i });
+      var lower = lowerOf(index, i);
+      var total = 0;
+      for (var w = 0; w < words.length; w++) {
+        var s = wordScore(lower, words[w]);
+        if (!s) { total = 0; break; }
+        total += s;
+      }
+      if (total) hits.push({ entry: index[i], score: total, order: i });
     }
     hits.sort(function (a, b) {
-      if (a.score !== b.score) return a.score - b.score;
+      if (a.score !== b.score) return b.score - a.score;
       if (a.entry.name.length !== b.entry.name.length) return a.entry.name.length - b.entry.name.length;
       return a.order - b.order;
     });

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use emit::GeneratedFile;
+pub use emit::docs::NAMESPACE_BUDGET;
 pub use model::Provider;
 
 use diagnostics::Reporter;
@@ -136,7 +137,13 @@ pub fn load(files: &SpecFiles) -> Result<Vec<Provider>, Diagnostics> {
             .iter()
             .filter_map(|g| {
                 guides.get(&g.file.value).map(|(_, markdown)| model::Guide {
+                    name: model::guide_name(&g.file.value).to_string(),
                     title: g.title.clone(),
+                    essentials: g
+                        .essentials
+                        .as_ref()
+                        .map(|e| e.value.split_whitespace().collect::<Vec<_>>().join(" "))
+                        .unwrap_or_default(),
                     markdown: markdown.trim_end().to_string(),
                 })
             })

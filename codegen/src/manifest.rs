@@ -290,8 +290,14 @@ pub struct GuideSpec {
     /// Section heading in the docs.
     pub title: String,
     /// Markdown file, relative to the manifest. Its ```lua blocks are checked like examples.
+    /// Its name without `.md` names its page (`docs.read("<provider>.guide.<name>")`).
     #[schemars(with = "String")]
     pub file: Spanned<String>,
+    /// What an agent must know of the guide, in a sentence or two of markdown without code
+    /// blocks: the namespace index shows it beside a pointer to the guide's page.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub essentials: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -191,8 +191,18 @@ pub struct Credential {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Guide {
+    /// The file's name without `.md`: the page is `<provider>.guide.<name>`.
+    pub name: String,
     pub title: String,
+    /// A sentence or two for the namespace index; empty when the manifest gives none.
+    pub essentials: String,
     pub markdown: String,
+}
+
+/// The name of a guide's page: its file name without the folder and `.md`.
+pub(crate) fn guide_name(file: &str) -> &str {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.strip_suffix(".md").unwrap_or(name)
 }
 
 #[derive(Debug, Clone, Serialize)]

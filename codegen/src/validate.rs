@@ -148,7 +148,9 @@ pub(crate) fn validate(
     // Guides are separate files: their problems are reported against them.
     let namespaces = [(namespace, callables)];
     let mut guide_reports = Vec::new();
+    let mut guide_names: BTreeMap<&str, Location> = BTreeMap::new();
     for guide in &manifest.guides {
+        check_guide(reporter, guide, &mut guide_names);
         match guides.get(&guide.file.value) {
             None => reporter.on(
                 &guide.file,
@@ -167,6 +169,74 @@ pub(crate) fn validate(
         }
     }
     guide_reports
+}
+
+/// Most characters of a function's or family's summary: one line of the namespace index, which
+/// must hold every function within its budget (see `spec/README.md`).
+pub const MAX_SUMMARY_CHARS: usize = 80;
+
+/// Most characters of a guide's `essentials`, shown in the namespace index.
+pub const MAX_ESSENTIALS_CHARS: usize = 300;
+
+/// A summary is one line of at most [`MAX_SUMMARY_CHARS`] characters; `None` when it is.
+fn summary_problem(what: &str, summary: &str) -> Option<String> {
+    let summary = summary.trim();
+    let chars = summary.chars().count();
+    let lines = summary.lines().count();
+    if lines > 1 || chars > MAX_SUMMARY_CHARS {
+        Some(format!(
+            "the summary of {what} must be one line of at most {MAX_SUMMARY_CHARS} characters (it is {chars} characters{}); the namespace index shows it for every function, the description holds the rest",
+            if lines > 1 {
+                format!(" on {lines} lines")
+            } else {
+                String::new()
+            }
+        ))
+    } else {
+        None
+    }
+}
+
+/// A guide's file names its page, so the name is a plain word used once; its essentials are
+/// short prose for the namespace index.
+fn check_guide<'m>(
+    reporter: &mut Reporter<'_>,
+    guide: &'m crate::manifest::GuideSpec,
+    names: &mut BTreeMap<&'m str, Location>,
+) {
+    let file = &guide.file.value;
+    let name = crate::model::guide_name(file);
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !file.ends_with(".md") || !plain {
+        reporter.on(
+            &guide.file,
+            format!(
+                "guide file `{file}` must be a `.md` file named with ASCII letters, digits, `-` and `_`: its name is the page `<provider>.guide.<name>`"
+            ),
+        );
+    } else if let Some(first) = names.insert(name, guide.file.referenced) {
+        reporter.on(
+            &guide.file,
+            format!(
+                "guide `{file}` has the same page name, `{name}`, as the guide at line {}; rename one file",
+                first.line()
+            ),
+        );
+    }
+    if let Some(essentials) = &guide.essentials {
+        let chars = essentials.value.trim().chars().count();
+        if essentials.value.contains("```") || chars > MAX_ESSENTIALS_CHARS {
+            reporter.on(
+                essentials,
+                format!(
+                    "the essentials of guide `{file}` must be prose of at most {MAX_ESSENTIALS_CHARS} characters without code blocks (they are {chars} characters); the guide's page holds the rest"
+                ),
+            );
+        }
+    }
 }
 
 /// The table of paging iterators in every provider namespace (`app.integrations.<p>.each`).
@@ -492,6 +562,10 @@ fn check_families(reporter: &mut Reporter<'_>, manifest: &Manifest) {
                 ),
             );
         }
+        if let Some(problem) = summary_problem(&format!("family `{}`", name.value), &family.summary)
+        {
+            reporter.on(name, problem);
+        }
     }
     let mut used: BTreeMap<&str, usize> = BTreeMap::new();
     for f in &manifest.functions {
@@ -550,6 +624,9 @@ fn check_families(reporter: &mut Reporter<'_>, manifest: &Manifest) {
 fn check_function(reporter: &mut Reporter<'_>, f: &FunctionSpec) {
     let fname = &f.name.value;
     let method = f.http.method.value;
+    if let Some(problem) = summary_problem(&format!("`{fname}`"), &f.summary) {
+        reporter.on(&f.name, problem);
+    }
 
     let expected = if method == Method::Get {
         Operation::Read

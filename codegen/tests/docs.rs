@@ -18,7 +18,7 @@ provider:
   credentials:
     token: { description: Acme API token., required: true, secret: true, env: ACME_TOKEN, example: acme_live_s3cr3t }
 guides:
-  - { title: Intro, file: guides/intro.md }
+  - { title: Intro, file: guides/intro.md, essentials: "Call with one table; `dump` shows the result." }
 functions:
   - name: list_widgets
     slug: acme_list_widgets
@@ -97,7 +97,7 @@ functions:
           print(app.integrations.acme.ping({}))
 "#;
 
-const GUIDE: &str = "Call any function with one table argument:\n\n```lua\nlocal widgets = app.integrations.acme.list_widgets({ limit = 5 })\ndump(widgets)\n```\n";
+const GUIDE: &str = "Call any function with one table argument:\n\n```lua\nlocal widgets = app.integrations.acme.list_widgets({ limit = 5 })\ndump(widgets)\n```\n\n### Then\n\nRead a page:\n\n```lua\nprint(docs.read(\"acme.get_widget\"))\n```\n";
 
 /// Lua names in manifest order.
 const FUNCTIONS: [&str; 5] = [
@@ -145,14 +145,17 @@ fn file<'a>(files: &'a BTreeMap<String, String>, path: &str) -> &'a str {
     }
 }
 
-/// The namespace section of one function: from its `##` heading to the next `##` heading.
-fn section<'a>(namespace: &'a str, function: &str) -> &'a str {
+/// A function's section on its family's page: from its `##` heading to the next `##` heading.
+fn section<'a>(files: &'a BTreeMap<String, String>, function: &str) -> &'a str {
     let heading = format!("\n## app.integrations.acme.{function}(");
-    let start = namespace
-        .find(&heading)
-        .unwrap_or_else(|| panic!("no section for {function}"));
-    let rest = &namespace[start + 1..];
+    let (path, page) = files
+        .iter()
+        .find(|(path, text)| path.contains("/families/") && text.contains(&heading))
+        .unwrap_or_else(|| panic!("no family page has a section for {function}"));
+    let start = page.find(&heading).unwrap_or_default();
+    let rest = &page[start + 1..];
     let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 4);
+    assert!(path.ends_with(".md"));
     &rest[..end]
 }
 
@@ -180,6 +183,9 @@ fn files_per_provider() {
         "catalog.json",
         "integration.md",
         "namespace.md",
+        "families/health.md",
+        "families/widgets.md",
+        "guides/intro.md",
         "functions/delete_widget.md",
         "functions/get_widget.md",
         "functions/list_widgets.md",
@@ -225,7 +231,7 @@ fn integration_page_has_the_reference_shape_and_every_function() {
         ("delete_widget", "acme_delete_widget", "write"),
         ("ping", "acme_ping", "read"),
     ] {
-        let anchor = format!("<a id=\"{name}\"></a>\n\n### {name} ({operation})\n");
+        let anchor = format!("<a id=\"{name}\"></a>\n\n#### {name} ({operation})\n");
         let at = page.find(&anchor).unwrap_or_else(|| panic!("{anchor:?}"));
         let entry = &page[at..];
         let entry = &entry[..entry[1..].find("<a id=").map_or(entry.len(), |e| e + 1)];
@@ -244,10 +250,17 @@ fn integration_page_has_the_reference_shape_and_every_function() {
         }
     }
     assert!(!page.contains("No parameters."));
+    // Functions are grouped by family, each family with its table and then its functions.
+    let widgets = page.find("\n### widgets\n").expect("widgets family");
+    let health = page.find("\n### health\n").expect("health family");
+    let ping = page.find("\n#### ping (read)").expect("ping");
+    let get = page.find("\n#### get_widget (read)").expect("get_widget");
+    assert!(widgets < get && get < health && health < ping);
+    assert!(page.contains("[widgets](families/widgets.md)"));
 }
 
 #[test]
-fn namespace_heading_intro_and_signatures() {
+fn namespace_is_an_index_of_every_function_by_family() {
     let files = generate();
     let ns = file(&files, "generated/docs/acme/namespace.md");
     let first = ns.lines().next().unwrap_or_default();
@@ -256,61 +269,122 @@ fn namespace_heading_intro_and_signatures() {
             && first.ends_with("-->"),
         "header comment: {first}"
     );
-    assert!(ns.contains("\n# app.integrations.acme — Widgets from the Acme API"));
+    assert!(ns.contains("\n# app.integrations.acme — Widgets from the Acme API\n"));
+    // The rest of the description, not its first sentence again.
+    assert!(ns.contains("\nUsed by the docs tests.\n"), "{ns}");
+    assert!(ns.contains("5 functions in 2 families."));
     assert!(
-        ns.contains("canonical"),
-        "intro says Lua names are canonical"
-    );
-    assert!(
-        ns.contains("`acme_list_widgets`"),
+        ns.contains("`acme_list_widgets` resolve too"),
         "intro names a full slug"
     );
+    for page in [
+        "docs.read(\"acme.<function>\")",
+        "docs.read(\"acme.family.<family>\")",
+        "docs.read(\"acme.guide.<guide>\")",
+        "docs.search(\"words\")",
+    ] {
+        assert!(ns.contains(page), "intro names {page}");
+    }
+    // Essentials: auth from the manifest, then each guide with its page and essentials.
+    assert!(
+        ns.contains("- **Auth**: bearer token from the `token` credential (`ACME_TOKEN`).\n"),
+        "{ns}"
+    );
+    assert!(ns.contains(
+        "- **Intro** (`acme.guide.intro`): Call with one table; `dump` shows the result.\n"
+    ));
+    // The guide's text is on its own page, not here.
+    assert!(!ns.contains("Call any function with one table argument"));
+    // One line per function, under its family, with required parameters by name, `…` for
+    // optional ones, read or write, destructive, and the summary.
+    for line in [
+        "- `list_widgets({…})` r: List widgets.",
+        "- `get_widget({id})` r: Get one widget.",
+        "- `rename_widget({widget_id, name})` w: Rename a widget.",
+        "- `delete_widget({widget_id, …})` w!: Delete a widget.",
+        "- `ping({})` r: Check connectivity.",
+    ] {
+        assert!(ns.lines().any(|l| l == line), "missing line {line}\n{ns}");
+    }
+    let widgets = ns.find("\n### widgets\n").expect("widgets heading");
+    let health = ns.find("\n### health\n").expect("health heading");
+    let positions: Vec<usize> = FUNCTIONS
+        .iter()
+        .map(|f| ns.find(&format!("- `{f}(")).unwrap_or(0))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert!(widgets < positions[0] && positions[3] < health && health < positions[4]);
+    // No parameter tables and no descriptions: those are on the family and function pages.
+    assert!(!ns.contains("| Parameter |"));
+    assert!(!ns.contains("Deletes a widget for good."));
+}
+
+#[test]
+fn family_pages_hold_the_reference_of_their_functions() {
+    let files = generate();
+    let widgets = file(&files, "generated/docs/acme/families/widgets.md");
+    assert!(
+        widgets.contains("\n# widgets (acme.family.widgets)\n"),
+        "{widgets}"
+    );
+    assert!(widgets.contains("The family's 4 functions with their parameters."));
     for signature in [
         "## app.integrations.acme.list_widgets({limit?, status?, colors?})",
         "## app.integrations.acme.get_widget({id})",
         "## app.integrations.acme.rename_widget({widget_id, name})",
         "## app.integrations.acme.delete_widget({widget_id, reason?})",
-        "## app.integrations.acme.ping()",
     ] {
         assert!(
-            ns.lines().any(|l| l == signature),
+            widgets.lines().any(|l| l == signature),
             "missing heading {signature}"
         );
     }
-    // Sections in manifest order.
-    let positions: Vec<usize> = FUNCTIONS
-        .iter()
-        .map(|f| {
-            ns.find(&format!("## app.integrations.acme.{f}("))
-                .unwrap_or(0)
-        })
-        .collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert!(!widgets.contains("app.integrations.acme.ping()"));
+    let health = file(&files, "generated/docs/acme/families/health.md");
+    assert!(
+        health
+            .lines()
+            .any(|l| l == "## app.integrations.acme.ping()")
+    );
+    assert!(
+        health.contains("The family's 1 function with its parameters."),
+        "{health}"
+    );
 
-    let delete = section(ns, "delete_widget");
+    let delete = section(&files, "delete_widget");
     assert!(delete.contains("Delete a widget."), "summary");
     assert!(delete.contains("Deletes a widget for good."), "description");
     assert!(delete.contains("Operation: `write`") && delete.contains("destructive"));
     assert!(delete.contains("Full name: `acme_delete_widget`"));
     assert!(delete.contains("`DELETE /widgets/{widget_id}`"));
-    let list = section(ns, "list_widgets");
+    assert!(delete.contains("[`acme.delete_widget`](../functions/delete_widget.md)"));
+    let list = section(&files, "list_widgets");
     assert!(list.contains("Operation: `read`") && !list.contains("destructive"));
     assert!(list.contains("`widgets`"), "function alias listed");
+    // A function page names its family.
+    let get = file(&files, "generated/docs/acme/functions/get_widget.md");
+    assert!(get.contains("| Family | [widgets](../families/widgets.md) (`acme.family.widgets`) |"));
+}
+
+#[test]
+fn guides_are_pages_of_their_own() {
+    let files = generate();
+    let intro = file(&files, "generated/docs/acme/guides/intro.md");
+    assert!(intro.contains("\n# Intro\n\nCall any function with one table argument:"));
+    // A guide's sub-headings move up one level under its page title.
+    assert!(intro.contains("\n## Then\n"), "{intro}");
+    assert!(!intro.contains("### Then"));
+    assert!(intro.contains("(`acme.guide.intro`)"));
+    assert!(intro.contains("print(docs.read(\"acme.get_widget\"))"));
 }
 
 #[test]
 fn every_parameter_has_a_row_with_its_constraints() {
     let files = generate();
-    let ns = file(&files, "generated/docs/acme/namespace.md");
-    for text in [
-        ns,
+    for list in [
+        section(&files, "list_widgets"),
         file(&files, "generated/docs/acme/functions/list_widgets.md"),
     ] {
-        let list = if text == ns {
-            section(ns, "list_widgets")
-        } else {
-            text
-        };
         assert!(list.contains("| Parameter | Type | Required | Default | Description |"));
         let limit = row(list, "limit");
         assert!(limit.contains("`integer`") && limit.contains("| no |"));
@@ -332,16 +406,16 @@ fn every_parameter_has_a_row_with_its_constraints() {
             "{colors}"
         );
     }
-    let get = section(ns, "get_widget");
+    let get = section(&files, "get_widget");
     let id = row(get, "id");
     assert!(
         id.contains("| yes |") && id.contains("`widget_id`") && id.contains("path"),
         "{id}"
     );
-    let rename = section(ns, "rename_widget");
+    let rename = section(&files, "rename_widget");
     assert!(row(rename, "widget_id").contains("path"));
     assert!(row(rename, "name").contains("body"));
-    let delete = section(ns, "delete_widget");
+    let delete = section(&files, "delete_widget");
     assert!(row(delete, "widget_id").contains("| yes |"));
     assert!(row(delete, "reason").contains("| no |"));
 
@@ -359,11 +433,13 @@ fn every_parameter_has_a_row_with_its_constraints() {
 #[test]
 fn only_parameterless_functions_say_so() {
     let files = generate();
-    let ns = file(&files, "generated/docs/acme/namespace.md");
-    assert!(section(ns, "ping").contains("Takes no parameters."));
-    assert_eq!(ns.matches("Takes no parameters.").count(), 1);
+    assert!(section(&files, "ping").contains("Takes no parameters."));
+    let health = file(&files, "generated/docs/acme/families/health.md");
+    assert_eq!(health.matches("Takes no parameters.").count(), 1);
+    let widgets = file(&files, "generated/docs/acme/families/widgets.md");
+    assert!(!widgets.contains("Takes no parameters."));
     for f in FUNCTIONS.iter().filter(|f| **f != "ping") {
-        assert!(!section(ns, f).contains("Takes no parameters."), "{f}");
+        assert!(!section(&files, f).contains("Takes no parameters."), "{f}");
         let page = file(&files, &format!("generated/docs/acme/functions/{f}.md"));
         assert!(!page.contains("Takes no parameters."), "{f}");
     }
@@ -376,20 +452,25 @@ fn only_parameterless_functions_say_so() {
 #[test]
 fn examples_and_guides_are_stitched_in() {
     let files = generate();
-    let ns = file(&files, "generated/docs/acme/namespace.md");
-    let get = section(ns, "get_widget");
+    let get = section(&files, "get_widget");
     assert!(get.contains("One widget"));
     assert!(
         get.contains("```lua\nprint(app.integrations.acme.get_widget({ id = \"wid_1\" }))\n```")
     );
-    // The guide comes after the last function, verbatim.
-    let guide = format!("\n## Intro\n\n{GUIDE}");
-    assert!(ns.ends_with(&guide), "namespace ends with the guide:\n{ns}");
-    assert!(
-        ns.find("## Intro").unwrap_or(0)
-            > ns.find("## app.integrations.acme.ping()")
-                .unwrap_or(usize::MAX)
-    );
+    // Every example of a function is on its family's page (and its own page).
+    for f in FUNCTIONS {
+        let page = file(&files, &format!("generated/docs/acme/functions/{f}.md"));
+        let examples = page.split("## Examples").nth(1).expect("examples");
+        for block in examples.split("```lua\n").skip(1) {
+            let lua = block.split("```").next().unwrap_or_default();
+            assert!(section(&files, f).contains(lua), "{f}: {lua}");
+        }
+    }
+    // The guide, verbatim but for its headings, is its page; the index links it.
+    let intro = file(&files, "generated/docs/acme/guides/intro.md");
+    assert!(intro.contains(GUIDE.split("### Then").next().unwrap_or_default()));
+    let ns = file(&files, "generated/docs/acme/namespace.md");
+    assert!(ns.contains("`acme.guide.intro`"));
 }
 
 #[test]
@@ -730,7 +811,20 @@ fn samples_always_pass_required_arguments() {
         ),
         "{put}"
     );
-    // A provider without guides ends with its last function.
+    // A provider without guides has only its auth in the essentials, and no guide pages; its
+    // families come from the functions' groups.
     let ns = get("generated/docs/solo/namespace.md");
-    assert!(ns.trim_end().ends_with("```"), "{ns}");
+    let essentials = ns
+        .split("## Essentials")
+        .nth(1)
+        .and_then(|e| e.split("## Functions").next())
+        .unwrap_or_default();
+    assert_eq!(essentials.trim().lines().count(), 1, "{ns}");
+    assert!(ns.contains("\n### things\n"), "{ns}");
+    assert!(
+        ns.trim_end()
+            .ends_with("- `get_thing({id})` r: Get a thing."),
+        "{ns}"
+    );
+    assert!(!files.iter().any(|f| f.path.contains("/guides/")));
 }

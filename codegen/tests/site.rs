@@ -103,6 +103,73 @@ fn every_page_is_there() {
     for f in &providers[0].functions {
         assert!(site.contains_key(&format!("acme/functions/{}.html", f.name)));
     }
+    for family in &providers[0].families {
+        assert!(site.contains_key(&format!("acme/families/{}.html", family.name)));
+    }
+}
+
+#[test]
+fn the_sidebar_groups_functions_by_family() {
+    let site = rendered();
+    let (providers, _) = fixture();
+    let provider = &providers[0];
+    // On a function's page its family's list is open and the function marked; the other
+    // families are closed.
+    let page = decoded(&site["acme/functions/get_widget.html"]);
+    let mut at = 0;
+    for family in &provider.families {
+        let open = if family.name == "widgets" {
+            " open"
+        } else {
+            ""
+        };
+        let details = format!("<details class=\"sidebar-family\"{open}>");
+        at += page[at..]
+            .find(&details)
+            .unwrap_or_else(|| panic!("{details} missing or out of order"));
+        let count = provider
+            .functions
+            .iter()
+            .filter(|f| f.group == family.name)
+            .count();
+        assert!(page[at..].contains(&format!(
+            "<summary>{} <span class=\"sidebar-count\">{count}</span></summary>",
+            family.title
+        )));
+        assert!(page[at..].contains(&format!(
+            "href=\"../../acme/families/{}.html\">All, with parameters</a>",
+            family.name
+        )));
+        for f in provider.functions.iter().filter(|f| f.group == family.name) {
+            let link = format!("href=\"../../acme/functions/{}.html\"", f.name);
+            let found = page[at..].find(&link).unwrap_or_else(|| panic!("{link}"));
+            assert!(
+                page[at..at + found].matches("<details").count() <= 1,
+                "{} outside its family",
+                f.name
+            );
+        }
+    }
+    assert!(page.contains("href=\"../../acme/functions/get_widget.html\" aria-current=\"page\""));
+    // On a family's page its list is open and its page marked.
+    let family = decoded(&site["acme/families/health.html"]);
+    assert!(family.contains("<details class=\"sidebar-family\" open>\n        <summary>health "));
+    assert!(family.contains("href=\"../../acme/families/health.html\" aria-current=\"page\""));
+    assert!(
+        family.contains("<h2 id=\"app-integrations-acme-ping\""),
+        "{family}"
+    );
+    // On the provider's pages every family is closed, and the integration page has a section
+    // per family.
+    let index = decoded(&site["acme/index.html"]);
+    assert!(!index.contains("<details class=\"sidebar-family\" open>"));
+    for family in &provider.families {
+        assert!(
+            index.contains(&format!("<h3 id=\"{}\">", family.name)),
+            "{}",
+            family.name
+        );
+    }
 }
 
 #[test]
@@ -204,6 +271,39 @@ fn search_index_lists_every_function() {
         assert_eq!(entry["name"], f.name.as_str());
         assert_eq!(entry["summary"], f.summary.as_str());
         assert_eq!(entry["description"], f.description.as_str());
+        // The family's title and the parameters' names only: no parameter tables, so the index
+        // grows with names and summaries, not with parameter descriptions.
+        let family = &providers[0]
+            .families
+            .iter()
+            .find(|x| x.name == f.group)
+            .unwrap();
+        assert_eq!(entry["family"], family.title.as_str());
+        let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(entry["params"], params.join(" "));
+        let mut keys: Vec<&str> = entry
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "description",
+                "destructive",
+                "family",
+                "kind",
+                "name",
+                "operation",
+                "params",
+                "provider",
+                "summary",
+                "title",
+                "url"
+            ]
+        );
         assert_eq!(
             entry["url"],
             format!("acme/functions/{}.html", f.name).as_str()

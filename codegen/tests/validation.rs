@@ -644,3 +644,99 @@ fn excluded_operations_are_named_once_with_a_reason() {
         );
     }
 }
+
+#[test]
+fn summaries_are_one_short_line() {
+    let long = "x".repeat(81);
+    assert_reports(
+        &with("summary: Get a widget.", &format!("summary: {long}")),
+        "spec/acme.yaml:12:11: the summary of `get_widget` must be one line of at most 80 characters (it is 81 characters); the namespace index shows it for every function, the description holds the rest",
+    );
+    assert_reports(
+        &with(
+            "summary: Make a widget.",
+            "summary: |\n      Make\n      a widget.",
+        ),
+        "spec/acme.yaml:29:11: the summary of `make_widget` must be one line of at most 80 characters (it is 14 characters on 2 lines); the namespace index shows it for every function, the description holds the rest",
+    );
+    // 80 characters, multi-byte ones counted as one, is fine.
+    assert_eq!(
+        diagnostics(&with(
+            "summary: Get a widget.",
+            &format!("summary: {}", "é".repeat(80))
+        )),
+        Vec::<String>::new()
+    );
+    // A family's summary too.
+    let family = format!(
+        "families:\n  - {{ name: widgets, title: Widgets, summary: {long}, file: acme/widgets.yaml }}\n"
+    );
+    let found = family_files(&family, &widgets_file(), &[]);
+    assert_eq!(
+        found,
+        [
+            "spec/acme.yaml:12:13: the summary of family `widgets` must be one line of at most 80 characters (it is 81 characters); the namespace index shows it for every function, the description holds the rest"
+        ]
+    );
+}
+
+#[test]
+fn guides_name_their_pages_and_keep_essentials_short() {
+    let load = |guides: &str, files: &[&str]| -> Vec<String> {
+        let yaml = with("functions:\n", &format!("guides:\n{guides}functions:\n"));
+        let mut spec = BTreeMap::from([("spec/acme.yaml".to_string(), yaml)]);
+        for file in files {
+            spec.insert(format!("spec/{file}"), "Text.\n".to_string());
+        }
+        match kosmo_codegen::load(&spec) {
+            Ok(providers) => {
+                assert!(providers[0].guides.iter().all(|g| !g.name.is_empty()));
+                Vec::new()
+            }
+            Err(d) => d.0.iter().map(ToString::to_string).collect(),
+        }
+    };
+    assert_eq!(
+        load(
+            "  - { title: Start, file: guides/start.md, essentials: Call it. }\n",
+            &["guides/start.md"]
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        load(
+            "  - { title: Start, file: guides/start.md }\n  - { title: Again, file: more/start.md }\n",
+            &["guides/start.md", "more/start.md"]
+        ),
+        [
+            "spec/acme.yaml:13:27: guide `more/start.md` has the same page name, `start`, as the guide at line 12; rename one file"
+        ]
+    );
+    assert_eq!(
+        load(
+            "  - { title: Start, file: guides/start here.md }\n",
+            &["guides/start here.md"]
+        ),
+        [
+            "spec/acme.yaml:12:27: guide file `guides/start here.md` must be a `.md` file named with ASCII letters, digits, `-` and `_`: its name is the page `<provider>.guide.<name>`"
+        ]
+    );
+    let long = "y".repeat(301);
+    assert_eq!(
+        load(
+            &format!("  - {{ title: Start, file: guides/start.md, essentials: {long} }}\n"),
+            &["guides/start.md"]
+        ),
+        [
+            "spec/acme.yaml:12:56: the essentials of guide `guides/start.md` must be prose of at most 300 characters without code blocks (they are 301 characters); the guide's page holds the rest"
+        ]
+    );
+    let code = load(
+        "  - title: Start\n    file: guides/start.md\n    essentials: |\n      ```lua\n      print(1)\n      ```\n",
+        &["guides/start.md"],
+    );
+    assert!(
+        code.iter().any(|d| d.contains("without code blocks")),
+        "{code:?}"
+    );
+}

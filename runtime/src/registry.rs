@@ -29,6 +29,12 @@ pub struct Docs {
     pub catalog_json: &'static str,
     /// One page per function, by Lua name, in manifest order.
     pub function_pages: &'static [(&'static str, &'static str)],
+    /// One page per family, with its functions' parameter tables (`docs.read("<provider>.family.<family>")`),
+    /// by family name, in display order.
+    pub family_pages: &'static [(&'static str, &'static str)],
+    /// One page per guide (`docs.read("<provider>.guide.<guide>")`), by guide name (its file's
+    /// name without `.md`), in the manifest's order.
+    pub guide_pages: &'static [(&'static str, &'static str)],
 }
 
 impl Integration {
@@ -59,6 +65,16 @@ impl Integration {
             .iter()
             .find(|(name, _)| *name == function.name)
             .map(|(_, page)| *page)
+    }
+
+    /// The generated page of a family.
+    pub fn family_page(&self, family: &str) -> Option<&'static str> {
+        find_page(self.docs.family_pages, family)
+    }
+
+    /// The generated page of a guide.
+    pub fn guide_page(&self, guide: &str) -> Option<&'static str> {
+        find_page(self.docs.guide_pages, guide)
     }
 
     /// The parsed catalog entry.
@@ -100,4 +116,11 @@ impl Integration {
             ))),
         }
     }
+}
+
+fn find_page(pages: &'static [(&'static str, &'static str)], name: &str) -> Option<&'static str> {
+    pages
+        .iter()
+        .find(|(page, _)| *page == name)
+        .map(|(_, text)| *text)
 }

@@ -11,7 +11,7 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The namespace doc's section for one function: from its heading to the next `## `.
+/// A family page's section for one function: from its heading to the next `## `.
 fn section<'a>(doc: &'a str, name: &str) -> &'a str {
     let heading = format!("\n## app.integrations.clerk.{name}(");
     let start = doc
@@ -56,18 +56,57 @@ fn markdown_pages() -> Vec<(String, String)> {
 #[test]
 fn no_page_says_no_parameters() {
     let pages = markdown_pages();
-    // README, namespace, integration page and one page per function.
-    assert_eq!(pages.len(), clerk::meta::PROVIDER.functions.len() + 3);
+    // README, namespace, integration page, one page per function, family and guide.
+    assert_eq!(
+        pages.len(),
+        clerk::meta::PROVIDER.functions.len()
+            + 3
+            + clerk::meta::PROVIDER.families.len()
+            + clerk::docs::DOCS.guide_pages.len()
+    );
     for (path, text) in pages {
         assert!(!text.contains("No parameters."), "{path}");
     }
 }
 
 #[test]
+fn the_namespace_index_has_every_function_on_one_line_under_its_family() {
+    let index = read("generated/docs/clerk/namespace.md");
+    assert!(index.len() <= kosmo_codegen::NAMESPACE_BUDGET);
+    let mut at = 0;
+    for family in clerk::meta::PROVIDER.families {
+        let heading = format!("\n### {} ({})\n", family.title, family.name);
+        at += index[at..]
+            .find(&heading)
+            .unwrap_or_else(|| panic!("{heading:?} missing or out of order"));
+        for function in clerk::meta::PROVIDER.family_functions(family.name) {
+            let line = format!("\n- `{}(", function.name);
+            assert_eq!(index.matches(&line).count(), 1, "{}", function.name);
+            let found = index[at..]
+                .find(&line)
+                .unwrap_or_else(|| panic!("{} is not under {}", function.name, family.name));
+            let end = index[at + found + 1..].find('\n').unwrap() + at + found + 1;
+            let text = &index[at + found + 1..end];
+            assert!(text.ends_with(function.summary), "{text}");
+            let mark = if function.operation == kosmo_runtime::Operation::Write {
+                "` w"
+            } else {
+                "` r"
+            };
+            assert!(text.contains(mark), "{text}");
+            at += found;
+        }
+    }
+}
+
+#[test]
 fn every_function_has_its_complete_parameter_table() {
-    let doc = read("generated/docs/clerk/namespace.md");
     let integration = read("generated/docs/clerk/integration.md");
     for function in clerk::meta::PROVIDER.functions {
+        let doc = read(&format!(
+            "generated/docs/clerk/families/{}.md",
+            function.group
+        ));
         let entry = entry(&integration, function.name);
         assert!(
             entry.contains(&format!(
@@ -84,7 +123,7 @@ fn every_function_has_its_complete_parameter_table() {
         );
         assert!(
             entry.contains(&format!(
-                "### {} ({})",
+                "#### {} ({})",
                 function.name,
                 function.operation.as_str()
             )),
@@ -257,4 +296,54 @@ fn assert_schema_matches(schema: &Value, meta: &kosmo_runtime::FunctionMeta) {
         );
         assert_eq!(property["description"], param.description, "{context}");
     }
+}
+
+/// `docs.search` finds Clerk functions by what they do, not only by name.
+#[test]
+fn docs_search_finds_functions_by_what_they_do() {
+    let index = kosmo_host::DocsIndex::new(&kosmo_integrations::INTEGRATIONS);
+    let first = |query: &str| -> String {
+        let lines = index.search(query, 20);
+        let line = lines
+            .first()
+            .unwrap_or_else(|| panic!("nothing for {query:?}"));
+        line.split(" - ").next().unwrap().to_string()
+    };
+    // A whole word of the name ranks first: ban_user before unban_user.
+    assert_eq!(first("ban"), "clerk.ban_user");
+    let ban = index.search("ban", 20);
+    assert!(
+        ban.iter()
+            .position(|l| l.starts_with("clerk.unban_user - "))
+            .unwrap()
+            > 0
+    );
+    assert_eq!(
+        ban[0],
+        "clerk.ban_user - Ban a user, revoking all their sessions."
+    );
+    // Words of the summary: "a magic link".
+    assert_eq!(first("magic link"), "clerk.create_sign_token");
+    // Every word counts, in any order, and plurals match singular names.
+    assert_eq!(
+        first("metadata organization"),
+        "clerk.update_organization_metadata"
+    );
+    assert_eq!(
+        first("organizations metadata"),
+        "clerk.update_organization_metadata"
+    );
+    assert_eq!(first("revoke sessions"), "clerk.revoke_session");
+    // A parameter's name: only functions that take `email_address` or say it.
+    let by_param = index.search("email_address invitation", 20);
+    assert!(
+        by_param
+            .iter()
+            .any(|l| l.starts_with("clerk.create_invitation - ")),
+        "{by_param:?}"
+    );
+    // Case does not matter, and a word that matches nothing gives nothing.
+    assert_eq!(first("MAGIC Link"), "clerk.create_sign_token");
+    assert!(index.search("ban zebra", 20).is_empty());
+    assert!(index.search("", 20).is_empty());
 }

@@ -363,6 +363,32 @@ fn site_works_in_a_browser() {
             .iter()
             .any(|r| r.ends_with("clerk/functions/unban_user.html"))
     );
+    // Every word must match somewhere, as docs.search: a summary's words, in any order, and a
+    // plural for a singular name.
+    for (query, first) in [
+        ("magic%20link", "clerk/functions/create_sign_token.html"),
+        (
+            "metadata%20organizations",
+            "clerk/functions/update_organization_metadata.html",
+        ),
+    ] {
+        let results = search(query);
+        assert!(
+            results.first().is_some_and(|r| r.ends_with(first)),
+            "search results for {query}: {results:?}"
+        );
+    }
+    assert!(search("magic%20zebra").is_empty());
+
+    // The sidebar of a function's page: its family open, with its functions and family page.
+    let dom = &doms[&site.join("clerk/functions/ban_user.html")];
+    let open: Vec<&str> = dom
+        .match_indices("<details class=\"sidebar-family\" open=\"\">")
+        .map(|(at, _)| &dom[at..at + dom[at..].find("</details>").unwrap()])
+        .collect();
+    assert_eq!(open.len(), 1, "one family open");
+    assert!(open[0].contains("<summary>Users "), "{}", open[0]);
+    assert!(open[0].contains("families/users.html"));
 
     // c. Over HTTP from 127.0.0.1: the page loads its CSS and JS, and the JS runs.
     let (port, requested) = serve(site.clone());

@@ -1,9 +1,12 @@
 //! Markdown docs (through minijinja templates) and the catalog JSON (through serde_json).
 //!
-//! Per provider: `docs/<name>/namespace.md` (what an agent reads before writing Lua),
+//! Per provider: `docs/<name>/namespace.md` (the index an agent reads whole before writing Lua:
+//! every function on one line, grouped by family, within [`NAMESPACE_BUDGET`]),
 //! `docs/<name>/README.md` (the provider overview `docs.read("<name>")` shows),
 //! `docs/<name>/integration.md` (the integration page for people, in the public reference page's shape),
-//! `docs/<name>/functions/<fn>.md` (one page per function) and `docs/<name>/catalog.json`.
+//! `docs/<name>/families/<family>.md` (one page per family, with every parameter table),
+//! `docs/<name>/functions/<fn>.md` (one page per function), `docs/<name>/guides/<guide>.md` (one
+//! page per guide) and `docs/<name>/catalog.json`.
 
 use minijinja::syntax::SyntaxConfig;
 use std::collections::BTreeMap;
@@ -21,11 +24,56 @@ const NAMESPACE: &str = include_str!("../../templates/namespace.md.j2");
 const FUNCTION: &str = include_str!("../../templates/function.md.j2");
 const PROVIDER: &str = include_str!("../../templates/provider.md.j2");
 const INTEGRATION: &str = include_str!("../../templates/integration.md.j2");
+const FAMILY: &str = include_str!("../../templates/family.md.j2");
+const GUIDE: &str = include_str!("../../templates/guide.md.j2");
+
+/// Most bytes of a namespace index (`namespace.md`), which an agent reads whole into its context
+/// window: 24 KiB, about 6,000 tokens. `codegen/tests/docs.rs` holds every manifest to it, and a
+/// synthetic one of 250 functions in 35 families.
+pub const NAMESPACE_BUDGET: usize = 24 * 1024;
+
+/// A family with its functions, in manifest order, for the templates.
+#[derive(serde::Serialize)]
+struct FamilyView<'a> {
+    name: &'a str,
+    title: &'a str,
+    summary: &'a str,
+    functions: Vec<&'a Function>,
+}
+
+/// The provider's families in display order, each with its functions. A function whose group no
+/// family declares (which validation prevents) would get a family of its own at the end.
+fn family_views(provider: &Provider) -> Vec<FamilyView<'_>> {
+    let mut views: Vec<FamilyView<'_>> = provider
+        .families
+        .iter()
+        .map(|f| FamilyView {
+            name: &f.name,
+            title: &f.title,
+            summary: &f.summary,
+            functions: Vec::new(),
+        })
+        .collect();
+    for function in &provider.functions {
+        match views.iter_mut().find(|v| v.name == function.group) {
+            Some(view) => view.functions.push(function),
+            None => views.push(FamilyView {
+                name: &function.group,
+                title: &function.group,
+                summary: "",
+                functions: vec![function],
+            }),
+        }
+    }
+    views.retain(|v| !v.functions.is_empty());
+    views
+}
 
 /// What the per-function filters print, computed once per function: a filter that parsed its
 /// argument back into a function on every call was a third of docs generation.
 struct Derived {
     param_table: String,
+    short_signature: String,
     lua_sample: String,
     json_sample: String,
     flag_sample: String,
@@ -41,6 +89,7 @@ fn derive(provider: &Provider) -> DerivedByName {
             .map(|f| {
                 let derived = Derived {
                     param_table: param_table(&f.params),
+                    short_signature: short_signature(f),
                     lua_sample: lua_sample(&f.params),
                     json_sample: json_sample(&f.params),
                     flag_sample: flag_sample(&f.params),
@@ -86,15 +135,23 @@ fn environment(derived: &DerivedByName) -> Result<Environment<'static>, minijinj
     env.add_template("function.md", FUNCTION)?;
     env.add_template("provider.md", PROVIDER)?;
     env.add_template("integration.md", INTEGRATION)?;
+    env.add_template("family.md", FAMILY)?;
+    env.add_template("guide.md", GUIDE)?;
     env.add_filter("md_cell", md_cell);
     env.add_filter("one_line", one_line);
     env.add_filter("shell", shell_in_single_quotes);
     env.add_filter("first_sentence", first_sentence);
+    env.add_filter("after_first_sentence", after_first_sentence);
     env.add_filter("demote_headings", demote_headings);
+    env.add_filter("promote_headings", promote_headings);
     env.add_filter("anchor", |name: String| name.to_lowercase());
     env.add_filter("yes_no", |b: bool| if b { "yes" } else { "no" });
     env.add_filter("pad", |s: String, width: usize| format!("{s:<width$}"));
     env.add_filter("param_table", function_filter(derived, |d| &d.param_table));
+    env.add_filter(
+        "short_signature",
+        function_filter(derived, |d| &d.short_signature),
+    );
     env.add_filter("lua_sample", function_filter(derived, |d| &d.lua_sample));
     env.add_filter("json_sample", function_filter(derived, |d| &d.json_sample));
     env.add_filter("flag_sample", function_filter(derived, |d| &d.flag_sample));
@@ -118,14 +175,7 @@ pub(crate) fn emit_docs(provider: &Provider) -> Result<Vec<GeneratedFile>, crate
         Ok(tidy(&text))
     };
 
-    let mut files = Vec::new();
-    files.push(GeneratedFile {
-        path: format!("{dir}/namespace.md"),
-        contents: render(
-            "namespace.md",
-            context! { p => Serde(provider), header => &header },
-        )?,
-    });
+    let families = family_views(provider);
     let width = provider
         .functions
         .iter()
@@ -147,6 +197,20 @@ pub(crate) fn emit_docs(provider: &Provider) -> Result<Vec<GeneratedFile>, crate
                 .find(|f| f.operation == Operation::Read)
         })
         .or(provider.functions.first());
+
+    let mut files = Vec::new();
+    files.push(GeneratedFile {
+        path: format!("{dir}/namespace.md"),
+        contents: render(
+            "namespace.md",
+            context! {
+                p => Serde(provider),
+                header => &header,
+                families => Serde(&families),
+                first_read => first_read.map(Serde),
+            },
+        )?,
+    });
     files.push(GeneratedFile {
         path: format!("{dir}/README.md"),
         contents: render(
@@ -177,20 +241,47 @@ pub(crate) fn emit_docs(provider: &Provider) -> Result<Vec<GeneratedFile>, crate
                     renamed => Serde(renamed),
                     reads => reads,
                     writes => provider.functions.len() - reads,
+                    families => Serde(&families),
                 },
             )?,
         });
     }
-    // A function page needs only the provider's name; passing the whole provider would make
-    // rendering quadratic in the number of functions.
-    // The pages are rendered on every core, in contiguous chunks, beside the catalog.
+    // Family and guide pages need only the provider's name, like function pages.
     let summary = context! { name => &provider.name };
+    for family in &families {
+        files.push(GeneratedFile {
+            path: format!("{dir}/families/{}.md", family.name),
+            contents: render(
+                "family.md",
+                context! { p => &summary, fam => Serde(family), header => &header },
+            )?,
+        });
+    }
+    for guide in &provider.guides {
+        files.push(GeneratedFile {
+            path: format!("{dir}/guides/{}.md", guide.name),
+            contents: render(
+                "guide.md",
+                context! { p => &summary, g => Serde(guide), header => &header },
+            )?,
+        });
+    }
+    // A function page needs only the provider's name and its family's; passing the whole
+    // provider would make rendering quadratic in the number of functions.
+    // The pages are rendered on every core, in contiguous chunks, beside the catalog.
     let page = |function: &Function| -> Result<GeneratedFile, crate::Error> {
+        let family = families
+            .iter()
+            .find(|f| f.name == function.group)
+            .map_or_else(
+                || context! { name => &function.group, title => &function.group },
+                |f| context! { name => f.name, title => f.title },
+            );
         Ok(GeneratedFile {
             path: format!("{dir}/functions/{}.md", function.name),
             contents: render(
                 "function.md",
-                context! { p => &summary, f => Serde(function), header => &header },
+                context! { p => &summary, f => Serde(function), fam => family, header => &header },
             )?,
         })
     };
@@ -278,6 +369,49 @@ fn first_sentence(text: String) -> String {
         Some(end) => text[..end].to_string(),
         None => text.trim_end_matches('.').to_string(),
     }
+}
+
+/// What follows the first sentence ([`first_sentence`]), empty when there is one sentence.
+fn after_first_sentence(text: String) -> String {
+    let text = one_line(text);
+    match text.find(". ") {
+        Some(end) => text[end + 2..].to_string(),
+        None => String::new(),
+    }
+}
+
+/// Headings of level three and deeper one level up (outside code blocks): a guide written to sit
+/// under a `##` heading, as a page of its own under its `#` title.
+fn promote_headings(text: String) -> String {
+    let mut in_code = false;
+    text.lines()
+        .map(|line| {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+            }
+            match line.strip_prefix('#') {
+                Some(rest) if !in_code && rest.starts_with("##") => rest.to_string(),
+                _ => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The call shape of the namespace index: `get_user({user_id})`, `list_users({…})`,
+/// `update_user({user_id, …})`, `health_check({})`. Required parameters by name, in order; `…`
+/// when there are optional ones, whose names are on the function's page.
+fn short_signature(f: &Function) -> String {
+    let mut parts: Vec<&str> = f
+        .params
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| p.name.as_str())
+        .collect();
+    if f.params.iter().any(|p| !p.required) {
+        parts.push("…");
+    }
+    format!("{}({{{}}})", f.name, parts.join(", "))
 }
 
 /// Text to put between single quotes in a shell command: each `'` becomes `'\''`.
@@ -450,8 +584,24 @@ fn catalog(provider: &Provider, header: &str) -> String {
         #[serde(rename = "_generated")]
         generated: &'a str,
         provider: Value,
+        families: Vec<Value>,
         functions: Entries<'a>,
     }
+    let families = family_views(provider)
+        .iter()
+        .map(|f| {
+            json!({
+                "name": f.name,
+                "title": f.title,
+                "summary": f.summary,
+                "functions": f.functions.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+                // Relative to the doc site's root, like each function's `docs_url`.
+                "docs_url": format!("{}/families/{}.html", provider.name, f.name),
+                // The page `docs.read` and `kosmo integrations:docs` show.
+                "docs_page": format!("{}.family.{}", provider.name, f.name),
+            })
+        })
+        .collect();
     let catalog = Catalog {
         generated: header,
         provider: json!({
@@ -462,6 +612,7 @@ fn catalog(provider: &Provider, header: &str) -> String {
             "docs_url": provider.docs_url,
             "base_url": provider.base_url,
         }),
+        families,
         functions: Entries(provider),
     };
     let mut text = serde_json::to_string_pretty(&catalog).unwrap_or_default();
@@ -515,6 +666,7 @@ fn catalog_function(provider: &Provider, f: &Function) -> Value {
         "examples": examples,
         // Relative to the doc site's root (`cargo xtask site`), where the function has its page.
         "docs_url": format!("{}/functions/{}.html", provider.name, f.name),
+        "docs_page": format!("{}.{}", provider.name, f.name),
         "api_docs_url": provider.docs_url,
     })
 }

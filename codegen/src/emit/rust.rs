@@ -228,17 +228,34 @@ fn docs_rs(provider: &Provider) -> TokenStream {
         let file = format!("{dir}/functions/{}.md", f.name);
         quote!((#name, include_str!(#file)))
     });
+    // The families that have functions, as the docs emitter writes their pages.
+    let families = provider
+        .families
+        .iter()
+        .filter(|family| provider.functions.iter().any(|f| f.group == family.name))
+        .map(|family| {
+            let name = &family.name;
+            let file = format!("{dir}/families/{name}.md");
+            quote!((#name, include_str!(#file)))
+        });
+    let guides = provider.guides.iter().map(|g| {
+        let name = &g.name;
+        let file = format!("{dir}/guides/{name}.md");
+        quote!((#name, include_str!(#file)))
+    });
     quote! {
         //! The generated documentation, embedded: what `docs.read` and `kosmo integrations:docs` show.
         use kosmo_runtime::Docs;
 
-        /// The provider page, the namespace reference, the catalog (with every input schema) and
-        /// one page per function, by Lua name, in manifest order.
+        /// The provider page, the namespace index, the catalog (with every input schema), one
+        /// page per function, by Lua name, in manifest order, one per family and one per guide.
         pub const DOCS: Docs = Docs {
             provider_page: include_str!(#readme),
             namespace: include_str!(#namespace),
             catalog_json: include_str!(#catalog),
             function_pages: &[#(#pages),*],
+            family_pages: &[#(#families),*],
+            guide_pages: &[#(#guides),*],
         };
     }
 }

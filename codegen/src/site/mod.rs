@@ -95,6 +95,11 @@ enum SearchEntry<'a> {
         title: &'a str,
         summary: &'a str,
         description: &'a str,
+        /// The family's title, which search matches too.
+        family: &'a str,
+        /// The parameters' names, space-separated (names only: the search index must not grow
+        /// with parameter tables).
+        params: String,
         operation: &'a str,
         destructive: bool,
         /// Relative to the site root.
@@ -357,30 +362,41 @@ fn provider_pages(
             )
         })
         .collect();
-    // The sidebar's function list.
-    let functions: Vec<Value> = provider
-        .functions
+    // The sidebar: each family (that has a page) with its functions.
+    let families: Vec<Value> = provider
+        .families
         .iter()
-        .map(|f| {
-            context! {
-                name => &f.name,
-                summary => &f.summary,
-                badges => Value::from_safe_string(badges_html(badge_info[&f.name])),
-            }
+        .filter(|family| find_doc(docs, name, &format!("families/{}.md", family.name)).is_some())
+        .map(|family| {
+            let functions: Vec<Value> = provider
+                .functions
+                .iter()
+                .filter(|f| f.group == family.name)
+                .map(|f| {
+                    context! {
+                        name => &f.name,
+                        badges => Value::from_safe_string(badges_html(badge_info[&f.name])),
+                    }
+                })
+                .collect();
+            context! { name => &family.name, title => &family.title, functions => functions }
         })
         .collect();
     let provider_ctx = context! {
         name => name,
         label => &provider.label,
         docs_url => &provider.docs_url,
-        functions => functions,
+        families => families,
     };
     let source = &provider.manifest_path;
     let none = BTreeMap::new();
+    // `current` is the page the sidebar marks (`index`, `overview`, `namespace`, a function's
+    // name or `family:<family>`), `family` the family whose list the sidebar opens.
     let page = |root: &str,
                 markdown: &str,
                 badges: &BTreeMap<String, BadgeInfo>,
                 current: &str,
+                family: &str,
                 extra: Value|
      -> Result<String, Error> {
         let rendered = to_html(markdown, badges);
@@ -396,6 +412,7 @@ fn provider_pages(
             provider => &provider_ctx,
             guide => Value::from(()),
             current => current,
+            current_family => family,
             sources => vec![source.clone()],
             function => extra,
             nav => nav,
@@ -410,15 +427,40 @@ fn provider_pages(
         .ok_or_else(|| missing(name, "integration.md or README.md"))?;
     files.push(GeneratedFile {
         path: format!("{name}/index.html"),
-        contents: page("../", integration, &badge_info, "index", Value::from(()))?,
+        contents: page(
+            "../",
+            integration,
+            &badge_info,
+            "index",
+            "",
+            Value::from(()),
+        )?,
     });
     for (doc, html_page) in [("README.md", "overview"), ("namespace.md", "namespace")] {
         if let Some(markdown) = find_doc(docs, name, doc) {
             files.push(GeneratedFile {
                 path: format!("{name}/{html_page}.html"),
-                contents: page("../", markdown, &badge_info, html_page, Value::from(()))?,
+                contents: page("../", markdown, &badge_info, html_page, "", Value::from(()))?,
             });
         }
+    }
+    for family in &provider.families {
+        // A declared family without functions has no page (validation refuses one).
+        let doc = format!("families/{}.md", family.name);
+        let Some(markdown) = find_doc(docs, name, &doc) else {
+            continue;
+        };
+        files.push(GeneratedFile {
+            path: format!("{name}/families/{}.html", family.name),
+            contents: page(
+                "../../",
+                markdown,
+                &badge_info,
+                &format!("family:{}", family.name),
+                &family.name,
+                Value::from(()),
+            )?,
+        });
     }
     for function in &provider.functions {
         let doc = format!("functions/{}.md", function.name);
@@ -429,7 +471,14 @@ fn provider_pages(
         };
         files.push(GeneratedFile {
             path: format!("{name}/functions/{}.html", function.name),
-            contents: page("../../", markdown, &none, &function.name, extra)?,
+            contents: page(
+                "../../",
+                markdown,
+                &none,
+                &function.name,
+                &function.group,
+                extra,
+            )?,
         });
     }
     Ok(files)
@@ -453,6 +502,17 @@ fn search_index(
             title: &f.title,
             summary: &f.summary,
             description: &f.description,
+            family: p
+                .families
+                .iter()
+                .find(|family| family.name == f.group)
+                .map_or(f.group.as_str(), |family| family.title.as_str()),
+            params: f
+                .params
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
             operation: f.operation.as_str(),
             destructive: f.destructive,
             url: format!("{}/functions/{}.html", p.name, f.name),

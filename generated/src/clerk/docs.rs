@@ -5,8 +5,8 @@
 
 use kosmo_runtime::Docs;
 
-/// The provider page, the namespace reference, the catalog (with every input schema) and
-/// one page per function, by Lua name, in manifest order.
+/// The provider page, the namespace index, the catalog (with every input schema), one
+/// page per function, by Lua name, in manifest order, one per family and one per guide.
 pub const DOCS: Docs = Docs {
     provider_page: include_str!("../../docs/clerk/README.md"),
     namespace: include_str!("../../docs/clerk/namespace.md"),
@@ -106,5 +106,41 @@ pub const DOCS: Docs = Docs {
             "revoke_sign_token",
             include_str!("../../docs/clerk/functions/revoke_sign_token.md"),
         ),
+    ],
+    family_pages: &[
+        ("raw", include_str!("../../docs/clerk/families/raw.md")),
+        ("users", include_str!("../../docs/clerk/families/users.md")),
+        ("sessions", include_str!("../../docs/clerk/families/sessions.md")),
+        ("organizations", include_str!("../../docs/clerk/families/organizations.md")),
+        (
+            "organization_memberships",
+            include_str!("../../docs/clerk/families/organization_memberships.md"),
+        ),
+        (
+            "organization_invitations",
+            include_str!("../../docs/clerk/families/organization_invitations.md"),
+        ),
+        ("invitations", include_str!("../../docs/clerk/families/invitations.md")),
+        ("sign_in_tokens", include_str!("../../docs/clerk/families/sign_in_tokens.md")),
+    ],
+    guide_pages: &[
+        ("raw-api-helpers", include_str!("../../docs/clerk/guides/raw-api-helpers.md")),
+        ("users", include_str!("../../docs/clerk/guides/users.md")),
+        ("sessions", include_str!("../../docs/clerk/guides/sessions.md")),
+        ("organizations", include_str!("../../docs/clerk/guides/organizations.md")),
+        (
+            "invitations-and-sign-in-tokens",
+            include_str!("../../docs/clerk/guides/invitations-and-sign-in-tokens.md"),
+        ),
+        ("output-shape", include_str!("../../docs/clerk/guides/output-shape.md")),
+        ("errors", include_str!("../../docs/clerk/guides/errors.md")),
+        ("pagination", include_str!("../../docs/clerk/guides/pagination.md")),
+        ("permissions", include_str!("../../docs/clerk/guides/permissions.md")),
+        ("named-accounts", include_str!("../../docs/clerk/guides/named-accounts.md")),
+        (
+            "rate-limits-and-retries",
+            include_str!("../../docs/clerk/guides/rate-limits-and-retries.md"),
+        ),
+        ("bulk-work", include_str!("../../docs/clerk/guides/bulk-work.md")),
     ],
 };

@@ -576,6 +576,8 @@ static CLASHING: kosmo_runtime::Integration = {
                 {"function_name": "getWidget", "input_schema": {"type": "object", "properties": {}}}
             ]}"#,
             function_pages: &[],
+            family_pages: &[],
+            guide_pages: &[],
         },
         call: |_, _, _| Box::pin(async { Err(Error::Config("not called".into())) }),
     }

@@ -657,10 +657,15 @@ async fn docs_are_served_from_the_registry() {
         .await;
     let result = report.result.unwrap();
     assert_eq!(result[0], true);
-    // acme, app.integrations.acme and one page per function.
+    // acme, app.integrations.acme, its guides, and each family's page with its functions'.
+    let docs = &kosmo_fixture_integrations::acme::docs::DOCS;
     assert_eq!(
         result[1],
-        json!(2 + kosmo_fixture_integrations::acme::meta::FUNCTIONS.len())
+        json!(
+            2 + kosmo_fixture_integrations::acme::meta::FUNCTIONS.len()
+                + docs.family_pages.len()
+                + docs.guide_pages.len()
+        )
     );
     assert!(
         result[2]
@@ -684,6 +689,86 @@ async fn docs_are_served_from_the_registry() {
         .input_schema(&kosmo_fixture_integrations::acme::meta::GET_WIDGET)
         .unwrap();
     assert_eq!(schema["required"], json!(["id"]));
+}
+
+#[tokio::test]
+async fn family_and_guide_pages_are_read_and_listed_by_family() {
+    let (host, _) = host();
+    let docs = host.docs();
+    let strip = |page: &str| page.split_once('\n').unwrap().1.to_string();
+    let fixture = &kosmo_fixture_integrations::acme::docs::DOCS;
+    assert_eq!(
+        docs.read("acme.family.widgets").unwrap(),
+        strip(fixture.family_pages[1].1)
+    );
+    assert_eq!(
+        docs.read("app.integrations.acme.family.widgets").unwrap(),
+        docs.read("acme.family.widgets").unwrap()
+    );
+    assert_eq!(
+        docs.read("acme.guide.start").unwrap(),
+        strip(fixture.guide_pages[0].1)
+    );
+    let unknown = docs.read("acme.family.widget").unwrap_err();
+    assert_eq!(
+        unknown,
+        "Unknown docs page: acme.family.widget. Did you mean: widgets? The family pages: raw, widgets, health."
+    );
+    assert!(
+        docs.read("acme.guide.nope")
+            .unwrap_err()
+            .ends_with("The guide pages: start."),
+    );
+    // Grouped: the provider, its index, its guides, then each family and its functions.
+    assert_eq!(
+        docs.list(),
+        [
+            "acme",
+            "app.integrations.acme",
+            "acme.guide.start",
+            "acme.family.raw",
+            "acme.raw_get",
+            "acme.family.widgets",
+            "acme.list_widgets",
+            "acme.get_widget",
+            "acme.create_widget",
+            "acme.delete_widget",
+            "acme.family.health",
+            "acme.ping",
+        ]
+    );
+    assert_eq!(docs.list_under("acme").unwrap(), docs.list());
+    assert_eq!(
+        docs.list_under("acme.family.health").unwrap(),
+        ["acme.family.health", "acme.ping"]
+    );
+    assert!(docs.list_under("acme.family.nope").is_none());
+    // The same from Lua, where an unknown scope is an error.
+    let report = host
+        .run(
+            r#"local pages = docs.list("acme.family.widgets")
+               local ok, err = pcall(docs.list, "nowhere")
+               return #pages, pages[1], pages[2], ok, tostring(err)"#,
+            RunOptions::default(),
+        )
+        .await;
+    let result = report.result.unwrap();
+    assert_eq!(result[0], 5);
+    assert_eq!(result[1], "acme.family.widgets");
+    assert_eq!(result[2], "acme.list_widgets");
+    assert_eq!(result[3], false);
+    assert!(
+        result[4]
+            .as_str()
+            .unwrap()
+            .contains("no pages under `nowhere`"),
+        "{result:?}"
+    );
+    // JSON: a family's catalog entry holds its functions' entries.
+    let family = docs.read_json("acme.family.health").unwrap();
+    assert_eq!(family["name"], "health");
+    assert_eq!(family["functions"][0]["function_name"], "ping");
+    assert_eq!(family["docs_page"], "acme.family.health");
 }
 
 #[tokio::test]

@@ -281,9 +281,18 @@ fn install_docs(
         let mcp_pages = mcp.pages.clone();
         docs_table.raw_set(
             "list",
-            protect(lua, protector, move |lua, _| {
-                let mut pages = DocsIndex::new(&integrations).list();
-                pages.extend(mcp_pages.iter().cloned());
+            protect(lua, protector, move |lua, args| {
+                let pages = match arg(&args, 0) {
+                    LuaValue::Nil => {
+                        let mut pages = DocsIndex::new(&integrations).list();
+                        pages.extend(mcp_pages.iter().cloned());
+                        pages
+                    }
+                    _ => {
+                        let scope = string_arg(&args, 0, "docs.list")?;
+                        list_under(&integrations, &mcp_pages, &scope)?
+                    }
+                };
                 let list = lua
                     .create_sequence_from(pages)
                     .map_err(|e| error_message(&e))?;
@@ -328,6 +337,36 @@ fn install_docs(
     docs_table.raw_set("read", read)?;
     docs_table.set_readonly(true);
     globals.raw_set("docs", docs_table)
+}
+
+/// `docs.list(scope)`: the pages of a provider or a family page's (see
+/// [`DocsIndex::list_under`]), or the MCP pages named `scope` or under it (`mcp`, `mcp.demo`).
+fn list_under(
+    integrations: &[&'static Integration],
+    mcp_pages: &[String],
+    scope: &str,
+) -> Result<Vec<String>, String> {
+    let scope = scope.trim();
+    if let Some(pages) = DocsIndex::new(integrations).list_under(scope) {
+        return Ok(pages);
+    }
+    let mcp: Vec<String> = mcp_pages
+        .iter()
+        .filter(|p| *p == scope || p.starts_with(&format!("{scope}.")))
+        .cloned()
+        .collect();
+    if !mcp.is_empty() {
+        return Ok(mcp);
+    }
+    let providers: Vec<&str> = integrations.iter().map(|i| i.meta.name).collect();
+    Err(format!(
+        "docs.list: no pages under `{scope}`; give a provider ({}), a family page (`<provider>.family.<family>`) or nothing for every page",
+        if providers.is_empty() {
+            "none here".to_string()
+        } else {
+            providers.join(", ")
+        }
+    ))
 }
 
 /// The environment scripts run in: reads fall through to the read-only globals, new globals

@@ -5,8 +5,8 @@
 
 use kosmo_runtime::Docs;
 
-/// The provider page, the namespace reference, the catalog (with every input schema) and
-/// one page per function, by Lua name, in manifest order.
+/// The provider page, the namespace index, the catalog (with every input schema), one
+/// page per function, by Lua name, in manifest order, one per family and one per guide.
 pub const DOCS: Docs = Docs {
     provider_page: include_str!("../../docs/acme/README.md"),
     namespace: include_str!("../../docs/acme/namespace.md"),
@@ -19,4 +19,10 @@ pub const DOCS: Docs = Docs {
         ("delete_widget", include_str!("../../docs/acme/functions/delete_widget.md")),
         ("ping", include_str!("../../docs/acme/functions/ping.md")),
     ],
+    family_pages: &[
+        ("raw", include_str!("../../docs/acme/families/raw.md")),
+        ("widgets", include_str!("../../docs/acme/families/widgets.md")),
+        ("health", include_str!("../../docs/acme/families/health.md")),
+    ],
+    guide_pages: &[("start", include_str!("../../docs/acme/guides/start.md"))],
 };
