@@ -186,7 +186,7 @@ fn coerce(function: &FunctionMeta, key: &str, value: Option<&str>) -> Value {
     let ty = function.param(key).map(|p| p.ty);
     match ty {
         Some(ParamType::String) => Value::String(value.to_string()),
-        Some(ParamType::Array(_)) | Some(ParamType::Object) => {
+        Some(ParamType::Array(_) | ParamType::Object | ParamType::File) => {
             match serde_json::from_str::<Value>(value) {
                 Ok(v @ (Value::Array(_) | Value::Object(_))) => v,
                 _ if matches!(ty, Some(ParamType::Array(_))) => {

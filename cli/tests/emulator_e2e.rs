@@ -402,3 +402,80 @@ fn call_and_the_shortcut_run_functions() {
     );
     assert_eq!(emulator.count(ObjectKind::User), 2);
 }
+
+#[test]
+fn a_file_travels_as_base64_in_json_arguments_and_arrives_byte_for_byte() {
+    let (emulator, kosmo) = start(1);
+    let user = emulator_user(&kosmo);
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend(0..=255u8);
+    let base64 = kosmo_runtime::file::encode_base64(&bytes);
+    let args =
+        json!({"user_id": user, "file": {"content_base64": base64, "filename": "avatar.png"}});
+
+    // A dry run shows the file by name, type and size, and sends nothing.
+    emulator.take_requests();
+    let run = kosmo.run(&[
+        "integrations:call",
+        "clerk.set_user_profile_image",
+        &args.to_string(),
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.json()["data"]["body"],
+        json!({"file": {"filename": "avatar.png", "content_type": "image/png", "size": bytes.len()}})
+    );
+    assert!(emulator.take_requests().is_empty());
+
+    let run = kosmo.run(&[
+        "integrations:call",
+        "clerk.set_user_profile_image",
+        &args.to_string(),
+        "--force",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["data"]["has_image"], true);
+    let requests = emulator.take_requests();
+    let request = &requests[0];
+    let parts =
+        clerk_emulator::multipart::parse(request.header("content-type").unwrap(), &request.body)
+            .unwrap();
+    assert_eq!(parts[0].filename.as_deref(), Some("avatar.png"));
+    assert_eq!(parts[0].content_type.as_deref(), Some("image/png"));
+    assert_eq!(parts[0].data, bytes);
+
+    // The same file as a flag; a text file is refused before sending.
+    let run = kosmo.run(&[
+        "integrations:clerk",
+        "set_user_profile_image",
+        &format!("--user-id={user}"),
+        r#"--file={"content": "plain words", "filename": "notes.txt"}"#,
+        "--force",
+        "--json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("file has content type text/plain, which is not accepted"),
+        "{}",
+        run.stdout
+    );
+    assert!(emulator.take_requests().is_empty());
+}
+
+/// The ID of the first user.
+fn emulator_user(kosmo: &Kosmo) -> String {
+    let run = kosmo.run(&[
+        "integrations:call",
+        "clerk.list_users",
+        "--limit=1",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()["data"][0]["id"].as_str().unwrap().to_string()
+}

@@ -393,6 +393,44 @@ pub struct HttpSpec {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Value>")]
     pub query: OrderedMap<Value>,
+    /// How the body parameters are encoded: `json` (the default) or `multipart`
+    /// (`multipart/form-data`, which `file` parameters need).
+    #[serde(default)]
+    #[schemars(with = "Option<BodyFormat>")]
+    pub body: Option<Spanned<BodyFormat>>,
+}
+
+impl HttpSpec {
+    /// The declared body format, `json` when none is written.
+    pub fn body_format(&self) -> BodyFormat {
+        self.body.as_ref().map_or(BodyFormat::Json, |b| b.value)
+    }
+}
+
+/// How a request's body is encoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyFormat {
+    /// `application/json`: one object of the body parameters.
+    #[default]
+    Json,
+    /// `multipart/form-data`: each body parameter a part, `file` parameters as files.
+    Multipart,
+}
+
+impl BodyFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BodyFormat::Json => "json",
+            BodyFormat::Multipart => "multipart",
+        }
+    }
+}
+
+impl fmt::Display for BodyFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -440,7 +478,8 @@ pub struct ParamSpec {
     #[serde(rename = "in")]
     #[schemars(with = "ParamLocation")]
     pub location: Spanned<ParamLocation>,
-    /// `string`, `integer`, `number`, `boolean`, `object`, or `array<T>` of one of those.
+    /// `string`, `integer`, `number`, `boolean`, `object`, `array<T>` of one of those, or
+    /// `file` (a body parameter of a `multipart` function).
     #[serde(rename = "type")]
     #[schemars(with = "ParamType")]
     pub ty: Spanned<ParamType>,
@@ -484,6 +523,19 @@ pub struct ParamSpec {
     /// instead of being sent under the parameter's own name. Declared parameters win on conflict.
     #[serde(default)]
     pub spread: bool,
+    /// For a `file`: the media types the provider accepts (`image/png`); any when not given.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub content_types: Option<Spanned<Vec<String>>>,
+    /// For a `file`: the most bytes it may have, checked before anything is sent.
+    #[serde(default)]
+    #[schemars(with = "Option<u64>")]
+    pub max_bytes: Option<Spanned<u64>>,
+    /// What the provider's OpenAPI document says of `required`, where the manifest knowingly
+    /// differs (say why in a comment): `cargo xtask check-openapi` then expects this value.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub openapi_required: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -516,6 +568,8 @@ impl fmt::Display for ParamLocation {
 pub enum ParamType {
     Scalar(ScalarType),
     Array(ScalarType),
+    /// A file in a multipart body: a table with its bytes, filename and content type.
+    File,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -564,6 +618,7 @@ impl TryFrom<String> for ParamType {
     fn try_from(s: String) -> Result<Self, Self::Error> {
         let parsed = match s.strip_prefix("array<").and_then(|r| r.strip_suffix('>')) {
             Some(item) => item.parse().map(ParamType::Array),
+            None if s == FILE_TYPE => Ok(ParamType::File),
             None => s.parse().map(ParamType::Scalar),
         };
         parsed.map_err(|_| {
@@ -575,13 +630,27 @@ impl TryFrom<String> for ParamType {
     }
 }
 
+/// How the manifest spells [`ParamType::File`].
+const FILE_TYPE: &str = "file";
+
 impl ParamType {
     pub fn all_spellings() -> Vec<String> {
         let scalars = ScalarType::ALL.iter().map(|t| t.as_str().to_string());
         let arrays = ScalarType::ALL
             .iter()
             .map(|t| format!("array<{}>", t.as_str()));
-        scalars.chain(arrays).collect()
+        scalars
+            .chain(arrays)
+            .chain(std::iter::once(FILE_TYPE.to_string()))
+            .collect()
+    }
+
+    /// The scalar a value (or each item) has; `None` for a file.
+    pub fn scalar(self) -> Option<ScalarType> {
+        match self {
+            ParamType::Scalar(t) | ParamType::Array(t) => Some(t),
+            ParamType::File => None,
+        }
     }
 }
 
@@ -590,6 +659,7 @@ impl fmt::Display for ParamType {
         match self {
             ParamType::Scalar(t) => f.write_str(t.as_str()),
             ParamType::Array(t) => write!(f, "array<{}>", t.as_str()),
+            ParamType::File => f.write_str(FILE_TYPE),
         }
     }
 }

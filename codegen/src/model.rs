@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::identifiers::rust_ident_text;
-use crate::manifest::{self, Manifest, Method, Operation, ParamLocation, ParamType, ScalarType};
+use crate::manifest::{
+    self, BodyFormat, Manifest, Method, Operation, ParamLocation, ParamType, ScalarType,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Provider {
@@ -228,6 +230,8 @@ pub struct Function {
     pub path: String,
     pub path_parts: Vec<PathPart>,
     pub fixed_query: Vec<(String, Value)>,
+    /// How the body parameters are encoded.
+    pub body: BodyFormat,
     pub params: Vec<Param>,
     pub response: Option<ResponseWrap>,
     pub pagination: Option<Pagination>,
@@ -273,6 +277,13 @@ pub struct Param {
     pub allowed: Vec<Value>,
     pub example: Option<Value>,
     pub spread: bool,
+    /// For a file: the media types accepted; empty accepts any.
+    pub content_types: Vec<String>,
+    /// For a file: the most bytes it may have.
+    pub max_bytes: Option<u64>,
+    /// What the provider's OpenAPI document says of `required`, where the manifest knowingly
+    /// differs.
+    pub openapi_required: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -618,6 +629,7 @@ fn build_function(f: &manifest::FunctionSpec, family: &str) -> Function {
             .iter()
             .map(|(k, v)| (k.value.clone(), v.clone()))
             .collect(),
+        body: f.http.body_format(),
         params,
         pagination: f.pagination.as_ref().map(pagination),
         response: f.response.as_ref().map(|r| ResponseWrap {
@@ -664,6 +676,13 @@ fn build_param(name: &str, p: &manifest::ParamSpec) -> Param {
             .unwrap_or_default(),
         example: p.example.as_ref().map(|e| e.value.clone()),
         spread: p.spread,
+        content_types: p
+            .content_types
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_default(),
+        max_bytes: p.max_bytes.as_ref().map(|m| m.value),
+        openapi_required: p.openapi_required.as_ref().map(|r| r.value),
     }
 }
 
@@ -696,6 +715,7 @@ impl Param {
         let mut schema = match self.ty {
             ParamType::Scalar(t) => scalar_schema(t),
             ParamType::Array(t) => json!({ "type": "array", "items": scalar_schema(t) }),
+            ParamType::File => self.file_schema(),
         };
         let Value::Object(map) = &mut schema else {
             return schema;
@@ -727,6 +747,42 @@ impl Param {
             map.insert("examples".into(), Value::Array(vec![example.clone()]));
         }
         schema
+    }
+}
+
+impl Param {
+    /// A file table: its bytes (`content_base64` for JSON callers, `content` for text or Lua
+    /// byte strings), filename and content type.
+    fn file_schema(&self) -> Value {
+        let mut content_type = json!({
+            "type": "string",
+            "description": "Media type, such as image/png. Guessed from the filename (then the first bytes) when absent.",
+        });
+        if !self.content_types.is_empty()
+            && let Some(map) = content_type.as_object_mut()
+        {
+            map.insert("enum".into(), json!(self.content_types));
+        }
+        json!({
+            "type": "object",
+            "properties": {
+                "content_base64": {
+                    "type": "string",
+                    "contentEncoding": "base64",
+                    "description": "The file's bytes in base64 (a data: URL is accepted too). Give this or `content`.",
+                },
+                "content": {
+                    "type": "string",
+                    "description": "The file's bytes as a string: from Lua any byte string, from JSON text sent as UTF-8. Give this or `content_base64`.",
+                },
+                "filename": {
+                    "type": "string",
+                    "description": "A file name such as logo.png, without a directory.",
+                },
+                "content_type": content_type,
+            },
+            "additionalProperties": false,
+        })
     }
 }
 

@@ -10,8 +10,8 @@ use crate::diagnostics::{Diagnostic, Reporter};
 use crate::doc_examples::{Callables, ParamSig, check_examples, check_lua};
 use crate::identifiers::is_lua_identifier;
 use crate::manifest::{
-    FunctionSpec, Manifest, Method, Operation, PaginationSpec, ParamLocation, ParamSpec, ParamType,
-    RateLimitSpec, ScalarType,
+    BodyFormat, FunctionSpec, Manifest, Method, Operation, PaginationSpec, ParamLocation,
+    ParamSpec, ParamType, RateLimitSpec, ScalarType,
 };
 use crate::model::{TemplatePart, parse_route, parse_template, parse_window};
 
@@ -647,6 +647,17 @@ fn check_function(reporter: &mut Reporter<'_>, f: &FunctionSpec) {
         );
     }
 
+    let body = f.http.body_format();
+    if let Some(declared) = &f.http.body
+        && declared.value == BodyFormat::Multipart
+        && method == Method::Get
+    {
+        reporter.on(
+            declared,
+            format!("`{fname}` declares a multipart body, but GET sends no body"),
+        );
+    }
+
     // Parameter names and aliases share the function's argument namespace.
     let mut arg_names: BTreeMap<&str, Location> = BTreeMap::new();
     let mut wire_names: BTreeMap<(u8, &str), Location> = BTreeMap::new();
@@ -690,7 +701,7 @@ fn check_function(reporter: &mut Reporter<'_>, f: &FunctionSpec) {
                 ),
             );
         }
-        check_param(reporter, fname, method, &name.value, p);
+        check_param(reporter, fname, method, body, &name.value, p);
         if p.spread && spreads.insert(slot, name.referenced).is_some() {
             reporter.on(
                 name,
@@ -764,11 +775,13 @@ fn check_param(
     reporter: &mut Reporter<'_>,
     fname: &str,
     method: Method,
+    body: BodyFormat,
     name: &str,
     p: &ParamSpec,
 ) {
     let ty = p.ty.value;
     let location = p.location.value;
+    check_file_param(reporter, fname, body, name, p);
     if location == ParamLocation::Body && method == Method::Get {
         reporter.on(
             &p.location,
@@ -876,10 +889,9 @@ fn check_param(
         if allowed.value.is_empty() {
             reporter.on(allowed, format!("`enum` of `{name}` in `{fname}` is empty"));
         }
-        let item = match ty {
-            ParamType::Scalar(t) | ParamType::Array(t) => t,
-        };
-        for value in &allowed.value {
+        // A file's enum is refused on its own (`check_file_param`).
+        let item = ty.scalar().unwrap_or(ScalarType::String);
+        for value in allowed.value.iter().filter(|_| ty != ParamType::File) {
             if let Some(problem) = scalar_problem(item, value, p) {
                 reporter.on(
                     allowed,
@@ -898,6 +910,171 @@ fn check_param(
             );
         }
     }
+}
+
+/// Where a file parameter may be, what may bound it, and what a multipart body may carry.
+fn check_file_param(
+    reporter: &mut Reporter<'_>,
+    fname: &str,
+    body: BodyFormat,
+    name: &str,
+    p: &ParamSpec,
+) {
+    let ty = p.ty.value;
+    let location = p.location.value;
+    if ty == ParamType::File {
+        // A file in the path is refused with the path's own rule.
+        if location == ParamLocation::Query {
+            reporter.on(
+                &p.location,
+                format!("file parameter `{name}` of `{fname}` must be `in: body`: a file is a part of a multipart body"),
+            );
+        } else if location == ParamLocation::Body && body != BodyFormat::Multipart {
+            reporter.on(
+                &p.ty,
+                format!("file parameter `{name}` of `{fname}` needs `http.body: multipart`; a JSON body cannot carry a file"),
+            );
+        }
+        if let Some(default) = &p.default {
+            reporter.on(
+                default,
+                format!("file parameter `{name}` of `{fname}` cannot have a default"),
+            );
+        }
+        if let Some(allowed) = &p.allowed {
+            reporter.on(
+                allowed,
+                format!("file parameter `{name}` of `{fname}` cannot have an `enum`; use `content_types`"),
+            );
+        }
+    } else {
+        if let Some(types) = &p.content_types {
+            reporter.on(
+                types,
+                format!("`content_types` on `{name}` of `{fname}`, which is {ty}, not a file"),
+            );
+        }
+        if let Some(max) = &p.max_bytes {
+            reporter.on(
+                max,
+                format!("`max_bytes` on `{name}` of `{fname}`, which is {ty}, not a file"),
+            );
+        }
+    }
+    if body == BodyFormat::Multipart && location == ParamLocation::Body && ty != ParamType::File {
+        if p.spread {
+            reporter.on(
+                &p.ty,
+                format!("`spread` parameter `{name}` of `{fname}` in a multipart body: each part needs a name of its own"),
+            );
+        } else if matches!(
+            ty,
+            ParamType::Scalar(ScalarType::Object) | ParamType::Array(_)
+        ) {
+            reporter.on(
+                &p.ty,
+                format!("body parameter `{name}` of `{fname}` is {ty}, but a multipart body sends text fields and files: use string, integer, number or boolean"),
+            );
+        }
+    }
+    if let Some(types) = &p.content_types {
+        if types.value.is_empty() {
+            reporter.on(
+                types,
+                format!("`content_types` of `{name}` in `{fname}` is empty; leave it out to accept any type"),
+            );
+        }
+        for media_type in &types.value {
+            if !is_media_type(media_type) {
+                reporter.on(
+                    types,
+                    format!("`{media_type}` in `content_types` of `{name}` in `{fname}` is not a lower-case media type such as image/png"),
+                );
+            }
+        }
+    }
+    if let Some(max) = &p.max_bytes
+        && max.value == 0
+    {
+        reporter.on(
+            max,
+            format!("`max_bytes` of `{name}` in `{fname}` must be at least 1"),
+        );
+    }
+    if let Some(openapi) = &p.openapi_required
+        && openapi.value == p.required
+    {
+        reporter.on(
+            openapi,
+            format!(
+                "`openapi_required` of `{name}` in `{fname}` is the same as `required`; remove it"
+            ),
+        );
+    }
+}
+
+/// `type/subtype`, lower case, without parameters.
+fn is_media_type(text: &str) -> bool {
+    let token = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "!#$&^_.+-".contains(c))
+    };
+    text.split_once('/')
+        .is_some_and(|(kind, subtype)| token(kind) && token(subtype))
+}
+
+/// Why an example is not a file table that fits the parameter, if it is not.
+fn file_problem(value: &Value, p: &ParamSpec) -> Option<String> {
+    const KEYS: [&str; 4] = ["content", "content_base64", "filename", "content_type"];
+    let Value::Object(map) = value else {
+        return Some("is not a file table { content_base64, filename, content_type }".to_string());
+    };
+    if let Some(unknown) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Some(format!(
+            "has an unknown field `{unknown}`; a file takes content or content_base64, filename and content_type"
+        ));
+    }
+    if let Some((key, _)) = map.iter().find(|(_, v)| !v.is_string()) {
+        return Some(format!("has `{key}` that is not a string"));
+    }
+    let text = |key: &str| map.get(key).and_then(Value::as_str);
+    let size = match (text("content"), text("content_base64")) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Some("must have exactly one of `content` and `content_base64`".to_string());
+        }
+        (Some(content), None) => content.len(),
+        (None, Some(encoded)) => {
+            use base64::Engine;
+            let compact: String = encoded.split_ascii_whitespace().collect();
+            match base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT.decode(compact) {
+                Ok(bytes) => bytes.len(),
+                Err(e) => return Some(format!("has `content_base64` that is not base64: {e}")),
+            }
+        }
+    };
+    if size == 0 {
+        return Some("is empty".to_string());
+    }
+    if let Some(max) = &p.max_bytes
+        && size as u64 > max.value
+    {
+        return Some(format!(
+            "is {size} bytes, more than max_bytes {}",
+            max.value
+        ));
+    }
+    let allowed = p.content_types.as_ref().map(|t| &t.value);
+    if let (Some(given), Some(allowed)) = (text("content_type"), allowed)
+        && !allowed.iter().any(|a| a == given)
+    {
+        return Some(format!(
+            "has content_type {given}, not one of content_types {}",
+            allowed.join(", ")
+        ));
+    }
+    None
 }
 
 fn is_scalar(value: &Value) -> bool {
@@ -925,6 +1102,7 @@ fn value_problem(ty: ParamType, value: &Value, p: &ParamSpec) -> Option<String> 
                 .iter()
                 .find_map(|item| scalar_problem(t, item, p).or_else(|| enum_problem(item, p)))
         }
+        ParamType::File => file_problem(value, p),
     }
 }
 

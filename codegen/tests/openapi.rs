@@ -444,7 +444,7 @@ fn a_missing_request_body_or_a_non_json_one_is_named() {
     let found = mismatches(MANIFEST, &doc);
     assert!(
         found.contains(
-            &"update_widget: body parameter name: the operation's request body in the OpenAPI document is not JSON (it is multipart/form-data)"
+            &"update_widget: body parameter name: the operation's request body in the OpenAPI document is not JSON (it is multipart/form-data): declare `http.body: multipart`"
                 .to_string()
         ),
         "{found:#?}"
@@ -537,5 +537,168 @@ fn coverage_lists_operations_neither_covered_nor_excluded_and_stale_exclusions()
             "ListWidgets is excluded but a function calls GET /widgets",
             "DeleteWidget is excluded but the document has no such operation",
         ]
+    );
+}
+
+/// A function with a multipart body, added to [`MANIFEST`].
+const UPLOAD: &str = r#"  - name: upload_logo
+    slug: acme_upload_logo
+    title: Upload
+    group: widgets
+    summary: Upload a logo.
+    description: Upload a logo.
+    operation: write
+    http: { method: PUT, path: "/widgets/{widget_id}/logo", body: multipart }
+    params:
+      widget_id: { in: path, type: string, required: true, description: ID. }
+      file: { in: body, type: file, required: true, content_types: [image/png], description: Logo. }
+      uploader_id: { in: body, type: string, description: Who. }
+    examples:
+      - { title: Upload, lua: 'app.integrations.acme.upload_logo({ widget_id = "w", file = { content = "x", filename = "a.png" } })' }
+"#;
+
+/// [`document`] with the upload operation: a multipart body whose `file` is a binary string.
+fn document_with_upload() -> Value {
+    let mut doc = document();
+    doc["paths"]["/widgets/{widget_id}/logo"] = json!({
+        "parameters": [{"name": "widget_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "put": {
+            "requestBody": {
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "uploader_id": {"type": "string"}
+                            },
+                            "required": ["file"]
+                        }
+                    }
+                }
+            }
+        }
+    });
+    doc
+}
+
+/// [`MANIFEST`] and [`UPLOAD`] with one edit to the upload function, which must apply once.
+fn upload_with(from: &str, to: &str) -> String {
+    let upload = if from.is_empty() {
+        UPLOAD.to_string()
+    } else {
+        assert_eq!(UPLOAD.matches(from).count(), 1, "`{from}` must occur once");
+        UPLOAD.replacen(from, to, 1)
+    };
+    format!("{MANIFEST}{upload}")
+}
+
+#[test]
+fn multipart_bodies_are_compared_like_json_ones() {
+    let doc = document_with_upload();
+    let report = report(&upload_with("", ""), &doc);
+    assert_eq!(report.mismatches, vec![]);
+    assert_eq!(report.functions_checked, 3);
+    assert_eq!(report.params_checked, 14);
+
+    let cases: &[(&str, String, &[&str])] = &[
+        (
+            "a text field where the document takes a file",
+            upload_with(
+                "file: { in: body, type: file, required: true, content_types: [image/png],",
+                "file: { in: body, type: string, required: true,",
+            )
+            .replace(
+                "file = { content = \"x\", filename = \"a.png\" }",
+                "file = \"x\"",
+            ),
+            &[
+                "upload_logo: body parameter file: type is string in the manifest but file (string, format binary) in the OpenAPI document",
+            ],
+        ),
+        (
+            "a file where the document takes text",
+            upload_with(
+                "uploader_id: { in: body, type: string,",
+                "uploader_id: { in: body, type: file,",
+            ),
+            &[
+                "upload_logo: body parameter uploader_id: type is file in the manifest but string in the OpenAPI document",
+            ],
+        ),
+        (
+            "a file made optional",
+            upload_with("type: file, required: true,", "type: file,"),
+            &[
+                "upload_logo: body parameter file is optional in the manifest but required in the OpenAPI document",
+            ],
+        ),
+        (
+            "a known difference in requiredness, as declared",
+            upload_with(
+                "type: file, required: true,",
+                "type: file, required: false, openapi_required: true,",
+            ),
+            &[],
+        ),
+        (
+            "a known difference the document no longer has",
+            upload_with(
+                "type: file, required: true,",
+                "type: file, required: true, openapi_required: false,",
+            ),
+            &[
+                "upload_logo: body parameter file: openapi_required is false in the manifest but the OpenAPI document has it required",
+            ],
+        ),
+        (
+            "a field the document does not have",
+            upload_with("uploader_id: { in: body,", "uploader: { in: body,"),
+            &["upload_logo: body parameter uploader does not exist in the OpenAPI document"],
+        ),
+    ];
+    for (case, manifest, expected) in cases {
+        assert_found(&mismatches(manifest, &doc), expected, case);
+    }
+}
+
+#[test]
+fn a_body_in_the_wrong_format_is_named() {
+    let doc = document_with_upload();
+    // The manifest sends the text field as JSON, which cannot carry the file the document requires.
+    let json_body = upload_with(", body: multipart }", " }")
+        .replace("      file: { in: body, type: file, required: true, content_types: [image/png], description: Logo. }\n", "")
+        .replace(", file = { content = \"x\", filename = \"a.png\" }", "");
+    assert_found(
+        &mismatches(&json_body, &doc),
+        &[
+            "upload_logo: body parameter uploader_id: the operation's request body in the OpenAPI document is not JSON (it is multipart/form-data): declare `http.body: multipart`",
+        ],
+        "json body for a multipart operation",
+    );
+    // Without body parameters, the body it cannot send is named once.
+    let no_body = json_body.replace(
+        "      uploader_id: { in: body, type: string, description: Who. }\n",
+        "",
+    );
+    assert_found(
+        &mismatches(&no_body, &doc),
+        &[
+            "upload_logo: the operation's request body in the OpenAPI document is not JSON (it is multipart/form-data): declare `http.body: multipart`",
+        ],
+        "no body for a multipart operation",
+    );
+    // A multipart body where the document takes JSON.
+    let mut json_doc = doc.clone();
+    json_doc["paths"]["/widgets/{widget_id}/logo"]["put"]["requestBody"]["content"] = json!({
+        "application/json": {"schema": {"type": "object", "properties": {"uploader_id": {"type": "string"}}}}
+    });
+    assert_found(
+        &mismatches(&upload_with("", ""), &json_doc),
+        &[
+            "upload_logo: body parameter file: the operation's request body in the OpenAPI document is not multipart/form-data (it is application/json)",
+            "upload_logo: body parameter uploader_id: the operation's request body in the OpenAPI document is not multipart/form-data (it is application/json)",
+        ],
+        "multipart body for a JSON operation",
     );
 }

@@ -740,3 +740,217 @@ fn guides_name_their_pages_and_keep_essentials_short() {
         "{code:?}"
     );
 }
+
+/// A function with a multipart body, appended to [`BASE`] (it starts at line 43).
+const UPLOAD: &str = r#"  - name: upload_logo
+    slug: acme_upload_logo
+    title: Upload Logo
+    group: widgets
+    summary: Upload a logo.
+    description: Uploads a widget's logo.
+    operation: write
+    http: { method: PUT, path: "/widgets/{widget_id}/logo", body: multipart }
+    params:
+      widget_id: { in: path, type: string, required: true, description: ID., example: w_1 }
+      file:
+        in: body
+        type: file
+        required: true
+        content_types: [image/png, image/gif]
+        max_bytes: 64
+        description: The logo.
+        example: { filename: logo.gif, content_base64: "R0lGODlhAQABAAAAACw=" }
+      uploader: { in: body, type: string, description: Who., example: u_1 }
+    examples:
+      - title: Upload
+        lua: |
+          local logo = { content = "GIF89a", filename = "a.gif" }
+          print(app.integrations.acme.upload_logo({ widget_id = "w_1", file = logo }))
+"#;
+
+/// [`BASE`] with [`UPLOAD`] after it, with one edit that must apply exactly once.
+fn upload_with(from: &str, to: &str) -> String {
+    let yaml = format!("{BASE}{UPLOAD}");
+    assert_eq!(yaml.matches(from).count(), 1, "`{from}` must occur once");
+    yaml.replacen(from, to, 1)
+}
+
+#[test]
+fn a_multipart_function_with_a_file_is_valid() {
+    assert_eq!(
+        diagnostics(&format!("{BASE}{UPLOAD}")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn files_go_in_the_body_of_a_multipart_request() {
+    assert_reports(
+        &upload_with(", body: multipart }", " }"),
+        "spec/acme.yaml:55:15: file parameter `file` of `upload_logo` needs `http.body: multipart`; a JSON body cannot carry a file",
+    );
+    assert_reports(
+        &upload_with(
+            "        in: body\n        type: file",
+            "        in: query\n        type: file",
+        ),
+        "spec/acme.yaml:54:13: file parameter `file` of `upload_logo` must be `in: body`: a file is a part of a multipart body",
+    );
+    assert_reports(
+        &upload_with(
+            "method: PUT, path: \"/widgets/{widget_id}/logo\"",
+            "method: GET, path: \"/widgets/{widget_id}/logo\"",
+        ),
+        "spec/acme.yaml:50:67: `upload_logo` declares a multipart body, but GET sends no body",
+    );
+}
+
+#[test]
+fn a_multipart_body_carries_only_text_fields_and_files() {
+    assert_reports(
+        &upload_with(
+            "uploader: { in: body, type: string,",
+            "uploader: { in: body, type: object,",
+        )
+        .replace("example: u_1 }", "example: { a: 1 } }"),
+        "spec/acme.yaml:61:35: body parameter `uploader` of `upload_logo` is object, but a multipart body sends text fields and files: use string, integer, number or boolean",
+    );
+    assert_reports(
+        &upload_with(
+            "uploader: { in: body, type: string,",
+            "uploader: { in: body, type: \"array<string>\",",
+        )
+        .replace("example: u_1 }", "example: [a] }"),
+        "spec/acme.yaml:61:35: body parameter `uploader` of `upload_logo` is array<string>, but a multipart body sends text fields and files: use string, integer, number or boolean",
+    );
+    assert_reports(
+        &upload_with(
+            "uploader: { in: body, type: string,",
+            "uploader: { in: body, type: object, spread: true,",
+        )
+        .replace("example: u_1 }", "example: { a: 1 } }"),
+        "spec/acme.yaml:61:35: `spread` parameter `uploader` of `upload_logo` in a multipart body: each part needs a name of its own",
+    );
+}
+
+#[test]
+fn content_types_and_max_bytes_bound_only_files() {
+    assert_reports(
+        &upload_with(
+            "type: string, description: Who.,",
+            "type: string, max_bytes: 5, description: Who.,",
+        ),
+        "spec/acme.yaml:61:54: `max_bytes` on `uploader` of `upload_logo`, which is string, not a file",
+    );
+    assert_reports(
+        &upload_with(
+            "type: string, description: Who.,",
+            "type: string, content_types: [text/plain], description: Who.,",
+        ),
+        "spec/acme.yaml:61:58: `content_types` on `uploader` of `upload_logo`, which is string, not a file",
+    );
+    assert_reports(
+        &upload_with("content_types: [image/png, image/gif]", "content_types: []"),
+        "spec/acme.yaml:57:24: `content_types` of `file` in `upload_logo` is empty; leave it out to accept any type",
+    );
+    assert_reports(
+        &upload_with(
+            "content_types: [image/png, image/gif]",
+            "content_types: [image/png, GIF]",
+        ),
+        "spec/acme.yaml:57:24: `GIF` in `content_types` of `file` in `upload_logo` is not a lower-case media type such as image/png",
+    );
+    assert_reports(
+        &upload_with("max_bytes: 64", "max_bytes: 0"),
+        "spec/acme.yaml:58:20: `max_bytes` of `file` in `upload_logo` must be at least 1",
+    );
+    assert_reports(
+        &upload_with(
+            "        required: true\n        content_types",
+            "        default: { content: x }\n        content_types",
+        ),
+        "spec/acme.yaml:56:18: file parameter `file` of `upload_logo` cannot have a default",
+    );
+    assert_reports(
+        &upload_with(
+            "        required: true\n        content_types",
+            "        required: true\n        enum: [a]\n        content_types",
+        ),
+        "spec/acme.yaml:57:15: file parameter `file` of `upload_logo` cannot have an `enum`; use `content_types`",
+    );
+}
+
+#[test]
+fn file_examples_are_file_tables_that_fit_their_bounds() {
+    let cases = [
+        (
+            "example: logo.gif",
+            "is not a file table { content_base64, filename, content_type }",
+        ),
+        (
+            "example: { filename: logo.gif, content: GIF89a, content_base64: \"R0lGODlhAQABAAAAACw=\" }",
+            "must have exactly one of `content` and `content_base64`",
+        ),
+        (
+            "example: { name: logo.gif, content_base64: \"R0lGODlhAQABAAAAACw=\" }",
+            "has an unknown field `name`; a file takes content or content_base64, filename and content_type",
+        ),
+        (
+            "example: { filename: logo.gif, content_base64: \"R0lG*\" }",
+            "has `content_base64` that is not base64: Invalid symbol 42, offset 4.",
+        ),
+        ("example: { filename: logo.gif, content: \"\" }", "is empty"),
+        (
+            "example: { filename: logo.gif, content: \"0123456789012345678901234567890123456789012345678901234567890123456789\" }",
+            "is 70 bytes, more than max_bytes 64",
+        ),
+        (
+            "example: { content_type: image/jpeg, content_base64: \"R0lGODlhAQABAAAAACw=\" }",
+            "has content_type image/jpeg, not one of content_types image/png, image/gif",
+        ),
+    ];
+    for (example, problem) in cases {
+        let yaml = upload_with(
+            "example: { filename: logo.gif, content_base64: \"R0lGODlhAQABAAAAACw=\" }",
+            example,
+        );
+        let found = diagnostics(&yaml);
+        assert!(
+            found
+                .iter()
+                .any(|d| d.starts_with("spec/acme.yaml:60:18: example ")
+                    && d.ends_with(&format!("of `file` in `upload_logo` {problem}"))),
+            "{example}: expected `{problem}`, found {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn openapi_required_is_only_for_a_known_difference() {
+    assert_reports(
+        &upload_with(
+            "        required: true\n        content_types",
+            "        required: true\n        openapi_required: true\n        content_types",
+        ),
+        "spec/acme.yaml:57:27: `openapi_required` of `file` in `upload_logo` is the same as `required`; remove it",
+    );
+    let differs = upload_with(
+        "        required: true\n        content_types",
+        "        required: true\n        openapi_required: false\n        content_types",
+    );
+    assert_eq!(diagnostics(&differs), Vec::<String>::new());
+}
+
+#[test]
+fn the_file_type_is_spelled_file_and_has_no_arrays() {
+    let found = diagnostics(&upload_with(
+        "        type: file\n",
+        "        type: \"array<file>\"\n",
+    ));
+    assert!(
+        found.iter().any(|d| d.starts_with("spec/acme.yaml:55:")
+            && d.contains("unknown type `array<file>`")
+            && d.contains(", file")),
+        "{found:?}"
+    );
+}

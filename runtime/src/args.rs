@@ -71,6 +71,11 @@ pub fn check_args(function: &FunctionMeta, args: Value) -> Result<Map<String, Va
 fn check_value(fname: &str, param: &ParamMeta, value: &Value) -> Result<(), Error> {
     let fail = |reason: String| Err(Error::invalid(fname, param.name, reason));
     match param.ty {
+        // Decoded here to check it (bounds, type, base64), and again into the params struct.
+        ParamType::File => match crate::file::parse_file(param, value) {
+            Ok(_) => Ok(()),
+            Err(problem) => fail(problem.to_string()),
+        },
         ParamType::Array(item) => {
             let Value::Array(items) = value else {
                 return fail(format!("must be an array of {item}, got {}.", kind(value)));
@@ -145,6 +150,7 @@ fn has_type(ty: &ParamType, value: &Value) -> bool {
         ParamType::Boolean => value.is_boolean(),
         ParamType::Object => value.is_object() || value.as_array().is_some_and(Vec::is_empty),
         ParamType::Array(_) => value.is_array(),
+        ParamType::File => value.is_object(),
     }
 }
 
@@ -254,6 +260,34 @@ mod tests {
         assert_eq!(
             message(json!("x")),
             "get_thing: arguments must be a table of named parameters, got a string."
+        );
+    }
+
+    #[test]
+    fn files_are_checked_against_their_bounds_before_anything_is_sent() {
+        static UPLOAD_PARAMS: [ParamMeta; 1] = [ParamMeta::body("file", ParamType::File)
+            .required()
+            .content_types(&["image/png"])
+            .max_bytes(8)];
+        static UPLOAD: FunctionMeta = FunctionMeta {
+            name: "upload",
+            slug: "x_upload",
+            params: &UPLOAD_PARAMS,
+            ..FunctionMeta::DEFAULT
+        };
+        let ok = json!({"file": {"content_base64": "iVBORw0KGgo=", "filename": "a.png"}});
+        assert!(check_args(&UPLOAD, ok).is_ok());
+        let message = |args: Value| check_args(&UPLOAD, args).unwrap_err().to_string();
+        assert_eq!(
+            message(json!({"file": {"content": "123456789", "content_type": "image/png"}})),
+            "upload: file is 9 bytes; at most 8 bytes may be sent, so nothing was sent."
+        );
+        assert_eq!(
+            message(json!({"file": {"content": "1234", "filename": "a.gif"}})),
+            "upload: file has content type image/gif, which is not accepted; use one of image/png."
+        );
+        assert!(
+            message(json!({"file": "a.png"})).starts_with("upload: file must be a file: a table {")
         );
     }
 

@@ -27,7 +27,7 @@ use crate::credentials::{BASE_URL_CREDENTIAL, Credentials};
 use crate::error::ApiError;
 use crate::meta::ProviderMeta;
 use crate::pacing::{Pacer, PacingConfig};
-use crate::{ApiRequest, Error, Method, Response, Transport, TransportFuture};
+use crate::{ApiRequest, BodyFormat, Error, Method, Response, Transport, TransportFuture};
 
 /// `User-Agent` sent unless [`HttpConfig::user_agent`] says otherwise.
 pub const DEFAULT_USER_AGENT: &str = concat!("kosmo-runtime/", env!("CARGO_PKG_VERSION"));
@@ -234,13 +234,7 @@ impl HttpTransport {
 
     async fn send_with_retries(&self, request: ApiRequest) -> Result<Response, Error> {
         let url = self.url(&request)?;
-        let body = match &request.body {
-            Some(map) => Some(
-                serde_json::to_vec(map)
-                    .map_err(|e| Error::invalid(request.function, "body", e.to_string()))?,
-            ),
-            None => None,
-        };
+        let body = prepare_body(&request)?;
         let policy = &self.config.retry;
         let mut started = None;
         let mut attempt = 0u32;
@@ -251,7 +245,7 @@ impl HttpTransport {
             }
             // The retry budget runs from the first attempt, not from the wait before it.
             let started = *started.get_or_insert_with(Instant::now);
-            let outcome = self.attempt(&request, &url, body.as_deref()).await;
+            let outcome = self.attempt(&request, &url, &body).await;
             let retry = match &outcome {
                 Ok(_) => None,
                 Err(failure) => failure.retry_wait(request.method, attempt, policy),
@@ -298,16 +292,28 @@ impl HttpTransport {
         &self,
         request: &ApiRequest,
         url: &Url,
-        body: Option<&[u8]>,
+        body: &PreparedBody,
     ) -> Result<Response, AttemptFailure> {
         let mut builder = self
             .client
             .request(reqwest_method(request.method), url.clone())
             .header(AUTHORIZATION, self.authorization.clone());
-        if let Some(body) = body {
-            builder = builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_vec());
+        match body {
+            PreparedBody::None => {}
+            PreparedBody::Json(bytes) => {
+                builder = builder
+                    .header(CONTENT_TYPE, BodyFormat::Json.media_type())
+                    .body(bytes.clone());
+            }
+            // A multipart body is a stream, which a sent request consumes: it is built anew
+            // for every attempt, from the fields and the files' shared bytes.
+            PreparedBody::Multipart(fields) => {
+                let form = multipart_form(request, fields).map_err(|error| AttemptFailure {
+                    kind: FailureKind::Final,
+                    error,
+                })?;
+                builder = builder.multipart(form);
+            }
         }
         let started = Instant::now();
         let response = match builder.send().await {
@@ -390,6 +396,60 @@ impl Transport for HttpTransport {
     fn base_url(&self) -> Option<&str> {
         Some(&self.base_url)
     }
+}
+
+/// A request's body, encoded once for all its attempts.
+enum PreparedBody {
+    None,
+    /// The JSON text (shared, so each attempt sends it without a copy).
+    Json(bytes::Bytes),
+    /// The text fields; the files stay in the request.
+    Multipart(Vec<(String, String)>),
+}
+
+fn prepare_body(request: &ApiRequest) -> Result<PreparedBody, Error> {
+    match request.format {
+        BodyFormat::Multipart => Ok(PreparedBody::Multipart(request.text_fields())),
+        BodyFormat::Json => match &request.body {
+            Some(map) => serde_json::to_vec(map)
+                .map(|bytes| PreparedBody::Json(bytes.into()))
+                .map_err(|e| Error::invalid(request.function, "body", e.to_string())),
+            None => Ok(PreparedBody::None),
+        },
+    }
+}
+
+/// The multipart form of a request: its text fields, then its files, each with its filename
+/// and content type. Names are sent as given (UTF-8), not percent-encoded: servers read
+/// `filename="…"` literally, and file arguments cannot hold quotes or control characters.
+fn multipart_form(
+    request: &ApiRequest,
+    fields: &[(String, String)],
+) -> Result<reqwest::multipart::Form, Error> {
+    let mut form = reqwest::multipart::Form::new().percent_encode_noop();
+    for (name, value) in fields {
+        form = form.text(name.clone(), value.clone());
+    }
+    for (name, file) in &request.files {
+        let part = reqwest::multipart::Part::stream_with_length(
+            reqwest::Body::from(file.content.clone()),
+            file.content.len() as u64,
+        )
+        .file_name(file.filename.clone())
+        .mime_str(&file.content_type)
+        .map_err(|e| {
+            Error::invalid(
+                request.function,
+                name,
+                format!(
+                    "has content type {:?}, which cannot be sent: {e}",
+                    file.content_type
+                ),
+            )
+        })?;
+        form = form.part(name.clone(), part);
+    }
+    Ok(form)
 }
 
 /// The base URL: the override when given (a URL with no path gets the default's path, as

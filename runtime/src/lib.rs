@@ -8,6 +8,7 @@
 pub mod args;
 pub mod credentials;
 pub mod error;
+pub mod file;
 pub mod http;
 pub mod meta;
 pub mod pacing;
@@ -18,6 +19,7 @@ pub mod transport;
 
 pub use credentials::Credentials;
 pub use error::{ApiError, Error};
+pub use file::FileArg;
 pub use http::{HttpConfig, HttpTransport, RetryPolicy};
 pub use meta::{
     CredentialMeta, EndpointLimit, ErrorFormat, FamilyMeta, FunctionMeta, Literal, Method,
@@ -26,6 +28,6 @@ pub use meta::{
 };
 pub use pacing::{Pacer, PacerStats, Pacers, PacingConfig};
 pub use registry::{CallFn, Docs, Integration};
-pub use request::ApiRequest;
+pub use request::{ApiRequest, BodyFormat};
 pub use response::{Output, Response};
 pub use transport::{OutputFuture, Transport, TransportFuture};

@@ -81,6 +81,9 @@ pub enum ParamType {
     Boolean,
     Object,
     Array(&'static ParamType),
+    /// A file sent as a part of a multipart body: a table with the bytes (`content` or
+    /// `content_base64`), `filename` and `content_type` (see [`crate::file`]).
+    File,
 }
 
 impl fmt::Display for ParamType {
@@ -92,6 +95,7 @@ impl fmt::Display for ParamType {
             ParamType::Boolean => f.write_str("boolean"),
             ParamType::Object => f.write_str("object"),
             ParamType::Array(item) => write!(f, "array<{item}>"),
+            ParamType::File => f.write_str("file"),
         }
     }
 }
@@ -135,6 +139,10 @@ pub struct ParamMeta {
     pub allowed: &'static [Literal],
     /// Keys of this object are merged into the query or body instead of sent under its name.
     pub spread: bool,
+    /// For a file: the media types accepted (`image/png`); empty accepts any.
+    pub content_types: &'static [&'static str],
+    /// For a file: the most bytes it may have.
+    pub max_bytes: Option<u64>,
 }
 
 /// Const builders: each sets one field that differs from the default, so generated metadata
@@ -156,6 +164,8 @@ impl ParamMeta {
             max_items: None,
             allowed: &[],
             spread: false,
+            content_types: &[],
+            max_bytes: None,
         }
     }
 
@@ -219,6 +229,16 @@ impl ParamMeta {
 
     pub const fn spread(mut self) -> Self {
         self.spread = true;
+        self
+    }
+
+    pub const fn content_types(mut self, content_types: &'static [&'static str]) -> Self {
+        self.content_types = content_types;
+        self
+    }
+
+    pub const fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = Some(max_bytes);
         self
     }
 }

@@ -1,9 +1,10 @@
-//! Requests as generated handlers build them: method, encoded path, query pairs and JSON body.
+//! Requests as generated handlers build them: method, encoded path, query pairs, and a JSON
+//! or multipart body.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value};
 
-use crate::{Error, Method};
+use crate::{Error, FileArg, Method};
 
 /// Everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded, so a value
 /// can never add a segment, a query or a fragment to the path.
@@ -23,8 +24,34 @@ pub struct ApiRequest {
     pub path: String,
     /// Query pairs in the order they are sent; arrays are repeated keys.
     pub query: Vec<(String, String)>,
-    /// JSON body; `None` sends no body.
+    /// The body's fields; `None` (and no files) sends no body.
     pub body: Option<Map<String, Value>>,
+    /// How the body is encoded.
+    pub format: BodyFormat,
+    /// The files of a multipart body, by field name, in the order they are sent (after the
+    /// fields of `body`, which a multipart body sends as text).
+    pub files: Vec<(String, FileArg)>,
+}
+
+/// How a request's body is encoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// `application/json`: the fields as one object.
+    #[default]
+    Json,
+    /// `multipart/form-data`: each field a text part, each file a part with its filename and
+    /// content type.
+    Multipart,
+}
+
+impl BodyFormat {
+    /// The media type of the body.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            BodyFormat::Json => "application/json",
+            BodyFormat::Multipart => "multipart/form-data",
+        }
+    }
 }
 
 impl ApiRequest {
@@ -35,7 +62,44 @@ impl ApiRequest {
             path: String::new(),
             query: Vec::new(),
             body: None,
+            format: BodyFormat::Json,
+            files: Vec::new(),
         }
+    }
+
+    /// Sends the body as `multipart/form-data`.
+    pub fn multipart(mut self) -> Self {
+        self.format = BodyFormat::Multipart;
+        self
+    }
+
+    /// Whether there is a body to send.
+    pub fn has_body(&self) -> bool {
+        self.body.is_some() || !self.files.is_empty()
+    }
+
+    /// Adds a file part (a multipart body); `None` adds nothing.
+    pub fn set_file(&mut self, key: &str, file: impl Into<Option<FileArg>>) {
+        if let Some(file) = file.into() {
+            self.files.push((key.to_string(), file));
+        }
+    }
+
+    /// A multipart body's text fields: strings as they are, numbers and booleans as JSON
+    /// writes them, anything else as its JSON text.
+    pub fn text_fields(&self) -> Vec<(String, String)> {
+        self.body
+            .iter()
+            .flatten()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(key, value)| {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (key.clone(), text)
+            })
+            .collect()
     }
 
     /// Appends a literal part of the path template.
@@ -374,6 +438,33 @@ mod tests {
                 ("user_id", "b"),
                 ("banned", "false"),
                 ("offset", "0")
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+    }
+
+    #[test]
+    fn multipart_bodies_keep_text_fields_and_files() {
+        let mut r = request().multipart();
+        assert_eq!(r.format, BodyFormat::Multipart);
+        assert!(!r.has_body());
+        r.set_file("absent", None::<FileArg>);
+        assert!(!r.has_body());
+        r.set_body_field("uploader_user_id", "user_1");
+        r.set_body_field("count", 3i64);
+        r.set_body_field("public", true);
+        let file =
+            FileArg::from_json(&serde_json::json!({"content": "x", "content_type": "text/plain"}))
+                .unwrap();
+        r.set_file("file", file.clone());
+        assert!(r.has_body());
+        assert_eq!(r.files, [("file".to_string(), file)]);
+        assert_eq!(
+            r.text_fields(),
+            [
+                ("uploader_user_id", "user_1"),
+                ("count", "3"),
+                ("public", "true")
             ]
             .map(|(k, v)| (k.to_string(), v.to_string()))
         );

@@ -6,6 +6,7 @@ pub mod fixture;
 
 use std::time::Duration;
 
+use clerk_emulator::multipart::Part;
 use clerk_emulator::{Config, Emulator, RecordedRequest};
 use kosmo_integrations::clerk;
 use kosmo_runtime::{Credentials, Error, HttpConfig, HttpTransport, RetryPolicy};
@@ -134,6 +135,11 @@ pub fn assert_request(request: &RecordedRequest, key: &str, expect: Expect<'_>) 
             String::from_utf8_lossy(&request.body)
         ),
     }
+    assert_common_headers(request, key);
+}
+
+/// The headers every request carries: the key, the pinned version and the user agent.
+fn assert_common_headers(request: &RecordedRequest, key: &str) {
     assert_eq!(
         request.header("authorization"),
         Some(format!("Bearer {key}").as_str())
@@ -143,6 +149,34 @@ pub fn assert_request(request: &RecordedRequest, key: &str, expect: Expect<'_>) 
         request.header("user-agent"),
         Some(kosmo_runtime::http::DEFAULT_USER_AGENT)
     );
+}
+
+/// Asserts method, raw path, no query, a `multipart/form-data` body and the headers every
+/// request carries; returns the body's parts, read by the emulator's parser.
+pub fn assert_multipart_request(
+    request: &RecordedRequest,
+    key: &str,
+    method: &str,
+    path: &str,
+) -> Vec<Part> {
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        (method, path)
+    );
+    assert!(
+        request.query.is_empty(),
+        "query of {path}: {:?}",
+        request.query
+    );
+    assert_common_headers(request, key);
+    multipart_parts(request)
+}
+
+/// The parts of a recorded `multipart/form-data` body.
+pub fn multipart_parts(request: &RecordedRequest) -> Vec<Part> {
+    let content_type = request.header("content-type").unwrap_or_default();
+    clerk_emulator::multipart::parse(content_type, &request.body)
+        .unwrap_or_else(|e| panic!("{} {}: {e}", request.method, request.path))
 }
 
 /// Asserts `id` is a Clerk ID: the prefix and 27 base62 characters.

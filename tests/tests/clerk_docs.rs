@@ -265,6 +265,27 @@ fn assert_schema_matches(schema: &Value, meta: &kosmo_runtime::FunctionMeta) {
                 );
                 &property["items"]
             }
+            // A file is a table: its bytes, filename and content type.
+            ParamType::File => {
+                assert_eq!(property["type"], "object", "{context}");
+                let fields = property["properties"].as_object().unwrap();
+                assert_eq!(
+                    fields.keys().map(String::as_str).collect::<Vec<_>>(),
+                    ["content_base64", "content", "filename", "content_type"],
+                    "{context}"
+                );
+                let types: Vec<Value> = param
+                    .content_types
+                    .iter()
+                    .map(|t| serde_json::json!(t))
+                    .collect();
+                assert_eq!(
+                    fields["content_type"]["enum"],
+                    Value::Array(types),
+                    "{context}"
+                );
+                property
+            }
             other => {
                 assert_eq!(property["type"], other.to_string(), "{context}");
                 property

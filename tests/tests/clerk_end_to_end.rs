@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use kosmo_integrations::clerk;
-use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_request};
+use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_multipart_request, assert_request};
 use serde_json::{Value, json};
 
 /// Calls one function, checks the wire request, and remembers that the function was covered.
@@ -68,6 +68,7 @@ async fn every_function_sends_the_documented_request_and_returns_clerks_answer()
     sessions(&mut run, &user_id).await;
     organizations(&mut run, &user_id).await;
     invitations_and_tokens(&mut run, &user_id).await;
+    images(&mut run, &user_id).await;
     raw_helpers(&mut run).await;
     deletions(&mut run, &user_id).await;
 
@@ -81,7 +82,7 @@ async fn every_function_sends_the_documented_request_and_returns_clerks_answer()
         missed.is_empty(),
         "functions without an end-to-end check: {missed:?}"
     );
-    assert_eq!(all.len(), 37);
+    assert_eq!(all.len(), 41);
 }
 
 async fn users(run: &mut Run) -> String {
@@ -602,6 +603,101 @@ async fn raw_helpers(run: &mut Run) {
         )
         .await;
     assert_eq!(deleted["deleted"], true);
+}
+
+/// A 1x1 PNG, as base64 and as bytes.
+const PNG_BASE64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAC0lEQVR4nGNgAAIAAAUAAXpeqz8AAAAASUVORK5CYII=";
+
+fn png() -> Vec<u8> {
+    kosmo_runtime::FileArg::from_json(&json!({"content_base64": PNG_BASE64}))
+        .unwrap()
+        .content
+        .to_vec()
+}
+
+/// The multipart uploads: the file part's name, filename, type and bytes, and the text fields.
+async fn images(run: &mut Run, user_id: &str) {
+    let file = json!({"content_base64": PNG_BASE64, "filename": "avatar.png"});
+    let (result, request) = run
+        .harness
+        .call_once(
+            "set_user_profile_image",
+            json!({"user_id": user_id, "file": file}),
+        )
+        .await;
+    let parts = assert_multipart_request(
+        &request,
+        &run.key,
+        "POST",
+        &format!("/v1/users/{user_id}/profile_image"),
+    );
+    assert_eq!(parts.len(), 1);
+    assert_eq!(
+        (
+            parts[0].name.as_str(),
+            parts[0].filename.as_deref(),
+            parts[0].content_type.as_deref()
+        ),
+        ("file", Some("avatar.png"), Some("image/png"))
+    );
+    assert_eq!(parts[0].data, png());
+    assert_eq!(result["has_image"], true);
+    run.covered.insert("set_user_profile_image");
+
+    let cleared = run
+        .check(
+            "delete_user_profile_image",
+            json!({"user_id": user_id}),
+            bare("DELETE", &format!("/v1/users/{user_id}/profile_image")),
+        )
+        .await;
+    assert_eq!(cleared["has_image"], false);
+
+    let org = run
+        .harness
+        .call("create_organization", json!({"name": "Logo Works"}))
+        .await
+        .unwrap();
+    let org_id = org["id"].as_str().unwrap();
+    let logo =
+        json!({"content_base64": PNG_BASE64, "filename": "logo.png", "content_type": "image/png"});
+    let (result, request) = run
+        .harness
+        .call_once(
+            "upload_organization_logo",
+            json!({"organization_id": org_id, "file": logo, "uploader_user_id": user_id}),
+        )
+        .await;
+    let parts = assert_multipart_request(
+        &request,
+        &run.key,
+        "PUT",
+        &format!("/v1/organizations/{org_id}/logo"),
+    );
+    // Text fields first, then the file.
+    let names: Vec<(&str, Option<&str>)> = parts
+        .iter()
+        .map(|p| (p.name.as_str(), p.filename.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [("uploader_user_id", None), ("file", Some("logo.png"))]
+    );
+    assert_eq!(parts[0].text(), Some(user_id));
+    assert_eq!(parts[1].data, png());
+    assert_eq!(result["has_image"], true);
+    assert_eq!(result["logo_url"], result["image_url"]);
+    run.covered.insert("upload_organization_logo");
+
+    let cleared = run
+        .check(
+            "delete_organization_logo",
+            json!({"organization_id": org_id}),
+            bare("DELETE", &format!("/v1/organizations/{org_id}/logo")),
+        )
+        .await;
+    assert_eq!(cleared["has_image"], false);
 }
 
 async fn deletions(run: &mut Run, user_id: &str) {

@@ -81,10 +81,17 @@ fn every_reference_function_and_the_metadata_functions_exist_under_both_names() 
         assert_eq!(function.slug, slug, "{name}");
         assert_eq!(provider.function(slug).map(|f| f.name), Some(name));
     }
-    for extra in ["update_user_metadata", "update_organization_metadata"] {
+    for extra in [
+        "update_user_metadata",
+        "update_organization_metadata",
+        "set_user_profile_image",
+        "delete_user_profile_image",
+        "upload_organization_logo",
+        "delete_organization_logo",
+    ] {
         assert!(provider.function(extra).is_some(), "{extra} is missing");
     }
-    assert_eq!(provider.functions.len(), 37);
+    assert_eq!(provider.functions.len(), 41);
     assert_eq!(
         provider.version_header,
         Some(("Clerk-API-Version", "2026-05-12"))

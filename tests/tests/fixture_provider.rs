@@ -10,7 +10,7 @@ mod support;
 use std::sync::Arc;
 
 use kosmo_fixture_integrations::acme;
-use kosmo_runtime::Method;
+use kosmo_runtime::{BodyFormat, Method};
 use serde_json::{Value, json};
 use support::Recorder;
 
@@ -95,6 +95,67 @@ async fn declared_body_fields_win_over_the_spread_table() {
 }
 
 #[tokio::test]
+async fn a_multipart_function_sends_text_fields_and_its_file() {
+    let recorder = widget_recorder();
+    acme::call(
+        &recorder,
+        "upload_widget_image",
+        json!({
+            "widget_id": "wid_1",
+            "image": {"content_base64": "R0lGODlhAQABAAAAACw=", "filename": "dot.gif"},
+            "caption": "Front",
+            "position": 2,
+        }),
+    )
+    .await
+    .unwrap();
+    let request = recorder.last();
+    assert_eq!(
+        (request.method, request.path.as_str()),
+        (Method::Put, "/widgets/wid_1/image")
+    );
+    assert_eq!(request.format, BodyFormat::Multipart);
+    assert_eq!(
+        request.text_fields(),
+        pairs(&[("caption", "Front"), ("position", "2")])
+    );
+    let [(name, file)] = &request.files[..] else {
+        panic!("one file: {:?}", request.files);
+    };
+    assert_eq!(name, "image");
+    assert_eq!(file.filename, "dot.gif");
+    assert_eq!(file.content_type, "image/gif");
+    assert_eq!(&file.content[..], b"GIF89a\x01\0\x01\0\0\0\0,");
+}
+
+#[tokio::test]
+async fn a_file_that_does_not_fit_is_refused_before_sending() {
+    let recorder = widget_recorder();
+    let big = "A".repeat(2000);
+    let cases = [
+        (
+            json!({"widget_id": "w", "image": {"content": big, "content_type": "image/png"}}),
+            "upload_widget_image: image is 2 KiB (2000 bytes); at most 1 KiB (1024 bytes) may be sent, so nothing was sent.",
+        ),
+        (
+            json!({"widget_id": "w", "image": {"content": "hello", "filename": "a.txt"}}),
+            "upload_widget_image: image has content type text/plain, which is not accepted; use one of image/png, image/gif.",
+        ),
+        (
+            json!({"widget_id": "w", "image": {"content_base64": "R0lG!!", "filename": "a.gif"}}),
+            "upload_widget_image: image has `content_base64` that is not valid base64",
+        ),
+    ];
+    for (args, expected) in cases {
+        let error = acme::call(&recorder, "upload_widget_image", args)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().starts_with(expected), "{error}");
+    }
+    assert_eq!(recorder.count(), 0);
+}
+
+#[tokio::test]
 async fn response_wrapping_and_constant_query_come_from_the_manifest() {
     let recorder = widget_recorder();
     let result = acme::call(&recorder, "ping", json!({})).await.unwrap();
@@ -152,6 +213,7 @@ fn static_metadata_describes_every_function() {
             "list_widgets",
             "get_widget",
             "create_widget",
+            "upload_widget_image",
             "delete_widget",
             "ping"
         ]
@@ -208,4 +270,49 @@ async fn lua_scripts_call_functions_by_name_and_slug_and_see_errors() {
         ),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn lua_byte_strings_reach_the_request_whole_and_dry_runs_summarise_files() {
+    let recorder = Arc::new(widget_recorder());
+    let host = kosmo_host::Host::builder()
+        .integrations(&kosmo_fixture_integrations::INTEGRATIONS)
+        .transports(support::RecordingTransports(recorder.clone()))
+        .build()
+        .unwrap();
+    // Every byte value, after a PNG signature so the type is known without a name.
+    let script = r#"local bytes = { "\137PNG\r\n\26\n" }
+        for i = 0, 255 do bytes[#bytes + 1] = string.char(i) end
+        local image = { content = table.concat(bytes) }
+        return app.integrations.acme.upload_widget_image({ widget_id = "wid_1", image = image })"#;
+    let forced = kosmo_host::RunOptions {
+        force: true,
+        ..kosmo_host::RunOptions::default()
+    };
+    let report = host.run(script, forced).await;
+    assert_eq!(report.error, None);
+    let request = recorder.last();
+    let file = &request.files[0].1;
+    let mut expected = b"\x89PNG\r\n\x1a\n".to_vec();
+    expected.extend(0..=255u8);
+    assert_eq!(&file.content[..], &expected[..]);
+    assert_eq!(
+        (file.filename.as_str(), file.content_type.as_str()),
+        ("file.png", "image/png")
+    );
+
+    let dry = kosmo_host::RunOptions {
+        dry_run: true,
+        ..kosmo_host::RunOptions::default()
+    };
+    let report = host.run(script, dry).await;
+    assert_eq!(report.error, None);
+    let shown = &report.result.unwrap()[0];
+    assert_eq!(shown["method"], "PUT");
+    assert_eq!(shown["headers"]["Content-Type"], "multipart/form-data");
+    assert_eq!(
+        shown["body"],
+        json!({"image": {"filename": "file.png", "content_type": "image/png", "size": 264}})
+    );
+    assert_eq!(recorder.count(), 1, "a dry run sends nothing");
 }

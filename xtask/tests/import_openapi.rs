@@ -145,7 +145,7 @@ fn entries_go_to_the_family_file_and_a_second_run_finds_them() {
         ],
     );
     let spec = fs::read_tree(&root.0, "spec").unwrap();
-    assert_eq!(kosmo_codegen::load(&spec).unwrap()[0].functions.len(), 8);
+    assert_eq!(kosmo_codegen::load(&spec).unwrap()[0].functions.len(), 9);
     let second = plan(&root.0, &document, &request(&[], &["Gadget Shop"]), None).unwrap();
     assert_eq!(
         second.report,

@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::GeneratedFile;
-use crate::manifest::{Method, Operation, ParamLocation, ParamType, ScalarType};
+use crate::manifest::{BodyFormat, Method, Operation, ParamLocation, ParamType, ScalarType};
 use crate::model::{Function, Pagination, Param, PathPart, Provider, RateLimits, Route};
 
 /// Files of the Rust crate for all providers: `Cargo.toml`, `src/lib.rs` and a module per provider.
@@ -329,6 +329,7 @@ fn rust_type(ty: ParamType) -> TokenStream {
             let item = scalar(t);
             quote!(Vec<#item>)
         }
+        ParamType::File => quote!(kosmo_runtime::FileArg),
     }
 }
 
@@ -459,6 +460,9 @@ fn handler(f: &Function) -> TokenStream {
             let value = field(p);
             match p.location {
                 ParamLocation::Query => quote!(request.push_query(#wire, params.#value);),
+                ParamLocation::Body if p.ty == ParamType::File => {
+                    quote!(request.set_file(#wire, params.#value);)
+                }
                 ParamLocation::Body => quote!(request.set_body_field(#wire, params.#value);),
                 // Path parameters were placed in the path above.
                 ParamLocation::Path => quote!(),
@@ -492,6 +496,7 @@ fn handler(f: &Function) -> TokenStream {
             }
         }
     };
+    let multipart = (f.body == BodyFormat::Multipart).then(|| quote!(.multipart()));
     let mutability = if f.path_parts.len() + f.fixed_query.len() + f.params.len() > 0 {
         quote!(mut)
     } else {
@@ -503,7 +508,7 @@ fn handler(f: &Function) -> TokenStream {
         #[doc = #doc_route]
         pub async fn #name(transport: &dyn Transport, params: #params_type) -> Result<Output, Error> {
             #uses_params
-            let #mutability request = ApiRequest::new(#fname, #method);
+            let #mutability request = ApiRequest::new(#fname, #method)#multipart;
             #(#path)*
             #(#fixed_query)*
             #(#declared)*
@@ -577,6 +582,7 @@ fn param_type_tokens(ty: ParamType) -> TokenStream {
             let item = scalar(t);
             quote!(ParamType::Array(&#item))
         }
+        ParamType::File => quote!(ParamType::File),
     }
 }
 
@@ -686,6 +692,13 @@ fn param_tokens(p: &Param) -> TokenStream {
     }
     if p.spread {
         calls.push(quote!(.spread()));
+    }
+    if !p.content_types.is_empty() {
+        let types = &p.content_types;
+        calls.push(quote!(.content_types(&[#(#types),*])));
+    }
+    if let Some(max_bytes) = p.max_bytes {
+        calls.push(quote!(.max_bytes(#max_bytes)));
     }
     if !p.description.is_empty() {
         let description = &p.description;

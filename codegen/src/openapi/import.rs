@@ -26,7 +26,7 @@ use super::{
     schema_types,
 };
 use crate::identifiers::{is_lua_identifier, lua_identifier};
-use crate::manifest::{Manifest, Method, ParamLocation, ParamType, ScalarType};
+use crate::manifest::{BodyFormat, Manifest, Method, ParamLocation, ParamType, ScalarType};
 use crate::model::{Function, Provider, number};
 use crate::validate::RESERVED_ITERATOR_TABLE;
 use yaml::Context as Style;
@@ -786,7 +786,11 @@ impl Importer<'_> {
                 _ => {}
             }
         }
-        match self.context.request_body(listed.operation) {
+        // Drafts take JSON bodies only; a multipart one is named in a note.
+        match self
+            .context
+            .request_body(listed.operation, BodyFormat::Json)
+        {
             None => {}
             Some(Err(problem)) => notes.push(format!("{problem}; its fields are not imported")),
             Some(Ok(body)) if method == Method::Get && !body.properties.is_empty() => notes.push(
@@ -1083,6 +1087,8 @@ fn imported_param(source: &Source<'_>, notes: &mut Vec<String>) -> Option<Import
     let (item_type, array) = match ty {
         ParamType::Scalar(t) => (t, false),
         ParamType::Array(t) => (t, true),
+        // Not drafted: `manifest_type` makes no files.
+        ParamType::File => (ScalarType::Object, false),
     };
     let constrained = if array {
         source.schema.get("items").unwrap_or(&Value::Null)
@@ -1230,6 +1236,7 @@ fn value_fits(param: &ImportedParam, value: &Value) -> bool {
                     .iter()
                     .all(|item| scalar_fits(t, item, param) && in_enum(param, item))
         }),
+        ParamType::File => false,
     }
 }
 
@@ -1571,7 +1578,7 @@ fn placeholder(param: &ImportedParam) -> Value {
     if let Some(first) = param.allowed.first() {
         return match param.ty {
             ParamType::Array(_) => Value::Array(vec![first.clone()]),
-            ParamType::Scalar(_) => first.clone(),
+            ParamType::Scalar(_) | ParamType::File => first.clone(),
         };
     }
     let low = param.minimum.unwrap_or(1.0);
@@ -1582,6 +1589,7 @@ fn placeholder(param: &ImportedParam) -> Value {
         ParamType::Scalar(ScalarType::Boolean) => Value::Bool(true),
         ParamType::Scalar(ScalarType::Object) => Value::Object(Map::new()),
         ParamType::Array(_) => Value::Array(Vec::new()),
+        ParamType::File => Value::Object(Map::new()),
     }
 }
 

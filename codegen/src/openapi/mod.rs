@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::manifest::{ParamLocation, ParamType, ScalarType};
+use crate::manifest::{BodyFormat, ParamLocation, ParamType, ScalarType};
 use crate::model::{Function, Param, PathPart, Provider, TemplatePart, parse_template};
 use document::is_null_schema;
 
@@ -147,7 +147,8 @@ struct DocParam {
     deprecated: bool,
 }
 
-/// The JSON request body of an operation, resolved and merged.
+/// The request body of an operation in the function's format (JSON or multipart), resolved
+/// and merged.
 struct BodySchema {
     properties: Map<String, Value>,
     required: BTreeSet<String>,
@@ -159,7 +160,7 @@ struct BodySchema {
 struct DocOperation {
     /// Path, query and header parameters (the path item's and the operation's own).
     params: Vec<DocParam>,
-    /// `None` without a request body; `Err` says why it is not usable JSON.
+    /// `None` without a request body; `Err` says why it is not in the function's format.
     body: Option<Result<BodySchema, String>>,
     /// Manifest placeholder name → the document's, where they differ.
     renamed: BTreeMap<String, String>,
@@ -282,9 +283,19 @@ impl<'a> Context<'a> {
         };
         let doc = DocOperation {
             params: self.operation_parameters(route.item, operation),
-            body: self.request_body(operation),
+            body: self.request_body(operation, function.body),
             renamed,
         };
+        // Without body parameters no field reports it: a function that cannot send the body
+        // the operation takes is named once.
+        if let Some(Err(problem)) = &doc.body
+            && !function
+                .params
+                .iter()
+                .any(|p| p.location == ParamLocation::Body)
+        {
+            found.push(problem.clone());
+        }
         let mut offered = Offered::default();
         for param in &function.params {
             if param.spread {
@@ -441,23 +452,39 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// The operation's JSON body: `None` without a request body, `Err` (naming the media types it
-    /// has) when the body is not JSON.
-    fn request_body(&self, operation: &Value) -> Option<Result<BodySchema, String>> {
+    /// The operation's body in the function's format (a JSON media type, or
+    /// `multipart/form-data`): `None` without a request body, `Err` (naming the media types it
+    /// has) when it has none of that format.
+    fn request_body(
+        &self,
+        operation: &Value,
+        format: BodyFormat,
+    ) -> Option<Result<BodySchema, String>> {
         let body = self.document.resolve(operation.get("requestBody")?);
         let content = body.get("content").and_then(Value::as_object);
-        let json = content.and_then(|c| {
+        let fits = |media: &str| match format {
+            BodyFormat::Json => is_json(media),
+            BodyFormat::Multipart => is_multipart(media),
+        };
+        let found = content.and_then(|c| {
             c.iter()
-                .find(|(media, _)| is_json(media))
+                .find(|(media, _)| fits(media))
                 .and_then(|(_, m)| m.get("schema"))
         });
-        let Some(schema) = json else {
+        let Some(schema) = found else {
             let types: Vec<&str> = content
                 .into_iter()
                 .flat_map(|c| c.keys().map(String::as_str))
                 .collect();
+            let (wanted, hint) = match format {
+                BodyFormat::Json if types.iter().any(|t| is_multipart(t)) => {
+                    ("JSON", ": declare `http.body: multipart`")
+                }
+                BodyFormat::Json => ("JSON", ""),
+                BodyFormat::Multipart => ("multipart/form-data", ""),
+            };
             return Some(Err(format!(
-                "the operation's request body in the OpenAPI document is not JSON (it is {})",
+                "the operation's request body in the OpenAPI document is not {wanted} (it is {}){hint}",
                 if types.is_empty() {
                     "untyped".to_string()
                 } else {
@@ -644,6 +671,24 @@ fn is_json(media_type: &str) -> bool {
     essence == "application/json" || essence.ends_with("+json")
 }
 
+/// `multipart/form-data`, with or without parameters.
+fn is_multipart(media_type: &str) -> bool {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .eq_ignore_ascii_case("multipart/form-data")
+}
+
+/// A file in a multipart body: `type: string` with `format: binary` (OpenAPI 3.0) or a
+/// `contentMediaType` (3.1).
+fn is_binary(schema: &Value) -> bool {
+    schema_types(schema).contains("string")
+        && (schema.get("format").and_then(Value::as_str) == Some("binary")
+            || schema.get("contentMediaType").is_some())
+}
+
 /// A path or query parameter of the document, or why it cannot be found.
 fn find_parameter<'d>(
     doc_params: &'d [DocParam],
@@ -713,12 +758,19 @@ fn compare_param(
     found: &mut Vec<String>,
 ) {
     let required_in = |b: bool| if b { "required" } else { "optional" };
-    if param.required != doc_required {
-        found.push(format!(
+    match param.openapi_required {
+        // A known difference: the document must still say what the manifest expects.
+        Some(expected) if expected != doc_required => found.push(format!(
+            "{label}: openapi_required is {expected} in the manifest but the OpenAPI document has it {}",
+            required_in(doc_required)
+        )),
+        Some(_) => {}
+        None if param.required != doc_required => found.push(format!(
             "{label} is {} in the manifest but {} in the OpenAPI document",
             required_in(param.required),
             required_in(doc_required)
-        ));
+        )),
+        None => {}
     }
     if let Some(problem) = type_problem(param.ty, schema) {
         found.push(format!("{label}: {problem}"));
@@ -726,7 +778,7 @@ fn compare_param(
     // Bounds and enums constrain an array's items, as the manifest's own schemas put them.
     let constrained = match param.ty {
         ParamType::Array(_) => schema.get("items").unwrap_or(&Value::Null),
-        ParamType::Scalar(_) => schema,
+        ParamType::Scalar(_) | ParamType::File => schema,
     };
     let number_of = |s: &Value, key: &str| s.get(key).and_then(Value::as_f64);
     let differences = [
@@ -889,6 +941,19 @@ fn scalar_fits(ours: ScalarType, schema: &Value) -> Result<(), String> {
 fn type_problem(ours: ParamType, schema: &Value) -> Option<String> {
     let mismatch = |theirs: String| disagreement("type", &ours.to_string(), &theirs);
     match ours {
+        ParamType::File if is_binary(schema) => None,
+        ParamType::File => {
+            let types = schema_types(schema);
+            Some(mismatch(if types.is_empty() {
+                "untyped".to_string()
+            } else {
+                types.into_iter().collect::<Vec<_>>().join("|")
+            }))
+        }
+        // A string where the document takes a file would be sent as a text part.
+        ParamType::Scalar(_) if is_binary(schema) => {
+            Some(mismatch("file (string, format binary)".to_string()))
+        }
         ParamType::Scalar(t) => scalar_fits(t, schema).err().map(mismatch),
         ParamType::Array(item) => {
             let types = schema_types(schema);

@@ -26,6 +26,14 @@ pub const DOCS: Docs = Docs {
             "update_user_metadata",
             include_str!("../../docs/clerk/functions/update_user_metadata.md"),
         ),
+        (
+            "set_user_profile_image",
+            include_str!("../../docs/clerk/functions/set_user_profile_image.md"),
+        ),
+        (
+            "delete_user_profile_image",
+            include_str!("../../docs/clerk/functions/delete_user_profile_image.md"),
+        ),
         ("delete_user", include_str!("../../docs/clerk/functions/delete_user.md")),
         ("ban_user", include_str!("../../docs/clerk/functions/ban_user.md")),
         ("unban_user", include_str!("../../docs/clerk/functions/unban_user.md")),
@@ -53,6 +61,14 @@ pub const DOCS: Docs = Docs {
         (
             "update_organization_metadata",
             include_str!("../../docs/clerk/functions/update_organization_metadata.md"),
+        ),
+        (
+            "upload_organization_logo",
+            include_str!("../../docs/clerk/functions/upload_organization_logo.md"),
+        ),
+        (
+            "delete_organization_logo",
+            include_str!("../../docs/clerk/functions/delete_organization_logo.md"),
         ),
         (
             "delete_organization",

@@ -285,6 +285,36 @@ pub async fn update_user_metadata(
     transport.send(request).await.map(Output::Response)
 }
 
+/// Upload a user's profile image (JPEG, PNG, GIF or WebP, up to 10 MB).
+///
+/// `POST /users/{user_id}/profile_image`
+pub async fn set_user_profile_image(
+    transport: &dyn Transport,
+    params: SetUserProfileImageParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("set_user_profile_image", Method::Post)
+        .multipart();
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/profile_image");
+    request.set_file("file", params.file);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove a user's profile image, going back to the default one.
+///
+/// `DELETE /users/{user_id}/profile_image`
+pub async fn delete_user_profile_image(
+    transport: &dyn Transport,
+    params: DeleteUserProfileImageParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_user_profile_image", Method::Delete);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/profile_image");
+    transport.send(request).await.map(Output::Response)
+}
+
 /// Delete a user for good.
 ///
 /// `DELETE /users/{user_id}`
@@ -494,6 +524,37 @@ pub async fn update_organization_metadata(
     request.push_literal("/metadata");
     request.set_body_field("public_metadata", params.public_metadata);
     request.set_body_field("private_metadata", params.private_metadata);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Set or replace an organization's logo (JPEG, PNG, GIF or WebP, up to 10 MB).
+///
+/// `PUT /organizations/{organization_id}/logo`
+pub async fn upload_organization_logo(
+    transport: &dyn Transport,
+    params: UploadOrganizationLogoParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("upload_organization_logo", Method::Put)
+        .multipart();
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/logo");
+    request.set_file("file", params.file);
+    request.set_body_field("uploader_user_id", params.uploader_user_id);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove an organization's logo.
+///
+/// `DELETE /organizations/{organization_id}/logo`
+pub async fn delete_organization_logo(
+    transport: &dyn Transport,
+    params: DeleteOrganizationLogoParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_organization_logo", Method::Delete);
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/logo");
     transport.send(request).await.map(Output::Response)
 }
 

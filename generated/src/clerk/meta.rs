@@ -588,6 +588,51 @@ pub static UPDATE_USER_METADATA: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `set_user_profile_image`: Upload a user's profile image (JPEG, PNG, GIF or WebP, up to 10 MB).
+pub static SET_USER_PROFILE_IMAGE: FunctionMeta = FunctionMeta {
+    name: "set_user_profile_image",
+    slug: "clerk_set_user_profile_image",
+    title: "Set User Profile Image",
+    group: "users",
+    summary: "Upload a user's profile image (JPEG, PNG, GIF or WebP, up to 10 MB).",
+    description: "Sets or replaces the user's profile image by uploading an image file, sent as `multipart/form-data`, and returns the updated user object: `has_image` is true and `image_url` points at the new image. Pass `file` as a table `{ content = <bytes>, filename = \"avatar.png\", content_type = \"image/png\" }`; from JSON (`kosmo integrations:call`, MCP tools) give the bytes as `content_base64`. `content_type` is guessed from the filename (then from the bytes) when absent. A file that is empty, larger than 10 MB or not a JPEG, PNG, GIF or WebP image is refused before anything is sent. An unknown user raises `Clerk API error (404)`; `delete_user_profile_image` goes back to the default image.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/users/{user_id}/profile_image",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose profile image is set (`user_…`)."),
+        ParamMeta::body("file", ParamType::File)
+            .required()
+            .content_types(&["image/jpeg", "image/png", "image/gif", "image/webp"])
+            .max_bytes(10485760u64)
+            .doc(
+                "A table with the image: `content` (its bytes as a Lua string; binary is fine), or `content_base64` (the bytes in base64, for JSON callers such as the CLI and MCP); `filename` (such as `avatar.png`); and `content_type`, guessed from the filename when absent. JPEG, PNG, GIF or WebP, at most 10 MB (10 MiB); anything else is refused before it is sent.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_user_profile_image`: Remove a user's profile image, going back to the default one.
+pub static DELETE_USER_PROFILE_IMAGE: FunctionMeta = FunctionMeta {
+    name: "delete_user_profile_image",
+    slug: "clerk_delete_user_profile_image",
+    title: "Delete User Profile Image",
+    group: "users",
+    summary: "Remove a user's profile image, going back to the default one.",
+    description: "Deletes the user's uploaded profile image and returns the user object, with `has_image` false and `image_url` back at Clerk's default image. The image itself cannot be restored; upload it again with `set_user_profile_image`. An unknown user raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/users/{user_id}/profile_image",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose profile image is deleted (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `delete_user`: Delete a user for good.
 pub static DELETE_USER: FunctionMeta = FunctionMeta {
     name: "delete_user",
@@ -955,6 +1000,52 @@ pub static UPDATE_ORGANIZATION_METADATA: FunctionMeta = FunctionMeta {
             ),
         ParamMeta::body("private_metadata", ParamType::Object)
             .doc("Merged into the metadata readable only through the Backend API."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `upload_organization_logo`: Set or replace an organization's logo (JPEG, PNG, GIF or WebP, up to 10 MB).
+pub static UPLOAD_ORGANIZATION_LOGO: FunctionMeta = FunctionMeta {
+    name: "upload_organization_logo",
+    slug: "clerk_upload_organization_logo",
+    title: "Upload Organization Logo",
+    group: "organizations",
+    summary: "Set or replace an organization's logo (JPEG, PNG, GIF or WebP, up to 10 MB).",
+    description: "Uploads an image file, sent as `multipart/form-data`, as the organization's logo and returns the organization: `has_image` is true and `image_url` points at the logo (`logo_url` is the same URL, deprecated by Clerk). Pass `file` as a table `{ content = <bytes>, filename = \"logo.png\", content_type = \"image/png\" }`; from JSON (`kosmo integrations:call`, MCP tools) give the bytes as `content_base64`. `content_type` is guessed from the filename (then from the bytes) when absent. A file that is empty, larger than 10 MB or not a JPEG, PNG, GIF or WebP image is refused before anything is sent. `uploader_user_id` credits a user with the upload. An unknown organization raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Put,
+    path: "/organizations/{organization_id}/logo",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc("ID (`org_…`) or slug of the organization."),
+        ParamMeta::body("file", ParamType::File)
+            .required()
+            .content_types(&["image/jpeg", "image/png", "image/gif", "image/webp"])
+            .max_bytes(10485760u64)
+            .doc(
+                "A table with the image: `content` (its bytes as a Lua string; binary is fine), or `content_base64` (the bytes in base64, for JSON callers such as the CLI and MCP); `filename` (such as `logo.png`); and `content_type`, guessed from the filename when absent. JPEG, PNG, GIF or WebP, at most 10 MB (10 MiB); anything else is refused before it is sent.",
+            ),
+        ParamMeta::body("uploader_user_id", ParamType::String)
+            .doc("ID of the user credited with the upload (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_organization_logo`: Remove an organization's logo.
+pub static DELETE_ORGANIZATION_LOGO: FunctionMeta = FunctionMeta {
+    name: "delete_organization_logo",
+    slug: "clerk_delete_organization_logo",
+    title: "Delete Organization Logo",
+    group: "organizations",
+    summary: "Remove an organization's logo.",
+    description: "Deletes the organization's logo and returns the organization, with `has_image` false and `image_url` back at Clerk's default image. The logo itself cannot be restored; upload it again with `upload_organization_logo`. An unknown organization raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/organizations/{organization_id}/logo",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc("ID (`org_…`) or slug of the organization whose logo is deleted."),
     ],
     ..FunctionMeta::DEFAULT
 };
@@ -1441,7 +1532,7 @@ pub static REVOKE_SIGN_TOKEN: FunctionMeta = FunctionMeta {
 };
 
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 37] = [
+pub static FUNCTIONS: [&FunctionMeta; 41] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
@@ -1453,6 +1544,8 @@ pub static FUNCTIONS: [&FunctionMeta; 37] = [
     &CREATE_USER,
     &UPDATE_USER,
     &UPDATE_USER_METADATA,
+    &SET_USER_PROFILE_IMAGE,
+    &DELETE_USER_PROFILE_IMAGE,
     &DELETE_USER,
     &BAN_USER,
     &UNBAN_USER,
@@ -1466,6 +1559,8 @@ pub static FUNCTIONS: [&FunctionMeta; 37] = [
     &GET_ORGANIZATION,
     &UPDATE_ORGANIZATION,
     &UPDATE_ORGANIZATION_METADATA,
+    &UPLOAD_ORGANIZATION_LOGO,
+    &DELETE_ORGANIZATION_LOGO,
     &DELETE_ORGANIZATION,
     &LIST_ORGANIZATION_MEMBERSHIPS,
     &CREATE_ORGANIZATION_MEMBERSHIP,

@@ -73,6 +73,17 @@ pub fn dispatch<'a>(
                 handlers::update_user_metadata(transport, parse_args(function, args)?)
                     .await
             }
+            "set_user_profile_image" => {
+                handlers::set_user_profile_image(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_user_profile_image" => {
+                handlers::delete_user_profile_image(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
             "delete_user" => {
                 handlers::delete_user(transport, parse_args(function, args)?).await
             }
@@ -114,6 +125,20 @@ pub fn dispatch<'a>(
             }
             "update_organization_metadata" => {
                 handlers::update_organization_metadata(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "upload_organization_logo" => {
+                handlers::upload_organization_logo(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_organization_logo" => {
+                handlers::delete_organization_logo(
                         transport,
                         parse_args(function, args)?,
                     )

@@ -308,6 +308,24 @@ pub struct UpdateUserMetadataParams {
     pub unsafe_metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Arguments of `set_user_profile_image`: Upload a user's profile image (JPEG, PNG, GIF or WebP, up to 10 MB).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetUserProfileImageParams {
+    /// ID of the user whose profile image is set (`user_…`).
+    pub user_id: String,
+    /// A table with the image: `content` (its bytes as a Lua string; binary is fine), or `content_base64` (the bytes in base64, for JSON callers such as the CLI and MCP); `filename` (such as `avatar.png`); and `content_type`, guessed from the filename when absent. JPEG, PNG, GIF or WebP, at most 10 MB (10 MiB); anything else is refused before it is sent.
+    pub file: kosmo_runtime::FileArg,
+}
+
+/// Arguments of `delete_user_profile_image`: Remove a user's profile image, going back to the default one.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteUserProfileImageParams {
+    /// ID of the user whose profile image is deleted (`user_…`).
+    pub user_id: String,
+}
+
 /// Arguments of `delete_user`: Delete a user for good.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -469,6 +487,26 @@ pub struct UpdateOrganizationMetadataParams {
     pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Merged into the metadata readable only through the Backend API.
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Arguments of `upload_organization_logo`: Set or replace an organization's logo (JPEG, PNG, GIF or WebP, up to 10 MB).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadOrganizationLogoParams {
+    /// ID (`org_…`) or slug of the organization.
+    pub organization_id: String,
+    /// A table with the image: `content` (its bytes as a Lua string; binary is fine), or `content_base64` (the bytes in base64, for JSON callers such as the CLI and MCP); `filename` (such as `logo.png`); and `content_type`, guessed from the filename when absent. JPEG, PNG, GIF or WebP, at most 10 MB (10 MiB); anything else is refused before it is sent.
+    pub file: kosmo_runtime::FileArg,
+    /// ID of the user credited with the upload (`user_…`).
+    pub uploader_user_id: Option<String>,
+}
+
+/// Arguments of `delete_organization_logo`: Remove an organization's logo.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteOrganizationLogoParams {
+    /// ID (`org_…`) or slug of the organization whose logo is deleted.
+    pub organization_id: String,
 }
 
 /// Arguments of `delete_organization`: Delete an organization with all its memberships and invitations.

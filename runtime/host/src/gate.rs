@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kosmo_runtime::{
-    ApiRequest, Error, FunctionMeta, Integration, Operation, Output, ProviderMeta,
+    ApiRequest, Error, FunctionMeta, Integration, Operation, Output, ParamType, ProviderMeta,
 };
 use serde_json::{Map, Value, json};
 
@@ -143,11 +143,12 @@ impl Gate {
             Policy::Ask if dry_run => {}
             _ if self.options.force => self.log.mark_bypassed(),
             Policy::Ask => {
+                let shown = without_file_bytes(function, &args);
                 let request = ApprovalRequest {
                     integration: meta,
                     account: &self.account,
                     function,
-                    arguments: &args,
+                    arguments: shown.as_ref().unwrap_or(&args),
                 };
                 if self.approver.approve(request).await == Approval::Refused {
                     return Err(Error::Config(format!(
@@ -255,11 +256,19 @@ fn describe_request(
     if let Some((name, value)) = provider.version_header {
         headers.insert(name.into(), Value::String(value.into()));
     }
-    if request.body.is_some() {
+    if request.has_body() {
         headers.insert(
             "Content-Type".into(),
-            Value::String("application/json".into()),
+            Value::String(request.format.media_type().into()),
         );
+    }
+    // A multipart body's files are shown by name, type and size, never by their bytes.
+    let mut body = request.body;
+    if !request.files.is_empty() {
+        let fields = body.get_or_insert_with(Map::new);
+        for (name, file) in &request.files {
+            fields.insert(name.clone(), file.summary());
+        }
     }
     json!({
         "dry_run": true,
@@ -270,6 +279,30 @@ fn describe_request(
         "path": request.path,
         "query": query,
         "headers": headers,
-        "body": request.body.map(Value::Object),
+        "body": body.map(Value::Object),
     })
+}
+
+/// The arguments with each file's bytes replaced by its size, for an approver to show; `None`
+/// when the function takes no file.
+fn without_file_bytes(function: &FunctionMeta, args: &Value) -> Option<Value> {
+    let files: Vec<&str> = function
+        .params
+        .iter()
+        .filter(|p| p.ty == ParamType::File)
+        .flat_map(|p| std::iter::once(p.name).chain(p.aliases.iter().copied()))
+        .collect();
+    let Value::Object(map) = args else {
+        return None;
+    };
+    if files.is_empty() {
+        return None;
+    }
+    let mut shown = map.clone();
+    for (key, value) in shown.iter_mut() {
+        if files.contains(&key.as_str()) {
+            *value = kosmo_runtime::file::redact(value);
+        }
+    }
+    Some(Value::Object(shown))
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::handlers::Params;
 use crate::mock::{BodyShape, MockBody};
+use crate::multipart::{self, Part};
 use crate::routes::Resolved;
 use crate::{Inner, RecordedRequest, SUPPORTED_API_VERSIONS, Shared};
 
@@ -244,9 +245,11 @@ fn respond(
     let version = api_version(request)?;
     match resolved {
         Resolved::Stateful { handler, params } => {
+            let (body, files) = stateful_body(request)?;
             let context = Context {
                 query: Query(&request.query),
-                body: parse_body(request)?,
+                body,
+                files,
                 legacy_metadata_allowed: version.is_none_or(|v| v < METADATA_LEAVES_PATCH),
             };
             let value = handler(&mut inner.store, &context, &Params(&params))?;
@@ -422,6 +425,29 @@ fn parse_body(request: &RecordedRequest) -> Result<Map<String, Value>, ApiError>
     }
 }
 
+/// The body of a stateful request: a JSON object, or the text fields and files of a
+/// `multipart/form-data` body (the uploads), read by the emulator's own parser.
+fn stateful_body(request: &RecordedRequest) -> Result<(Map<String, Value>, Vec<Part>), ApiError> {
+    let content_type = request.header("content-type").unwrap_or("");
+    if request.body.is_empty() || !multipart::is_form_data(content_type) {
+        return parse_body(request).map(|body| (body, Vec::new()));
+    }
+    let parts = multipart::parse(content_type, &request.body).map_err(body_invalid)?;
+    let mut fields = Map::new();
+    let mut files = Vec::new();
+    for part in parts {
+        if part.is_file() {
+            files.push(part);
+        } else {
+            let text = part
+                .text()
+                .ok_or_else(|| body_invalid(format!("the field {} is not UTF-8", part.name)))?;
+            fields.insert(part.name.clone(), Value::String(text.to_string()));
+        }
+    }
+    Ok((fields, files))
+}
+
 /// The body of a mocked request, read as its operation takes it: a JSON object (the usual), a
 /// JSON array (the bulk operations) or form fields.
 fn mock_body(request: &RecordedRequest, shape: Option<&BodyShape>) -> Result<MockBody, ApiError> {
@@ -494,6 +520,8 @@ fn unknown_route(path: &str) -> ApiError {
 pub(crate) struct Context<'a> {
     pub query: Query<'a>,
     pub body: Map<String, Value>,
+    /// The files of a multipart body.
+    pub files: Vec<Part>,
     /// Versions before 2026-05-12 still take metadata in PATCH user and organization bodies.
     pub legacy_metadata_allowed: bool,
 }

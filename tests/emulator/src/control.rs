@@ -110,6 +110,9 @@ fn request_json(request: &RecordedRequest) -> Value {
     })
 }
 
+/// `GET /__emulator/images/{image_id}`: an upload's bytes, with its content type.
+const IMAGES: &str = "/__emulator/images/";
+
 pub(crate) fn handle(
     shared: &Shared,
     peer: SocketAddr,
@@ -214,6 +217,18 @@ pub(crate) fn handle(
         ("GET", "/__emulator/operations") => serde_json::to_value(shared.router.operations())
             .map(|operations| answer(200, &operations))
             .map_err(|error| problem(500, &error.to_string())),
+        ("GET", "/__emulator/images") => Ok(answer(200, &shared.lock().store.images_json())),
+        ("GET", path) if path.starts_with(IMAGES) => {
+            let inner = shared.lock();
+            match inner.store.image(&path[IMAGES.len()..]) {
+                Some(image) => Ok(ApiResponse {
+                    status: 200,
+                    headers: vec![("content-type", image.content_type.clone())],
+                    body: image.data.clone(),
+                }),
+                None => Err(problem(404, "no uploaded image has this ID")),
+            }
+        }
         _ => Err(problem(404, "unknown control endpoint")),
     };
     result.unwrap_or_else(|problem| problem)

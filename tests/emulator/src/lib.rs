@@ -20,6 +20,7 @@ mod control;
 mod handlers;
 mod limits;
 mod mock;
+pub mod multipart;
 mod openapi;
 mod routes;
 mod server;

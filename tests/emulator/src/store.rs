@@ -15,6 +15,7 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 /// Clerk's IDs are a prefix and 27 base62 characters (a KSUID).
 const ID_LENGTH: usize = 27;
 const DEFAULT_IMAGE_URL: &str = "https://img.clerk.com/emulator/default-avatar.png";
+const UPLOADED_IMAGE_URL: &str = "https://img.clerk.com/emulator/uploaded";
 pub(crate) const ACCOUNTS_URL: &str = "https://accounts.emulator.clerk.test";
 
 pub(crate) const DAY_MS: i64 = 86_400_000;
@@ -182,6 +183,22 @@ pub(crate) struct SignInToken {
     pub updated_at: i64,
 }
 
+/// An uploaded profile image or organization logo.
+#[derive(Clone, Debug)]
+pub(crate) struct Image {
+    pub id: String,
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+impl Image {
+    /// Where Clerk's image CDN would serve it.
+    pub fn url(&self) -> String {
+        format!("{UPLOADED_IMAGE_URL}/{}", self.id)
+    }
+}
+
 /// Cloned whole by `Emulator::snapshot`, so everything a restore must bring back lives here.
 #[derive(Clone)]
 pub(crate) struct Store {
@@ -202,6 +219,8 @@ pub(crate) struct Store {
     /// (`"jwt_templates"`), each by ID: a new handler module can store its objects here
     /// without a field of its own. Their IDs count as used for `can_pin`.
     collections: BTreeMap<&'static str, IndexMap<String, Value>>,
+    /// Uploaded images, by the ID of the user or organization they show.
+    pub images: IndexMap<String, Image>,
 }
 
 impl Store {
@@ -220,6 +239,39 @@ impl Store {
             invitations: IndexMap::new(),
             sign_in_tokens: IndexMap::new(),
             collections: BTreeMap::new(),
+            images: IndexMap::new(),
+        }
+    }
+
+    /// Every upload: `{owner_id, id, filename, content_type, size, image_url}`.
+    pub fn images_json(&self) -> Value {
+        let images: Vec<Value> = self
+            .images
+            .iter()
+            .map(|(owner_id, image)| {
+                json!({
+                    "owner_id": owner_id,
+                    "id": image.id,
+                    "filename": image.filename,
+                    "content_type": image.content_type,
+                    "size": image.data.len(),
+                    "image_url": image.url(),
+                })
+            })
+            .collect();
+        Value::Array(images)
+    }
+
+    /// The upload with this image ID.
+    pub fn image(&self, image_id: &str) -> Option<&Image> {
+        self.images.values().find(|image| image.id == image_id)
+    }
+
+    /// `(image_url, has_image)` of a user or organization: its upload, else the default.
+    pub fn image_of(&self, owner_id: &str) -> (String, bool) {
+        match self.images.get(owner_id) {
+            Some(image) => (image.url(), true),
+            None => (DEFAULT_IMAGE_URL.to_string(), false),
         }
     }
 
@@ -441,6 +493,7 @@ impl Store {
         self.sessions.retain(|_, s| s.user_id != user_id);
         self.memberships.retain(|_, m| m.user_id != user_id);
         self.sign_in_tokens.retain(|_, t| t.user_id != user_id);
+        self.images.shift_remove(user_id);
         Some(user)
     }
 
@@ -450,6 +503,7 @@ impl Store {
             .retain(|_, m| m.organization_id != organization_id);
         self.organization_invitations
             .retain(|_, i| i.organization_id != organization_id);
+        self.images.shift_remove(organization_id);
         Some(organization)
     }
 
@@ -527,6 +581,7 @@ impl Store {
 
     pub fn user_json(&self, user: &User) -> Value {
         let two_factor = user.totp_enabled || user.backup_code_enabled;
+        let (image_url, has_image) = self.image_of(&user.id);
         json!({
             "id": user.id,
             "object": "user",
@@ -538,9 +593,9 @@ impl Store {
             "first_name": user.first_name,
             "last_name": user.last_name,
             "locale": user.locale,
-            "profile_image_url": DEFAULT_IMAGE_URL,
-            "image_url": DEFAULT_IMAGE_URL,
-            "has_image": false,
+            "profile_image_url": image_url,
+            "image_url": image_url,
+            "has_image": has_image,
             "public_metadata": user.public_metadata,
             "private_metadata": user.private_metadata,
             "unsafe_metadata": user.unsafe_metadata,
@@ -601,13 +656,14 @@ impl Store {
             .values()
             .filter(|i| i.organization_id == organization.id && i.status == "pending")
             .count();
+        let (image_url, has_image) = self.image_of(&organization.id);
         let mut value = json!({
             "object": "organization",
             "id": organization.id,
             "name": organization.name,
             "slug": organization.slug,
-            "image_url": DEFAULT_IMAGE_URL,
-            "has_image": false,
+            "image_url": image_url,
+            "has_image": has_image,
             "members_count": members,
             "pending_invitations_count": pending,
             "max_allowed_memberships": organization.max_allowed_memberships,
@@ -639,13 +695,14 @@ impl Store {
             .map(|o| self.organization_json(o))
             .unwrap_or(Value::Null);
         let user = self.users.get(&membership.user_id);
+        let (image_url, has_image) = self.image_of(&membership.user_id);
         let public_user_data = json!({
             "user_id": membership.user_id,
             "first_name": user.and_then(|u| u.first_name.clone()),
             "last_name": user.and_then(|u| u.last_name.clone()),
-            "profile_image_url": DEFAULT_IMAGE_URL,
-            "image_url": DEFAULT_IMAGE_URL,
-            "has_image": false,
+            "profile_image_url": image_url,
+            "image_url": image_url,
+            "has_image": has_image,
             "identifier": user.and_then(User::identifier),
             "username": user.and_then(|u| u.username.clone()),
             "banned": user.is_some_and(|u| u.banned),
@@ -672,12 +729,13 @@ impl Store {
             .as_deref()
             .and_then(|id| self.users.get(id))
             .map(|user| {
+                let (image_url, has_image) = self.image_of(&user.id);
                 json!({
                     "user_id": user.id,
                     "first_name": user.first_name,
                     "last_name": user.last_name,
-                    "image_url": DEFAULT_IMAGE_URL,
-                    "has_image": false,
+                    "image_url": image_url,
+                    "has_image": has_image,
                     "identifier": user.identifier().unwrap_or_else(|| user.id.clone()),
                 })
             })

@@ -2,6 +2,8 @@
 
 pub mod convert;
 pub mod error;
+pub mod files;
 
 pub use convert::{FromJsonError, json_bytes_to_lua, json_kind, json_to_lua, lua_to_json};
 pub use error::{error_text, error_value, is_error_value, mcp_error_value};
+pub use files::call_args_to_json;

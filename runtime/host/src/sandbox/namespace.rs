@@ -9,7 +9,7 @@ use mlua::{Function, Lua, Table, Value as LuaValue};
 use super::render::scalar;
 use crate::accounts::DEFAULT_ACCOUNT;
 use crate::gate::{Failure, Gate};
-use crate::lua::{FromJsonError, error_value, json_bytes_to_lua, json_to_lua, lua_to_json};
+use crate::lua::{FromJsonError, call_args_to_json, error_value, json_bytes_to_lua, json_to_lua};
 use crate::paging::{ItemCursor, Pager};
 
 /// One integration's accounts for a run, `default` first.
@@ -230,18 +230,14 @@ fn function_table(
         let gate = gate.clone();
         let raw = lua.create_async_function(move |lua, args: LuaValue| {
             let gate = gate.clone();
-            let converted = lua_to_json(&args, max_json_values);
+            let converted = call_args_to_json(&lua, function, &args, max_json_values);
             async move {
                 let outcome = match converted {
                     Ok(args) => {
                         gate.call(function, args, |output| output_to_lua(&lua, output))
                             .await
                     }
-                    Err(reason) => Err(Failure::Call(Error::invalid(
-                        function.name,
-                        "arguments",
-                        reason,
-                    ))),
+                    Err(error) => Err(Failure::Call(error)),
                 };
                 match outcome {
                     Ok(result) => Ok((true, result)),
@@ -310,8 +306,7 @@ fn each_table(
         }
         let gate = gate.clone();
         let start = lua.create_function(move |lua, args: LuaValue| {
-            let pager = lua_to_json(&args, max_json_values)
-                .map_err(|reason| Error::invalid(function.name, "arguments", reason))
+            let pager = call_args_to_json(lua, function, &args, max_json_values)
                 .and_then(|args| Pager::new(gate.clone(), function, args));
             match pager {
                 Ok(pager) => {

@@ -17,6 +17,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 // The stateful handler modules, one line each. Every file here but this one is one, and must
 // declare `pub(crate) const ROUTES: &[Route]`: the build script lists their tables below.
+pub(crate) mod images;
 pub(crate) mod invitations;
 pub(crate) mod memberships;
 pub(crate) mod organization_invitations;

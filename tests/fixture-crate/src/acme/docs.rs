@@ -16,6 +16,10 @@ pub const DOCS: Docs = Docs {
         ("list_widgets", include_str!("../../docs/acme/functions/list_widgets.md")),
         ("get_widget", include_str!("../../docs/acme/functions/get_widget.md")),
         ("create_widget", include_str!("../../docs/acme/functions/create_widget.md")),
+        (
+            "upload_widget_image",
+            include_str!("../../docs/acme/functions/upload_widget_image.md"),
+        ),
         ("delete_widget", include_str!("../../docs/acme/functions/delete_widget.md")),
         ("ping", include_str!("../../docs/acme/functions/ping.md")),
     ],

@@ -65,6 +65,23 @@ pub async fn create_widget(
     transport.send(request).await.map(Output::Response)
 }
 
+/// Upload a widget's image.
+///
+/// `PUT /widgets/{widget_id}/image`
+pub async fn upload_widget_image(
+    transport: &dyn Transport,
+    params: UploadWidgetImageParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("upload_widget_image", Method::Put).multipart();
+    request.push_literal("/widgets/");
+    request.push_segment("widget_id", &params.widget_id)?;
+    request.push_literal("/image");
+    request.set_file("image", params.image);
+    request.set_body_field("caption", params.caption);
+    request.set_body_field("position", params.position);
+    transport.send(request).await.map(Output::Response)
+}
+
 /// Delete a widget.
 ///
 /// `DELETE /widgets/{widget_id}/versions/{version}`

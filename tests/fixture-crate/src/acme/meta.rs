@@ -110,6 +110,32 @@ pub static CREATE_WIDGET: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `upload_widget_image`: Upload a widget's image.
+pub static UPLOAD_WIDGET_IMAGE: FunctionMeta = FunctionMeta {
+    name: "upload_widget_image",
+    slug: "acme_upload_widget_image",
+    title: "Upload Widget Image",
+    group: "widgets",
+    summary: "Upload a widget's image.",
+    description: "Replaces the widget's image with a PNG or GIF of at most 1 KiB, sent as multipart/form-data.",
+    operation: Operation::Write,
+    method: Method::Put,
+    path: "/widgets/{widget_id}/image",
+    params: &[
+        ParamMeta::path("widget_id", ParamType::String).doc("Widget ID."),
+        ParamMeta::body("image", ParamType::File)
+            .required()
+            .content_types(&["image/png", "image/gif"])
+            .max_bytes(1024u64)
+            .doc(
+                "The image, a table { content or content_base64, filename, content_type }.",
+            ),
+        ParamMeta::body("caption", ParamType::String).doc("Caption."),
+        ParamMeta::body("position", ParamType::Integer).doc("Position in the gallery."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `delete_widget`: Delete a widget.
 pub static DELETE_WIDGET: FunctionMeta = FunctionMeta {
     name: "delete_widget",
@@ -142,11 +168,12 @@ pub static PING: FunctionMeta = FunctionMeta {
 };
 
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 6] = [
+pub static FUNCTIONS: [&FunctionMeta; 7] = [
     &RAW_GET,
     &LIST_WIDGETS,
     &GET_WIDGET,
     &CREATE_WIDGET,
+    &UPLOAD_WIDGET_IMAGE,
     &DELETE_WIDGET,
     &PING,
 ];

@@ -51,6 +51,10 @@ pub fn dispatch<'a>(
             "create_widget" => {
                 handlers::create_widget(transport, parse_args(function, args)?).await
             }
+            "upload_widget_image" => {
+                handlers::upload_widget_image(transport, parse_args(function, args)?)
+                    .await
+            }
             "delete_widget" => {
                 handlers::delete_widget(transport, parse_args(function, args)?).await
             }

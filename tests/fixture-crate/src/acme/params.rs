@@ -50,6 +50,20 @@ pub struct CreateWidgetParams {
     pub body: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Arguments of `upload_widget_image`: Upload a widget's image.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadWidgetImageParams {
+    /// Widget ID.
+    pub widget_id: String,
+    /// The image, a table { content or content_base64, filename, content_type }.
+    pub image: kosmo_runtime::FileArg,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Position in the gallery.
+    pub position: Option<i64>,
+}
+
 /// Arguments of `delete_widget`: Delete a widget.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
