@@ -789,3 +789,554 @@ pub async fn revoke_sign_token(
     request.push_literal("/revoke");
     transport.send(request).await.map(Output::Response)
 }
+
+/// Turn on webhooks: create the instance's Svix app and a dashboard URL.
+///
+/// `POST /webhooks/svix`
+pub async fn create_svix_app(
+    transport: &dyn Transport,
+    params: CreateSvixAppParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("create_svix_app", Method::Post);
+    request.push_literal("/webhooks/svix");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Turn off webhooks: delete the instance's Svix app and its endpoints.
+///
+/// `DELETE /webhooks/svix`
+pub async fn delete_svix_app(
+    transport: &dyn Transport,
+    params: DeleteSvixAppParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("delete_svix_app", Method::Delete);
+    request.push_literal("/webhooks/svix");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get a fresh sign-in link to the instance's Svix webhooks dashboard.
+///
+/// `POST /webhooks/svix_url`
+pub async fn create_svix_dashboard_url(
+    transport: &dyn Transport,
+    params: CreateSvixDashboardUrlParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("create_svix_dashboard_url", Method::Post);
+    request.push_literal("/webhooks/svix_url");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List SAML and OIDC SSO connections, filtered by organization or state.
+///
+/// `GET /enterprise_connections`
+pub async fn list_enterprise_connections(
+    transport: &dyn Transport,
+    params: ListEnterpriseConnectionsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_enterprise_connections", Method::Get);
+    request.push_literal("/enterprise_connections");
+    request.push_query("organization_id", params.organization_id);
+    request.push_query("active", params.active);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add a SAML or OIDC single sign-on connection for email domains.
+///
+/// `POST /enterprise_connections`
+pub async fn create_enterprise_connection(
+    transport: &dyn Transport,
+    params: CreateEnterpriseConnectionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_enterprise_connection", Method::Post);
+    request.push_literal("/enterprise_connections");
+    request.set_body_field("name", params.name);
+    request.set_body_field("provider", params.provider);
+    request.set_body_field("domains", params.domains);
+    request.set_body_field("organization_id", params.organization_id);
+    request
+        .set_body_field(
+            "allow_organization_account_linking",
+            params.allow_organization_account_linking,
+        );
+    request.set_body_field("active", params.active);
+    request.set_body_field("saml", params.saml);
+    request.set_body_field("oidc", params.oidc);
+    request.set_body_field("custom_attributes", params.custom_attributes);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retrieve one enterprise SSO connection by ID.
+///
+/// `GET /enterprise_connections/{enterprise_connection_id}`
+pub async fn get_enterprise_connection(
+    transport: &dyn Transport,
+    params: GetEnterpriseConnectionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_enterprise_connection", Method::Get);
+    request.push_literal("/enterprise_connections/");
+    request.push_segment("enterprise_connection_id", &params.enterprise_connection_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Enable, rename or reconfigure an enterprise SSO connection.
+///
+/// `PATCH /enterprise_connections/{enterprise_connection_id}`
+pub async fn update_enterprise_connection(
+    transport: &dyn Transport,
+    params: UpdateEnterpriseConnectionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_enterprise_connection", Method::Patch);
+    request.push_literal("/enterprise_connections/");
+    request.push_segment("enterprise_connection_id", &params.enterprise_connection_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("active", params.active);
+    request.set_body_field("domains", params.domains);
+    request.set_body_field("sync_user_attributes", params.sync_user_attributes);
+    request
+        .set_body_field(
+            "disable_additional_identifications",
+            params.disable_additional_identifications,
+        );
+    request
+        .set_body_field(
+            "allow_organization_account_linking",
+            params.allow_organization_account_linking,
+        );
+    request.set_body_field("organization_id", params.organization_id);
+    request.set_body_field("saml", params.saml);
+    request.set_body_field("oidc", params.oidc);
+    request.set_body_field("custom_attributes", params.custom_attributes);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete an enterprise SSO connection for good.
+///
+/// `DELETE /enterprise_connections/{enterprise_connection_id}`
+pub async fn delete_enterprise_connection(
+    transport: &dyn Transport,
+    params: DeleteEnterpriseConnectionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_enterprise_connection", Method::Delete);
+    request.push_literal("/enterprise_connections/");
+    request.push_segment("enterprise_connection_id", &params.enterprise_connection_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the sign-in test runs of an SSO connection, with their logs.
+///
+/// `GET /enterprise_connections/{enterprise_connection_id}/test_runs`
+pub async fn list_enterprise_connection_test_runs(
+    transport: &dyn Transport,
+    params: ListEnterpriseConnectionTestRunsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "list_enterprise_connection_test_runs",
+        Method::Get,
+    );
+    request.push_literal("/enterprise_connections/");
+    request.push_segment("enterprise_connection_id", &params.enterprise_connection_id)?;
+    request.push_literal("/test_runs");
+    request.push_query("status", params.status);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Start a sign-in test of an SSO connection; returns the URL to open.
+///
+/// `POST /enterprise_connections/{enterprise_connection_id}/test_runs`
+pub async fn create_enterprise_connection_test_run(
+    transport: &dyn Transport,
+    params: CreateEnterpriseConnectionTestRunParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "create_enterprise_connection_test_run",
+        Method::Post,
+    );
+    request.push_literal("/enterprise_connections/");
+    request.push_segment("enterprise_connection_id", &params.enterprise_connection_id)?;
+    request.push_literal("/test_runs");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List SCIM provisioning directories (the /scim_directories API).
+///
+/// `GET /scim_directories`
+pub async fn list_scim_directories(
+    transport: &dyn Transport,
+    params: ListScimDirectoriesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_scim_directories", Method::Get);
+    request.push_literal("/scim_directories");
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a SCIM directory for an SSO connection; shows its API key once.
+///
+/// `POST /scim_directories`
+pub async fn create_scim_directory(
+    transport: &dyn Transport,
+    params: CreateScimDirectoryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_scim_directory", Method::Post);
+    request.push_literal("/scim_directories");
+    request.set_body_field("enterprise_connection_id", params.enterprise_connection_id);
+    request.set_body_field("provider", params.provider);
+    request.set_body_field("name", params.name);
+    request.set_body_field("group_role_mappings", params.group_role_mappings);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retrieve one SCIM directory by ID (the /scim_directories API).
+///
+/// `GET /scim_directories/{scim_directory_id}`
+pub async fn get_scim_directory(
+    transport: &dyn Transport,
+    params: GetScimDirectoryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_scim_directory", Method::Get);
+    request.push_literal("/scim_directories/");
+    request.push_segment("scim_directory_id", &params.scim_directory_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rename, enable or remap the attributes of a SCIM directory.
+///
+/// `PATCH /scim_directories/{scim_directory_id}`
+pub async fn update_scim_directory(
+    transport: &dyn Transport,
+    params: UpdateScimDirectoryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_scim_directory", Method::Patch);
+    request.push_literal("/scim_directories/");
+    request.push_segment("scim_directory_id", &params.scim_directory_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("enabled", params.enabled);
+    request.set_body_field("provider", params.provider);
+    request.set_body_field("attribute_mapping", params.attribute_mapping);
+    request
+        .set_body_field("group_role_mapping_enabled", params.group_role_mapping_enabled);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a SCIM directory and stop provisioning through it.
+///
+/// `DELETE /scim_directories/{scim_directory_id}`
+pub async fn delete_scim_directory(
+    transport: &dyn Transport,
+    params: DeleteScimDirectoryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_scim_directory", Method::Delete);
+    request.push_literal("/scim_directories/");
+    request.push_segment("scim_directory_id", &params.scim_directory_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Replace a SCIM directory's API key; the old one expires shortly.
+///
+/// `POST /scim_directories/{scim_directory_id}/rotate_api_key`
+pub async fn rotate_scim_directory_api_key(
+    transport: &dyn Transport,
+    params: RotateScimDirectoryApiKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("rotate_scim_directory_api_key", Method::Post);
+    request.push_literal("/scim_directories/");
+    request.push_segment("scim_directory_id", &params.scim_directory_id)?;
+    request.push_literal("/rotate_api_key");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List a SCIM directory's group-to-organization-role mappings.
+///
+/// `GET /scim_directories/{scim_directory_id}/group_role_mappings`
+pub async fn list_scim_group_role_mappings(
+    transport: &dyn Transport,
+    params: ListScimGroupRoleMappingsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_scim_group_role_mappings", Method::Get);
+    request.push_literal("/scim_directories/");
+    request.push_segment("scim_directory_id", &params.scim_directory_id)?;
+    request.push_literal("/group_role_mappings");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Give an IdP group's members an organization role (SCIM directory).
+///
+/// `POST /scim_directories/{scim_directory_id}/group_role_mappings`
+pub async fn create_scim_group_role_mapping(
+    transport: &dyn Transport,
+    params: CreateScimGroupRoleMappingParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_scim_group_role_mapping", Method::Post);
+    request.push_literal("/scim_directories/");
+    request.push_segment("scim_directory_id", &params.scim_directory_id)?;
+    request.push_literal("/group_role_mappings");
+    request.set_body_field("scim_group_id", params.scim_group_id);
+    request.set_body_field("role_id", params.role_id);
+    request.set_body_field("precedence", params.precedence);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Set all of a SCIM directory's group role mappings at once, in order.
+///
+/// `PUT /scim_directories/{scim_directory_id}/group_role_mappings`
+pub async fn replace_scim_group_role_mappings(
+    transport: &dyn Transport,
+    params: ReplaceScimGroupRoleMappingsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("replace_scim_group_role_mappings", Method::Put);
+    request.push_literal("/scim_directories/");
+    request.push_segment("scim_directory_id", &params.scim_directory_id)?;
+    request.push_literal("/group_role_mappings");
+    request.set_body_field("mappings", params.mappings);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove one group role mapping from a SCIM directory.
+///
+/// `DELETE /scim_directories/{scim_directory_id}/group_role_mappings/{mapping_id}`
+pub async fn delete_scim_group_role_mapping(
+    transport: &dyn Transport,
+    params: DeleteScimGroupRoleMappingParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_scim_group_role_mapping", Method::Delete);
+    request.push_literal("/scim_directories/");
+    request.push_segment("scim_directory_id", &params.scim_directory_id)?;
+    request.push_literal("/group_role_mappings/");
+    request.push_segment("mapping_id", &params.mapping_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List directory-sync directories (the newer /directories API).
+///
+/// `GET /directories`
+pub async fn list_directories(
+    transport: &dyn Transport,
+    params: ListDirectoriesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_directories", Method::Get);
+    request.push_literal("/directories");
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a directory-sync directory; shows its API key once.
+///
+/// `POST /directories`
+pub async fn create_directory(
+    transport: &dyn Transport,
+    params: CreateDirectoryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_directory", Method::Post);
+    request.push_literal("/directories");
+    request.set_body_field("enterprise_connection_id", params.enterprise_connection_id);
+    request.set_body_field("provider", params.provider);
+    request.set_body_field("name", params.name);
+    request.set_body_field("group_role_mappings", params.group_role_mappings);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retrieve one directory-sync directory by ID (the /directories API).
+///
+/// `GET /directories/{directory_id}`
+pub async fn get_directory(
+    transport: &dyn Transport,
+    params: GetDirectoryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_directory", Method::Get);
+    request.push_literal("/directories/");
+    request.push_segment("directory_id", &params.directory_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rename, enable or remap the attributes of a directory-sync directory.
+///
+/// `PATCH /directories/{directory_id}`
+pub async fn update_directory(
+    transport: &dyn Transport,
+    params: UpdateDirectoryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_directory", Method::Patch);
+    request.push_literal("/directories/");
+    request.push_segment("directory_id", &params.directory_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("enabled", params.enabled);
+    request.set_body_field("provider", params.provider);
+    request.set_body_field("attribute_mapping", params.attribute_mapping);
+    request
+        .set_body_field("group_role_mapping_enabled", params.group_role_mapping_enabled);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a directory-sync directory and stop provisioning through it.
+///
+/// `DELETE /directories/{directory_id}`
+pub async fn delete_directory(
+    transport: &dyn Transport,
+    params: DeleteDirectoryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_directory", Method::Delete);
+    request.push_literal("/directories/");
+    request.push_segment("directory_id", &params.directory_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Replace a directory-sync directory's API key; the old one expires.
+///
+/// `POST /directories/{directory_id}/rotate_api_key`
+pub async fn rotate_directory_api_key(
+    transport: &dyn Transport,
+    params: RotateDirectoryApiKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("rotate_directory_api_key", Method::Post);
+    request.push_literal("/directories/");
+    request.push_segment("directory_id", &params.directory_id)?;
+    request.push_literal("/rotate_api_key");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List a directory's group-to-organization-role mappings.
+///
+/// `GET /directories/{directory_id}/group_role_mappings`
+pub async fn list_directory_group_role_mappings(
+    transport: &dyn Transport,
+    params: ListDirectoryGroupRoleMappingsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_directory_group_role_mappings", Method::Get);
+    request.push_literal("/directories/");
+    request.push_segment("directory_id", &params.directory_id)?;
+    request.push_literal("/group_role_mappings");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Give an IdP group's members an organization role (directory sync).
+///
+/// `POST /directories/{directory_id}/group_role_mappings`
+pub async fn create_directory_group_role_mapping(
+    transport: &dyn Transport,
+    params: CreateDirectoryGroupRoleMappingParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "create_directory_group_role_mapping",
+        Method::Post,
+    );
+    request.push_literal("/directories/");
+    request.push_segment("directory_id", &params.directory_id)?;
+    request.push_literal("/group_role_mappings");
+    request.set_body_field("role_id", params.role_id);
+    request.set_body_field("directory_group_id", params.directory_group_id);
+    request.set_body_field("scim_group_id", params.scim_group_id);
+    request.set_body_field("precedence", params.precedence);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Set all of a directory's group role mappings at once, in order.
+///
+/// `PUT /directories/{directory_id}/group_role_mappings`
+pub async fn replace_directory_group_role_mappings(
+    transport: &dyn Transport,
+    params: ReplaceDirectoryGroupRoleMappingsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "replace_directory_group_role_mappings",
+        Method::Put,
+    );
+    request.push_literal("/directories/");
+    request.push_segment("directory_id", &params.directory_id)?;
+    request.push_literal("/group_role_mappings");
+    request.set_body_field("mappings", params.mappings);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove one group role mapping from a directory-sync directory.
+///
+/// `DELETE /directories/{directory_id}/group_role_mappings/{mapping_id}`
+pub async fn delete_directory_group_role_mapping(
+    transport: &dyn Transport,
+    params: DeleteDirectoryGroupRoleMappingParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "delete_directory_group_role_mapping",
+        Method::Delete,
+    );
+    request.push_literal("/directories/");
+    request.push_segment("directory_id", &params.directory_id)?;
+    request.push_literal("/group_role_mappings/");
+    request.push_segment("mapping_id", &params.mapping_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Let an AI agent act as a user: returns a one-time sign-in URL.
+///
+/// `POST /agents/tasks`
+pub async fn create_agent_task(
+    transport: &dyn Transport,
+    params: CreateAgentTaskParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_agent_task", Method::Post);
+    request.push_literal("/agents/tasks");
+    request.set_body_field("on_behalf_of", params.on_behalf_of);
+    request.set_body_field("permissions", params.permissions);
+    request.set_body_field("agent_name", params.agent_name);
+    request.set_body_field("task_description", params.task_description);
+    request.set_body_field("redirect_url", params.redirect_url);
+    request
+        .set_body_field(
+            "session_max_duration_in_seconds",
+            params.session_max_duration_in_seconds,
+        );
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Revoke a pending agent task so its sign-in URL stops working.
+///
+/// `POST /agents/tasks/{agent_task_id}/revoke`
+pub async fn revoke_agent_task(
+    transport: &dyn Transport,
+    params: RevokeAgentTaskParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("revoke_agent_task", Method::Post);
+    request.push_literal("/agents/tasks/");
+    request.push_segment("agent_task_id", &params.agent_task_id)?;
+    request.push_literal("/revoke");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Issue a single-use admin portal link token for an IT contact.
+///
+/// `POST /admin_portal_link_tokens`
+pub async fn create_admin_portal_link_token(
+    transport: &dyn Transport,
+    params: CreateAdminPortalLinkTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_admin_portal_link_token", Method::Post);
+    request.push_literal("/admin_portal_link_tokens");
+    request.set_body_field("organization_id", params.organization_id);
+    request.set_body_field("it_contact_id", params.it_contact_id);
+    request.set_body_field("scopes", params.scopes);
+    request.set_body_field("seconds_until_expiration", params.seconds_until_expiration);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Revoke an admin portal link token so its link stops working.
+///
+/// `POST /admin_portal_link_tokens/{adminPortalLinkTokenID}/revoke`
+pub async fn revoke_admin_portal_link_token(
+    transport: &dyn Transport,
+    params: RevokeAdminPortalLinkTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("revoke_admin_portal_link_token", Method::Post);
+    request.push_literal("/admin_portal_link_tokens/");
+    request.push_segment("adminPortalLinkTokenID", &params.admin_portal_link_token_id)?;
+    request.push_literal("/revoke");
+    request.set_body_field("revocation_reason", params.revocation_reason);
+    transport.send(request).await.map(Output::Response)
+}

@@ -1531,8 +1531,921 @@ pub static REVOKE_SIGN_TOKEN: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `create_svix_app`: Turn on webhooks: create the instance's Svix app and a dashboard URL.
+pub static CREATE_SVIX_APP: FunctionMeta = FunctionMeta {
+    name: "create_svix_app",
+    slug: "clerk_create_svix_app",
+    title: "Create Svix App",
+    group: "webhooks",
+    summary: "Turn on webhooks: create the instance's Svix app and a dashboard URL.",
+    description: "Creates the Svix app that delivers the instance's webhooks and returns `{svix_url}`, a temporary link to the Svix dashboard, where webhook endpoints and the events they receive are set up. Treat the URL as a secret: it opens the dashboard without a password. Clerk answers 400 when it cannot create the app (for example when the instance already has one).",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/webhooks/svix",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_svix_app`: Turn off webhooks: delete the instance's Svix app and its endpoints.
+pub static DELETE_SVIX_APP: FunctionMeta = FunctionMeta {
+    name: "delete_svix_app",
+    slug: "clerk_delete_svix_app",
+    title: "Delete Svix App",
+    group: "webhooks",
+    summary: "Turn off webhooks: delete the instance's Svix app and its endpoints.",
+    description: "Deletes the instance's Svix app, so no webhooks are delivered any more, and disassociates it from the instance. Clerk answers 204 with no body, which the function returns as an empty table. The endpoints and delivery history configured in Svix go with it; this cannot be undone. Clerk answers 400 when it cannot (for example when there is no app).",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/webhooks/svix",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_svix_dashboard_url`: Get a fresh sign-in link to the instance's Svix webhooks dashboard.
+pub static CREATE_SVIX_DASHBOARD_URL: FunctionMeta = FunctionMeta {
+    name: "create_svix_dashboard_url",
+    slug: "clerk_create_svix_dashboard_url",
+    aliases: &["generate_svix_auth_url"],
+    title: "Create Svix Dashboard URL",
+    group: "webhooks",
+    summary: "Get a fresh sign-in link to the instance's Svix webhooks dashboard.",
+    description: "Returns `{svix_url}`, a new temporary link that opens the Svix dashboard of the instance's webhooks app (endpoints, event types, delivery attempts and retries) without a password; treat it as a secret and open it soon. The instance needs a Svix app (`create_svix_app`); otherwise Clerk answers 400. Clerk's SDKs call this `generateSvixAuthURL`, hence the alias.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/webhooks/svix_url",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_enterprise_connections`: List SAML and OIDC SSO connections, filtered by organization or state.
+pub static LIST_ENTERPRISE_CONNECTIONS: FunctionMeta = FunctionMeta {
+    name: "list_enterprise_connections",
+    slug: "clerk_list_enterprise_connections",
+    title: "List Enterprise Connections",
+    group: "enterprise_connections",
+    summary: "List SAML and OIDC SSO connections, filtered by organization or state.",
+    description: "Returns `{data = [...], total_count = <n>}`: one page of enterprise connections (single sign-on through a SAML or OIDC identity provider) and the number of all matches. Each connection carries `id`, `name`, `provider` (`saml_okta`, `oidc_custom`, ...), `active`, `domains` (the email domains routed to it), `organization_id`, `sync_user_attributes`, `disable_additional_identifications`, `allow_organization_account_linking`, `custom_attributes`, `saml_connection` (SAML connections: IdP and service-provider settings such as `acs_url` and `sp_entity_id`, never the certificate) or `oauth_config` (OIDC connections: client ID and URLs, never the secret), and `created_at`/`updated_at` in Unix milliseconds. Clerk answers 402 when the instance's plan does not include enterprise SSO.",
+    path: "/enterprise_connections",
+    params: &[
+        ParamMeta::query("organization_id", ParamType::String)
+            .doc("Only connections linked to this organization (`org_…`)."),
+        ParamMeta::query("active", ParamType::Boolean)
+            .doc(
+                "`true` for active connections only, `false` for inactive ones; all when left out.",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of connections to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of connections to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_enterprise_connection`: Add a SAML or OIDC single sign-on connection for email domains.
+pub static CREATE_ENTERPRISE_CONNECTION: FunctionMeta = FunctionMeta {
+    name: "create_enterprise_connection",
+    slug: "clerk_create_enterprise_connection",
+    title: "Create Enterprise Connection",
+    group: "enterprise_connections",
+    summary: "Add a SAML or OIDC single sign-on connection for email domains.",
+    description: "Creates an enterprise connection and returns it (the object `list_enterprise_connections` describes, with its `id`). Users whose email address is in one of `domains` then sign in through the identity provider named by `provider`. Give the identity provider's settings in `saml` or `oidc`, matching the provider; a connection created with `active = true` needs the SAML IdP metadata. Unknown body fields give 422; a conflict (such as a domain another connection already claims) gives 409; 402 when the plan does not include enterprise SSO.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/enterprise_connections",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc("Display name of the connection."),
+        ParamMeta::body("provider", ParamType::String)
+            .required()
+            .allowed(
+                &[
+                    Literal::String("saml_custom"),
+                    Literal::String("saml_okta"),
+                    Literal::String("saml_google"),
+                    Literal::String("saml_microsoft"),
+                    Literal::String("oidc_custom"),
+                    Literal::String("oidc_github_enterprise"),
+                    Literal::String("oidc_gitlab"),
+                ],
+            )
+            .doc(
+                "Identity provider; `saml_*` providers take `saml`, `oidc_*` providers take `oidc`.",
+            ),
+        ParamMeta::body("domains", ParamType::Array(&ParamType::String))
+            .required()
+            .doc(
+                "Email domains routed to the connection, at least one; each a fully qualified domain name, stored in lower case.",
+            ),
+        ParamMeta::body("organization_id", ParamType::String)
+            .doc("Organization to link the connection to (`org_…`)."),
+        ParamMeta::body("allow_organization_account_linking", ParamType::Boolean)
+            .doc(
+                "Let existing members of the linked organization link their accounts to the connection.",
+            ),
+        ParamMeta::body("active", ParamType::Boolean)
+            .doc(
+                "Enable the connection at once; the SAML IdP metadata must then be given in `saml`.",
+            ),
+        ParamMeta::body("saml", ParamType::Object)
+            .doc(
+                "SAML settings, for `saml_*` providers: `idp_entity_id`, `idp_sso_url`, `idp_certificate` (PEM), or `idp_metadata_url` or `idp_metadata` (raw XML) instead; `attribute_mapping` (`user_id`, `email_address`, `first_name`, `last_name`: the SAML attribute names); `allow_subdomains`, `allow_idp_initiated`, `force_authn` (booleans); `login_hint` (`mode`: `email_address`, `custom_attribute` or `off`, and `source`, the `public_metadata` key sent for `custom_attribute`).",
+            ),
+        ParamMeta::body("oidc", ParamType::Object)
+            .doc(
+                "OIDC settings, for `oidc_*` providers: `client_id`, `client_secret`, `discovery_url` (or `auth_url`, `token_url` and `user_info_url`), and `requires_pkce` (must be true for a public client without a secret).",
+            ),
+        ParamMeta::body("custom_attributes", ParamType::Array(&ParamType::Object))
+            .doc(
+                "Attributes copied from the identity provider into the user's metadata, each `{name, key}` (a display name and the metadata key, which cannot start with `_`) with `sso_path` (where in the SSO claims), `scim_path` or its newer name `directory_path` (a GJSON path in directory-sync user resources), and `multi_valued`. Needs the custom attributes feature on the instance.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_enterprise_connection`: Retrieve one enterprise SSO connection by ID.
+pub static GET_ENTERPRISE_CONNECTION: FunctionMeta = FunctionMeta {
+    name: "get_enterprise_connection",
+    slug: "clerk_get_enterprise_connection",
+    title: "Get Enterprise Connection",
+    group: "enterprise_connections",
+    summary: "Retrieve one enterprise SSO connection by ID.",
+    description: "Returns the enterprise connection (the object `list_enterprise_connections` describes): its provider, domains, state, linked organization, and its `saml_connection` or `oauth_config` settings, without the IdP certificate or the OIDC client secret. An unknown ID gives 404; 402 when the plan does not include enterprise SSO.",
+    path: "/enterprise_connections/{enterprise_connection_id}",
+    params: &[
+        ParamMeta::path("enterprise_connection_id", ParamType::String)
+            .doc("ID of the enterprise connection."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_enterprise_connection`: Enable, rename or reconfigure an enterprise SSO connection.
+pub static UPDATE_ENTERPRISE_CONNECTION: FunctionMeta = FunctionMeta {
+    name: "update_enterprise_connection",
+    slug: "clerk_update_enterprise_connection",
+    title: "Update Enterprise Connection",
+    group: "enterprise_connections",
+    summary: "Enable, rename or reconfigure an enterprise SSO connection.",
+    description: "Changes only the fields given and returns the updated connection. `domains` replaces the whole list (an empty list changes nothing). Enabling the connection (`active = true`) deletes verified organization domains for the same domains (used by enrollment modes such as automatic invitation) so that the connection can take them over. `organization_id` links or relinks an organization; an organization cannot be unlinked. Unknown fields give 422; 404 for an unknown ID; 400 for settings Clerk refuses.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/enterprise_connections/{enterprise_connection_id}",
+    params: &[
+        ParamMeta::path("enterprise_connection_id", ParamType::String)
+            .doc("ID of the enterprise connection to change."),
+        ParamMeta::body("name", ParamType::String).doc("New display name."),
+        ParamMeta::body("active", ParamType::Boolean)
+            .doc(
+                "Enable (`true`) or disable (`false`) the connection. Enabling removes verified organization domains for the same domains.",
+            ),
+        ParamMeta::body("domains", ParamType::Array(&ParamType::String))
+            .doc(
+                "The full new list of email domains (lower-cased); an empty list leaves them unchanged.",
+            ),
+        ParamMeta::body("sync_user_attributes", ParamType::Boolean)
+            .doc(
+                "Update the user's name and other attributes from the identity provider at every sign-in.",
+            ),
+        ParamMeta::body("disable_additional_identifications", ParamType::Boolean)
+            .doc(
+                "Stop users of this connection from adding other email addresses or sign-in methods.",
+            ),
+        ParamMeta::body("allow_organization_account_linking", ParamType::Boolean)
+            .doc(
+                "Let existing members of the linked organization link their accounts to the connection.",
+            ),
+        ParamMeta::body("organization_id", ParamType::String)
+            .doc(
+                "Organization to link (`org_…`); changes the linked one. There is no way to unlink.",
+            ),
+        ParamMeta::body("saml", ParamType::Object)
+            .doc(
+                "SAML settings to change: `name`, `idp_entity_id`, `idp_sso_url`, `idp_certificate` (PEM), `idp_metadata_url`, `idp_metadata` (raw XML), `attribute_mapping` (`user_id`, `email_address`, `first_name`, `last_name`), `allow_subdomains`, `allow_idp_initiated`, `force_authn`, `login_hint` (`mode`: `email_address`, `custom_attribute` or `off`; `source`).",
+            ),
+        ParamMeta::body("oidc", ParamType::Object)
+            .doc(
+                "OIDC settings to change: `client_id`, `client_secret`, `discovery_url`, `auth_url`, `token_url`, `user_info_url`, `requires_pkce`.",
+            ),
+        ParamMeta::body("custom_attributes", ParamType::Array(&ParamType::Object))
+            .doc(
+                "The attributes copied from the identity provider, as in `create_enterprise_connection` (`name`, `key`, `sso_path`, `scim_path` or `directory_path`, `multi_valued`). Needs the custom attributes feature.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_enterprise_connection`: Delete an enterprise SSO connection for good.
+pub static DELETE_ENTERPRISE_CONNECTION: FunctionMeta = FunctionMeta {
+    name: "delete_enterprise_connection",
+    slug: "clerk_delete_enterprise_connection",
+    title: "Delete Enterprise Connection",
+    group: "enterprise_connections",
+    summary: "Delete an enterprise SSO connection for good.",
+    description: "Deletes the enterprise connection and returns `{object, id, deleted = true}`. Users of its domains can no longer sign in through the identity provider. This cannot be undone. An unknown ID gives 404.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/enterprise_connections/{enterprise_connection_id}",
+    params: &[
+        ParamMeta::path("enterprise_connection_id", ParamType::String)
+            .doc("ID of the enterprise connection to delete."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_enterprise_connection_test_runs`: List the sign-in test runs of an SSO connection, with their logs.
+pub static LIST_ENTERPRISE_CONNECTION_TEST_RUNS: FunctionMeta = FunctionMeta {
+    name: "list_enterprise_connection_test_runs",
+    slug: "clerk_list_enterprise_connection_test_runs",
+    title: "List Enterprise Connection Test Runs",
+    group: "enterprise_connections",
+    summary: "List the sign-in test runs of an SSO connection, with their logs.",
+    description: "Returns `{data = [...], total_count = <n>}`: the debug test runs of a connection (each started with `create_enterprise_connection_test_run`), each with `id`, `status` (`pending`, `success` or `failed`), `connection_type` (`saml` or `oauth`), `parsed_user_info` (`email_address`, `first_name`, `last_name`, `user_id` as read from the IdP), `logs` (each `level`, `code`, `short_message`, `message`), the raw exchange in `saml` (`saml_request`, `saml_response`, `relay_state`) or `oauth` (`id_token`, `access_token`, `user_info`), and `created_at` in Unix milliseconds. An unknown connection gives 404.",
+    path: "/enterprise_connections/{enterprise_connection_id}/test_runs",
+    params: &[
+        ParamMeta::path("enterprise_connection_id", ParamType::String)
+            .doc("ID of the enterprise connection."),
+        ParamMeta::query("status", ParamType::Array(&ParamType::String))
+            .allowed(
+                &[
+                    Literal::String("pending"),
+                    Literal::String("success"),
+                    Literal::String("failed"),
+                ],
+            )
+            .doc("Only test runs in these states (the key is repeated)."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of test runs to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of test runs to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_enterprise_connection_test_run`: Start a sign-in test of an SSO connection; returns the URL to open.
+pub static CREATE_ENTERPRISE_CONNECTION_TEST_RUN: FunctionMeta = FunctionMeta {
+    name: "create_enterprise_connection_test_run",
+    slug: "clerk_create_enterprise_connection_test_run",
+    aliases: &["test_enterprise_connection"],
+    title: "Create Enterprise Connection Test Run",
+    group: "enterprise_connections",
+    summary: "Start a sign-in test of an SSO connection; returns the URL to open.",
+    description: "Starts a test run of the connection and returns `{url}`: a short-lived link that, opened in a browser, starts a test sign-in at the identity provider. Its outcome and logs are then listed by `list_enterprise_connection_test_runs`. Use it to debug a new or changed connection before enabling it. An unknown connection gives 404.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/enterprise_connections/{enterprise_connection_id}/test_runs",
+    params: &[
+        ParamMeta::path("enterprise_connection_id", ParamType::String)
+            .doc("ID of the enterprise connection to test."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_scim_directories`: List SCIM provisioning directories (the /scim_directories API).
+pub static LIST_SCIM_DIRECTORIES: FunctionMeta = FunctionMeta {
+    name: "list_scim_directories",
+    slug: "clerk_list_scim_directories",
+    title: "List SCIM Directories",
+    group: "scim_directories",
+    summary: "List SCIM provisioning directories (the /scim_directories API).",
+    description: "Returns `{data = [...], total_count = <n>}`: one page of the instance's SCIM directories, through which an identity provider creates, updates and deprovisions users. Each directory carries `object = \"scim_directory\"`, `id`, `name`, `provider`, `enterprise_connection_id`, `endpoint_url` (the SCIM base URL the identity provider calls), `enabled`, `group_role_mapping_enabled`, `attribute_mapping` (user attribute to SCIM path), `custom_attributes`, and `created_at` and `updated_at` in Unix milliseconds; `api_key` is null here (it is shown only by `create_scim_directory` and `rotate_scim_directory_api_key`). `list_directories` lists the same directories under Clerk's newer names.",
+    path: "/scim_directories",
+    params: &[
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of directories to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of directories to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_scim_directory`: Create a SCIM directory for an SSO connection; shows its API key once.
+pub static CREATE_SCIM_DIRECTORY: FunctionMeta = FunctionMeta {
+    name: "create_scim_directory",
+    slug: "clerk_create_scim_directory",
+    title: "Create SCIM Directory",
+    group: "scim_directories",
+    summary: "Create a SCIM directory for an SSO connection; shows its API key once.",
+    description: "Creates a SCIM directory attached to an enterprise connection and returns it (the object `list_scim_directories` describes) with `endpoint_url` and `api_key`, the bearer token the identity provider sends with its SCIM requests. Store the key now: it is not shown again (only `rotate_scim_directory_api_key` makes a new one). `group_role_mappings` can set the SCIM group to organization role mappings at once. Invalid values give 400 or 422.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/scim_directories",
+    params: &[
+        ParamMeta::body("enterprise_connection_id", ParamType::String)
+            .required()
+            .doc(
+                "ID of the enterprise connection whose users the directory provisions.",
+            ),
+        ParamMeta::body("provider", ParamType::String)
+            .required()
+            .doc("Identity provider that will call the directory, as a free-form name."),
+        ParamMeta::body("name", ParamType::String)
+            .doc("A human-friendly name for the directory."),
+        ParamMeta::body("group_role_mappings", ParamType::Array(&ParamType::Object))
+            .doc(
+                "Mappings to create with the directory, each `{scim_group_id, role_id}` (the identity provider's group ID and the organization role, `role_…`, its members get) with optional `scim_group_display_name` (at most 255 characters) and `precedence` (from 1; array order when left out).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_scim_directory`: Retrieve one SCIM directory by ID (the /scim_directories API).
+pub static GET_SCIM_DIRECTORY: FunctionMeta = FunctionMeta {
+    name: "get_scim_directory",
+    slug: "clerk_get_scim_directory",
+    title: "Get SCIM Directory",
+    group: "scim_directories",
+    summary: "Retrieve one SCIM directory by ID (the /scim_directories API).",
+    description: "Returns the SCIM directory (the object `list_scim_directories` describes), without its API key. An unknown ID gives 404. `get_directory` returns the same directory under Clerk's newer names.",
+    path: "/scim_directories/{scim_directory_id}",
+    params: &[
+        ParamMeta::path("scim_directory_id", ParamType::String)
+            .doc("ID of the directory."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_scim_directory`: Rename, enable or remap the attributes of a SCIM directory.
+pub static UPDATE_SCIM_DIRECTORY: FunctionMeta = FunctionMeta {
+    name: "update_scim_directory",
+    slug: "clerk_update_scim_directory",
+    title: "Update SCIM Directory",
+    group: "scim_directories",
+    summary: "Rename, enable or remap the attributes of a SCIM directory.",
+    description: "Changes only the fields given and returns the updated directory. `attribute_mapping` is merged into the current mapping; a key set to `json.null` is removed from it. Turn on `group_role_mapping_enabled` before creating group role mappings. Unknown IDs give 404; invalid values 400 or 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/scim_directories/{scim_directory_id}",
+    params: &[
+        ParamMeta::path("scim_directory_id", ParamType::String)
+            .doc("ID of the directory to change."),
+        ParamMeta::body("name", ParamType::String).doc("New name."),
+        ParamMeta::body("enabled", ParamType::Boolean)
+            .doc(
+                "Accept (`true`) or refuse (`false`) the identity provider's SCIM requests.",
+            ),
+        ParamMeta::body("provider", ParamType::String)
+            .doc("Identity provider that calls the directory."),
+        ParamMeta::body("attribute_mapping", ParamType::Object)
+            .doc(
+                "User attributes and the SCIM paths to read them from, merged into the current mapping; a key set to `json.null` is removed.",
+            ),
+        ParamMeta::body("group_role_mapping_enabled", ParamType::Boolean)
+            .doc(
+                "Assign organization roles from the identity provider's groups (see `create_scim_group_role_mapping`).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_scim_directory`: Delete a SCIM directory and stop provisioning through it.
+pub static DELETE_SCIM_DIRECTORY: FunctionMeta = FunctionMeta {
+    name: "delete_scim_directory",
+    slug: "clerk_delete_scim_directory",
+    title: "Delete SCIM Directory",
+    group: "scim_directories",
+    summary: "Delete a SCIM directory and stop provisioning through it.",
+    description: "Deletes the directory and returns `{object, id, deleted = true}`. SCIM requests made with its API key are refused from then on, so the identity provider stops provisioning; users it already created are kept. This cannot be undone. An unknown ID gives 404.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/scim_directories/{scim_directory_id}",
+    params: &[
+        ParamMeta::path("scim_directory_id", ParamType::String)
+            .doc("ID of the directory to delete."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `rotate_scim_directory_api_key`: Replace a SCIM directory's API key; the old one expires shortly.
+pub static ROTATE_SCIM_DIRECTORY_API_KEY: FunctionMeta = FunctionMeta {
+    name: "rotate_scim_directory_api_key",
+    slug: "clerk_rotate_scim_directory_api_key",
+    title: "Rotate SCIM Directory API Key",
+    group: "scim_directories",
+    summary: "Replace a SCIM directory's API key; the old one expires shortly.",
+    description: "Generates a new API key for the directory and returns the directory with it in `api_key`. This is the only way to see a key after creation: put it in the identity provider at once, since the previous key stops working after a short grace period. An unknown ID gives 404.",
+    operation: Operation::Write,
+    destructive: true,
+    idempotent: false,
+    method: Method::Post,
+    path: "/scim_directories/{scim_directory_id}/rotate_api_key",
+    params: &[
+        ParamMeta::path("scim_directory_id", ParamType::String)
+            .doc("ID of the directory whose API key to replace."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_scim_group_role_mappings`: List a SCIM directory's group-to-organization-role mappings.
+pub static LIST_SCIM_GROUP_ROLE_MAPPINGS: FunctionMeta = FunctionMeta {
+    name: "list_scim_group_role_mappings",
+    slug: "clerk_list_scim_group_role_mappings",
+    title: "List SCIM Group Role Mappings",
+    group: "scim_directories",
+    summary: "List a SCIM directory's group-to-organization-role mappings.",
+    description: "Returns `{data = [...], total_count = <n>}` with every mapping of the directory, by precedence. Each carries `object = \"scim_group_role_mapping\"`, `id`, `scim_directory_id`, `scim_group_id` and `scim_group_display_name` (the identity provider's group), the same values as `directory_id`, `directory_group_id` and `directory_group_display_name`, `role` (the organization role: `id`, `key`, `name`, `permissions`, ...), `precedence` (1 first; when a user is in several mapped groups, the lowest wins) and timestamps in Unix milliseconds. An unknown directory gives 404.",
+    path: "/scim_directories/{scim_directory_id}/group_role_mappings",
+    params: &[
+        ParamMeta::path("scim_directory_id", ParamType::String)
+            .doc("ID of the directory."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_scim_group_role_mapping`: Give an IdP group's members an organization role (SCIM directory).
+pub static CREATE_SCIM_GROUP_ROLE_MAPPING: FunctionMeta = FunctionMeta {
+    name: "create_scim_group_role_mapping",
+    slug: "clerk_create_scim_group_role_mapping",
+    title: "Create SCIM Group Role Mapping",
+    group: "scim_directories",
+    summary: "Give an IdP group's members an organization role (SCIM directory).",
+    description: "Maps a SCIM group of the identity provider to an organization role and returns the mapping (the object `list_scim_group_role_mappings` describes). Members of the group get the role; without `precedence` the mapping goes after the existing ones. The directory must have `group_role_mapping_enabled` (see `update_scim_directory`), else Clerk answers 400. Unknown directories give 404; invalid values 422.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/scim_directories/{scim_directory_id}/group_role_mappings",
+    params: &[
+        ParamMeta::path("scim_directory_id", ParamType::String)
+            .doc("ID of the directory."),
+        ParamMeta::body("scim_group_id", ParamType::String)
+            .required()
+            .doc("The identity provider's ID of the SCIM group."),
+        ParamMeta::body("role_id", ParamType::String)
+            .required()
+            .doc("ID of the organization role its members get (`role_…`)."),
+        ParamMeta::body("precedence", ParamType::Integer)
+            .minimum(1f64)
+            .doc(
+                "Rank among the mappings, from 1; the lowest wins for a user in several mapped groups.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `replace_scim_group_role_mappings`: Set all of a SCIM directory's group role mappings at once, in order.
+pub static REPLACE_SCIM_GROUP_ROLE_MAPPINGS: FunctionMeta = FunctionMeta {
+    name: "replace_scim_group_role_mappings",
+    slug: "clerk_replace_scim_group_role_mappings",
+    title: "Replace SCIM Group Role Mappings",
+    group: "scim_directories",
+    summary: "Set all of a SCIM directory's group role mappings at once, in order.",
+    description: "Replaces every group role mapping of the directory with `mappings` and returns the new list as `{data = [...], total_count = <n>}`. Order sets precedence: the first item gets 1. Mappings not in the list are deleted, so an empty list removes them all. The directory must have `group_role_mapping_enabled`, else Clerk answers 400. Unknown directories give 404; invalid values 422.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Put,
+    path: "/scim_directories/{scim_directory_id}/group_role_mappings",
+    params: &[
+        ParamMeta::path("scim_directory_id", ParamType::String)
+            .doc("ID of the directory."),
+        ParamMeta::body("mappings", ParamType::Array(&ParamType::Object))
+            .required()
+            .doc(
+                "The complete new set, highest priority first, each `{scim_group_id, role_id}` (the identity provider's group ID and the organization role, `role_…`); `{}` (an empty list) clears them.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_scim_group_role_mapping`: Remove one group role mapping from a SCIM directory.
+pub static DELETE_SCIM_GROUP_ROLE_MAPPING: FunctionMeta = FunctionMeta {
+    name: "delete_scim_group_role_mapping",
+    slug: "clerk_delete_scim_group_role_mapping",
+    title: "Delete SCIM Group Role Mapping",
+    group: "scim_directories",
+    summary: "Remove one group role mapping from a SCIM directory.",
+    description: "Deletes the mapping and returns `{object = \"scim_group_role_mapping\", id, deleted = true}`. The directory must have `group_role_mapping_enabled`, else Clerk answers 400. Unknown directories or mappings give 404.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/scim_directories/{scim_directory_id}/group_role_mappings/{mapping_id}",
+    params: &[
+        ParamMeta::path("scim_directory_id", ParamType::String)
+            .doc("ID of the directory."),
+        ParamMeta::path("mapping_id", ParamType::String)
+            .doc("ID of the group role mapping to delete."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_directories`: List directory-sync directories (the newer /directories API).
+pub static LIST_DIRECTORIES: FunctionMeta = FunctionMeta {
+    name: "list_directories",
+    slug: "clerk_list_directories",
+    title: "List Directories",
+    group: "directories",
+    summary: "List directory-sync directories (the newer /directories API).",
+    description: "Returns `{data = [...], total_count = <n>}`: one page of the instance's directories, through which an identity provider provisions users (directory sync, over SCIM). Each carries `object = \"directory\"`, `id`, `name`, `provider`, `enterprise_connection_id`, `endpoint_url` (the base URL the identity provider calls), `enabled`, `group_role_mapping_enabled`, `attribute_mapping` (user attribute to path in the provider's user resource), `custom_attributes`, and `created_at` and `updated_at` in Unix milliseconds; `api_key` is null here (it is shown only by `create_directory` and `rotate_directory_api_key`). This is the `/directories` API, Clerk's newer name for what `list_scim_directories` lists with `scim_*` names.",
+    path: "/directories",
+    params: &[
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of directories to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of directories to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_directory`: Create a directory-sync directory; shows its API key once.
+pub static CREATE_DIRECTORY: FunctionMeta = FunctionMeta {
+    name: "create_directory",
+    slug: "clerk_create_directory",
+    title: "Create Directory",
+    group: "directories",
+    summary: "Create a directory-sync directory; shows its API key once.",
+    description: "Creates a directory attached to an enterprise connection and returns it (the object `list_directories` describes) with `endpoint_url` and `api_key`, the bearer token the identity provider sends with its provisioning requests. Store the key now: it is not shown again (only `rotate_directory_api_key` makes a new one). `group_role_mappings` can set the group to organization role mappings at once. Invalid values give 400 or 422.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/directories",
+    params: &[
+        ParamMeta::body("enterprise_connection_id", ParamType::String)
+            .required()
+            .doc(
+                "ID of the enterprise connection whose users the directory provisions.",
+            ),
+        ParamMeta::body("provider", ParamType::String)
+            .required()
+            .doc("Identity provider that will call the directory, as a free-form name."),
+        ParamMeta::body("name", ParamType::String)
+            .doc("A human-friendly name for the directory."),
+        ParamMeta::body("group_role_mappings", ParamType::Array(&ParamType::Object))
+            .doc(
+                "Mappings to create with the directory, each with `role_id` (the organization role, `role_…`) and exactly one of `directory_group_id` or its legacy name `scim_group_id` (the identity provider's group ID; both only when equal), optionally `directory_group_display_name` (or `scim_group_display_name`, at most 255 characters) and `precedence` (from 1; array order when left out).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_directory`: Retrieve one directory-sync directory by ID (the /directories API).
+pub static GET_DIRECTORY: FunctionMeta = FunctionMeta {
+    name: "get_directory",
+    slug: "clerk_get_directory",
+    title: "Get Directory",
+    group: "directories",
+    summary: "Retrieve one directory-sync directory by ID (the /directories API).",
+    description: "Returns the directory (the object `list_directories` describes), without its API key. An unknown ID gives 404. `get_scim_directory` returns the same directory under its `scim_*` names.",
+    path: "/directories/{directory_id}",
+    params: &[
+        ParamMeta::path("directory_id", ParamType::String).doc("ID of the directory."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_directory`: Rename, enable or remap the attributes of a directory-sync directory.
+pub static UPDATE_DIRECTORY: FunctionMeta = FunctionMeta {
+    name: "update_directory",
+    slug: "clerk_update_directory",
+    title: "Update Directory",
+    group: "directories",
+    summary: "Rename, enable or remap the attributes of a directory-sync directory.",
+    description: "Changes only the fields given and returns the updated directory. `attribute_mapping` is merged into the current mapping; a key set to `json.null` is removed from it. Turn on `group_role_mapping_enabled` before creating group role mappings. Unknown IDs give 404; invalid values 400 or 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/directories/{directory_id}",
+    params: &[
+        ParamMeta::path("directory_id", ParamType::String)
+            .doc("ID of the directory to change."),
+        ParamMeta::body("name", ParamType::String).doc("New name."),
+        ParamMeta::body("enabled", ParamType::Boolean)
+            .doc(
+                "Accept (`true`) or refuse (`false`) the identity provider's provisioning requests.",
+            ),
+        ParamMeta::body("provider", ParamType::String)
+            .doc("Identity provider that calls the directory."),
+        ParamMeta::body("attribute_mapping", ParamType::Object)
+            .doc(
+                "User attributes and the paths in the provider's user resource to read them from, merged into the current mapping; a key set to `json.null` is removed.",
+            ),
+        ParamMeta::body("group_role_mapping_enabled", ParamType::Boolean)
+            .doc(
+                "Assign organization roles from the identity provider's groups (see `create_directory_group_role_mapping`).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_directory`: Delete a directory-sync directory and stop provisioning through it.
+pub static DELETE_DIRECTORY: FunctionMeta = FunctionMeta {
+    name: "delete_directory",
+    slug: "clerk_delete_directory",
+    title: "Delete Directory",
+    group: "directories",
+    summary: "Delete a directory-sync directory and stop provisioning through it.",
+    description: "Deletes the directory and returns `{object, id, deleted = true}`. Provisioning requests made with its API key are refused from then on; users it already created are kept. This cannot be undone. An unknown ID gives 404.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/directories/{directory_id}",
+    params: &[
+        ParamMeta::path("directory_id", ParamType::String)
+            .doc("ID of the directory to delete."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `rotate_directory_api_key`: Replace a directory-sync directory's API key; the old one expires.
+pub static ROTATE_DIRECTORY_API_KEY: FunctionMeta = FunctionMeta {
+    name: "rotate_directory_api_key",
+    slug: "clerk_rotate_directory_api_key",
+    title: "Rotate Directory API Key",
+    group: "directories",
+    summary: "Replace a directory-sync directory's API key; the old one expires.",
+    description: "Generates a new API key for the directory and returns the directory with it in `api_key`. This is the only way to see a key after creation: put it in the identity provider at once, since the previous key stops working after a short grace period. An unknown ID gives 404.",
+    operation: Operation::Write,
+    destructive: true,
+    idempotent: false,
+    method: Method::Post,
+    path: "/directories/{directory_id}/rotate_api_key",
+    params: &[
+        ParamMeta::path("directory_id", ParamType::String)
+            .doc("ID of the directory whose API key to replace."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_directory_group_role_mappings`: List a directory's group-to-organization-role mappings.
+pub static LIST_DIRECTORY_GROUP_ROLE_MAPPINGS: FunctionMeta = FunctionMeta {
+    name: "list_directory_group_role_mappings",
+    slug: "clerk_list_directory_group_role_mappings",
+    title: "List Directory Group Role Mappings",
+    group: "directories",
+    summary: "List a directory's group-to-organization-role mappings.",
+    description: "Returns `{data = [...], total_count = <n>}` with every mapping of the directory, by precedence. Each carries `object = \"directory_group_role_mapping\"`, `id`, `directory_id`, `directory_group_id` and `directory_group_display_name` (the identity provider's group; the same values as `scim_directory_id`, `scim_group_id` and `scim_group_display_name`), `role` (the organization role: `id`, `key`, `name`, `permissions`, ...), `precedence` (1 first; when a user is in several mapped groups, the lowest wins) and timestamps in Unix milliseconds. An unknown directory gives 404.",
+    path: "/directories/{directory_id}/group_role_mappings",
+    params: &[
+        ParamMeta::path("directory_id", ParamType::String).doc("ID of the directory."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_directory_group_role_mapping`: Give an IdP group's members an organization role (directory sync).
+pub static CREATE_DIRECTORY_GROUP_ROLE_MAPPING: FunctionMeta = FunctionMeta {
+    name: "create_directory_group_role_mapping",
+    slug: "clerk_create_directory_group_role_mapping",
+    title: "Create Directory Group Role Mapping",
+    group: "directories",
+    summary: "Give an IdP group's members an organization role (directory sync).",
+    description: "Maps a group of the identity provider to an organization role and returns the mapping (the object `list_directory_group_role_mappings` describes). Give the group as `directory_group_id` or its legacy name `scim_group_id`, exactly one of them (both only when equal). Members of the group get the role; without `precedence` the mapping goes after the existing ones. The directory must have `group_role_mapping_enabled` (see `update_directory`), else Clerk answers 400. Unknown directories give 404; invalid values 422.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/directories/{directory_id}/group_role_mappings",
+    params: &[
+        ParamMeta::path("directory_id", ParamType::String).doc("ID of the directory."),
+        ParamMeta::body("role_id", ParamType::String)
+            .required()
+            .doc("ID of the organization role the group's members get (`role_…`)."),
+        ParamMeta::body("directory_group_id", ParamType::String)
+            .doc(
+                "The identity provider's ID of the group; give this or `scim_group_id`.",
+            ),
+        ParamMeta::body("scim_group_id", ParamType::String)
+            .doc(
+                "Legacy name of `directory_group_id`; if both are given they must be equal.",
+            ),
+        ParamMeta::body("precedence", ParamType::Integer)
+            .minimum(1f64)
+            .doc(
+                "Rank among the mappings, from 1; the lowest wins for a user in several mapped groups.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `replace_directory_group_role_mappings`: Set all of a directory's group role mappings at once, in order.
+pub static REPLACE_DIRECTORY_GROUP_ROLE_MAPPINGS: FunctionMeta = FunctionMeta {
+    name: "replace_directory_group_role_mappings",
+    slug: "clerk_replace_directory_group_role_mappings",
+    title: "Replace Directory Group Role Mappings",
+    group: "directories",
+    summary: "Set all of a directory's group role mappings at once, in order.",
+    description: "Replaces every group role mapping of the directory with `mappings` and returns the new list as `{data = [...], total_count = <n>}`. Order sets precedence: the first item gets 1. Mappings not in the list are deleted, so an empty list removes them all. The directory must have `group_role_mapping_enabled`, else Clerk answers 400. Unknown directories give 404; invalid values 422.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Put,
+    path: "/directories/{directory_id}/group_role_mappings",
+    params: &[
+        ParamMeta::path("directory_id", ParamType::String).doc("ID of the directory."),
+        ParamMeta::body("mappings", ParamType::Array(&ParamType::Object))
+            .required()
+            .doc(
+                "The complete new set, highest priority first, each with `role_id` (the organization role, `role_…`) and `directory_group_id` or its legacy name `scim_group_id`; `{}` (an empty list) clears them.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_directory_group_role_mapping`: Remove one group role mapping from a directory-sync directory.
+pub static DELETE_DIRECTORY_GROUP_ROLE_MAPPING: FunctionMeta = FunctionMeta {
+    name: "delete_directory_group_role_mapping",
+    slug: "clerk_delete_directory_group_role_mapping",
+    title: "Delete Directory Group Role Mapping",
+    group: "directories",
+    summary: "Remove one group role mapping from a directory-sync directory.",
+    description: "Deletes the mapping and returns `{object = \"directory_group_role_mapping\", id, deleted = true}`. The directory must have `group_role_mapping_enabled`, else Clerk answers 400. Unknown directories or mappings give 404.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/directories/{directory_id}/group_role_mappings/{mapping_id}",
+    params: &[
+        ParamMeta::path("directory_id", ParamType::String).doc("ID of the directory."),
+        ParamMeta::path("mapping_id", ParamType::String)
+            .doc("ID of the group role mapping to delete."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_agent_task`: Let an AI agent act as a user: returns a one-time sign-in URL.
+pub static CREATE_AGENT_TASK: FunctionMeta = FunctionMeta {
+    name: "create_agent_task",
+    slug: "clerk_create_agent_task",
+    title: "Create Agent Task",
+    group: "agent_tasks",
+    summary: "Let an AI agent act as a user: returns a one-time sign-in URL.",
+    description: "Creates an agent task on behalf of a user and returns `{object = \"agent_task\", agent_id, agent_task_id, task_id, url}`. Visiting `url` creates a session for the user (30 minutes unless `session_max_duration_in_seconds` says otherwise) and then redirects to `redirect_url`; treat it as a secret. `agent_id` is stable per `agent_name` in the instance, `agent_task_id` is new on every call (`task_id` is its deprecated copy). `agent_name` and `task_description` are logged for audit. An unknown user gives 404; invalid values 400 or 422.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/agents/tasks",
+    params: &[
+        ParamMeta::body("on_behalf_of", ParamType::Object)
+            .required()
+            .doc(
+                "The user the agent acts as: `{user_id = \"user_…\"}` or `{identifier = \"<a verified email address or other identifier of the user>\"}`, exactly one of the two.",
+            ),
+        ParamMeta::body("permissions", ParamType::String)
+            .required()
+            .allowed(&[Literal::String("*")])
+            .doc(
+                "Permissions granted to the task; only `*` (all of the user's) is accepted.",
+            ),
+        ParamMeta::body("agent_name", ParamType::String)
+            .required()
+            .doc(
+                "Name of the agent; the same name always gets the same `agent_id`. Logged for audit.",
+            ),
+        ParamMeta::body("task_description", ParamType::String)
+            .required()
+            .doc("What the agent is doing, logged for audit."),
+        ParamMeta::body("redirect_url", ParamType::String)
+            .required()
+            .doc(
+                "Absolute URL the browser goes to once the task is accepted: `https` in production (`http` is also allowed in development), on one of the instance's domains (primary or satellite), else the redirect is refused when the URL is used.",
+            ),
+        ParamMeta::body("session_max_duration_in_seconds", ParamType::Integer)
+            .default_value(Literal::Integer(1800i64))
+            .doc("Longest life of the session the task creates, in seconds."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `revoke_agent_task`: Revoke a pending agent task so its sign-in URL stops working.
+pub static REVOKE_AGENT_TASK: FunctionMeta = FunctionMeta {
+    name: "revoke_agent_task",
+    slug: "clerk_revoke_agent_task",
+    title: "Revoke Agent Task",
+    group: "agent_tasks",
+    summary: "Revoke a pending agent task so its sign-in URL stops working.",
+    description: "Revokes a pending agent task and returns it (`object = \"agent_task\"`, `agent_id`, `agent_task_id`, `task_id`, without `url`): its URL can no longer create a session. This cannot be undone. An unknown task gives 404; one that cannot be revoked, 400.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/agents/tasks/{agent_task_id}/revoke",
+    params: &[
+        ParamMeta::path("agent_task_id", ParamType::String)
+            .doc(
+                "ID of the agent task to revoke (the `agent_task_id` that `create_agent_task` returned).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_admin_portal_link_token`: Issue a single-use admin portal link token for an IT contact.
+pub static CREATE_ADMIN_PORTAL_LINK_TOKEN: FunctionMeta = FunctionMeta {
+    name: "create_admin_portal_link_token",
+    slug: "clerk_create_admin_portal_link_token",
+    title: "Create Admin Portal Link Token",
+    group: "admin_portal_link_tokens",
+    summary: "Issue a single-use admin portal link token for an IT contact.",
+    description: "Creates a single-use token for a link to Clerk's admin portal, where a customer's IT administrator sets up SSO and directory sync for their organization, and returns it: `object = \"admin_portal_link_token\"`, `id` (`aplt_…`), `token` (the secret that goes in the link; returned only now), `admin_portal_link_id`, `instance_id`, `organization_id`, `it_contact_id`, `scopes`, `revoked`, `revocation_reason`, `expired`, and `expiration`, `created_at`, `updated_at` in Unix milliseconds. Clerk answers 201; invalid values give 400, a conflict 409.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/admin_portal_link_tokens",
+    params: &[
+        ParamMeta::body("organization_id", ParamType::String)
+            .doc("Organization the link is scoped to (`org_` and 27 characters)."),
+        ParamMeta::body("it_contact_id", ParamType::String)
+            .doc(
+                "Your own reference to the IT contact the link is for (not empty); Clerk keeps it opaque.",
+            ),
+        ParamMeta::body("scopes", ParamType::Array(&ParamType::String))
+            .doc("Scopes to record on the token (non-empty strings of your choice)."),
+        ParamMeta::body("seconds_until_expiration", ParamType::Integer)
+            .default_value(Literal::Integer(3600i64))
+            .minimum(0f64)
+            .maximum(86400f64)
+            .doc(
+                "Lifetime of the token in seconds, more than 0 and at most 86400 (a day).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `revoke_admin_portal_link_token`: Revoke an admin portal link token so its link stops working.
+pub static REVOKE_ADMIN_PORTAL_LINK_TOKEN: FunctionMeta = FunctionMeta {
+    name: "revoke_admin_portal_link_token",
+    slug: "clerk_revoke_admin_portal_link_token",
+    title: "Revoke Admin Portal Link Token",
+    group: "admin_portal_link_tokens",
+    summary: "Revoke an admin portal link token so its link stops working.",
+    description: "Revokes the token and returns it (the fields of `create_admin_portal_link_token` without `token`) with `revoked = true` and the `revocation_reason` given. This cannot be undone. An unknown token gives 404; a malformed ID 400.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/admin_portal_link_tokens/{adminPortalLinkTokenID}/revoke",
+    params: &[
+        ParamMeta::path("admin_portal_link_token_id", ParamType::String)
+            .wire("adminPortalLinkTokenID")
+            .doc("ID of the token (`aplt_` and 32 hexadecimal digits)."),
+        ParamMeta::body("revocation_reason", ParamType::String)
+            .doc("Why the token is revoked, kept on the token."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 41] = [
+pub static FUNCTIONS: [&FunctionMeta; 75] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
@@ -1574,6 +2487,40 @@ pub static FUNCTIONS: [&FunctionMeta; 41] = [
     &REVOKE_INVITATION,
     &CREATE_SIGN_TOKEN,
     &REVOKE_SIGN_TOKEN,
+    &CREATE_SVIX_APP,
+    &DELETE_SVIX_APP,
+    &CREATE_SVIX_DASHBOARD_URL,
+    &LIST_ENTERPRISE_CONNECTIONS,
+    &CREATE_ENTERPRISE_CONNECTION,
+    &GET_ENTERPRISE_CONNECTION,
+    &UPDATE_ENTERPRISE_CONNECTION,
+    &DELETE_ENTERPRISE_CONNECTION,
+    &LIST_ENTERPRISE_CONNECTION_TEST_RUNS,
+    &CREATE_ENTERPRISE_CONNECTION_TEST_RUN,
+    &LIST_SCIM_DIRECTORIES,
+    &CREATE_SCIM_DIRECTORY,
+    &GET_SCIM_DIRECTORY,
+    &UPDATE_SCIM_DIRECTORY,
+    &DELETE_SCIM_DIRECTORY,
+    &ROTATE_SCIM_DIRECTORY_API_KEY,
+    &LIST_SCIM_GROUP_ROLE_MAPPINGS,
+    &CREATE_SCIM_GROUP_ROLE_MAPPING,
+    &REPLACE_SCIM_GROUP_ROLE_MAPPINGS,
+    &DELETE_SCIM_GROUP_ROLE_MAPPING,
+    &LIST_DIRECTORIES,
+    &CREATE_DIRECTORY,
+    &GET_DIRECTORY,
+    &UPDATE_DIRECTORY,
+    &DELETE_DIRECTORY,
+    &ROTATE_DIRECTORY_API_KEY,
+    &LIST_DIRECTORY_GROUP_ROLE_MAPPINGS,
+    &CREATE_DIRECTORY_GROUP_ROLE_MAPPING,
+    &REPLACE_DIRECTORY_GROUP_ROLE_MAPPINGS,
+    &DELETE_DIRECTORY_GROUP_ROLE_MAPPING,
+    &CREATE_AGENT_TASK,
+    &REVOKE_AGENT_TASK,
+    &CREATE_ADMIN_PORTAL_LINK_TOKEN,
+    &REVOKE_ADMIN_PORTAL_LINK_TOKEN,
 ];
 
 pub static PROVIDER: ProviderMeta = ProviderMeta {
@@ -1785,6 +2732,36 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             name: "sign_in_tokens",
             title: "Sign-in tokens",
             summary: "Create and revoke one-time sign-in tokens (magic links).",
+        },
+        FamilyMeta {
+            name: "webhooks",
+            title: "Webhooks",
+            summary: "Create or remove the instance's Svix webhooks app and open its dashboard.",
+        },
+        FamilyMeta {
+            name: "enterprise_connections",
+            title: "Enterprise connections",
+            summary: "Set up SAML and OIDC single sign-on connections, and test them.",
+        },
+        FamilyMeta {
+            name: "scim_directories",
+            title: "SCIM directories",
+            summary: "SCIM provisioning (the /scim_directories API), with group role mappings.",
+        },
+        FamilyMeta {
+            name: "directories",
+            title: "Directories",
+            summary: "Directory sync (the /directories API), with group role mappings.",
+        },
+        FamilyMeta {
+            name: "agent_tasks",
+            title: "Agent tasks",
+            summary: "Let an AI agent act as a user through a one-time sign-in URL, and revoke it.",
+        },
+        FamilyMeta {
+            name: "admin_portal_link_tokens",
+            title: "Admin portal link tokens",
+            summary: "Issue and revoke single-use links to the admin portal for an IT contact.",
         },
     ],
     functions: &FUNCTIONS,

@@ -212,6 +212,193 @@ pub fn dispatch<'a>(
             "revoke_sign_token" => {
                 handlers::revoke_sign_token(transport, parse_args(function, args)?).await
             }
+            "create_svix_app" => {
+                handlers::create_svix_app(transport, parse_args(function, args)?).await
+            }
+            "delete_svix_app" => {
+                handlers::delete_svix_app(transport, parse_args(function, args)?).await
+            }
+            "create_svix_dashboard_url" => {
+                handlers::create_svix_dashboard_url(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_enterprise_connections" => {
+                handlers::list_enterprise_connections(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_enterprise_connection" => {
+                handlers::create_enterprise_connection(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_enterprise_connection" => {
+                handlers::get_enterprise_connection(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "update_enterprise_connection" => {
+                handlers::update_enterprise_connection(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_enterprise_connection" => {
+                handlers::delete_enterprise_connection(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_enterprise_connection_test_runs" => {
+                handlers::list_enterprise_connection_test_runs(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_enterprise_connection_test_run" => {
+                handlers::create_enterprise_connection_test_run(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_scim_directories" => {
+                handlers::list_scim_directories(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_scim_directory" => {
+                handlers::create_scim_directory(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_scim_directory" => {
+                handlers::get_scim_directory(transport, parse_args(function, args)?)
+                    .await
+            }
+            "update_scim_directory" => {
+                handlers::update_scim_directory(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_scim_directory" => {
+                handlers::delete_scim_directory(transport, parse_args(function, args)?)
+                    .await
+            }
+            "rotate_scim_directory_api_key" => {
+                handlers::rotate_scim_directory_api_key(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_scim_group_role_mappings" => {
+                handlers::list_scim_group_role_mappings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_scim_group_role_mapping" => {
+                handlers::create_scim_group_role_mapping(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "replace_scim_group_role_mappings" => {
+                handlers::replace_scim_group_role_mappings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_scim_group_role_mapping" => {
+                handlers::delete_scim_group_role_mapping(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_directories" => {
+                handlers::list_directories(transport, parse_args(function, args)?).await
+            }
+            "create_directory" => {
+                handlers::create_directory(transport, parse_args(function, args)?).await
+            }
+            "get_directory" => {
+                handlers::get_directory(transport, parse_args(function, args)?).await
+            }
+            "update_directory" => {
+                handlers::update_directory(transport, parse_args(function, args)?).await
+            }
+            "delete_directory" => {
+                handlers::delete_directory(transport, parse_args(function, args)?).await
+            }
+            "rotate_directory_api_key" => {
+                handlers::rotate_directory_api_key(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_directory_group_role_mappings" => {
+                handlers::list_directory_group_role_mappings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_directory_group_role_mapping" => {
+                handlers::create_directory_group_role_mapping(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "replace_directory_group_role_mappings" => {
+                handlers::replace_directory_group_role_mappings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_directory_group_role_mapping" => {
+                handlers::delete_directory_group_role_mapping(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_agent_task" => {
+                handlers::create_agent_task(transport, parse_args(function, args)?).await
+            }
+            "revoke_agent_task" => {
+                handlers::revoke_agent_task(transport, parse_args(function, args)?).await
+            }
+            "create_admin_portal_link_token" => {
+                handlers::create_admin_portal_link_token(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "revoke_admin_portal_link_token" => {
+                handlers::revoke_admin_portal_link_token(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
             other => Err(meta::PROVIDER.unknown_function(other)),
         }
     })

@@ -718,3 +718,390 @@ pub struct RevokeSignTokenParams {
     /// ID of the sign-in token to revoke (`sit_…`).
     pub sign_in_token_id: String,
 }
+
+/// Arguments of `create_svix_app`: Turn on webhooks: create the instance's Svix app and a dashboard URL.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSvixAppParams {}
+
+/// Arguments of `delete_svix_app`: Turn off webhooks: delete the instance's Svix app and its endpoints.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteSvixAppParams {}
+
+/// Arguments of `create_svix_dashboard_url`: Get a fresh sign-in link to the instance's Svix webhooks dashboard.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSvixDashboardUrlParams {}
+
+/// Arguments of `list_enterprise_connections`: List SAML and OIDC SSO connections, filtered by organization or state.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListEnterpriseConnectionsParams {
+    /// Only connections linked to this organization (`org_…`).
+    pub organization_id: Option<String>,
+    /// `true` for active connections only, `false` for inactive ones; all when left out.
+    pub active: Option<bool>,
+    /// Page size, the number of connections to return.
+    pub limit: Option<i64>,
+    /// Number of connections to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_enterprise_connection`: Add a SAML or OIDC single sign-on connection for email domains.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEnterpriseConnectionParams {
+    /// Display name of the connection.
+    pub name: String,
+    /// Identity provider; `saml_*` providers take `saml`, `oidc_*` providers take `oidc`.
+    pub provider: String,
+    /// Email domains routed to the connection, at least one; each a fully qualified domain name, stored in lower case.
+    pub domains: Vec<String>,
+    /// Organization to link the connection to (`org_…`).
+    pub organization_id: Option<String>,
+    /// Let existing members of the linked organization link their accounts to the connection.
+    pub allow_organization_account_linking: Option<bool>,
+    /// Enable the connection at once; the SAML IdP metadata must then be given in `saml`.
+    pub active: Option<bool>,
+    /// SAML settings, for `saml_*` providers: `idp_entity_id`, `idp_sso_url`, `idp_certificate` (PEM), or `idp_metadata_url` or `idp_metadata` (raw XML) instead; `attribute_mapping` (`user_id`, `email_address`, `first_name`, `last_name`: the SAML attribute names); `allow_subdomains`, `allow_idp_initiated`, `force_authn` (booleans); `login_hint` (`mode`: `email_address`, `custom_attribute` or `off`, and `source`, the `public_metadata` key sent for `custom_attribute`).
+    pub saml: Option<serde_json::Map<String, serde_json::Value>>,
+    /// OIDC settings, for `oidc_*` providers: `client_id`, `client_secret`, `discovery_url` (or `auth_url`, `token_url` and `user_info_url`), and `requires_pkce` (must be true for a public client without a secret).
+    pub oidc: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Attributes copied from the identity provider into the user's metadata, each `{name, key}` (a display name and the metadata key, which cannot start with `_`) with `sso_path` (where in the SSO claims), `scim_path` or its newer name `directory_path` (a GJSON path in directory-sync user resources), and `multi_valued`. Needs the custom attributes feature on the instance.
+    pub custom_attributes: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// Arguments of `get_enterprise_connection`: Retrieve one enterprise SSO connection by ID.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetEnterpriseConnectionParams {
+    /// ID of the enterprise connection.
+    pub enterprise_connection_id: String,
+}
+
+/// Arguments of `update_enterprise_connection`: Enable, rename or reconfigure an enterprise SSO connection.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEnterpriseConnectionParams {
+    /// ID of the enterprise connection to change.
+    pub enterprise_connection_id: String,
+    /// New display name.
+    pub name: Option<String>,
+    /// Enable (`true`) or disable (`false`) the connection. Enabling removes verified organization domains for the same domains.
+    pub active: Option<bool>,
+    /// The full new list of email domains (lower-cased); an empty list leaves them unchanged.
+    pub domains: Option<Vec<String>>,
+    /// Update the user's name and other attributes from the identity provider at every sign-in.
+    pub sync_user_attributes: Option<bool>,
+    /// Stop users of this connection from adding other email addresses or sign-in methods.
+    pub disable_additional_identifications: Option<bool>,
+    /// Let existing members of the linked organization link their accounts to the connection.
+    pub allow_organization_account_linking: Option<bool>,
+    /// Organization to link (`org_…`); changes the linked one. There is no way to unlink.
+    pub organization_id: Option<String>,
+    /// SAML settings to change: `name`, `idp_entity_id`, `idp_sso_url`, `idp_certificate` (PEM), `idp_metadata_url`, `idp_metadata` (raw XML), `attribute_mapping` (`user_id`, `email_address`, `first_name`, `last_name`), `allow_subdomains`, `allow_idp_initiated`, `force_authn`, `login_hint` (`mode`: `email_address`, `custom_attribute` or `off`; `source`).
+    pub saml: Option<serde_json::Map<String, serde_json::Value>>,
+    /// OIDC settings to change: `client_id`, `client_secret`, `discovery_url`, `auth_url`, `token_url`, `user_info_url`, `requires_pkce`.
+    pub oidc: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The attributes copied from the identity provider, as in `create_enterprise_connection` (`name`, `key`, `sso_path`, `scim_path` or `directory_path`, `multi_valued`). Needs the custom attributes feature.
+    pub custom_attributes: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// Arguments of `delete_enterprise_connection`: Delete an enterprise SSO connection for good.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteEnterpriseConnectionParams {
+    /// ID of the enterprise connection to delete.
+    pub enterprise_connection_id: String,
+}
+
+/// Arguments of `list_enterprise_connection_test_runs`: List the sign-in test runs of an SSO connection, with their logs.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListEnterpriseConnectionTestRunsParams {
+    /// ID of the enterprise connection.
+    pub enterprise_connection_id: String,
+    /// Only test runs in these states (the key is repeated).
+    pub status: Option<Vec<String>>,
+    /// Page size, the number of test runs to return.
+    pub limit: Option<i64>,
+    /// Number of test runs to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_enterprise_connection_test_run`: Start a sign-in test of an SSO connection; returns the URL to open.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEnterpriseConnectionTestRunParams {
+    /// ID of the enterprise connection to test.
+    pub enterprise_connection_id: String,
+}
+
+/// Arguments of `list_scim_directories`: List SCIM provisioning directories (the /scim_directories API).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListScimDirectoriesParams {
+    /// Page size, the number of directories to return.
+    pub limit: Option<i64>,
+    /// Number of directories to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_scim_directory`: Create a SCIM directory for an SSO connection; shows its API key once.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateScimDirectoryParams {
+    /// ID of the enterprise connection whose users the directory provisions.
+    pub enterprise_connection_id: String,
+    /// Identity provider that will call the directory, as a free-form name.
+    pub provider: String,
+    /// A human-friendly name for the directory.
+    pub name: Option<String>,
+    /// Mappings to create with the directory, each `{scim_group_id, role_id}` (the identity provider's group ID and the organization role, `role_…`, its members get) with optional `scim_group_display_name` (at most 255 characters) and `precedence` (from 1; array order when left out).
+    pub group_role_mappings: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// Arguments of `get_scim_directory`: Retrieve one SCIM directory by ID (the /scim_directories API).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetScimDirectoryParams {
+    /// ID of the directory.
+    pub scim_directory_id: String,
+}
+
+/// Arguments of `update_scim_directory`: Rename, enable or remap the attributes of a SCIM directory.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateScimDirectoryParams {
+    /// ID of the directory to change.
+    pub scim_directory_id: String,
+    /// New name.
+    pub name: Option<String>,
+    /// Accept (`true`) or refuse (`false`) the identity provider's SCIM requests.
+    pub enabled: Option<bool>,
+    /// Identity provider that calls the directory.
+    pub provider: Option<String>,
+    /// User attributes and the SCIM paths to read them from, merged into the current mapping; a key set to `json.null` is removed.
+    pub attribute_mapping: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Assign organization roles from the identity provider's groups (see `create_scim_group_role_mapping`).
+    pub group_role_mapping_enabled: Option<bool>,
+}
+
+/// Arguments of `delete_scim_directory`: Delete a SCIM directory and stop provisioning through it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteScimDirectoryParams {
+    /// ID of the directory to delete.
+    pub scim_directory_id: String,
+}
+
+/// Arguments of `rotate_scim_directory_api_key`: Replace a SCIM directory's API key; the old one expires shortly.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateScimDirectoryApiKeyParams {
+    /// ID of the directory whose API key to replace.
+    pub scim_directory_id: String,
+}
+
+/// Arguments of `list_scim_group_role_mappings`: List a SCIM directory's group-to-organization-role mappings.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListScimGroupRoleMappingsParams {
+    /// ID of the directory.
+    pub scim_directory_id: String,
+}
+
+/// Arguments of `create_scim_group_role_mapping`: Give an IdP group's members an organization role (SCIM directory).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateScimGroupRoleMappingParams {
+    /// ID of the directory.
+    pub scim_directory_id: String,
+    /// The identity provider's ID of the SCIM group.
+    pub scim_group_id: String,
+    /// ID of the organization role its members get (`role_…`).
+    pub role_id: String,
+    /// Rank among the mappings, from 1; the lowest wins for a user in several mapped groups.
+    pub precedence: Option<i64>,
+}
+
+/// Arguments of `replace_scim_group_role_mappings`: Set all of a SCIM directory's group role mappings at once, in order.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceScimGroupRoleMappingsParams {
+    /// ID of the directory.
+    pub scim_directory_id: String,
+    /// The complete new set, highest priority first, each `{scim_group_id, role_id}` (the identity provider's group ID and the organization role, `role_…`); `{}` (an empty list) clears them.
+    pub mappings: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Arguments of `delete_scim_group_role_mapping`: Remove one group role mapping from a SCIM directory.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteScimGroupRoleMappingParams {
+    /// ID of the directory.
+    pub scim_directory_id: String,
+    /// ID of the group role mapping to delete.
+    pub mapping_id: String,
+}
+
+/// Arguments of `list_directories`: List directory-sync directories (the newer /directories API).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListDirectoriesParams {
+    /// Page size, the number of directories to return.
+    pub limit: Option<i64>,
+    /// Number of directories to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_directory`: Create a directory-sync directory; shows its API key once.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDirectoryParams {
+    /// ID of the enterprise connection whose users the directory provisions.
+    pub enterprise_connection_id: String,
+    /// Identity provider that will call the directory, as a free-form name.
+    pub provider: String,
+    /// A human-friendly name for the directory.
+    pub name: Option<String>,
+    /// Mappings to create with the directory, each with `role_id` (the organization role, `role_…`) and exactly one of `directory_group_id` or its legacy name `scim_group_id` (the identity provider's group ID; both only when equal), optionally `directory_group_display_name` (or `scim_group_display_name`, at most 255 characters) and `precedence` (from 1; array order when left out).
+    pub group_role_mappings: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// Arguments of `get_directory`: Retrieve one directory-sync directory by ID (the /directories API).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetDirectoryParams {
+    /// ID of the directory.
+    pub directory_id: String,
+}
+
+/// Arguments of `update_directory`: Rename, enable or remap the attributes of a directory-sync directory.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDirectoryParams {
+    /// ID of the directory to change.
+    pub directory_id: String,
+    /// New name.
+    pub name: Option<String>,
+    /// Accept (`true`) or refuse (`false`) the identity provider's provisioning requests.
+    pub enabled: Option<bool>,
+    /// Identity provider that calls the directory.
+    pub provider: Option<String>,
+    /// User attributes and the paths in the provider's user resource to read them from, merged into the current mapping; a key set to `json.null` is removed.
+    pub attribute_mapping: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Assign organization roles from the identity provider's groups (see `create_directory_group_role_mapping`).
+    pub group_role_mapping_enabled: Option<bool>,
+}
+
+/// Arguments of `delete_directory`: Delete a directory-sync directory and stop provisioning through it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteDirectoryParams {
+    /// ID of the directory to delete.
+    pub directory_id: String,
+}
+
+/// Arguments of `rotate_directory_api_key`: Replace a directory-sync directory's API key; the old one expires.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateDirectoryApiKeyParams {
+    /// ID of the directory whose API key to replace.
+    pub directory_id: String,
+}
+
+/// Arguments of `list_directory_group_role_mappings`: List a directory's group-to-organization-role mappings.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListDirectoryGroupRoleMappingsParams {
+    /// ID of the directory.
+    pub directory_id: String,
+}
+
+/// Arguments of `create_directory_group_role_mapping`: Give an IdP group's members an organization role (directory sync).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDirectoryGroupRoleMappingParams {
+    /// ID of the directory.
+    pub directory_id: String,
+    /// ID of the organization role the group's members get (`role_…`).
+    pub role_id: String,
+    /// The identity provider's ID of the group; give this or `scim_group_id`.
+    pub directory_group_id: Option<String>,
+    /// Legacy name of `directory_group_id`; if both are given they must be equal.
+    pub scim_group_id: Option<String>,
+    /// Rank among the mappings, from 1; the lowest wins for a user in several mapped groups.
+    pub precedence: Option<i64>,
+}
+
+/// Arguments of `replace_directory_group_role_mappings`: Set all of a directory's group role mappings at once, in order.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceDirectoryGroupRoleMappingsParams {
+    /// ID of the directory.
+    pub directory_id: String,
+    /// The complete new set, highest priority first, each with `role_id` (the organization role, `role_…`) and `directory_group_id` or its legacy name `scim_group_id`; `{}` (an empty list) clears them.
+    pub mappings: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Arguments of `delete_directory_group_role_mapping`: Remove one group role mapping from a directory-sync directory.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteDirectoryGroupRoleMappingParams {
+    /// ID of the directory.
+    pub directory_id: String,
+    /// ID of the group role mapping to delete.
+    pub mapping_id: String,
+}
+
+/// Arguments of `create_agent_task`: Let an AI agent act as a user: returns a one-time sign-in URL.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgentTaskParams {
+    /// The user the agent acts as: `{user_id = "user_…"}` or `{identifier = "<a verified email address or other identifier of the user>"}`, exactly one of the two.
+    pub on_behalf_of: serde_json::Map<String, serde_json::Value>,
+    /// Permissions granted to the task; only `*` (all of the user's) is accepted.
+    pub permissions: String,
+    /// Name of the agent; the same name always gets the same `agent_id`. Logged for audit.
+    pub agent_name: String,
+    /// What the agent is doing, logged for audit.
+    pub task_description: String,
+    /// Absolute URL the browser goes to once the task is accepted: `https` in production (`http` is also allowed in development), on one of the instance's domains (primary or satellite), else the redirect is refused when the URL is used.
+    pub redirect_url: String,
+    /// Longest life of the session the task creates, in seconds.
+    pub session_max_duration_in_seconds: Option<i64>,
+}
+
+/// Arguments of `revoke_agent_task`: Revoke a pending agent task so its sign-in URL stops working.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeAgentTaskParams {
+    /// ID of the agent task to revoke (the `agent_task_id` that `create_agent_task` returned).
+    pub agent_task_id: String,
+}
+
+/// Arguments of `create_admin_portal_link_token`: Issue a single-use admin portal link token for an IT contact.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAdminPortalLinkTokenParams {
+    /// Organization the link is scoped to (`org_` and 27 characters).
+    pub organization_id: Option<String>,
+    /// Your own reference to the IT contact the link is for (not empty); Clerk keeps it opaque.
+    pub it_contact_id: Option<String>,
+    /// Scopes to record on the token (non-empty strings of your choice).
+    pub scopes: Option<Vec<String>>,
+    /// Lifetime of the token in seconds, more than 0 and at most 86400 (a day).
+    pub seconds_until_expiration: Option<i64>,
+}
+
+/// Arguments of `revoke_admin_portal_link_token`: Revoke an admin portal link token so its link stops working.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeAdminPortalLinkTokenParams {
+    /// ID of the token (`aplt_` and 32 hexadecimal digits).
+    pub admin_portal_link_token_id: String,
+    /// Why the token is revoked, kept on the token.
+    pub revocation_reason: Option<String>,
+}
