@@ -32,6 +32,69 @@ const GUIDE: &str = include_str!("../../templates/guide.md.j2");
 /// synthetic one of 250 functions in 35 families.
 pub const NAMESPACE_BUDGET: usize = 24 * 1024;
 
+/// The namespace index within [`NAMESPACE_BUDGET`]: with whole summaries when they fit, else with
+/// every summary cut (at a word, marked `…`) to the longest length that fits; the function and
+/// family pages keep them whole. An index that does not fit even without summaries is an error:
+/// the manifest has outgrown the budget.
+fn fit_to_budget(
+    render: impl Fn(Option<usize>) -> Result<String, crate::Error>,
+) -> Result<String, crate::Error> {
+    let whole = render(None)?;
+    if whole.len() <= NAMESPACE_BUDGET {
+        return Ok(whole);
+    }
+    let (mut fits, mut too_long) = (0, crate::validate::MAX_SUMMARY_CHARS + 1);
+    let mut best = render(Some(0))?;
+    if best.len() > NAMESPACE_BUDGET {
+        return Err(crate::Error::Emit(format!(
+            "the namespace index is {} bytes without any summary, over its budget of {NAMESPACE_BUDGET}: shorten the guides' essentials or family summaries, or split the provider",
+            best.len()
+        )));
+    }
+    while too_long - fits > 1 {
+        let cap = (fits + too_long) / 2;
+        let page = render(Some(cap))?;
+        if page.len() <= NAMESPACE_BUDGET {
+            (fits, best) = (cap, page);
+        } else {
+            too_long = cap;
+        }
+    }
+    Ok(best)
+}
+
+/// `summary` cut to at most `cap` characters at a word boundary, marked with `…`; whole when it
+/// fits or when there is no cap; empty for a cap of 0.
+fn brief(summary: String, cap: Option<usize>) -> String {
+    let summary = summary.trim().trim_end_matches('.').to_string();
+    let Some(cap) = cap else { return summary };
+    if summary.chars().count() <= cap {
+        return summary;
+    }
+    let mut cut = String::new();
+    for word in summary.split_whitespace() {
+        let next = if cut.is_empty() {
+            word.chars().count()
+        } else {
+            cut.chars().count() + 1 + word.chars().count()
+        };
+        // Room for the `…`.
+        if next + 1 > cap {
+            break;
+        }
+        if !cut.is_empty() {
+            cut.push(' ');
+        }
+        cut.push_str(word);
+    }
+    let cut = cut.trim_end_matches([',', ';', ':', '.']).to_string();
+    if cut.is_empty() {
+        String::new()
+    } else {
+        format!("{cut}…")
+    }
+}
+
 /// A family with its functions, in manifest order, for the templates.
 #[derive(serde::Serialize)]
 struct FamilyView<'a> {
@@ -139,6 +202,7 @@ fn environment(derived: &DerivedByName) -> Result<Environment<'static>, minijinj
     env.add_template("guide.md", GUIDE)?;
     env.add_filter("md_cell", md_cell);
     env.add_filter("one_line", one_line);
+    env.add_filter("brief", brief);
     env.add_filter("shell", shell_in_single_quotes);
     env.add_filter("first_sentence", first_sentence);
     env.add_filter("after_first_sentence", after_first_sentence);
@@ -199,17 +263,21 @@ pub(crate) fn emit_docs(provider: &Provider) -> Result<Vec<GeneratedFile>, crate
         .or(provider.functions.first());
 
     let mut files = Vec::new();
-    files.push(GeneratedFile {
-        path: format!("{dir}/namespace.md"),
-        contents: render(
+    let index = |summary_cap: Option<usize>| {
+        render(
             "namespace.md",
             context! {
                 p => Serde(provider),
                 header => &header,
                 families => Serde(&families),
                 first_read => first_read.map(Serde),
+                summary_cap => summary_cap,
             },
-        )?,
+        )
+    };
+    files.push(GeneratedFile {
+        path: format!("{dir}/namespace.md"),
+        contents: fit_to_budget(index)?,
     });
     files.push(GeneratedFile {
         path: format!("{dir}/README.md"),
