@@ -44,7 +44,7 @@ pub const FIXTURE_KINDS: &[FixtureKind] = &[
         prefix: "sess_",
         needs: &["user_"],
         create: |_| {
-            "clerk.api_post({ path = \"/sessions\", body = { user_id = fx[\"user_\"][1] } })".into()
+            "clerk.create_session({ user_id = fx[\"user_\"][1] })".into()
         },
     },
     FixtureKind {
@@ -73,8 +73,9 @@ pub const FIXTURE_KINDS: &[FixtureKind] = &[
 ];
 
 /// Prefixes of IDs the emulator makes only as a side effect (memberships, email
-/// identifications, clients): an example naming one cannot be given a fixture object.
-pub const OTHER_PREFIXES: [&str; 3] = ["orgmem_", "idn_", "client_"];
+/// identifications): an example naming one cannot be given a fixture object. (Client IDs are
+/// not among them: client lookups are mocked, so any well-formed `client_` ID works.)
+pub const OTHER_PREFIXES: [&str; 2] = ["orgmem_", "idn_"];
 
 /// The Clerk IDs an example names: a known prefix, then letters and digits with at least one
 /// digit (so `user_id`, `org_id` and made-up missing IDs such as `user_does_not_exist` are not

@@ -42,6 +42,57 @@ pub const DOCS: Docs = Docs {
         ("list_sessions", include_str!("../../docs/clerk/functions/list_sessions.md")),
         ("get_session", include_str!("../../docs/clerk/functions/get_session.md")),
         ("revoke_session", include_str!("../../docs/clerk/functions/revoke_session.md")),
+        ("create_session", include_str!("../../docs/clerk/functions/create_session.md")),
+        (
+            "create_session_token",
+            include_str!("../../docs/clerk/functions/create_session_token.md"),
+        ),
+        (
+            "create_session_token_from_template",
+            include_str!(
+                "../../docs/clerk/functions/create_session_token_from_template.md"
+            ),
+        ),
+        (
+            "refresh_session",
+            include_str!("../../docs/clerk/functions/refresh_session.md"),
+        ),
+        ("get_client", include_str!("../../docs/clerk/functions/get_client.md")),
+        ("verify_client", include_str!("../../docs/clerk/functions/verify_client.md")),
+        (
+            "create_sign_token",
+            include_str!("../../docs/clerk/functions/create_sign_token.md"),
+        ),
+        (
+            "revoke_sign_token",
+            include_str!("../../docs/clerk/functions/revoke_sign_token.md"),
+        ),
+        (
+            "create_actor_token",
+            include_str!("../../docs/clerk/functions/create_actor_token.md"),
+        ),
+        (
+            "revoke_actor_token",
+            include_str!("../../docs/clerk/functions/revoke_actor_token.md"),
+        ),
+        ("get_sign_up", include_str!("../../docs/clerk/functions/get_sign_up.md")),
+        ("update_sign_up", include_str!("../../docs/clerk/functions/update_sign_up.md")),
+        (
+            "create_testing_token",
+            include_str!("../../docs/clerk/functions/create_testing_token.md"),
+        ),
+        (
+            "list_invitations",
+            include_str!("../../docs/clerk/functions/list_invitations.md"),
+        ),
+        (
+            "create_invitation",
+            include_str!("../../docs/clerk/functions/create_invitation.md"),
+        ),
+        (
+            "revoke_invitation",
+            include_str!("../../docs/clerk/functions/revoke_invitation.md"),
+        ),
         (
             "list_organizations",
             include_str!("../../docs/clerk/functions/list_organizations.md"),
@@ -102,25 +153,74 @@ pub const DOCS: Docs = Docs {
             "revoke_organization_invitation",
             include_str!("../../docs/clerk/functions/revoke_organization_invitation.md"),
         ),
+        ("get_instance", include_str!("../../docs/clerk/functions/get_instance.md")),
         (
-            "list_invitations",
-            include_str!("../../docs/clerk/functions/list_invitations.md"),
+            "update_instance",
+            include_str!("../../docs/clerk/functions/update_instance.md"),
         ),
         (
-            "create_invitation",
-            include_str!("../../docs/clerk/functions/create_invitation.md"),
+            "update_instance_restrictions",
+            include_str!("../../docs/clerk/functions/update_instance_restrictions.md"),
         ),
         (
-            "revoke_invitation",
-            include_str!("../../docs/clerk/functions/revoke_invitation.md"),
+            "update_instance_auth_config",
+            include_str!("../../docs/clerk/functions/update_instance_auth_config.md"),
         ),
         (
-            "create_sign_token",
-            include_str!("../../docs/clerk/functions/create_sign_token.md"),
+            "get_instance_protect_settings",
+            include_str!("../../docs/clerk/functions/get_instance_protect_settings.md"),
         ),
         (
-            "revoke_sign_token",
-            include_str!("../../docs/clerk/functions/revoke_sign_token.md"),
+            "update_instance_protect_settings",
+            include_str!(
+                "../../docs/clerk/functions/update_instance_protect_settings.md"
+            ),
+        ),
+        (
+            "get_instance_communication_settings",
+            include_str!(
+                "../../docs/clerk/functions/get_instance_communication_settings.md"
+            ),
+        ),
+        (
+            "update_instance_communication_settings",
+            include_str!(
+                "../../docs/clerk/functions/update_instance_communication_settings.md"
+            ),
+        ),
+        (
+            "get_instance_oauth_application_settings",
+            include_str!(
+                "../../docs/clerk/functions/get_instance_oauth_application_settings.md"
+            ),
+        ),
+        (
+            "update_instance_oauth_application_settings",
+            include_str!(
+                "../../docs/clerk/functions/update_instance_oauth_application_settings.md"
+            ),
+        ),
+        (
+            "get_instance_organization_settings",
+            include_str!(
+                "../../docs/clerk/functions/get_instance_organization_settings.md"
+            ),
+        ),
+        (
+            "update_instance_organization_settings",
+            include_str!(
+                "../../docs/clerk/functions/update_instance_organization_settings.md"
+            ),
+        ),
+        (
+            "change_production_instance_domain",
+            include_str!(
+                "../../docs/clerk/functions/change_production_instance_domain.md"
+            ),
+        ),
+        (
+            "verify_domain_proxy",
+            include_str!("../../docs/clerk/functions/verify_domain_proxy.md"),
         ),
         (
             "create_svix_app",
@@ -274,6 +374,12 @@ pub const DOCS: Docs = Docs {
         ("raw", include_str!("../../docs/clerk/families/raw.md")),
         ("users", include_str!("../../docs/clerk/families/users.md")),
         ("sessions", include_str!("../../docs/clerk/families/sessions.md")),
+        ("clients", include_str!("../../docs/clerk/families/clients.md")),
+        ("sign_in_tokens", include_str!("../../docs/clerk/families/sign_in_tokens.md")),
+        ("actor_tokens", include_str!("../../docs/clerk/families/actor_tokens.md")),
+        ("sign_ups", include_str!("../../docs/clerk/families/sign_ups.md")),
+        ("testing_tokens", include_str!("../../docs/clerk/families/testing_tokens.md")),
+        ("invitations", include_str!("../../docs/clerk/families/invitations.md")),
         ("organizations", include_str!("../../docs/clerk/families/organizations.md")),
         (
             "organization_memberships",
@@ -283,8 +389,10 @@ pub const DOCS: Docs = Docs {
             "organization_invitations",
             include_str!("../../docs/clerk/families/organization_invitations.md"),
         ),
-        ("invitations", include_str!("../../docs/clerk/families/invitations.md")),
-        ("sign_in_tokens", include_str!("../../docs/clerk/families/sign_in_tokens.md")),
+        (
+            "instance_settings",
+            include_str!("../../docs/clerk/families/instance_settings.md"),
+        ),
         ("webhooks", include_str!("../../docs/clerk/families/webhooks.md")),
         (
             "enterprise_connections",

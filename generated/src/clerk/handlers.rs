@@ -429,6 +429,255 @@ pub async fn revoke_session(
     transport.send(request).await.map(Output::Response)
 }
 
+/// Create an active session for a user (testing instances only).
+///
+/// `POST /sessions`
+pub async fn create_session(
+    transport: &dyn Transport,
+    params: CreateSessionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_session", Method::Post);
+    request.push_literal("/sessions");
+    request.set_body_field("user_id", params.user_id);
+    request.set_body_field("active_organization_id", params.active_organization_id);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Mint a session JWT for an active session.
+///
+/// `POST /sessions/{session_id}/tokens`
+pub async fn create_session_token(
+    transport: &dyn Transport,
+    params: CreateSessionTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_session_token", Method::Post);
+    request.push_literal("/sessions/");
+    request.push_segment("session_id", &params.session_id)?;
+    request.push_literal("/tokens");
+    request.set_body_field("expires_in_seconds", params.expires_in_seconds);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Mint a JWT for an active session, shaped by a JWT template.
+///
+/// `POST /sessions/{session_id}/tokens/{template_name}`
+pub async fn create_session_token_from_template(
+    transport: &dyn Transport,
+    params: CreateSessionTokenFromTemplateParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "create_session_token_from_template",
+        Method::Post,
+    );
+    request.push_literal("/sessions/");
+    request.push_segment("session_id", &params.session_id)?;
+    request.push_literal("/tokens/");
+    request.push_segment("template_name", &params.template_name)?;
+    request.set_body_field("expires_in_seconds", params.expires_in_seconds);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Exchange an expired session JWT and refresh token for a new one.
+///
+/// `POST /sessions/{session_id}/refresh`
+pub async fn refresh_session(
+    transport: &dyn Transport,
+    params: RefreshSessionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("refresh_session", Method::Post);
+    request.push_literal("/sessions/");
+    request.push_segment("session_id", &params.session_id)?;
+    request.push_literal("/refresh");
+    request.set_body_field("expired_token", params.expired_token);
+    request.set_body_field("refresh_token", params.refresh_token);
+    request.set_body_field("request_origin", params.request_origin);
+    request.set_body_field("request_headers", params.request_headers);
+    request.set_body_field("format", params.format);
+    request.set_body_field("request_originating_ip", params.request_originating_ip);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retrieve a client (one browser or device) and its sessions.
+///
+/// `GET /clients/{client_id}`
+pub async fn get_client(
+    transport: &dyn Transport,
+    params: GetClientParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_client", Method::Get);
+    request.push_literal("/clients/");
+    request.push_segment("client_id", &params.client_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Verify a client token and return the client it stands for.
+///
+/// `POST /clients/verify`
+pub async fn verify_client(
+    transport: &dyn Transport,
+    params: VerifyClientParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("verify_client", Method::Post);
+    request.push_literal("/clients/verify");
+    request.set_body_field("token", params.token);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a one-time sign-in token (a magic link) for a user.
+///
+/// `POST /sign_in_tokens`
+pub async fn create_sign_token(
+    transport: &dyn Transport,
+    params: CreateSignTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_sign_token", Method::Post);
+    request.push_literal("/sign_in_tokens");
+    request.set_body_field("user_id", params.user_id);
+    request.set_body_field("expires_in_seconds", params.expires_in_seconds);
+    request.set_body_field("org_id", params.org_id);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Revoke a pending sign-in token.
+///
+/// `POST /sign_in_tokens/{sign_in_token_id}/revoke`
+pub async fn revoke_sign_token(
+    transport: &dyn Transport,
+    params: RevokeSignTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("revoke_sign_token", Method::Post);
+    request.push_literal("/sign_in_tokens/");
+    request.push_segment("sign_in_token_id", &params.sign_in_token_id)?;
+    request.push_literal("/revoke");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a token that lets an actor sign in as (impersonate) a user.
+///
+/// `POST /actor_tokens`
+pub async fn create_actor_token(
+    transport: &dyn Transport,
+    params: CreateActorTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_actor_token", Method::Post);
+    request.push_literal("/actor_tokens");
+    request.set_body_field("user_id", params.user_id);
+    request.set_body_field("actor", params.actor);
+    request.set_body_field("expires_in_seconds", params.expires_in_seconds);
+    request
+        .set_body_field(
+            "session_max_duration_in_seconds",
+            params.session_max_duration_in_seconds,
+        );
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Revoke a pending actor token so it can no longer be used.
+///
+/// `POST /actor_tokens/{actor_token_id}/revoke`
+pub async fn revoke_actor_token(
+    transport: &dyn Transport,
+    params: RevokeActorTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("revoke_actor_token", Method::Post);
+    request.push_literal("/actor_tokens/");
+    request.push_segment("actor_token_id", &params.actor_token_id)?;
+    request.push_literal("/revoke");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retrieve a sign-up attempt and what it still needs.
+///
+/// `GET /sign_ups/{id}`
+pub async fn get_sign_up(
+    transport: &dyn Transport,
+    params: GetSignUpParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_sign_up", Method::Get);
+    request.push_literal("/sign_ups/");
+    request.push_segment("id", &params.sign_up_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Set a sign-up's external ID or mark it as a custom action.
+///
+/// `PATCH /sign_ups/{id}`
+pub async fn update_sign_up(
+    transport: &dyn Transport,
+    params: UpdateSignUpParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_sign_up", Method::Patch);
+    request.push_literal("/sign_ups/");
+    request.push_segment("id", &params.sign_up_id)?;
+    request.set_body_field("external_id", params.external_id);
+    request.set_body_field("custom_action", params.custom_action);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a token that lets automated tests pass bot protection.
+///
+/// `POST /testing_tokens`
+pub async fn create_testing_token(
+    transport: &dyn Transport,
+    params: CreateTestingTokenParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("create_testing_token", Method::Post);
+    request.push_literal("/testing_tokens");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List application invitations, newest first.
+///
+/// `GET /invitations`
+pub async fn list_invitations(
+    transport: &dyn Transport,
+    params: ListInvitationsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_invitations", Method::Get);
+    request.push_literal("/invitations");
+    request.push_query("status", params.status);
+    request.push_query("query", params.query);
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Invite an email address to sign up to the application.
+///
+/// `POST /invitations`
+pub async fn create_invitation(
+    transport: &dyn Transport,
+    params: CreateInvitationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_invitation", Method::Post);
+    request.push_literal("/invitations");
+    request.set_body_field("email_address", params.email_address);
+    request.set_body_field("redirect_url", params.redirect_url);
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("notify", params.notify);
+    request.set_body_field("ignore_existing", params.ignore_existing);
+    request.set_body_field("expires_in_days", params.expires_in_days);
+    request.set_body_field("template_slug", params.template_slug);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Revoke an application invitation.
+///
+/// `POST /invitations/{invitation_id}/revoke`
+pub async fn revoke_invitation(
+    transport: &dyn Transport,
+    params: RevokeInvitationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("revoke_invitation", Method::Post);
+    request.push_literal("/invitations/");
+    request.push_segment("invitation_id", &params.invitation_id)?;
+    request.push_literal("/revoke");
+    transport.send(request).await.map(Output::Response)
+}
+
 /// List organizations, newest first, with search and pagination.
 ///
 /// `GET /organizations`
@@ -710,83 +959,259 @@ pub async fn revoke_organization_invitation(
     transport.send(request).await.map(Output::Response)
 }
 
-/// List application invitations, newest first.
+/// Retrieve the instance the key belongs to (ID, environment, origins).
 ///
-/// `GET /invitations`
-pub async fn list_invitations(
+/// `GET /instance`
+pub async fn get_instance(
     transport: &dyn Transport,
-    params: ListInvitationsParams,
+    params: GetInstanceParams,
 ) -> Result<Output, Error> {
-    let mut request = ApiRequest::new("list_invitations", Method::Get);
-    request.push_literal("/invitations");
-    request.push_query("status", params.status);
-    request.push_query("query", params.query);
-    request.push_query("paginated", params.paginated);
-    request.push_query("limit", params.limit);
-    request.push_query("offset", params.offset);
-    request.push_query("order_by", params.order_by);
+    let _ = params;
+    let mut request = ApiRequest::new("get_instance", Method::Get);
+    request.push_literal("/instance");
     transport.send(request).await.map(Output::Response)
 }
 
-/// Invite an email address to sign up to the application.
+/// Change instance settings (test mode, HIBP, origins, support email).
 ///
-/// `POST /invitations`
-pub async fn create_invitation(
+/// `PATCH /instance`
+pub async fn update_instance(
     transport: &dyn Transport,
-    params: CreateInvitationParams,
+    params: UpdateInstanceParams,
 ) -> Result<Output, Error> {
-    let mut request = ApiRequest::new("create_invitation", Method::Post);
-    request.push_literal("/invitations");
-    request.set_body_field("email_address", params.email_address);
-    request.set_body_field("redirect_url", params.redirect_url);
-    request.set_body_field("public_metadata", params.public_metadata);
-    request.set_body_field("notify", params.notify);
-    request.set_body_field("ignore_existing", params.ignore_existing);
-    request.set_body_field("expires_in_days", params.expires_in_days);
-    request.set_body_field("template_slug", params.template_slug);
+    let mut request = ApiRequest::new("update_instance", Method::Patch);
+    request.push_literal("/instance");
+    request.set_body_field("test_mode", params.test_mode);
+    request.set_body_field("hibp", params.hibp);
+    request.set_body_field("support_email", params.support_email);
+    request.set_body_field("clerk_js_version", params.clerk_js_version);
+    request.set_body_field("development_origin", params.development_origin);
+    request.set_body_field("allowed_origins", params.allowed_origins);
+    request.set_body_field("cookieless_dev", params.cookieless_dev);
+    request
+        .set_body_field("url_based_session_syncing", params.url_based_session_syncing);
+    request
+        .set_body_field(
+            "preferred_sign_in_strategy_when_password_required",
+            params.preferred_sign_in_strategy_when_password_required,
+        );
     transport.send(request).await.map(Output::Response)
 }
 
-/// Revoke an application invitation.
+/// Switch the allowlist, blocklist and email-address restrictions.
 ///
-/// `POST /invitations/{invitation_id}/revoke`
-pub async fn revoke_invitation(
+/// `PATCH /instance/restrictions`
+pub async fn update_instance_restrictions(
     transport: &dyn Transport,
-    params: RevokeInvitationParams,
+    params: UpdateInstanceRestrictionsParams,
 ) -> Result<Output, Error> {
-    let mut request = ApiRequest::new("revoke_invitation", Method::Post);
-    request.push_literal("/invitations/");
-    request.push_segment("invitation_id", &params.invitation_id)?;
-    request.push_literal("/revoke");
+    let mut request = ApiRequest::new("update_instance_restrictions", Method::Patch);
+    request.push_literal("/instance/restrictions");
+    request.set_body_field("allowlist", params.allowlist);
+    request.set_body_field("blocklist", params.blocklist);
+    request
+        .set_body_field(
+            "allowlist_blocklist_disabled_on_sign_in",
+            params.allowlist_blocklist_disabled_on_sign_in,
+        );
+    request.set_body_field("block_email_subaddresses", params.block_email_subaddresses);
+    request
+        .set_body_field(
+            "block_disposable_email_domains",
+            params.block_disposable_email_domains,
+        );
     transport.send(request).await.map(Output::Response)
 }
 
-/// Create a one-time sign-in token (a magic link) for a user.
+/// Change the allowlist-only sign-up, sender address and test mode.
 ///
-/// `POST /sign_in_tokens`
-pub async fn create_sign_token(
+/// `PATCH /beta_features/instance_settings`
+pub async fn update_instance_auth_config(
     transport: &dyn Transport,
-    params: CreateSignTokenParams,
+    params: UpdateInstanceAuthConfigParams,
 ) -> Result<Output, Error> {
-    let mut request = ApiRequest::new("create_sign_token", Method::Post);
-    request.push_literal("/sign_in_tokens");
-    request.set_body_field("user_id", params.user_id);
-    request.set_body_field("expires_in_seconds", params.expires_in_seconds);
-    request.set_body_field("org_id", params.org_id);
+    let mut request = ApiRequest::new("update_instance_auth_config", Method::Patch);
+    request.push_literal("/beta_features/instance_settings");
+    request.set_body_field("restricted_to_allowlist", params.restricted_to_allowlist);
+    request.set_body_field("from_email_address", params.from_email_address);
+    request.set_body_field("progressive_sign_up", params.progressive_sign_up);
+    request.set_body_field("test_mode", params.test_mode);
     transport.send(request).await.map(Output::Response)
 }
 
-/// Revoke a pending sign-in token.
+/// Read whether Clerk Protect's rules and Specter checks are on.
 ///
-/// `POST /sign_in_tokens/{sign_in_token_id}/revoke`
-pub async fn revoke_sign_token(
+/// `GET /instance/protect`
+pub async fn get_instance_protect_settings(
     transport: &dyn Transport,
-    params: RevokeSignTokenParams,
+    params: GetInstanceProtectSettingsParams,
 ) -> Result<Output, Error> {
-    let mut request = ApiRequest::new("revoke_sign_token", Method::Post);
-    request.push_literal("/sign_in_tokens/");
-    request.push_segment("sign_in_token_id", &params.sign_in_token_id)?;
-    request.push_literal("/revoke");
+    let _ = params;
+    let mut request = ApiRequest::new("get_instance_protect_settings", Method::Get);
+    request.push_literal("/instance/protect");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Turn Clerk Protect's rules and Specter checks on or off.
+///
+/// `PATCH /instance/protect`
+pub async fn update_instance_protect_settings(
+    transport: &dyn Transport,
+    params: UpdateInstanceProtectSettingsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_instance_protect_settings", Method::Patch);
+    request.push_literal("/instance/protect");
+    request.set_body_field("rules_enabled", params.rules_enabled);
+    request.set_body_field("specter_enabled", params.specter_enabled);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Read the countries SMS messages are never sent to.
+///
+/// `GET /instance/communication`
+pub async fn get_instance_communication_settings(
+    transport: &dyn Transport,
+    params: GetInstanceCommunicationSettingsParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new(
+        "get_instance_communication_settings",
+        Method::Get,
+    );
+    request.push_literal("/instance/communication");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Replace the list of countries SMS messages are never sent to.
+///
+/// `PATCH /instance/communication`
+pub async fn update_instance_communication_settings(
+    transport: &dyn Transport,
+    params: UpdateInstanceCommunicationSettingsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "update_instance_communication_settings",
+        Method::Patch,
+    );
+    request.push_literal("/instance/communication");
+    request.set_body_field("blocked_country_codes", params.blocked_country_codes);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Read the OAuth server settings (client registration, scopes).
+///
+/// `GET /instance/oauth_application_settings`
+pub async fn get_instance_oauth_application_settings(
+    transport: &dyn Transport,
+    params: GetInstanceOauthApplicationSettingsParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new(
+        "get_instance_oauth_application_settings",
+        Method::Get,
+    );
+    request.push_literal("/instance/oauth_application_settings");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Change the instance's OAuth server settings.
+///
+/// `PATCH /instance/oauth_application_settings`
+pub async fn update_instance_oauth_application_settings(
+    transport: &dyn Transport,
+    params: UpdateInstanceOauthApplicationSettingsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "update_instance_oauth_application_settings",
+        Method::Patch,
+    );
+    request.push_literal("/instance/oauth_application_settings");
+    request
+        .set_body_field(
+            "dynamic_oauth_client_registration",
+            params.dynamic_oauth_client_registration,
+        );
+    request.set_body_field("default_scopes", params.default_scopes);
+    request.set_body_field("oauth_jwt_access_tokens", params.oauth_jwt_access_tokens);
+    request
+        .set_body_field(
+            "client_id_metadata_documents_advertised",
+            params.client_id_metadata_documents_advertised,
+        );
+    request
+        .set_body_field(
+            "client_id_metadata_documents_only_allow_pre_registered_clients",
+            params.client_id_metadata_documents_only_allow_pre_registered_clients,
+        );
+    request
+        .set_body_field(
+            "client_id_metadata_documents_block_implicitly_allowed_clients",
+            params.client_id_metadata_documents_block_implicitly_allowed_clients,
+        );
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Read the instance's organization settings and limits.
+///
+/// `GET /instance/organization_settings`
+pub async fn get_instance_organization_settings(
+    transport: &dyn Transport,
+    params: GetInstanceOrganizationSettingsParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("get_instance_organization_settings", Method::Get);
+    request.push_literal("/instance/organization_settings");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Change organization settings (limits, domains, creator role).
+///
+/// `PATCH /instance/organization_settings`
+pub async fn update_instance_organization_settings(
+    transport: &dyn Transport,
+    params: UpdateInstanceOrganizationSettingsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "update_instance_organization_settings",
+        Method::Patch,
+    );
+    request.push_literal("/instance/organization_settings");
+    request.set_body_field("enabled", params.enabled);
+    request.set_body_field("max_allowed_memberships", params.max_allowed_memberships);
+    request.set_body_field("admin_delete_enabled", params.admin_delete_enabled);
+    request.set_body_field("domains_enabled", params.domains_enabled);
+    request.set_body_field("slug_disabled", params.slug_disabled);
+    request.set_body_field("domains_enrollment_modes", params.domains_enrollment_modes);
+    request.set_body_field("creator_role_id", params.creator_role_id);
+    request.set_body_field("domains_default_role_id", params.domains_default_role_id);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Move the production instance to a new domain (logs everyone out).
+///
+/// `POST /instance/change_domain`
+pub async fn change_production_instance_domain(
+    transport: &dyn Transport,
+    params: ChangeProductionInstanceDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("change_production_instance_domain", Method::Post);
+    request.push_literal("/instance/change_domain");
+    request.set_body_field("home_url", params.home_url);
+    request.set_body_field("is_secondary", params.is_secondary);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Check that a proxy URL reaches Clerk's Frontend API for a domain.
+///
+/// `POST /proxy_checks`
+pub async fn verify_domain_proxy(
+    transport: &dyn Transport,
+    params: VerifyDomainProxyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("verify_domain_proxy", Method::Post);
+    request.push_literal("/proxy_checks");
+    request.set_body_field("domain_id", params.domain_id);
+    request.set_body_field("proxy_url", params.proxy_url);
     transport.send(request).await.map(Output::Response)
 }
 

@@ -816,6 +816,435 @@ pub static REVOKE_SESSION: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `create_session`: Create an active session for a user (testing instances only).
+pub static CREATE_SESSION: FunctionMeta = FunctionMeta {
+    name: "create_session",
+    slug: "clerk_create_session",
+    title: "Create Session",
+    group: "sessions",
+    summary: "Create an active session for a user (testing instances only).",
+    description: "Creates a new `active` session for the user, on a new client, and returns the session object: `id` (`sess_…`), `user_id`, `client_id`, `status`, `last_active_organization_id` and timestamps in Unix milliseconds (`expire_at`, `abandon_at`, `created_at`). Clerk offers this only for testing: it is not available on production instances (use `create_sign_token` to sign a user in from the backend there). An unknown user or organization raises `Clerk API error (404)`; a missing `user_id` raises 422 `form_param_missing`. Pair it with `create_session_token` to get a session JWT for tests.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/sessions",
+    params: &[
+        ParamMeta::body("user_id", ParamType::String)
+            .required()
+            .doc("ID of the user the session is for (`user_…`)."),
+        ParamMeta::body("active_organization_id", ParamType::String)
+            .doc(
+                "ID of an organization to make the session's active organization (`org_…`); it becomes `last_active_organization_id`.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_session_token`: Mint a session JWT for an active session.
+pub static CREATE_SESSION_TOKEN: FunctionMeta = FunctionMeta {
+    name: "create_session_token",
+    slug: "clerk_create_session_token",
+    title: "Create Session Token",
+    group: "sessions",
+    summary: "Mint a session JWT for an active session.",
+    description: "Returns `{object = \"token\", jwt = \"<JWT>\"}`: a session token signed by the instance, as the frontend would send it in the `__session` cookie, with the claims `sub` (the user ID), `sid` (the session ID), `iss`, `iat`, `nbf` and `exp`. Use it to call your own backend as that user in tests or scripts. It lives for Clerk's default session-token lifetime (60 seconds) unless `expires_in_seconds` says otherwise. An unknown session ID raises `Clerk API error (404)`; a session that is no longer active (revoked, ended, expired) issues no tokens. The JWT is a credential: do not print or log it in full.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/sessions/{session_id}/tokens",
+    params: &[
+        ParamMeta::path("session_id", ParamType::String)
+            .doc("ID of an active session (`sess_…`)."),
+        ParamMeta::body("expires_in_seconds", ParamType::Integer)
+            .minimum(30f64)
+            .maximum(315360000f64)
+            .doc(
+                "Lifetime of the token in seconds, instead of the instance's session-token lifetime.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_session_token_from_template`: Mint a JWT for an active session, shaped by a JWT template.
+pub static CREATE_SESSION_TOKEN_FROM_TEMPLATE: FunctionMeta = FunctionMeta {
+    name: "create_session_token_from_template",
+    slug: "clerk_create_session_token_from_template",
+    title: "Create Session Token from JWT Template",
+    group: "sessions",
+    summary: "Mint a JWT for an active session, shaped by a JWT template.",
+    description: "Returns `{object = \"token\", jwt = \"<JWT>\"}`: a token for the session's user whose claims come from the named JWT template of the instance (for example one made for Hasura, Supabase or Firebase), plus `sub`, `iss`, `iat`, `nbf`, `exp` and `jti`. Its lifetime is the template's unless `expires_in_seconds` overrides it. An unknown session or template raises `Clerk API error (404)`; a session that is no longer active issues no tokens. The JWT is a credential: do not print or log it in full.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/sessions/{session_id}/tokens/{template_name}",
+    params: &[
+        ParamMeta::path("session_id", ParamType::String)
+            .doc("ID of an active session (`sess_…`)."),
+        ParamMeta::path("template_name", ParamType::String)
+            .doc("Name of a JWT template of the instance, for example `custom_hasura`."),
+        ParamMeta::body("expires_in_seconds", ParamType::Integer)
+            .minimum(30f64)
+            .maximum(315360000f64)
+            .doc("Lifetime of the token in seconds, instead of the template's."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `refresh_session`: Exchange an expired session JWT and refresh token for a new one.
+pub static REFRESH_SESSION: FunctionMeta = FunctionMeta {
+    name: "refresh_session",
+    slug: "clerk_refresh_session",
+    title: "Refresh Session",
+    group: "sessions",
+    summary: "Exchange an expired session JWT and refresh token for a new one.",
+    description: "For backends that run Clerk's handshake themselves: given the session's expired JWT (the `__session` cookie), the refresh token (the `__refresh` cookie) and the request's origin, returns a fresh session token, as `{object = \"token\", jwt = \"<JWT>\"}` or, with `format = \"cookie\"`, as `{object = \"cookies\", cookies = {\"<Set-Cookie directive>\", ...}}`. The expired JWT must belong to `session_id`. Clerk answers 401 when anything does not check out (wrong session, bad or revoked refresh token, session no longer active), which tells SDKs to fall back to the handshake flow; an unknown session ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/sessions/{session_id}/refresh",
+    params: &[
+        ParamMeta::path("session_id", ParamType::String)
+            .doc("ID of the session to refresh (`sess_…`)."),
+        ParamMeta::body("expired_token", ParamType::String)
+            .required()
+            .doc(
+                "The session's expired JWT, from the `__session` cookie; it must belong to `session_id`.",
+            ),
+        ParamMeta::body("refresh_token", ParamType::String)
+            .required()
+            .doc(
+                "The refresh token from the `__refresh` cookie that Clerk's handshake set.",
+            ),
+        ParamMeta::body("request_origin", ParamType::String)
+            .required()
+            .doc(
+                "Origin of the browser request being served, for example `https://app.example.test`.",
+            ),
+        ParamMeta::body("request_headers", ParamType::Object)
+            .doc("Headers of the browser request being served, by name."),
+        ParamMeta::body("format", ParamType::String)
+            .default_value(Literal::String("token"))
+            .allowed(&[Literal::String("token"), Literal::String("cookie")])
+            .doc(
+                "`token` returns the JWT; `cookie` returns `Set-Cookie` directives to send back.",
+            ),
+        ParamMeta::body("request_originating_ip", ParamType::String)
+            .doc("IP address of the client that made the browser request."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_client`: Retrieve a client (one browser or device) and its sessions.
+pub static GET_CLIENT: FunctionMeta = FunctionMeta {
+    name: "get_client",
+    slug: "clerk_get_client",
+    title: "Get Client",
+    group: "clients",
+    summary: "Retrieve a client (one browser or device) and its sessions.",
+    description: "A client is one browser or device that talks to Clerk's Frontend API; every session belongs to one (`session.client_id`). Returns the client object: `id` (`client_…`), `session_ids`, `sessions` (full session objects, signed in or not), `last_active_session_id`, `sign_in_id` and `sign_up_id` of an attempt in progress (or `null`), `last_authentication_strategy` (for example `email_code`), and `created_at`, `updated_at` in Unix milliseconds. An unknown ID raises `Clerk API error (404)`. Listing every client is deprecated by Clerk; reach clients through their sessions (`list_sessions`, `get_session`).",
+    path: "/clients/{client_id}",
+    params: &[
+        ParamMeta::path("client_id", ParamType::String)
+            .doc("ID of the client (`client_…`), for example a session's `client_id`."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `verify_client`: Verify a client token and return the client it stands for.
+pub static VERIFY_CLIENT: FunctionMeta = FunctionMeta {
+    name: "verify_client",
+    slug: "clerk_verify_client",
+    title: "Verify Client",
+    group: "clients",
+    summary: "Verify a client token and return the client it stands for.",
+    description: "Checks a client token (the JWT in the `__client` cookie of Clerk's Frontend API domain) and returns the client it represents, in the shape `get_client` returns: `id`, `session_ids`, `sessions`, `last_active_session_id`, `sign_in_id`, `sign_up_id` and timestamps in Unix milliseconds. Use it to tell, on your own backend, which browser and sessions a request comes from. A malformed, expired or foreign token raises `Clerk API error` (400 or 404); a missing `token` raises 422.",
+    idempotent: false,
+    method: Method::Post,
+    path: "/clients/verify",
+    params: &[
+        ParamMeta::body("token", ParamType::String)
+            .required()
+            .doc("The client token, a JWT, as found in the `__client` cookie."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_sign_token`: Create a one-time sign-in token (a magic link) for a user.
+pub static CREATE_SIGN_TOKEN: FunctionMeta = FunctionMeta {
+    name: "create_sign_token",
+    slug: "clerk_create_sign_in_token",
+    title: "Create Sign-in Token",
+    group: "sign_in_tokens",
+    summary: "Create a one-time sign-in token (a magic link) for a user.",
+    description: "Creates a sign-in token for the user and returns it: `id` (`sit_…`), `user_id`, `status` (`pending` until used), `token`, and `url`, the link that signs the user in. Treat the token and URL as secrets. Tokens last 30 days unless `expires_in_seconds` says otherwise. An unknown user gives 404. The Lua name is `create_sign_token`; the full name `clerk_create_sign_in_token` resolves too.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/sign_in_tokens",
+    params: &[
+        ParamMeta::body("user_id", ParamType::String)
+            .required()
+            .doc("ID of the user the token signs in (`user_…`)."),
+        ParamMeta::body("expires_in_seconds", ParamType::Integer)
+            .default_value(Literal::Integer(2592000i64))
+            .minimum(1f64)
+            .doc("Lifetime of the token in seconds (2592000 is 30 days)."),
+        ParamMeta::body("org_id", ParamType::String)
+            .doc(
+                "ID of an organization to make active on sign-in; the user must be a member and organizations must be enabled.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `revoke_sign_token`: Revoke a pending sign-in token.
+pub static REVOKE_SIGN_TOKEN: FunctionMeta = FunctionMeta {
+    name: "revoke_sign_token",
+    slug: "clerk_revoke_sign_in_token",
+    title: "Revoke Sign-in Token",
+    group: "sign_in_tokens",
+    summary: "Revoke a pending sign-in token.",
+    description: "Invalidates a `pending` sign-in token so its link no longer works, and returns the token with `status = \"revoked\"`. Tokens already used or revoked give 400. This cannot be undone. The Lua name is `revoke_sign_token`; the full name `clerk_revoke_sign_in_token` resolves too.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/sign_in_tokens/{sign_in_token_id}/revoke",
+    params: &[
+        ParamMeta::path("sign_in_token_id", ParamType::String)
+            .doc("ID of the sign-in token to revoke (`sit_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_actor_token`: Create a token that lets an actor sign in as (impersonate) a user.
+pub static CREATE_ACTOR_TOKEN: FunctionMeta = FunctionMeta {
+    name: "create_actor_token",
+    slug: "clerk_create_actor_token",
+    title: "Create Actor Token",
+    group: "actor_tokens",
+    summary: "Create a token that lets an actor sign in as (impersonate) a user.",
+    description: "Creates a `pending` actor token for impersonation: whoever opens its `url` (or uses its `token` as a sign-in ticket) gets a session as `user_id`, with `actor` recorded on the session and in its session tokens (the `act` claim), so your app can tell an impersonated session apart. Returns `{object = \"actor_token\", id, status, user_id, actor, token, url, created_at, updated_at}`. The token can be used within `expires_in_seconds` (one hour by default) and the session it creates lasts `session_max_duration_in_seconds` (30 minutes by default). `actor.sub` is required; other keys of `actor` are kept as given. A plan without impersonation answers 402; an unknown user or a missing field 422. Treat `token` and `url` as credentials.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/actor_tokens",
+    params: &[
+        ParamMeta::body("user_id", ParamType::String)
+            .required()
+            .doc("ID of the user to impersonate (`user_…`)."),
+        ParamMeta::body("actor", ParamType::Object)
+            .required()
+            .doc(
+                "Who is acting: at least `sub`, the ID of the acting (impersonating) user; any other keys are kept and copied into the session token's `act` claim.",
+            ),
+        ParamMeta::body("expires_in_seconds", ParamType::Integer)
+            .default_value(Literal::Integer(3600i64))
+            .doc("Seconds the token can be used for before it expires."),
+        ParamMeta::body("session_max_duration_in_seconds", ParamType::Integer)
+            .default_value(Literal::Integer(1800i64))
+            .doc(
+                "Longest the impersonation session created with the token may last, in seconds.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `revoke_actor_token`: Revoke a pending actor token so it can no longer be used.
+pub static REVOKE_ACTOR_TOKEN: FunctionMeta = FunctionMeta {
+    name: "revoke_actor_token",
+    slug: "clerk_revoke_actor_token",
+    title: "Revoke Actor Token",
+    group: "actor_tokens",
+    summary: "Revoke a pending actor token so it can no longer be used.",
+    description: "Revokes an actor token that has not been used yet and returns it (`id`, `status`, `user_id`, `actor`, timestamps in Unix milliseconds). Sessions already created with the token are not ended; revoke those with `revoke_session`. Only `pending` tokens can be revoked (400 otherwise); an unknown ID raises `Clerk API error (404)`. This cannot be undone.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/actor_tokens/{actor_token_id}/revoke",
+    params: &[
+        ParamMeta::path("actor_token_id", ParamType::String)
+            .doc("ID of the actor token to revoke (`act_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_sign_up`: Retrieve a sign-up attempt and what it still needs.
+pub static GET_SIGN_UP: FunctionMeta = FunctionMeta {
+    name: "get_sign_up",
+    slug: "clerk_get_sign_up",
+    title: "Get Sign-up",
+    group: "sign_ups",
+    summary: "Retrieve a sign-up attempt and what it still needs.",
+    description: "Returns the sign-up attempt (`object = \"sign_up_attempt\"`): `id`, `status` (`missing_requirements`, `complete` or `abandoned`), `required_fields`, `optional_fields`, `missing_fields` and `unverified_fields` (which of `email_address`, `phone_number`, `password`, ... are still needed), `verifications` (per identifier, the `next_action` and supported strategies), the identifiers and names entered so far, `external_id`, `custom_action`, `public_metadata` and `unsafe_metadata`, `created_user_id` and `created_session_id` once complete, and `abandon_at` and `legal_accepted_at` in Unix milliseconds. An unknown ID raises `Clerk API error (404)`.",
+    path: "/sign_ups/{id}",
+    params: &[
+        ParamMeta::path("sign_up_id", ParamType::String)
+            .wire("id")
+            .aliases(&["id"])
+            .doc("ID of the sign-up attempt (`sua_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_sign_up`: Set a sign-up's external ID or mark it as a custom action.
+pub static UPDATE_SIGN_UP: FunctionMeta = FunctionMeta {
+    name: "update_sign_up",
+    slug: "clerk_update_sign_up",
+    title: "Update Sign-up",
+    group: "sign_ups",
+    summary: "Set a sign-up's external ID or mark it as a custom action.",
+    description: "Sets fields of a sign-up attempt in progress and returns the updated attempt (as `get_sign_up` does). `external_id` is copied to the user when the sign-up completes, which links the new account to your own records; `custom_action` marks the attempt as handled by a custom flow. Fields left out are unchanged. An unknown ID raises `Clerk API error (404)`; Clerk documents 403 for an update it refuses.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/sign_ups/{id}",
+    params: &[
+        ParamMeta::path("sign_up_id", ParamType::String)
+            .wire("id")
+            .aliases(&["id"])
+            .doc("ID of the sign-up attempt (`sua_…`)."),
+        ParamMeta::body("external_id", ParamType::String)
+            .doc(
+                "Your own ID for the person signing up; it becomes the new user's `external_id`.",
+            ),
+        ParamMeta::body("custom_action", ParamType::Boolean)
+            .doc("`true` marks the sign-up as a custom action."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_testing_token`: Create a token that lets automated tests pass bot protection.
+pub static CREATE_TESTING_TOKEN: FunctionMeta = FunctionMeta {
+    name: "create_testing_token",
+    slug: "clerk_create_testing_token",
+    title: "Create Testing Token",
+    group: "testing_tokens",
+    summary: "Create a token that lets automated tests pass bot protection.",
+    description: "Returns `{object = \"testing_token\", token = \"<token>\", expires_at = <Unix seconds>}`. End-to-end test suites (Playwright, Cypress) pass `token` as the `__clerk_testing_token` query parameter on Frontend API requests, so Clerk's bot protection does not block them. Development instances only; each token is short-lived, so create one per test run. Note that `expires_at` is in Unix seconds, unlike most Clerk timestamps.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/testing_tokens",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_invitations`: List application invitations, newest first.
+pub static LIST_INVITATIONS: FunctionMeta = FunctionMeta {
+    name: "list_invitations",
+    slug: "clerk_list_invitations",
+    title: "List Invitations",
+    group: "invitations",
+    summary: "List application invitations, newest first.",
+    description: "Returns the application (sign-up) invitations, newest first. Without `paginated` the response is a bare array of invitation objects; with `paginated = true` it is `{data = [...], total_count = <n>}`. Each invitation has `id` (`inv_…`), `email_address`, `status` (`pending`, `accepted`, `revoked` or `expired`), `public_metadata`, `url`, `expires_at` and timestamps in Unix milliseconds.",
+    path: "/invitations",
+    params: &[
+        ParamMeta::query("status", ParamType::String)
+            .allowed(
+                &[
+                    Literal::String("pending"),
+                    Literal::String("accepted"),
+                    Literal::String("revoked"),
+                    Literal::String("expired"),
+                ],
+            )
+            .doc("Only invitations in this status."),
+        ParamMeta::query("query", ParamType::String)
+            .doc("Only invitations whose email address or ID matches this text."),
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc("`true` returns `{data, total_count}` instead of a bare array."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of invitations to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of invitations to skip before the page starts; use with `limit`.",
+            ),
+        ParamMeta::query("order_by", ParamType::String)
+            .default_value(Literal::String("-created_at"))
+            .doc(
+                "Sort field `created_at`, `email_address` or `expires_at`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_invitation`: Invite an email address to sign up to the application.
+pub static CREATE_INVITATION: FunctionMeta = FunctionMeta {
+    name: "create_invitation",
+    slug: "clerk_create_invitation",
+    title: "Create Invitation",
+    group: "invitations",
+    summary: "Invite an email address to sign up to the application.",
+    description: "Creates a `pending` invitation and, unless `notify` is false, emails the sign-up link; returns the invitation (`id`, `email_address`, `status`, `url`, `expires_at`, `public_metadata`). An address with a pending invitation (400 `duplicate_record`) or an existing account is refused unless `ignore_existing` is true; unknown fields give 422. Clerk allows 100 of these requests per hour per instance.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/invitations",
+    params: &[
+        ParamMeta::body("email_address", ParamType::String)
+            .required()
+            .doc("Email address to invite."),
+        ParamMeta::body("redirect_url", ParamType::String)
+            .doc(
+                "Where to send the invitee after they open the link; needed only for a custom sign-up flow.",
+            ),
+        ParamMeta::body("public_metadata", ParamType::Object)
+            .doc("Metadata copied into the user's public metadata when they sign up."),
+        ParamMeta::body("notify", ParamType::Boolean)
+            .default_value(Literal::Boolean(true))
+            .doc(
+                "Whether Clerk emails the invitation; false to deliver the link yourself.",
+            ),
+        ParamMeta::body("ignore_existing", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "Create the invitation even if the address already has an invitation or an account.",
+            ),
+        ParamMeta::body("expires_in_days", ParamType::Integer)
+            .minimum(1f64)
+            .maximum(365f64)
+            .doc("Days until the invitation expires; Clerk uses 30 days when omitted."),
+        ParamMeta::body("template_slug", ParamType::String)
+            .allowed(
+                &[Literal::String("invitation"), Literal::String("waitlist_invitation")],
+            )
+            .doc("Email template for the invitation."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `revoke_invitation`: Revoke an application invitation.
+pub static REVOKE_INVITATION: FunctionMeta = FunctionMeta {
+    name: "revoke_invitation",
+    slug: "clerk_revoke_invitation",
+    title: "Revoke Invitation",
+    group: "invitations",
+    summary: "Revoke an application invitation.",
+    description: "Makes the invitation's link unusable and returns the invitation with `revoked = true` and `status = \"revoked\"`. The person can still sign up through the normal flow if sign-ups are open. Revoked or accepted invitations cannot be revoked (400 `invitation_already_revoked` or `invitation_already_accepted`). This cannot be undone.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/invitations/{invitation_id}/revoke",
+    params: &[
+        ParamMeta::path("invitation_id", ParamType::String)
+            .doc("ID of the invitation to revoke (`inv_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `list_organizations`: List organizations, newest first, with search and pagination.
 pub static LIST_ORGANIZATIONS: FunctionMeta = FunctionMeta {
     name: "list_organizations",
@@ -1366,167 +1795,352 @@ pub static REVOKE_ORGANIZATION_INVITATION: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
-/// `list_invitations`: List application invitations, newest first.
-pub static LIST_INVITATIONS: FunctionMeta = FunctionMeta {
-    name: "list_invitations",
-    slug: "clerk_list_invitations",
-    title: "List Invitations",
-    group: "invitations",
-    summary: "List application invitations, newest first.",
-    description: "Returns the application (sign-up) invitations, newest first. Without `paginated` the response is a bare array of invitation objects; with `paginated = true` it is `{data = [...], total_count = <n>}`. Each invitation has `id` (`inv_…`), `email_address`, `status` (`pending`, `accepted`, `revoked` or `expired`), `public_metadata`, `url`, `expires_at` and timestamps in Unix milliseconds.",
-    path: "/invitations",
+/// `get_instance`: Retrieve the instance the key belongs to (ID, environment, origins).
+pub static GET_INSTANCE: FunctionMeta = FunctionMeta {
+    name: "get_instance",
+    slug: "clerk_get_instance",
+    title: "Get Instance",
+    group: "instance_settings",
+    summary: "Retrieve the instance the key belongs to (ID, environment, origins).",
+    description: "Returns `{object = \"instance\", id, environment_type, allowed_origins, workspace_id}`: `environment_type` is `development` or `production`, `allowed_origins` the extra origins allowed to call the Frontend API (or `nil`), and `workspace_id` the Clerk workspace that owns the application (or `nil`). Useful to check which instance a key points at before changing settings.",
+    path: "/instance",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_instance`: Change instance settings (test mode, HIBP, origins, support email).
+pub static UPDATE_INSTANCE: FunctionMeta = FunctionMeta {
+    name: "update_instance",
+    slug: "clerk_update_instance",
+    title: "Update Instance",
+    group: "instance_settings",
+    summary: "Change instance settings (test mode, HIBP, origins, support email).",
+    description: "Sets the given settings of the instance; settings left out are unchanged. Clerk answers 204 with no body, so the call returns an empty table; read the result back with `get_instance` (for `allowed_origins`). `allowed_origins` replaces the whole list: pass every origin to keep. An invalid value raises 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/instance",
     params: &[
-        ParamMeta::query("status", ParamType::String)
+        ParamMeta::body("test_mode", ParamType::Boolean)
+            .doc(
+                "Whether test email addresses and phone numbers (such as `+15555550100` with code `424242`) work; on by default in development instances.",
+            ),
+        ParamMeta::body("hibp", ParamType::Boolean)
+            .doc(
+                "Whether passwords are checked against the Have I Been Pwned breach database.",
+            ),
+        ParamMeta::body("support_email", ParamType::String)
+            .doc("Support address shown to users in Clerk's components and emails."),
+        ParamMeta::body("clerk_js_version", ParamType::String)
+            .doc("Version of clerk-js the instance's components load, for example `5`."),
+        ParamMeta::body("development_origin", ParamType::String)
+            .doc("Origin of the app in development, for development instances."),
+        ParamMeta::body("allowed_origins", ParamType::Array(&ParamType::String))
+            .doc(
+                "Extra origins allowed to call the Frontend API, for browser-like stacks: a Chrome extension (`chrome-extension://<extension id>`), Electron (`http://localhost:3000`) or Capacitor (`capacitor://localhost`). Replaces the whole list.",
+            ),
+        ParamMeta::body("cookieless_dev", ParamType::Boolean)
+            .doc(
+                "Deprecated by Clerk in favour of `url_based_session_syncing`; development mode without third-party cookies.",
+            ),
+        ParamMeta::body("url_based_session_syncing", ParamType::Boolean)
+            .doc(
+                "Whether development instances sync sessions through the URL instead of third-party cookies.",
+            ),
+        ParamMeta::body(
+                "preferred_sign_in_strategy_when_password_required",
+                ParamType::String,
+            )
             .allowed(
                 &[
-                    Literal::String("pending"),
-                    Literal::String("accepted"),
-                    Literal::String("revoked"),
-                    Literal::String("expired"),
+                    Literal::String("password"),
+                    Literal::String("otp"),
+                    Literal::String(""),
                 ],
             )
-            .doc("Only invitations in this status."),
-        ParamMeta::query("query", ParamType::String)
-            .doc("Only invitations whose email address or ID matches this text."),
-        ParamMeta::query("paginated", ParamType::Boolean)
-            .doc("`true` returns `{data, total_count}` instead of a bare array."),
-        ParamMeta::query("limit", ParamType::Integer)
-            .default_value(Literal::Integer(10i64))
-            .minimum(1f64)
-            .maximum(500f64)
-            .doc("Page size, the number of invitations to return."),
-        ParamMeta::query("offset", ParamType::Integer)
-            .default_value(Literal::Integer(0i64))
-            .minimum(0f64)
             .doc(
-                "Number of invitations to skip before the page starts; use with `limit`.",
-            ),
-        ParamMeta::query("order_by", ParamType::String)
-            .default_value(Literal::String("-created_at"))
-            .doc(
-                "Sort field `created_at`, `email_address` or `expires_at`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).",
+                "The sign-in strategy Clerk's components offer first when the instance requires passwords (`password` when unset; no effect otherwise). An empty string clears the choice.",
             ),
     ],
-    pagination: Some(
-        &Pagination {
-            limit_param: "limit",
-            offset_param: "offset",
-            page_size: 500,
-            items: "/data",
-            with: &[("paginated", Literal::Boolean(true))],
-            total: Total::InPage("/total_count"),
-        },
-    ),
     ..FunctionMeta::DEFAULT
 };
 
-/// `create_invitation`: Invite an email address to sign up to the application.
-pub static CREATE_INVITATION: FunctionMeta = FunctionMeta {
-    name: "create_invitation",
-    slug: "clerk_create_invitation",
-    title: "Create Invitation",
-    group: "invitations",
-    summary: "Invite an email address to sign up to the application.",
-    description: "Creates a `pending` invitation and, unless `notify` is false, emails the sign-up link; returns the invitation (`id`, `email_address`, `status`, `url`, `expires_at`, `public_metadata`). An address with a pending invitation (400 `duplicate_record`) or an existing account is refused unless `ignore_existing` is true; unknown fields give 422. Clerk allows 100 of these requests per hour per instance.",
+/// `update_instance_restrictions`: Switch the allowlist, blocklist and email-address restrictions.
+pub static UPDATE_INSTANCE_RESTRICTIONS: FunctionMeta = FunctionMeta {
+    name: "update_instance_restrictions",
+    slug: "clerk_update_instance_restrictions",
+    title: "Update Instance Restrictions",
+    group: "instance_settings",
+    summary: "Switch the allowlist, blocklist and email-address restrictions.",
+    description: "Turns sign-up restrictions on or off and returns all of them: `{object = \"instance_restrictions\", allowlist, blocklist, allowlist_blocklist_disabled_on_sign_in, block_email_subaddresses, block_disposable_email_domains}`. Settings left out are unchanged. The allowlist and blocklist entries themselves are managed with the allowlist and blocklist functions. A plan without these features answers 402; an invalid value 422.",
     operation: Operation::Write,
-    idempotent: false,
-    method: Method::Post,
-    path: "/invitations",
+    method: Method::Patch,
+    path: "/instance/restrictions",
     params: &[
-        ParamMeta::body("email_address", ParamType::String)
-            .required()
-            .doc("Email address to invite."),
-        ParamMeta::body("redirect_url", ParamType::String)
+        ParamMeta::body("allowlist", ParamType::Boolean)
+            .doc("Only identifiers on the allowlist may sign up."),
+        ParamMeta::body("blocklist", ParamType::Boolean)
+            .doc("Identifiers on the blocklist may not sign up or sign in."),
+        ParamMeta::body("allowlist_blocklist_disabled_on_sign_in", ParamType::Boolean)
+            .doc("Apply the allowlist and blocklist to sign-ups only, not to sign-ins."),
+        ParamMeta::body("block_email_subaddresses", ParamType::Boolean)
             .doc(
-                "Where to send the invitee after they open the link; needed only for a custom sign-up flow.",
+                "Refuse email addresses with a `+`, `=` or `#` subaddress (`ada+test@example.test`).",
             ),
-        ParamMeta::body("public_metadata", ParamType::Object)
-            .doc("Metadata copied into the user's public metadata when they sign up."),
-        ParamMeta::body("notify", ParamType::Boolean)
-            .default_value(Literal::Boolean(true))
-            .doc(
-                "Whether Clerk emails the invitation; false to deliver the link yourself.",
-            ),
-        ParamMeta::body("ignore_existing", ParamType::Boolean)
+        ParamMeta::body("block_disposable_email_domains", ParamType::Boolean)
+            .doc("Refuse email addresses at known disposable-email domains."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_instance_auth_config`: Change the allowlist-only sign-up, sender address and test mode.
+pub static UPDATE_INSTANCE_AUTH_CONFIG: FunctionMeta = FunctionMeta {
+    name: "update_instance_auth_config",
+    slug: "clerk_update_instance_auth_config",
+    title: "Update Instance Auth Config",
+    group: "instance_settings",
+    summary: "Change the allowlist-only sign-up, sender address and test mode.",
+    description: "A beta endpoint of Clerk's for authentication settings: restricting sign-up to the allowlist, the local part of the address authentication emails come from, progressive sign-up and test mode. Settings left out are unchanged. Returns `{object = \"instance_settings\", id, restricted_to_allowlist, from_email_address, progressive_sign_up, enhanced_email_deliverability}`. A plan without a feature answers 402; an invalid value (a `from_email_address` that is not alphanumeric) 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/beta_features/instance_settings",
+    params: &[
+        ParamMeta::body("restricted_to_allowlist", ParamType::Boolean)
             .default_value(Literal::Boolean(false))
             .doc(
-                "Create the invitation even if the address already has an invitation or an account.",
+                "Only email addresses, phone numbers and usernames on the allowlist may sign up.",
             ),
-        ParamMeta::body("expires_in_days", ParamType::Integer)
-            .minimum(1f64)
-            .maximum(365f64)
-            .doc("Days until the invitation expires; Clerk uses 30 days when omitted."),
-        ParamMeta::body("template_slug", ParamType::String)
-            .allowed(
-                &[Literal::String("invitation"), Literal::String("waitlist_invitation")],
-            )
-            .doc("Email template for the invitation."),
+        ParamMeta::body("from_email_address", ParamType::String)
+            .doc(
+                "Local part of the address authentication emails (codes, magic links) are sent from, letters and digits only: `accounts` for `accounts@<your domain>`.",
+            ),
+        ParamMeta::body("progressive_sign_up", ParamType::Boolean)
+            .doc(
+                "Deprecated by Clerk (ask their support); turns the progressive sign-up algorithm on.",
+            ),
+        ParamMeta::body("test_mode", ParamType::Boolean)
+            .doc(
+                "Whether test email addresses and phone numbers work; on by default in development instances.",
+            ),
     ],
     ..FunctionMeta::DEFAULT
 };
 
-/// `revoke_invitation`: Revoke an application invitation.
-pub static REVOKE_INVITATION: FunctionMeta = FunctionMeta {
-    name: "revoke_invitation",
-    slug: "clerk_revoke_invitation",
-    title: "Revoke Invitation",
-    group: "invitations",
-    summary: "Revoke an application invitation.",
-    description: "Makes the invitation's link unusable and returns the invitation with `revoked = true` and `status = \"revoked\"`. The person can still sign up through the normal flow if sign-ups are open. Revoked or accepted invitations cannot be revoked (400 `invitation_already_revoked` or `invitation_already_accepted`). This cannot be undone.",
+/// `get_instance_protect_settings`: Read whether Clerk Protect's rules and Specter checks are on.
+pub static GET_INSTANCE_PROTECT_SETTINGS: FunctionMeta = FunctionMeta {
+    name: "get_instance_protect_settings",
+    slug: "clerk_get_instance_protect_settings",
+    title: "Get Instance Protect Settings",
+    group: "instance_settings",
+    summary: "Read whether Clerk Protect's rules and Specter checks are on.",
+    description: "Returns `{object = \"instance_protect\", rules_enabled, specter_enabled, checks_bypassed}`: whether Clerk Protect's fraud rules and its Specter device checks run on sign-ups and sign-ins, and whether the instance opted out of Protect's setup checks.",
+    path: "/instance/protect",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_instance_protect_settings`: Turn Clerk Protect's rules and Specter checks on or off.
+pub static UPDATE_INSTANCE_PROTECT_SETTINGS: FunctionMeta = FunctionMeta {
+    name: "update_instance_protect_settings",
+    slug: "clerk_update_instance_protect_settings",
+    title: "Update Instance Protect Settings",
+    group: "instance_settings",
+    summary: "Turn Clerk Protect's rules and Specter checks on or off.",
+    description: "Sets the given Clerk Protect settings (left-out ones are unchanged) and returns them all, as `get_instance_protect_settings` does. An invalid value raises 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/instance/protect",
+    params: &[
+        ParamMeta::body("rules_enabled", ParamType::Boolean)
+            .doc("Whether Protect's fraud rules run."),
+        ParamMeta::body("specter_enabled", ParamType::Boolean)
+            .doc("Whether Protect's Specter device checks run."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_instance_communication_settings`: Read the countries SMS messages are never sent to.
+pub static GET_INSTANCE_COMMUNICATION_SETTINGS: FunctionMeta = FunctionMeta {
+    name: "get_instance_communication_settings",
+    slug: "clerk_get_instance_communication_settings",
+    title: "Get Instance Communication Settings",
+    group: "instance_settings",
+    summary: "Read the countries SMS messages are never sent to.",
+    description: "Returns `{object = \"instance_communication\", blocked_country_codes = {\"XX\", ...}}`: the ISO 3166-1 alpha-2 codes of the countries the instance sends no SMS to (verification codes, invitations).",
+    path: "/instance/communication",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_instance_communication_settings`: Replace the list of countries SMS messages are never sent to.
+pub static UPDATE_INSTANCE_COMMUNICATION_SETTINGS: FunctionMeta = FunctionMeta {
+    name: "update_instance_communication_settings",
+    slug: "clerk_update_instance_communication_settings",
+    title: "Update Instance Communication Settings",
+    group: "instance_settings",
+    summary: "Replace the list of countries SMS messages are never sent to.",
+    description: "Replaces the SMS country blocklist with `blocked_country_codes` and returns the settings as `get_instance_communication_settings` does. Pass the whole list: codes left out are unblocked. Codes Clerk does not treat as SMS-tier countries are dropped without an error, so read the answer to see what was kept. Leaving `blocked_country_codes` out changes nothing; lower-case, repeated or malformed codes raise 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/instance/communication",
+    params: &[
+        ParamMeta::body("blocked_country_codes", ParamType::Array(&ParamType::String))
+            .max_items(250u64)
+            .doc(
+                "Every country to block, as upper-case ISO 3166-1 alpha-2 codes (`NG`, `RU`), each once; replaces the list.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_instance_oauth_application_settings`: Read the OAuth server settings (client registration, scopes).
+pub static GET_INSTANCE_OAUTH_APPLICATION_SETTINGS: FunctionMeta = FunctionMeta {
+    name: "get_instance_oauth_application_settings",
+    slug: "clerk_get_instance_oauth_application_settings",
+    title: "Get OAuth Application Settings",
+    group: "instance_settings",
+    summary: "Read the OAuth server settings (client registration, scopes).",
+    description: "Returns the settings of the OAuth authorization server the instance runs for its OAuth applications: `{object = \"oauth_application_settings\", dynamic_oauth_client_registration, default_scopes, oauth_jwt_access_tokens, client_id_metadata_documents_advertised, client_id_metadata_documents_only_allow_pre_registered_clients, client_id_metadata_documents_block_implicitly_allowed_clients}`.",
+    path: "/instance/oauth_application_settings",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_instance_oauth_application_settings`: Change the instance's OAuth server settings.
+pub static UPDATE_INSTANCE_OAUTH_APPLICATION_SETTINGS: FunctionMeta = FunctionMeta {
+    name: "update_instance_oauth_application_settings",
+    slug: "clerk_update_instance_oauth_application_settings",
+    title: "Update OAuth Application Settings",
+    group: "instance_settings",
+    summary: "Change the instance's OAuth server settings.",
+    description: "Sets the given OAuth server settings (left-out ones are unchanged) and returns them all, as `get_instance_oauth_application_settings` does. Turning off `client_id_metadata_documents_block_implicitly_allowed_clients` or the other client checks does not revoke access tokens already issued. An invalid value raises 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/instance/oauth_application_settings",
+    params: &[
+        ParamMeta::body("dynamic_oauth_client_registration", ParamType::Boolean)
+            .doc(
+                "Whether OAuth clients may register themselves (RFC 7591 dynamic client registration).",
+            ),
+        ParamMeta::body("default_scopes", ParamType::Array(&ParamType::String))
+            .doc(
+                "Scopes granted when a client asks for none; Clerk's defaults are restored by sending JSON null (a raw `api_patch`).",
+            ),
+        ParamMeta::body("oauth_jwt_access_tokens", ParamType::Boolean)
+            .doc("`true` issues JWT access tokens, `false` opaque ones."),
+        ParamMeta::body("client_id_metadata_documents_advertised", ParamType::Boolean)
+            .doc(
+                "Whether the server metadata advertises support for Client ID Metadata Documents (CIMD).",
+            ),
+        ParamMeta::body(
+                "client_id_metadata_documents_only_allow_pre_registered_clients",
+                ParamType::Boolean,
+            )
+            .doc(
+                "Refuse CIMD clients the instance does not know yet; clients already connected or registered stay admitted (a deleted client becomes unknown again).",
+            ),
+        ParamMeta::body(
+                "client_id_metadata_documents_block_implicitly_allowed_clients",
+                ParamType::Boolean,
+            )
+            .doc(
+                "Refuse CIMD clients that were allowed implicitly on their next lookup; explicitly allowed clients stay accepted and issued access tokens stay valid.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_instance_organization_settings`: Read the instance's organization settings and limits.
+pub static GET_INSTANCE_ORGANIZATION_SETTINGS: FunctionMeta = FunctionMeta {
+    name: "get_instance_organization_settings",
+    slug: "clerk_get_instance_organization_settings",
+    title: "Get Instance Organization Settings",
+    group: "instance_settings",
+    summary: "Read the instance's organization settings and limits.",
+    description: "Returns `{object = \"organization_settings\", ...}`: `enabled`, `max_allowed_memberships` (members per organization, 0 for unlimited), `max_allowed_roles`, `max_allowed_domains`, `max_role_sets_allowed`, `creator_role` (the role key an organization's creator gets), `admin_delete_enabled`, `domains_enabled`, `domains_enrollment_modes`, `domains_default_role`, `slug_disabled` and `initial_role_set_key`. A plan without organizations answers 402.",
+    path: "/instance/organization_settings",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_instance_organization_settings`: Change organization settings (limits, domains, creator role).
+pub static UPDATE_INSTANCE_ORGANIZATION_SETTINGS: FunctionMeta = FunctionMeta {
+    name: "update_instance_organization_settings",
+    slug: "clerk_update_instance_organization_settings",
+    title: "Update Instance Organization Settings",
+    group: "instance_settings",
+    summary: "Change organization settings (limits, domains, creator role).",
+    description: "Sets the given organization settings (left-out ones are unchanged) and returns them all, as `get_instance_organization_settings` does. Roles are given by role ID here (`creator_role_id`, `domains_default_role_id`) and answered by key (`creator_role`, `domains_default_role`). A plan without a feature answers 402; an unknown role 404; an invalid value 400 or 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/instance/organization_settings",
+    params: &[
+        ParamMeta::body("enabled", ParamType::Boolean)
+            .doc("Whether the instance has organizations at all."),
+        ParamMeta::body("max_allowed_memberships", ParamType::Integer)
+            .doc("Most members an organization may have; 0 for unlimited."),
+        ParamMeta::body("admin_delete_enabled", ParamType::Boolean)
+            .doc(
+                "Whether organization admins may delete their organization from the frontend.",
+            ),
+        ParamMeta::body("domains_enabled", ParamType::Boolean)
+            .doc(
+                "Whether organizations may verify domains (automatic invitations or suggestions by email domain).",
+            ),
+        ParamMeta::body("slug_disabled", ParamType::Boolean)
+            .doc("Whether organizations go without slugs."),
+        ParamMeta::body("domains_enrollment_modes", ParamType::Array(&ParamType::String))
+            .doc(
+                "Enrollment modes organization domains may use: `automatic_invitation` and `automatic_suggestion`.",
+            ),
+        ParamMeta::body("creator_role_id", ParamType::String)
+            .doc("ID of the role an organization's creator gets (`role_…`)."),
+        ParamMeta::body("domains_default_role_id", ParamType::String)
+            .doc(
+                "ID of the role given to people who join through a verified domain (`role_…`).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `change_production_instance_domain`: Move the production instance to a new domain (logs everyone out).
+pub static CHANGE_PRODUCTION_INSTANCE_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "change_production_instance_domain",
+    slug: "clerk_change_production_instance_domain",
+    title: "Change Production Instance Domain",
+    group: "instance_settings",
+    summary: "Move the production instance to a new domain (logs everyone out).",
+    description: "Starts moving the production instance to the domain of `home_url`. Clerk answers 202 with no body, so the call returns an empty table; the move finishes in the background, with a short downtime. Every user session ends (everyone is signed out), and you must then update the DNS records, let Clerk deploy new certificates, update social connections' redirect URLs and deploy the new keys. Production instances only; an invalid URL raises 400 or 422.",
     operation: Operation::Write,
     destructive: true,
-    method: Method::Post,
-    path: "/invitations/{invitation_id}/revoke",
-    params: &[
-        ParamMeta::path("invitation_id", ParamType::String)
-            .doc("ID of the invitation to revoke (`inv_…`)."),
-    ],
-    ..FunctionMeta::DEFAULT
-};
-
-/// `create_sign_token`: Create a one-time sign-in token (a magic link) for a user.
-pub static CREATE_SIGN_TOKEN: FunctionMeta = FunctionMeta {
-    name: "create_sign_token",
-    slug: "clerk_create_sign_in_token",
-    title: "Create Sign-in Token",
-    group: "sign_in_tokens",
-    summary: "Create a one-time sign-in token (a magic link) for a user.",
-    description: "Creates a sign-in token for the user and returns it: `id` (`sit_…`), `user_id`, `status` (`pending` until used), `token`, and `url`, the link that signs the user in. Treat the token and URL as secrets. Tokens last 30 days unless `expires_in_seconds` says otherwise. An unknown user gives 404. The Lua name is `create_sign_token`; the full name `clerk_create_sign_in_token` resolves too.",
-    operation: Operation::Write,
     idempotent: false,
     method: Method::Post,
-    path: "/sign_in_tokens",
+    path: "/instance/change_domain",
     params: &[
-        ParamMeta::body("user_id", ParamType::String)
-            .required()
-            .doc("ID of the user the token signs in (`user_…`)."),
-        ParamMeta::body("expires_in_seconds", ParamType::Integer)
-            .default_value(Literal::Integer(2592000i64))
-            .minimum(1f64)
-            .doc("Lifetime of the token in seconds (2592000 is 30 days)."),
-        ParamMeta::body("org_id", ParamType::String)
+        ParamMeta::body("home_url", ParamType::String)
             .doc(
-                "ID of an organization to make active on sign-in; the user must be a member and organizations must be enabled.",
+                "The new home URL of the production app, for example `https://www.example.test`.",
+            ),
+        ParamMeta::body("is_secondary", ParamType::Boolean)
+            .doc(
+                "Whether this is the domain of a secondary app on the same root domain (eTLD+1) as the primary one; the subdomain is then kept as part of the domain.",
             ),
     ],
     ..FunctionMeta::DEFAULT
 };
 
-/// `revoke_sign_token`: Revoke a pending sign-in token.
-pub static REVOKE_SIGN_TOKEN: FunctionMeta = FunctionMeta {
-    name: "revoke_sign_token",
-    slug: "clerk_revoke_sign_in_token",
-    title: "Revoke Sign-in Token",
-    group: "sign_in_tokens",
-    summary: "Revoke a pending sign-in token.",
-    description: "Invalidates a `pending` sign-in token so its link no longer works, and returns the token with `status = \"revoked\"`. Tokens already used or revoked give 400. This cannot be undone. The Lua name is `revoke_sign_token`; the full name `clerk_revoke_sign_in_token` resolves too.",
-    operation: Operation::Write,
-    destructive: true,
+/// `verify_domain_proxy`: Check that a proxy URL reaches Clerk's Frontend API for a domain.
+pub static VERIFY_DOMAIN_PROXY: FunctionMeta = FunctionMeta {
+    name: "verify_domain_proxy",
+    slug: "clerk_verify_domain_proxy",
+    title: "Verify Domain Proxy",
+    group: "instance_settings",
+    summary: "Check that a proxy URL reaches Clerk's Frontend API for a domain.",
+    description: "Tests whether `proxy_url` forwards requests to Clerk's Frontend API for the domain, before you switch the domain to it (or to re-check a domain that already uses a proxy), so the switch causes no downtime. Returns the check: `{object = \"proxy_check\", id, domain_id, proxy_url, successful, last_run_at, created_at, updated_at}` (times in Unix milliseconds). A proxy that does not answer correctly raises 400 or 422 with the reason.",
+    idempotent: false,
     method: Method::Post,
-    path: "/sign_in_tokens/{sign_in_token_id}/revoke",
+    path: "/proxy_checks",
     params: &[
-        ParamMeta::path("sign_in_token_id", ParamType::String)
-            .doc("ID of the sign-in token to revoke (`sit_…`)."),
+        ParamMeta::body("domain_id", ParamType::String)
+            .doc("ID of the domain to check (`dmn_…`)."),
+        ParamMeta::body("proxy_url", ParamType::String)
+            .doc(
+                "Full URL of the proxy that forwards to the Frontend API, for example `https://example.test/__clerk`.",
+            ),
     ],
     ..FunctionMeta::DEFAULT
 };
@@ -2445,7 +3059,7 @@ pub static REVOKE_ADMIN_PORTAL_LINK_TOKEN: FunctionMeta = FunctionMeta {
 };
 
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 75] = [
+pub static FUNCTIONS: [&FunctionMeta; 100] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
@@ -2467,6 +3081,22 @@ pub static FUNCTIONS: [&FunctionMeta; 75] = [
     &LIST_SESSIONS,
     &GET_SESSION,
     &REVOKE_SESSION,
+    &CREATE_SESSION,
+    &CREATE_SESSION_TOKEN,
+    &CREATE_SESSION_TOKEN_FROM_TEMPLATE,
+    &REFRESH_SESSION,
+    &GET_CLIENT,
+    &VERIFY_CLIENT,
+    &CREATE_SIGN_TOKEN,
+    &REVOKE_SIGN_TOKEN,
+    &CREATE_ACTOR_TOKEN,
+    &REVOKE_ACTOR_TOKEN,
+    &GET_SIGN_UP,
+    &UPDATE_SIGN_UP,
+    &CREATE_TESTING_TOKEN,
+    &LIST_INVITATIONS,
+    &CREATE_INVITATION,
+    &REVOKE_INVITATION,
     &LIST_ORGANIZATIONS,
     &CREATE_ORGANIZATION,
     &GET_ORGANIZATION,
@@ -2482,11 +3112,20 @@ pub static FUNCTIONS: [&FunctionMeta; 75] = [
     &LIST_ORGANIZATION_INVITATIONS,
     &CREATE_ORGANIZATION_INVITATION,
     &REVOKE_ORGANIZATION_INVITATION,
-    &LIST_INVITATIONS,
-    &CREATE_INVITATION,
-    &REVOKE_INVITATION,
-    &CREATE_SIGN_TOKEN,
-    &REVOKE_SIGN_TOKEN,
+    &GET_INSTANCE,
+    &UPDATE_INSTANCE,
+    &UPDATE_INSTANCE_RESTRICTIONS,
+    &UPDATE_INSTANCE_AUTH_CONFIG,
+    &GET_INSTANCE_PROTECT_SETTINGS,
+    &UPDATE_INSTANCE_PROTECT_SETTINGS,
+    &GET_INSTANCE_COMMUNICATION_SETTINGS,
+    &UPDATE_INSTANCE_COMMUNICATION_SETTINGS,
+    &GET_INSTANCE_OAUTH_APPLICATION_SETTINGS,
+    &UPDATE_INSTANCE_OAUTH_APPLICATION_SETTINGS,
+    &GET_INSTANCE_ORGANIZATION_SETTINGS,
+    &UPDATE_INSTANCE_ORGANIZATION_SETTINGS,
+    &CHANGE_PRODUCTION_INSTANCE_DOMAIN,
+    &VERIFY_DOMAIN_PROXY,
     &CREATE_SVIX_APP,
     &DELETE_SVIX_APP,
     &CREATE_SVIX_DASHBOARD_URL,
@@ -2709,6 +3348,36 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             summary: "List, inspect and revoke sessions.",
         },
         FamilyMeta {
+            name: "clients",
+            title: "Clients",
+            summary: "Look up a browser or device's client, and verify client tokens.",
+        },
+        FamilyMeta {
+            name: "sign_in_tokens",
+            title: "Sign-in tokens",
+            summary: "Create and revoke one-time sign-in tokens (magic links).",
+        },
+        FamilyMeta {
+            name: "actor_tokens",
+            title: "Actor tokens",
+            summary: "Create and revoke actor tokens, which let one user act as another.",
+        },
+        FamilyMeta {
+            name: "sign_ups",
+            title: "Sign-ups",
+            summary: "Inspect and annotate sign-up attempts in progress.",
+        },
+        FamilyMeta {
+            name: "testing_tokens",
+            title: "Testing tokens",
+            summary: "Create tokens that let end-to-end tests pass bot protection.",
+        },
+        FamilyMeta {
+            name: "invitations",
+            title: "Application invitations",
+            summary: "Invite people to sign up, list and revoke invitations.",
+        },
+        FamilyMeta {
             name: "organizations",
             title: "Organizations",
             summary: "Create, find, update and delete organizations, and their metadata.",
@@ -2724,14 +3393,9 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             summary: "Invite people to an organization, list and revoke invitations.",
         },
         FamilyMeta {
-            name: "invitations",
-            title: "Application invitations",
-            summary: "Invite people to sign up, list and revoke invitations.",
-        },
-        FamilyMeta {
-            name: "sign_in_tokens",
-            title: "Sign-in tokens",
-            summary: "Create and revoke one-time sign-in tokens (magic links).",
+            name: "instance_settings",
+            title: "Instance settings",
+            summary: "Read and change the instance's settings, restrictions and domain.",
         },
         FamilyMeta {
             name: "webhooks",

@@ -108,6 +108,62 @@ pub fn dispatch<'a>(
             "revoke_session" => {
                 handlers::revoke_session(transport, parse_args(function, args)?).await
             }
+            "create_session" => {
+                handlers::create_session(transport, parse_args(function, args)?).await
+            }
+            "create_session_token" => {
+                handlers::create_session_token(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_session_token_from_template" => {
+                handlers::create_session_token_from_template(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "refresh_session" => {
+                handlers::refresh_session(transport, parse_args(function, args)?).await
+            }
+            "get_client" => {
+                handlers::get_client(transport, parse_args(function, args)?).await
+            }
+            "verify_client" => {
+                handlers::verify_client(transport, parse_args(function, args)?).await
+            }
+            "create_sign_token" => {
+                handlers::create_sign_token(transport, parse_args(function, args)?).await
+            }
+            "revoke_sign_token" => {
+                handlers::revoke_sign_token(transport, parse_args(function, args)?).await
+            }
+            "create_actor_token" => {
+                handlers::create_actor_token(transport, parse_args(function, args)?)
+                    .await
+            }
+            "revoke_actor_token" => {
+                handlers::revoke_actor_token(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_sign_up" => {
+                handlers::get_sign_up(transport, parse_args(function, args)?).await
+            }
+            "update_sign_up" => {
+                handlers::update_sign_up(transport, parse_args(function, args)?).await
+            }
+            "create_testing_token" => {
+                handlers::create_testing_token(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_invitations" => {
+                handlers::list_invitations(transport, parse_args(function, args)?).await
+            }
+            "create_invitation" => {
+                handlers::create_invitation(transport, parse_args(function, args)?).await
+            }
+            "revoke_invitation" => {
+                handlers::revoke_invitation(transport, parse_args(function, args)?).await
+            }
             "list_organizations" => {
                 handlers::list_organizations(transport, parse_args(function, args)?)
                     .await
@@ -197,20 +253,92 @@ pub fn dispatch<'a>(
                     )
                     .await
             }
-            "list_invitations" => {
-                handlers::list_invitations(transport, parse_args(function, args)?).await
+            "get_instance" => {
+                handlers::get_instance(transport, parse_args(function, args)?).await
             }
-            "create_invitation" => {
-                handlers::create_invitation(transport, parse_args(function, args)?).await
+            "update_instance" => {
+                handlers::update_instance(transport, parse_args(function, args)?).await
             }
-            "revoke_invitation" => {
-                handlers::revoke_invitation(transport, parse_args(function, args)?).await
+            "update_instance_restrictions" => {
+                handlers::update_instance_restrictions(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
             }
-            "create_sign_token" => {
-                handlers::create_sign_token(transport, parse_args(function, args)?).await
+            "update_instance_auth_config" => {
+                handlers::update_instance_auth_config(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
             }
-            "revoke_sign_token" => {
-                handlers::revoke_sign_token(transport, parse_args(function, args)?).await
+            "get_instance_protect_settings" => {
+                handlers::get_instance_protect_settings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "update_instance_protect_settings" => {
+                handlers::update_instance_protect_settings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_instance_communication_settings" => {
+                handlers::get_instance_communication_settings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "update_instance_communication_settings" => {
+                handlers::update_instance_communication_settings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_instance_oauth_application_settings" => {
+                handlers::get_instance_oauth_application_settings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "update_instance_oauth_application_settings" => {
+                handlers::update_instance_oauth_application_settings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_instance_organization_settings" => {
+                handlers::get_instance_organization_settings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "update_instance_organization_settings" => {
+                handlers::update_instance_organization_settings(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "change_production_instance_domain" => {
+                handlers::change_production_instance_domain(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "verify_domain_proxy" => {
+                handlers::verify_domain_proxy(transport, parse_args(function, args)?)
+                    .await
             }
             "create_svix_app" => {
                 handlers::create_svix_app(transport, parse_args(function, args)?).await

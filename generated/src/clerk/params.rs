@@ -401,6 +401,189 @@ pub struct RevokeSessionParams {
     pub session_id: String,
 }
 
+/// Arguments of `create_session`: Create an active session for a user (testing instances only).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionParams {
+    /// ID of the user the session is for (`user_…`).
+    pub user_id: String,
+    /// ID of an organization to make the session's active organization (`org_…`); it becomes `last_active_organization_id`.
+    pub active_organization_id: Option<String>,
+}
+
+/// Arguments of `create_session_token`: Mint a session JWT for an active session.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionTokenParams {
+    /// ID of an active session (`sess_…`).
+    pub session_id: String,
+    /// Lifetime of the token in seconds, instead of the instance's session-token lifetime.
+    pub expires_in_seconds: Option<i64>,
+}
+
+/// Arguments of `create_session_token_from_template`: Mint a JWT for an active session, shaped by a JWT template.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionTokenFromTemplateParams {
+    /// ID of an active session (`sess_…`).
+    pub session_id: String,
+    /// Name of a JWT template of the instance, for example `custom_hasura`.
+    pub template_name: String,
+    /// Lifetime of the token in seconds, instead of the template's.
+    pub expires_in_seconds: Option<i64>,
+}
+
+/// Arguments of `refresh_session`: Exchange an expired session JWT and refresh token for a new one.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshSessionParams {
+    /// ID of the session to refresh (`sess_…`).
+    pub session_id: String,
+    /// The session's expired JWT, from the `__session` cookie; it must belong to `session_id`.
+    pub expired_token: String,
+    /// The refresh token from the `__refresh` cookie that Clerk's handshake set.
+    pub refresh_token: String,
+    /// Origin of the browser request being served, for example `https://app.example.test`.
+    pub request_origin: String,
+    /// Headers of the browser request being served, by name.
+    pub request_headers: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `token` returns the JWT; `cookie` returns `Set-Cookie` directives to send back.
+    pub format: Option<String>,
+    /// IP address of the client that made the browser request.
+    pub request_originating_ip: Option<String>,
+}
+
+/// Arguments of `get_client`: Retrieve a client (one browser or device) and its sessions.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetClientParams {
+    /// ID of the client (`client_…`), for example a session's `client_id`.
+    pub client_id: String,
+}
+
+/// Arguments of `verify_client`: Verify a client token and return the client it stands for.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyClientParams {
+    /// The client token, a JWT, as found in the `__client` cookie.
+    pub token: String,
+}
+
+/// Arguments of `create_sign_token`: Create a one-time sign-in token (a magic link) for a user.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSignTokenParams {
+    /// ID of the user the token signs in (`user_…`).
+    pub user_id: String,
+    /// Lifetime of the token in seconds (2592000 is 30 days).
+    pub expires_in_seconds: Option<i64>,
+    /// ID of an organization to make active on sign-in; the user must be a member and organizations must be enabled.
+    pub org_id: Option<String>,
+}
+
+/// Arguments of `revoke_sign_token`: Revoke a pending sign-in token.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeSignTokenParams {
+    /// ID of the sign-in token to revoke (`sit_…`).
+    pub sign_in_token_id: String,
+}
+
+/// Arguments of `create_actor_token`: Create a token that lets an actor sign in as (impersonate) a user.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateActorTokenParams {
+    /// ID of the user to impersonate (`user_…`).
+    pub user_id: String,
+    /// Who is acting: at least `sub`, the ID of the acting (impersonating) user; any other keys are kept and copied into the session token's `act` claim.
+    pub actor: serde_json::Map<String, serde_json::Value>,
+    /// Seconds the token can be used for before it expires.
+    pub expires_in_seconds: Option<i64>,
+    /// Longest the impersonation session created with the token may last, in seconds.
+    pub session_max_duration_in_seconds: Option<i64>,
+}
+
+/// Arguments of `revoke_actor_token`: Revoke a pending actor token so it can no longer be used.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeActorTokenParams {
+    /// ID of the actor token to revoke (`act_…`).
+    pub actor_token_id: String,
+}
+
+/// Arguments of `get_sign_up`: Retrieve a sign-up attempt and what it still needs.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetSignUpParams {
+    /// ID of the sign-up attempt (`sua_…`).
+    #[serde(alias = "id")]
+    pub sign_up_id: String,
+}
+
+/// Arguments of `update_sign_up`: Set a sign-up's external ID or mark it as a custom action.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSignUpParams {
+    /// ID of the sign-up attempt (`sua_…`).
+    #[serde(alias = "id")]
+    pub sign_up_id: String,
+    /// Your own ID for the person signing up; it becomes the new user's `external_id`.
+    pub external_id: Option<String>,
+    /// `true` marks the sign-up as a custom action.
+    pub custom_action: Option<bool>,
+}
+
+/// Arguments of `create_testing_token`: Create a token that lets automated tests pass bot protection.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTestingTokenParams {}
+
+/// Arguments of `list_invitations`: List application invitations, newest first.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListInvitationsParams {
+    /// Only invitations in this status.
+    pub status: Option<String>,
+    /// Only invitations whose email address or ID matches this text.
+    pub query: Option<String>,
+    /// `true` returns `{data, total_count}` instead of a bare array.
+    pub paginated: Option<bool>,
+    /// Page size, the number of invitations to return.
+    pub limit: Option<i64>,
+    /// Number of invitations to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+    /// Sort field `created_at`, `email_address` or `expires_at`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).
+    pub order_by: Option<String>,
+}
+
+/// Arguments of `create_invitation`: Invite an email address to sign up to the application.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitationParams {
+    /// Email address to invite.
+    pub email_address: String,
+    /// Where to send the invitee after they open the link; needed only for a custom sign-up flow.
+    pub redirect_url: Option<String>,
+    /// Metadata copied into the user's public metadata when they sign up.
+    pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Whether Clerk emails the invitation; false to deliver the link yourself.
+    pub notify: Option<bool>,
+    /// Create the invitation even if the address already has an invitation or an account.
+    pub ignore_existing: Option<bool>,
+    /// Days until the invitation expires; Clerk uses 30 days when omitted.
+    pub expires_in_days: Option<i64>,
+    /// Email template for the invitation.
+    pub template_slug: Option<String>,
+}
+
+/// Arguments of `revoke_invitation`: Revoke an application invitation.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeInvitationParams {
+    /// ID of the invitation to revoke (`inv_…`).
+    pub invitation_id: String,
+}
+
 /// Arguments of `list_organizations`: List organizations, newest first, with search and pagination.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -653,70 +836,161 @@ pub struct RevokeOrganizationInvitationParams {
     pub requesting_user_id: Option<String>,
 }
 
-/// Arguments of `list_invitations`: List application invitations, newest first.
+/// Arguments of `get_instance`: Retrieve the instance the key belongs to (ID, environment, origins).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListInvitationsParams {
-    /// Only invitations in this status.
-    pub status: Option<String>,
-    /// Only invitations whose email address or ID matches this text.
-    pub query: Option<String>,
-    /// `true` returns `{data, total_count}` instead of a bare array.
-    pub paginated: Option<bool>,
-    /// Page size, the number of invitations to return.
-    pub limit: Option<i64>,
-    /// Number of invitations to skip before the page starts; use with `limit`.
-    pub offset: Option<i64>,
-    /// Sort field `created_at`, `email_address` or `expires_at`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).
-    pub order_by: Option<String>,
+pub struct GetInstanceParams {}
+
+/// Arguments of `update_instance`: Change instance settings (test mode, HIBP, origins, support email).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInstanceParams {
+    /// Whether test email addresses and phone numbers (such as `+15555550100` with code `424242`) work; on by default in development instances.
+    pub test_mode: Option<bool>,
+    /// Whether passwords are checked against the Have I Been Pwned breach database.
+    pub hibp: Option<bool>,
+    /// Support address shown to users in Clerk's components and emails.
+    pub support_email: Option<String>,
+    /// Version of clerk-js the instance's components load, for example `5`.
+    pub clerk_js_version: Option<String>,
+    /// Origin of the app in development, for development instances.
+    pub development_origin: Option<String>,
+    /// Extra origins allowed to call the Frontend API, for browser-like stacks: a Chrome extension (`chrome-extension://<extension id>`), Electron (`http://localhost:3000`) or Capacitor (`capacitor://localhost`). Replaces the whole list.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Deprecated by Clerk in favour of `url_based_session_syncing`; development mode without third-party cookies.
+    pub cookieless_dev: Option<bool>,
+    /// Whether development instances sync sessions through the URL instead of third-party cookies.
+    pub url_based_session_syncing: Option<bool>,
+    /// The sign-in strategy Clerk's components offer first when the instance requires passwords (`password` when unset; no effect otherwise). An empty string clears the choice.
+    pub preferred_sign_in_strategy_when_password_required: Option<String>,
 }
 
-/// Arguments of `create_invitation`: Invite an email address to sign up to the application.
+/// Arguments of `update_instance_restrictions`: Switch the allowlist, blocklist and email-address restrictions.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateInvitationParams {
-    /// Email address to invite.
-    pub email_address: String,
-    /// Where to send the invitee after they open the link; needed only for a custom sign-up flow.
-    pub redirect_url: Option<String>,
-    /// Metadata copied into the user's public metadata when they sign up.
-    pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Whether Clerk emails the invitation; false to deliver the link yourself.
-    pub notify: Option<bool>,
-    /// Create the invitation even if the address already has an invitation or an account.
-    pub ignore_existing: Option<bool>,
-    /// Days until the invitation expires; Clerk uses 30 days when omitted.
-    pub expires_in_days: Option<i64>,
-    /// Email template for the invitation.
-    pub template_slug: Option<String>,
+pub struct UpdateInstanceRestrictionsParams {
+    /// Only identifiers on the allowlist may sign up.
+    pub allowlist: Option<bool>,
+    /// Identifiers on the blocklist may not sign up or sign in.
+    pub blocklist: Option<bool>,
+    /// Apply the allowlist and blocklist to sign-ups only, not to sign-ins.
+    pub allowlist_blocklist_disabled_on_sign_in: Option<bool>,
+    /// Refuse email addresses with a `+`, `=` or `#` subaddress (`ada+test@example.test`).
+    pub block_email_subaddresses: Option<bool>,
+    /// Refuse email addresses at known disposable-email domains.
+    pub block_disposable_email_domains: Option<bool>,
 }
 
-/// Arguments of `revoke_invitation`: Revoke an application invitation.
+/// Arguments of `update_instance_auth_config`: Change the allowlist-only sign-up, sender address and test mode.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RevokeInvitationParams {
-    /// ID of the invitation to revoke (`inv_…`).
-    pub invitation_id: String,
+pub struct UpdateInstanceAuthConfigParams {
+    /// Only email addresses, phone numbers and usernames on the allowlist may sign up.
+    pub restricted_to_allowlist: Option<bool>,
+    /// Local part of the address authentication emails (codes, magic links) are sent from, letters and digits only: `accounts` for `accounts@<your domain>`.
+    pub from_email_address: Option<String>,
+    /// Deprecated by Clerk (ask their support); turns the progressive sign-up algorithm on.
+    pub progressive_sign_up: Option<bool>,
+    /// Whether test email addresses and phone numbers work; on by default in development instances.
+    pub test_mode: Option<bool>,
 }
 
-/// Arguments of `create_sign_token`: Create a one-time sign-in token (a magic link) for a user.
+/// Arguments of `get_instance_protect_settings`: Read whether Clerk Protect's rules and Specter checks are on.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateSignTokenParams {
-    /// ID of the user the token signs in (`user_…`).
-    pub user_id: String,
-    /// Lifetime of the token in seconds (2592000 is 30 days).
-    pub expires_in_seconds: Option<i64>,
-    /// ID of an organization to make active on sign-in; the user must be a member and organizations must be enabled.
-    pub org_id: Option<String>,
+pub struct GetInstanceProtectSettingsParams {}
+
+/// Arguments of `update_instance_protect_settings`: Turn Clerk Protect's rules and Specter checks on or off.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInstanceProtectSettingsParams {
+    /// Whether Protect's fraud rules run.
+    pub rules_enabled: Option<bool>,
+    /// Whether Protect's Specter device checks run.
+    pub specter_enabled: Option<bool>,
 }
 
-/// Arguments of `revoke_sign_token`: Revoke a pending sign-in token.
+/// Arguments of `get_instance_communication_settings`: Read the countries SMS messages are never sent to.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RevokeSignTokenParams {
-    /// ID of the sign-in token to revoke (`sit_…`).
-    pub sign_in_token_id: String,
+pub struct GetInstanceCommunicationSettingsParams {}
+
+/// Arguments of `update_instance_communication_settings`: Replace the list of countries SMS messages are never sent to.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInstanceCommunicationSettingsParams {
+    /// Every country to block, as upper-case ISO 3166-1 alpha-2 codes (`NG`, `RU`), each once; replaces the list.
+    pub blocked_country_codes: Option<Vec<String>>,
+}
+
+/// Arguments of `get_instance_oauth_application_settings`: Read the OAuth server settings (client registration, scopes).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetInstanceOauthApplicationSettingsParams {}
+
+/// Arguments of `update_instance_oauth_application_settings`: Change the instance's OAuth server settings.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInstanceOauthApplicationSettingsParams {
+    /// Whether OAuth clients may register themselves (RFC 7591 dynamic client registration).
+    pub dynamic_oauth_client_registration: Option<bool>,
+    /// Scopes granted when a client asks for none; Clerk's defaults are restored by sending JSON null (a raw `api_patch`).
+    pub default_scopes: Option<Vec<String>>,
+    /// `true` issues JWT access tokens, `false` opaque ones.
+    pub oauth_jwt_access_tokens: Option<bool>,
+    /// Whether the server metadata advertises support for Client ID Metadata Documents (CIMD).
+    pub client_id_metadata_documents_advertised: Option<bool>,
+    /// Refuse CIMD clients the instance does not know yet; clients already connected or registered stay admitted (a deleted client becomes unknown again).
+    pub client_id_metadata_documents_only_allow_pre_registered_clients: Option<bool>,
+    /// Refuse CIMD clients that were allowed implicitly on their next lookup; explicitly allowed clients stay accepted and issued access tokens stay valid.
+    pub client_id_metadata_documents_block_implicitly_allowed_clients: Option<bool>,
+}
+
+/// Arguments of `get_instance_organization_settings`: Read the instance's organization settings and limits.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetInstanceOrganizationSettingsParams {}
+
+/// Arguments of `update_instance_organization_settings`: Change organization settings (limits, domains, creator role).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInstanceOrganizationSettingsParams {
+    /// Whether the instance has organizations at all.
+    pub enabled: Option<bool>,
+    /// Most members an organization may have; 0 for unlimited.
+    pub max_allowed_memberships: Option<i64>,
+    /// Whether organization admins may delete their organization from the frontend.
+    pub admin_delete_enabled: Option<bool>,
+    /// Whether organizations may verify domains (automatic invitations or suggestions by email domain).
+    pub domains_enabled: Option<bool>,
+    /// Whether organizations go without slugs.
+    pub slug_disabled: Option<bool>,
+    /// Enrollment modes organization domains may use: `automatic_invitation` and `automatic_suggestion`.
+    pub domains_enrollment_modes: Option<Vec<String>>,
+    /// ID of the role an organization's creator gets (`role_…`).
+    pub creator_role_id: Option<String>,
+    /// ID of the role given to people who join through a verified domain (`role_…`).
+    pub domains_default_role_id: Option<String>,
+}
+
+/// Arguments of `change_production_instance_domain`: Move the production instance to a new domain (logs everyone out).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeProductionInstanceDomainParams {
+    /// The new home URL of the production app, for example `https://www.example.test`.
+    pub home_url: Option<String>,
+    /// Whether this is the domain of a secondary app on the same root domain (eTLD+1) as the primary one; the subdomain is then kept as part of the domain.
+    pub is_secondary: Option<bool>,
+}
+
+/// Arguments of `verify_domain_proxy`: Check that a proxy URL reaches Clerk's Frontend API for a domain.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyDomainProxyParams {
+    /// ID of the domain to check (`dmn_…`).
+    pub domain_id: Option<String>,
+    /// Full URL of the proxy that forwards to the Frontend API, for example `https://example.test/__clerk`.
+    pub proxy_url: Option<String>,
 }
 
 /// Arguments of `create_svix_app`: Turn on webhooks: create the instance's Svix app and a dashboard URL.
