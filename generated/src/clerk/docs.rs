@@ -235,6 +235,136 @@ pub const DOCS: Docs = Docs {
             include_str!("../../docs/clerk/functions/create_svix_dashboard_url.md"),
         ),
         (
+            "list_billing_plans",
+            include_str!("../../docs/clerk/functions/list_billing_plans.md"),
+        ),
+        (
+            "list_billing_prices",
+            include_str!("../../docs/clerk/functions/list_billing_prices.md"),
+        ),
+        (
+            "create_billing_price",
+            include_str!("../../docs/clerk/functions/create_billing_price.md"),
+        ),
+        (
+            "list_subscription_items",
+            include_str!("../../docs/clerk/functions/list_subscription_items.md"),
+        ),
+        (
+            "cancel_subscription_item",
+            include_str!("../../docs/clerk/functions/cancel_subscription_item.md"),
+        ),
+        (
+            "extend_subscription_item_free_trial",
+            include_str!(
+                "../../docs/clerk/functions/extend_subscription_item_free_trial.md"
+            ),
+        ),
+        (
+            "change_subscription_item_price",
+            include_str!("../../docs/clerk/functions/change_subscription_item_price.md"),
+        ),
+        (
+            "apply_subscription_item_discount",
+            include_str!(
+                "../../docs/clerk/functions/apply_subscription_item_discount.md"
+            ),
+        ),
+        (
+            "remove_subscription_item_discount",
+            include_str!(
+                "../../docs/clerk/functions/remove_subscription_item_discount.md"
+            ),
+        ),
+        (
+            "list_billing_statements",
+            include_str!("../../docs/clerk/functions/list_billing_statements.md"),
+        ),
+        (
+            "get_billing_statement",
+            include_str!("../../docs/clerk/functions/get_billing_statement.md"),
+        ),
+        (
+            "list_statement_payment_attempts",
+            include_str!("../../docs/clerk/functions/list_statement_payment_attempts.md"),
+        ),
+        ("list_machines", include_str!("../../docs/clerk/functions/list_machines.md")),
+        ("create_machine", include_str!("../../docs/clerk/functions/create_machine.md")),
+        ("get_machine", include_str!("../../docs/clerk/functions/get_machine.md")),
+        ("update_machine", include_str!("../../docs/clerk/functions/update_machine.md")),
+        ("delete_machine", include_str!("../../docs/clerk/functions/delete_machine.md")),
+        (
+            "get_machine_secret_key",
+            include_str!("../../docs/clerk/functions/get_machine_secret_key.md"),
+        ),
+        (
+            "rotate_machine_secret_key",
+            include_str!("../../docs/clerk/functions/rotate_machine_secret_key.md"),
+        ),
+        (
+            "create_machine_scope",
+            include_str!("../../docs/clerk/functions/create_machine_scope.md"),
+        ),
+        (
+            "delete_machine_scope",
+            include_str!("../../docs/clerk/functions/delete_machine_scope.md"),
+        ),
+        (
+            "list_m2m_tokens",
+            include_str!("../../docs/clerk/functions/list_m2m_tokens.md"),
+        ),
+        (
+            "revoke_m2m_token",
+            include_str!("../../docs/clerk/functions/revoke_m2m_token.md"),
+        ),
+        (
+            "verify_m2m_token",
+            include_str!("../../docs/clerk/functions/verify_m2m_token.md"),
+        ),
+        ("create_api_key", include_str!("../../docs/clerk/functions/create_api_key.md")),
+        ("list_api_keys", include_str!("../../docs/clerk/functions/list_api_keys.md")),
+        ("get_api_key", include_str!("../../docs/clerk/functions/get_api_key.md")),
+        ("update_api_key", include_str!("../../docs/clerk/functions/update_api_key.md")),
+        ("delete_api_key", include_str!("../../docs/clerk/functions/delete_api_key.md")),
+        (
+            "get_api_key_secret",
+            include_str!("../../docs/clerk/functions/get_api_key_secret.md"),
+        ),
+        ("revoke_api_key", include_str!("../../docs/clerk/functions/revoke_api_key.md")),
+        ("verify_api_key", include_str!("../../docs/clerk/functions/verify_api_key.md")),
+        (
+            "list_oauth_applications",
+            include_str!("../../docs/clerk/functions/list_oauth_applications.md"),
+        ),
+        (
+            "create_oauth_application",
+            include_str!("../../docs/clerk/functions/create_oauth_application.md"),
+        ),
+        (
+            "get_oauth_application",
+            include_str!("../../docs/clerk/functions/get_oauth_application.md"),
+        ),
+        (
+            "update_oauth_application",
+            include_str!("../../docs/clerk/functions/update_oauth_application.md"),
+        ),
+        (
+            "delete_oauth_application",
+            include_str!("../../docs/clerk/functions/delete_oauth_application.md"),
+        ),
+        (
+            "rotate_oauth_application_secret",
+            include_str!("../../docs/clerk/functions/rotate_oauth_application_secret.md"),
+        ),
+        (
+            "revoke_oauth_application_token",
+            include_str!("../../docs/clerk/functions/revoke_oauth_application_token.md"),
+        ),
+        (
+            "verify_oauth_access_token",
+            include_str!("../../docs/clerk/functions/verify_oauth_access_token.md"),
+        ),
+        (
             "list_enterprise_connections",
             include_str!("../../docs/clerk/functions/list_enterprise_connections.md"),
         ),
@@ -394,6 +524,14 @@ pub const DOCS: Docs = Docs {
             include_str!("../../docs/clerk/families/instance_settings.md"),
         ),
         ("webhooks", include_str!("../../docs/clerk/families/webhooks.md")),
+        ("billing", include_str!("../../docs/clerk/families/billing.md")),
+        ("machines", include_str!("../../docs/clerk/families/machines.md")),
+        ("m2m_tokens", include_str!("../../docs/clerk/families/m2m_tokens.md")),
+        ("api_keys", include_str!("../../docs/clerk/families/api_keys.md")),
+        (
+            "oauth_applications",
+            include_str!("../../docs/clerk/families/oauth_applications.md"),
+        ),
         (
             "enterprise_connections",
             include_str!("../../docs/clerk/families/enterprise_connections.md"),

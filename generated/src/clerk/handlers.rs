@@ -1254,6 +1254,627 @@ pub async fn create_svix_dashboard_url(
     transport.send(request).await.map(Output::Response)
 }
 
+/// List billing plans.
+///
+/// `GET /billing/plans`
+pub async fn list_billing_plans(
+    transport: &dyn Transport,
+    params: ListBillingPlansParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_billing_plans", Method::Get);
+    request.push_literal("/billing/plans");
+    request.push_query("payer_type", params.payer_type);
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List plan prices.
+///
+/// `GET /billing/prices`
+pub async fn list_billing_prices(
+    transport: &dyn Transport,
+    params: ListBillingPricesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_billing_prices", Method::Get);
+    request.push_literal("/billing/prices");
+    request.push_query("plan_id", params.plan_id);
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a custom plan price.
+///
+/// `POST /billing/prices`
+pub async fn create_billing_price(
+    transport: &dyn Transport,
+    params: CreateBillingPriceParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_billing_price", Method::Post);
+    request.push_literal("/billing/prices");
+    request.set_body_field("plan_id", params.plan_id);
+    request.set_body_field("amount", params.amount);
+    request.set_body_field("annual_monthly_amount", params.annual_monthly_amount);
+    request.set_body_field("currency", params.currency);
+    request
+        .set_body_field("supported_billing_periods", params.supported_billing_periods);
+    request.set_body_field("description", params.description);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List subscription items.
+///
+/// `GET /billing/subscription_items`
+pub async fn list_subscription_items(
+    transport: &dyn Transport,
+    params: ListSubscriptionItemsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_subscription_items", Method::Get);
+    request.push_literal("/billing/subscription_items");
+    request.push_query("status", params.status);
+    request.push_query("payer_type", params.payer_type);
+    request.push_query("plan_id", params.plan_id);
+    request.push_query("query", params.query);
+    request.push_query("include_free", params.include_free);
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Cancel a subscription item.
+///
+/// `DELETE /billing/subscription_items/{subscription_item_id}`
+pub async fn cancel_subscription_item(
+    transport: &dyn Transport,
+    params: CancelSubscriptionItemParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("cancel_subscription_item", Method::Delete);
+    request.push_literal("/billing/subscription_items/");
+    request.push_segment("subscription_item_id", &params.subscription_item_id)?;
+    request.push_query("end_now", params.end_now);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Extend an item's free trial.
+///
+/// `POST /billing/subscription_items/{subscription_item_id}/extend_free_trial`
+pub async fn extend_subscription_item_free_trial(
+    transport: &dyn Transport,
+    params: ExtendSubscriptionItemFreeTrialParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "extend_subscription_item_free_trial",
+        Method::Post,
+    );
+    request.push_literal("/billing/subscription_items/");
+    request.push_segment("subscription_item_id", &params.subscription_item_id)?;
+    request.push_literal("/extend_free_trial");
+    request.set_body_field("extend_to", params.extend_to);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Move an item to another price.
+///
+/// `POST /billing/subscription_items/{subscription_item_id}/price_transition`
+pub async fn change_subscription_item_price(
+    transport: &dyn Transport,
+    params: ChangeSubscriptionItemPriceParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("change_subscription_item_price", Method::Post);
+    request.push_literal("/billing/subscription_items/");
+    request.push_segment("subscription_item_id", &params.subscription_item_id)?;
+    request.push_literal("/price_transition");
+    request.set_body_field("from_price_id", params.from_price_id);
+    request.set_body_field("to_price_id", params.to_price_id);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Apply a discount to an item.
+///
+/// `POST /billing/subscription_items/{subscription_item_id}/discounts`
+pub async fn apply_subscription_item_discount(
+    transport: &dyn Transport,
+    params: ApplySubscriptionItemDiscountParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("apply_subscription_item_discount", Method::Post);
+    request.push_literal("/billing/subscription_items/");
+    request.push_segment("subscription_item_id", &params.subscription_item_id)?;
+    request.push_literal("/discounts");
+    request.set_body_field("discount_id", params.discount_id);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove an item's discount.
+///
+/// `DELETE /billing/subscription_items/{subscription_item_id}/discounts/{discount_id}`
+pub async fn remove_subscription_item_discount(
+    transport: &dyn Transport,
+    params: RemoveSubscriptionItemDiscountParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "remove_subscription_item_discount",
+        Method::Delete,
+    );
+    request.push_literal("/billing/subscription_items/");
+    request.push_segment("subscription_item_id", &params.subscription_item_id)?;
+    request.push_literal("/discounts/");
+    request.push_segment("discount_id", &params.discount_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List billing statements.
+///
+/// `GET /billing/statements`
+pub async fn list_billing_statements(
+    transport: &dyn Transport,
+    params: ListBillingStatementsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_billing_statements", Method::Get);
+    request.push_literal("/billing/statements");
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get one billing statement.
+///
+/// `GET /billing/statements/{statementID}`
+pub async fn get_billing_statement(
+    transport: &dyn Transport,
+    params: GetBillingStatementParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_billing_statement", Method::Get);
+    request.push_literal("/billing/statements/");
+    request.push_segment("statementID", &params.statement_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List a statement's payment attempts.
+///
+/// `GET /billing/statements/{statementID}/payment_attempts`
+pub async fn list_statement_payment_attempts(
+    transport: &dyn Transport,
+    params: ListStatementPaymentAttemptsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_statement_payment_attempts", Method::Get);
+    request.push_literal("/billing/statements/");
+    request.push_segment("statementID", &params.statement_id)?;
+    request.push_literal("/payment_attempts");
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List machines.
+///
+/// `GET /machines`
+pub async fn list_machines(
+    transport: &dyn Transport,
+    params: ListMachinesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_machines", Method::Get);
+    request.push_literal("/machines");
+    request.push_query("query", params.query);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a machine.
+///
+/// `POST /machines`
+pub async fn create_machine(
+    transport: &dyn Transport,
+    params: CreateMachineParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_machine", Method::Post);
+    request.push_literal("/machines");
+    request.set_body_field("name", params.name);
+    request.set_body_field("scoped_machines", params.scoped_machines);
+    request.set_body_field("default_token_ttl", params.default_token_ttl);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get one machine.
+///
+/// `GET /machines/{machine_id}`
+pub async fn get_machine(
+    transport: &dyn Transport,
+    params: GetMachineParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_machine", Method::Get);
+    request.push_literal("/machines/");
+    request.push_segment("machine_id", &params.machine_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Update a machine.
+///
+/// `PATCH /machines/{machine_id}`
+pub async fn update_machine(
+    transport: &dyn Transport,
+    params: UpdateMachineParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_machine", Method::Patch);
+    request.push_literal("/machines/");
+    request.push_segment("machine_id", &params.machine_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("default_token_ttl", params.default_token_ttl);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a machine.
+///
+/// `DELETE /machines/{machine_id}`
+pub async fn delete_machine(
+    transport: &dyn Transport,
+    params: DeleteMachineParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_machine", Method::Delete);
+    request.push_literal("/machines/");
+    request.push_segment("machine_id", &params.machine_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Read a machine's secret key.
+///
+/// `GET /machines/{machine_id}/secret_key`
+pub async fn get_machine_secret_key(
+    transport: &dyn Transport,
+    params: GetMachineSecretKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_machine_secret_key", Method::Get);
+    request.push_literal("/machines/");
+    request.push_segment("machine_id", &params.machine_id)?;
+    request.push_literal("/secret_key");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rotate a machine's secret key.
+///
+/// `POST /machines/{machine_id}/secret_key/rotate`
+pub async fn rotate_machine_secret_key(
+    transport: &dyn Transport,
+    params: RotateMachineSecretKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("rotate_machine_secret_key", Method::Post);
+    request.push_literal("/machines/");
+    request.push_segment("machine_id", &params.machine_id)?;
+    request.push_literal("/secret_key/rotate");
+    request.set_body_field("previous_token_ttl", params.previous_token_ttl);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Let a machine call another.
+///
+/// `POST /machines/{machine_id}/scopes`
+pub async fn create_machine_scope(
+    transport: &dyn Transport,
+    params: CreateMachineScopeParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_machine_scope", Method::Post);
+    request.push_literal("/machines/");
+    request.push_segment("machine_id", &params.machine_id)?;
+    request.push_literal("/scopes");
+    request.set_body_field("to_machine_id", params.to_machine_id);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Stop a machine calling another.
+///
+/// `DELETE /machines/{machine_id}/scopes/{other_machine_id}`
+pub async fn delete_machine_scope(
+    transport: &dyn Transport,
+    params: DeleteMachineScopeParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_machine_scope", Method::Delete);
+    request.push_literal("/machines/");
+    request.push_segment("machine_id", &params.machine_id)?;
+    request.push_literal("/scopes/");
+    request.push_segment("other_machine_id", &params.other_machine_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List a machine's M2M tokens.
+///
+/// `GET /m2m_tokens`
+pub async fn list_m2m_tokens(
+    transport: &dyn Transport,
+    params: ListM2mTokensParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_m2m_tokens", Method::Get);
+    request.push_literal("/m2m_tokens");
+    request.push_query("subject", params.subject);
+    request.push_query("revoked", params.revoked);
+    request.push_query("expired", params.expired);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Revoke an M2M token.
+///
+/// `POST /m2m_tokens/{m2m_token_id}/revoke`
+pub async fn revoke_m2m_token(
+    transport: &dyn Transport,
+    params: RevokeM2mTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("revoke_m2m_token", Method::Post);
+    request.push_literal("/m2m_tokens/");
+    request.push_segment("m2m_token_id", &params.m2m_token_id)?;
+    request.push_literal("/revoke");
+    request.set_body_field("revocation_reason", params.revocation_reason);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Verify an M2M token.
+///
+/// `POST /m2m_tokens/verify`
+pub async fn verify_m2m_token(
+    transport: &dyn Transport,
+    params: VerifyM2mTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("verify_m2m_token", Method::Post);
+    request.push_literal("/m2m_tokens/verify");
+    request.set_body_field("token", params.token);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create an API key.
+///
+/// `POST /api_keys`
+pub async fn create_api_key(
+    transport: &dyn Transport,
+    params: CreateApiKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_api_key", Method::Post);
+    request.push_literal("/api_keys");
+    request.set_body_field("name", params.name);
+    request.set_body_field("subject", params.subject);
+    request.set_body_field("description", params.description);
+    request.set_body_field("scopes", params.scopes);
+    request.set_body_field("claims", params.claims);
+    request.set_body_field("seconds_until_expiration", params.seconds_until_expiration);
+    request.set_body_field("type", params.r#type);
+    request.set_body_field("created_by", params.created_by);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List a subject's API keys.
+///
+/// `GET /api_keys`
+pub async fn list_api_keys(
+    transport: &dyn Transport,
+    params: ListApiKeysParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_api_keys", Method::Get);
+    request.push_literal("/api_keys");
+    request.push_query("subject", params.subject);
+    request.push_query("query", params.query);
+    request.push_query("include_invalid", params.include_invalid);
+    request.push_query("type", params.r#type);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get one API key.
+///
+/// `GET /api_keys/{apiKeyID}`
+pub async fn get_api_key(
+    transport: &dyn Transport,
+    params: GetApiKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_api_key", Method::Get);
+    request.push_literal("/api_keys/");
+    request.push_segment("apiKeyID", &params.api_key_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Update an API key.
+///
+/// `PATCH /api_keys/{apiKeyID}`
+pub async fn update_api_key(
+    transport: &dyn Transport,
+    params: UpdateApiKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_api_key", Method::Patch);
+    request.push_literal("/api_keys/");
+    request.push_segment("apiKeyID", &params.api_key_id)?;
+    request.set_body_field("scopes", params.scopes);
+    request.set_body_field("claims", params.claims);
+    request.set_body_field("description", params.description);
+    request.set_body_field("subject", params.subject);
+    request.set_body_field("seconds_until_expiration", params.seconds_until_expiration);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete an API key.
+///
+/// `DELETE /api_keys/{apiKeyID}`
+pub async fn delete_api_key(
+    transport: &dyn Transport,
+    params: DeleteApiKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_api_key", Method::Delete);
+    request.push_literal("/api_keys/");
+    request.push_segment("apiKeyID", &params.api_key_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Read an API key's secret.
+///
+/// `GET /api_keys/{apiKeyID}/secret`
+pub async fn get_api_key_secret(
+    transport: &dyn Transport,
+    params: GetApiKeySecretParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_api_key_secret", Method::Get);
+    request.push_literal("/api_keys/");
+    request.push_segment("apiKeyID", &params.api_key_id)?;
+    request.push_literal("/secret");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Revoke an API key.
+///
+/// `POST /api_keys/{apiKeyID}/revoke`
+pub async fn revoke_api_key(
+    transport: &dyn Transport,
+    params: RevokeApiKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("revoke_api_key", Method::Post);
+    request.push_literal("/api_keys/");
+    request.push_segment("apiKeyID", &params.api_key_id)?;
+    request.push_literal("/revoke");
+    request.set_body_field("revocation_reason", params.revocation_reason);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Verify an API key's secret.
+///
+/// `POST /api_keys/verify`
+pub async fn verify_api_key(
+    transport: &dyn Transport,
+    params: VerifyApiKeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("verify_api_key", Method::Post);
+    request.push_literal("/api_keys/verify");
+    request.set_body_field("secret", params.secret);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List OAuth applications.
+///
+/// `GET /oauth_applications`
+pub async fn list_oauth_applications(
+    transport: &dyn Transport,
+    params: ListOauthApplicationsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_oauth_applications", Method::Get);
+    request.push_literal("/oauth_applications");
+    request.push_query("name_query", params.name_query);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create an OAuth application.
+///
+/// `POST /oauth_applications`
+pub async fn create_oauth_application(
+    transport: &dyn Transport,
+    params: CreateOauthApplicationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_oauth_application", Method::Post);
+    request.push_literal("/oauth_applications");
+    request.set_body_field("name", params.name);
+    request.set_body_field("redirect_uris", params.redirect_uris);
+    request.set_body_field("scopes", params.scopes);
+    request.set_body_field("public", params.public);
+    request.set_body_field("pkce_required", params.pkce_required);
+    request.set_body_field("consent_screen_enabled", params.consent_screen_enabled);
+    request.set_body_field("callback_url", params.callback_url);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get one OAuth application.
+///
+/// `GET /oauth_applications/{oauth_application_id}`
+pub async fn get_oauth_application(
+    transport: &dyn Transport,
+    params: GetOauthApplicationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_oauth_application", Method::Get);
+    request.push_literal("/oauth_applications/");
+    request.push_segment("oauth_application_id", &params.oauth_application_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Update an OAuth application.
+///
+/// `PATCH /oauth_applications/{oauth_application_id}`
+pub async fn update_oauth_application(
+    transport: &dyn Transport,
+    params: UpdateOauthApplicationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_oauth_application", Method::Patch);
+    request.push_literal("/oauth_applications/");
+    request.push_segment("oauth_application_id", &params.oauth_application_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("redirect_uris", params.redirect_uris);
+    request.set_body_field("scopes", params.scopes);
+    request.set_body_field("public", params.public);
+    request.set_body_field("pkce_required", params.pkce_required);
+    request.set_body_field("consent_screen_enabled", params.consent_screen_enabled);
+    request.set_body_field("callback_url", params.callback_url);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete an OAuth application.
+///
+/// `DELETE /oauth_applications/{oauth_application_id}`
+pub async fn delete_oauth_application(
+    transport: &dyn Transport,
+    params: DeleteOauthApplicationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_oauth_application", Method::Delete);
+    request.push_literal("/oauth_applications/");
+    request.push_segment("oauth_application_id", &params.oauth_application_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rotate an OAuth client secret.
+///
+/// `POST /oauth_applications/{oauth_application_id}/rotate_secret`
+pub async fn rotate_oauth_application_secret(
+    transport: &dyn Transport,
+    params: RotateOauthApplicationSecretParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("rotate_oauth_application_secret", Method::Post);
+    request.push_literal("/oauth_applications/");
+    request.push_segment("oauth_application_id", &params.oauth_application_id)?;
+    request.push_literal("/rotate_secret");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Revoke an OAuth grant's tokens.
+///
+/// `POST /oauth_applications/{oauth_application_id}/revoke_token`
+pub async fn revoke_oauth_application_token(
+    transport: &dyn Transport,
+    params: RevokeOauthApplicationTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("revoke_oauth_application_token", Method::Post);
+    request.push_literal("/oauth_applications/");
+    request.push_segment("oauth_application_id", &params.oauth_application_id)?;
+    request.push_literal("/revoke_token");
+    request.set_body_field("token", params.token);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Verify an OAuth access token.
+///
+/// `POST /oauth_applications/access_tokens/verify`
+pub async fn verify_oauth_access_token(
+    transport: &dyn Transport,
+    params: VerifyOauthAccessTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("verify_oauth_access_token", Method::Post);
+    request.push_literal("/oauth_applications/access_tokens/verify");
+    request.set_body_field("access_token", params.access_token);
+    request.set_body_field("secret", params.secret);
+    transport.send(request).await.map(Output::Response)
+}
+
 /// List SAML and OIDC SSO connections, filtered by organization or state.
 ///
 /// `GET /enterprise_connections`

@@ -2191,6 +2191,1131 @@ pub static CREATE_SVIX_DASHBOARD_URL: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `list_billing_plans`: List billing plans.
+pub static LIST_BILLING_PLANS: FunctionMeta = FunctionMeta {
+    name: "list_billing_plans",
+    slug: "clerk_list_billing_plans",
+    title: "List Billing Plans",
+    group: "billing",
+    summary: "List billing plans.",
+    description: "Returns `{data = [...], total_count = <n>}` where `data` holds one page of plans (`object = \"commerce_plan\"`): `id`, `name`, `slug`, `description`, `for_payer_type` (`user` or `org`), `fee`, `annual_monthly_fee` and `annual_fee` (money objects with `amount` in cents and `amount_formatted`, or null), `is_default`, `is_recurring`, `publicly_visible`, `free_trial_enabled`, `free_trial_days`, `features` (each `id`, `name`, `slug`) and `unit_prices`. Pass `paginated = true` to be sure of the counted shape. Billing must be enabled for the instance.",
+    path: "/billing/plans",
+    params: &[
+        ParamMeta::query("payer_type", ParamType::String)
+            .allowed(&[Literal::String("user"), Literal::String("org")])
+            .doc(
+                "Only plans for this kind of payer, users (`user`) or organizations (`org`).",
+            ),
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc(
+                "`true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of plans to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of plans to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_billing_prices`: List plan prices.
+pub static LIST_BILLING_PRICES: FunctionMeta = FunctionMeta {
+    name: "list_billing_prices",
+    slug: "clerk_list_billing_prices",
+    title: "List Billing Prices",
+    group: "billing",
+    summary: "List plan prices.",
+    description: "Returns `{data = [...], total_count = <n>}` where `data` holds one page of prices (`object = \"commerce_price\"`), ordered by amount, then newest first: `id`, `plan_id`, `currency`, `amount` and `annual_monthly_amount` in cents, `fee` and `annual_monthly_fee` (money objects with `amount_formatted`), `is_default` (false for custom prices), `supported_billing_periods` (`month`, `annual` or `both`), `description`, `created_at` in Unix milliseconds. An unknown `plan_id` gives 404.",
+    path: "/billing/prices",
+    params: &[
+        ParamMeta::query("plan_id", ParamType::String)
+            .doc("Only the prices of this plan."),
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc(
+                "`true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of prices to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of prices to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_billing_price`: Create a custom plan price.
+pub static CREATE_BILLING_PRICE: FunctionMeta = FunctionMeta {
+    name: "create_billing_price",
+    slug: "clerk_create_billing_price",
+    title: "Create Billing Price",
+    group: "billing",
+    summary: "Create a custom plan price.",
+    description: "Adds a custom price to a plan, to offer some customers other pricing for the same plan, and returns the price (`id`, `plan_id`, `currency`, `amount`, `annual_monthly_amount`, `fee`, `is_default = false`, `supported_billing_periods`, `created_at`). Amounts are cents per month: 0 makes the price complimentary, any other amount must be at least 100. An unknown plan gives 404; invalid amounts give 422.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/billing/prices",
+    params: &[
+        ParamMeta::body("plan_id", ParamType::String)
+            .required()
+            .doc("ID of the plan the price belongs to."),
+        ParamMeta::body("amount", ParamType::Integer)
+            .required()
+            .doc(
+                "Monthly amount in cents when billed monthly; 0 for free, else at least 100.",
+            ),
+        ParamMeta::body("annual_monthly_amount", ParamType::Integer)
+            .doc(
+                "Monthly amount in cents when billed annually; 0 for free, else at least 100.",
+            ),
+        ParamMeta::body("currency", ParamType::String)
+            .default_value(Literal::String("USD"))
+            .doc("Currency code, such as `USD`."),
+        ParamMeta::body("supported_billing_periods", ParamType::String)
+            .allowed(
+                &[
+                    Literal::String("month"),
+                    Literal::String("annual"),
+                    Literal::String("both"),
+                ],
+            )
+            .doc(
+                "Billing periods the price supports; inferred from the amounts when left out.",
+            ),
+        ParamMeta::body("description", ParamType::String)
+            .doc("What the price is for, for your own records."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_subscription_items`: List subscription items.
+pub static LIST_SUBSCRIPTION_ITEMS: FunctionMeta = FunctionMeta {
+    name: "list_subscription_items",
+    slug: "clerk_list_subscription_items",
+    title: "List Subscription Items",
+    group: "billing",
+    summary: "List subscription items.",
+    description: "Returns `{data = [...], total_count = <n>}` where `data` holds one page of subscription items (`object = \"commerce_subscription_item\"`), newest first: `id`, `status` (`active`, `canceled`, `ended`, `past_due`, `upcoming`, ...), `plan_id`, `plan`, `price_id`, `plan_period` (`month` or `annual`), `payer_id` and `payer` (with `user_id` or `organization_id`), `is_free_trial`, `period_start`, `period_end`, `canceled_at`, `next_payment` and `lifetime_paid` (money objects); timestamps in Unix milliseconds. Free-plan items are left out unless `include_free = true`.",
+    path: "/billing/subscription_items",
+    params: &[
+        ParamMeta::query("status", ParamType::String)
+            .allowed(
+                &[
+                    Literal::String("active"),
+                    Literal::String("ended"),
+                    Literal::String("past_due"),
+                    Literal::String("upcoming"),
+                    Literal::String("free_trial"),
+                ],
+            )
+            .doc("Only items in this state."),
+        ParamMeta::query("payer_type", ParamType::String)
+            .allowed(&[Literal::String("user"), Literal::String("org")])
+            .doc("Only items paid by users (`user`) or by organizations (`org`)."),
+        ParamMeta::query("plan_id", ParamType::String).doc("Only items on this plan."),
+        ParamMeta::query("query", ParamType::String)
+            .doc(
+                "Search text to filter the items, such as a payer's name or email address.",
+            ),
+        ParamMeta::query("include_free", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc("Include items on free plans."),
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc(
+                "`true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of items to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of items to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `cancel_subscription_item`: Cancel a subscription item.
+pub static CANCEL_SUBSCRIPTION_ITEM: FunctionMeta = FunctionMeta {
+    name: "cancel_subscription_item",
+    slug: "clerk_cancel_subscription_item",
+    title: "Cancel Subscription Item",
+    group: "billing",
+    summary: "Cancel a subscription item.",
+    description: "Cancels the subscription item and returns it with its new `status` and `canceled_at` (Unix milliseconds). By default it stays active until the end of the current billing period; `end_now = true` ends it immediately. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/billing/subscription_items/{subscription_item_id}",
+    params: &[
+        ParamMeta::path("subscription_item_id", ParamType::String)
+            .doc(
+                "ID of the subscription item to cancel (from `list_subscription_items`).",
+            ),
+        ParamMeta::query("end_now", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "`true` to end it now; `false` to let it run to the end of the current billing period.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `extend_subscription_item_free_trial`: Extend an item's free trial.
+pub static EXTEND_SUBSCRIPTION_ITEM_FREE_TRIAL: FunctionMeta = FunctionMeta {
+    name: "extend_subscription_item_free_trial",
+    slug: "clerk_extend_subscription_item_free_trial",
+    title: "Extend Subscription Item Free Trial",
+    group: "billing",
+    summary: "Extend an item's free trial.",
+    description: "Moves the end of the item's free trial to `extend_to` and returns the subscription item (`is_free_trial`, `period_end`, ...). The item must be in a free trial on a plan that offers one, and the date must be in the future and at most 365 days after the current trial ends. Repeating the call with the same date changes nothing. Otherwise Clerk answers 400 or 422; an unknown ID gives 404.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/billing/subscription_items/{subscription_item_id}/extend_free_trial",
+    params: &[
+        ParamMeta::path("subscription_item_id", ParamType::String)
+            .doc("ID of the subscription item in a free trial."),
+        ParamMeta::body("extend_to", ParamType::String)
+            .required()
+            .doc("New end of the free trial, an RFC 3339 date-time in the future."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `change_subscription_item_price`: Move an item to another price.
+pub static CHANGE_SUBSCRIPTION_ITEM_PRICE: FunctionMeta = FunctionMeta {
+    name: "change_subscription_item_price",
+    slug: "clerk_change_subscription_item_price",
+    aliases: &["create_price_transition"],
+    title: "Change Subscription Item Price",
+    group: "billing",
+    summary: "Move an item to another price.",
+    description: "Creates a price transition: moves the subscription item from `from_price_id` (its current price) to `to_price_id`. Depending on the plan and payer rules it takes effect at once or creates an upcoming item for the next period. Returns `{object = \"commerce_price_transition\", subscription_item = {...}, transition = {effective_at, effective_mode (\"immediate\" or \"end_of_period\"), charged_immediately, immediate_charge, previous_price, previous_plan, previous_subscription_item_id, next_billing_date}}`. A `from_price_id` that is not the current price gives 409 or 422; unknown IDs give 404.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/billing/subscription_items/{subscription_item_id}/price_transition",
+    params: &[
+        ParamMeta::path("subscription_item_id", ParamType::String)
+            .doc("ID of the subscription item to move."),
+        ParamMeta::body("from_price_id", ParamType::String)
+            .required()
+            .doc("ID of the item's current price."),
+        ParamMeta::body("to_price_id", ParamType::String)
+            .required()
+            .doc("ID of the price to move to (`list_billing_prices`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `apply_subscription_item_discount`: Apply a discount to an item.
+pub static APPLY_SUBSCRIPTION_ITEM_DISCOUNT: FunctionMeta = FunctionMeta {
+    name: "apply_subscription_item_discount",
+    slug: "clerk_apply_subscription_item_discount",
+    title: "Apply Subscription Item Discount",
+    group: "billing",
+    summary: "Apply a discount to an item.",
+    description: "Applies the discount to the subscription item, bypassing the discount's self-serve rules, and returns the redemption (`object = \"commerce_discount_redemption\"`): `id`, `discount_id`, `subscription_item_id`, `source`, `effect` (`percentage` or `fixed_amount`), `percent_off` or `amount_off`, `cycles_remaining`, `status`, `redeemed_at` (Unix milliseconds). An item has at most one active discount: a different one replaces it, and applying the active one again gives 409. Unknown IDs give 404.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/billing/subscription_items/{subscription_item_id}/discounts",
+    params: &[
+        ParamMeta::path("subscription_item_id", ParamType::String)
+            .doc("ID of the subscription item to discount."),
+        ParamMeta::body("discount_id", ParamType::String)
+            .required()
+            .doc(
+                "ID of the discount to apply (discounts are created in the Clerk dashboard).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `remove_subscription_item_discount`: Remove an item's discount.
+pub static REMOVE_SUBSCRIPTION_ITEM_DISCOUNT: FunctionMeta = FunctionMeta {
+    name: "remove_subscription_item_discount",
+    slug: "clerk_remove_subscription_item_discount",
+    title: "Remove Subscription Item Discount",
+    group: "billing",
+    summary: "Remove an item's discount.",
+    description: "Removes the item's active discount and returns the redemption with `status = \"removed\"`. `discount_id` must be the item's active discount; otherwise Clerk answers 404 or 409.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/billing/subscription_items/{subscription_item_id}/discounts/{discount_id}",
+    params: &[
+        ParamMeta::path("subscription_item_id", ParamType::String)
+            .doc("ID of the subscription item."),
+        ParamMeta::path("discount_id", ParamType::String)
+            .doc("ID of the item's active discount."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_billing_statements`: List billing statements.
+pub static LIST_BILLING_STATEMENTS: FunctionMeta = FunctionMeta {
+    name: "list_billing_statements",
+    slug: "clerk_list_billing_statements",
+    title: "List Billing Statements",
+    group: "billing",
+    summary: "List billing statements.",
+    description: "Returns `{data = [...], total_count = <n>}` where `data` holds one page of statements (`object = \"commerce_statement\"`): `id`, `status` (`open` or `closed`), `timestamp` (Unix milliseconds), `payer` (with `user_id` or `organization_id`, `email`), `totals` (`grand_total`, `subtotal`, `base_fee`, `tax_total`, money objects) and `groups` of payment attempts.",
+    path: "/billing/statements",
+    params: &[
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc(
+                "`true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of statements to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of statements to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_billing_statement`: Get one billing statement.
+pub static GET_BILLING_STATEMENT: FunctionMeta = FunctionMeta {
+    name: "get_billing_statement",
+    slug: "clerk_get_billing_statement",
+    title: "Get Billing Statement",
+    group: "billing",
+    summary: "Get one billing statement.",
+    description: "Returns the statement: `id`, `status` (`open` or `closed`), `timestamp` (Unix milliseconds), `payer`, `totals` (`grand_total`, `subtotal`, `base_fee`, `tax_total`, money objects with `amount` in cents and `amount_formatted`) and `groups`, each `{timestamp, items}` where `items` are the payment attempts of that date. An unknown ID raises `Clerk API error (404)`.",
+    path: "/billing/statements/{statementID}",
+    params: &[
+        ParamMeta::path("statement_id", ParamType::String)
+            .wire("statementID")
+            .doc("ID of the statement (from `list_billing_statements`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_statement_payment_attempts`: List a statement's payment attempts.
+pub static LIST_STATEMENT_PAYMENT_ATTEMPTS: FunctionMeta = FunctionMeta {
+    name: "list_statement_payment_attempts",
+    slug: "clerk_list_statement_payment_attempts",
+    title: "List Statement Payment Attempts",
+    group: "billing",
+    summary: "List a statement's payment attempts.",
+    description: "Returns `{data = [...], total_count = <n>}` where `data` holds one page of payment attempts (`object = \"commerce_payment\"`): `id`, `status` (`pending`, `paid` or `failed`), `amount` (money object), `charge_type`, `payer`, `payment_method` (`card_type`, `last4`, ...), `subscription_item_id`, `statement_id`, `paid_at`, `failed_at`, `created_at` in Unix milliseconds. An unknown statement gives 404.",
+    path: "/billing/statements/{statementID}/payment_attempts",
+    params: &[
+        ParamMeta::path("statement_id", ParamType::String)
+            .wire("statementID")
+            .doc("ID of the statement (from `list_billing_statements`)."),
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc(
+                "`true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of payment attempts to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of payment attempts to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_machines`: List machines.
+pub static LIST_MACHINES: FunctionMeta = FunctionMeta {
+    name: "list_machines",
+    slug: "clerk_list_machines",
+    title: "List Machines",
+    group: "machines",
+    summary: "List machines.",
+    description: "Returns `{data = [...], total_count = <n>}` where `data` holds one page of machine objects (`id` `mch_…`, `name`, `instance_id`, `default_token_ttl` in seconds, `scoped_machines` (the machines it may call, each a machine object), `created_at`, `updated_at` in Unix milliseconds) and `total_count` counts all matches. Machines are the non-human clients of machine-to-machine authentication. An invalid `order_by` gives 422.",
+    path: "/machines",
+    params: &[
+        ParamMeta::query("query", ParamType::String)
+            .doc("Search text; matches a machine ID exactly, or part of a name."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of machines to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of machines to skip before the page starts; use with `limit`."),
+        ParamMeta::query("order_by", ParamType::String)
+            .default_value(Literal::String("-created_at"))
+            .doc(
+                "Sort field `name` or `created_at`, prefixed with `-` for descending or `+` for ascending.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_machine`: Create a machine.
+pub static CREATE_MACHINE: FunctionMeta = FunctionMeta {
+    name: "create_machine",
+    slug: "clerk_create_machine",
+    title: "Create Machine",
+    group: "machines",
+    summary: "Create a machine.",
+    description: "Creates a machine (a service or server that authenticates to other machines with machine-to-machine tokens) and returns it: `id` (`mch_…`), `name`, `instance_id`, `default_token_ttl`, `scoped_machines` (machine objects), `created_at`, `updated_at` (Unix milliseconds), and `secret_key`, the machine's secret key (`ak_…`), which the machine uses to create its tokens. Store it; `get_machine_secret_key` reads it again. Names are 1 to 255 characters; a machine may be scoped to at most 150 others. Invalid values give 422.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/machines",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc("Name of the machine, 1 to 255 characters."),
+        ParamMeta::body("scoped_machines", ParamType::Array(&ParamType::String))
+            .max_items(150u64)
+            .doc("IDs of the machines (`mch_…`) this machine may call; at most 150."),
+        ParamMeta::body("default_token_ttl", ParamType::Integer)
+            .default_value(Literal::Integer(3600i64))
+            .minimum(1f64)
+            .maximum(315360000f64)
+            .doc(
+                "Lifetime in seconds of the tokens this machine creates, unless a token says otherwise.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_machine`: Get one machine.
+pub static GET_MACHINE: FunctionMeta = FunctionMeta {
+    name: "get_machine",
+    slug: "clerk_get_machine",
+    title: "Get Machine",
+    group: "machines",
+    summary: "Get one machine.",
+    description: "Returns the machine object: `id`, `name`, `instance_id`, `default_token_ttl` (seconds), `scoped_machines` (the machines it may call), `created_at` and `updated_at` in Unix milliseconds. The secret key is not included (`get_machine_secret_key` reads it). An unknown ID raises `Clerk API error (404)`.",
+    path: "/machines/{machine_id}",
+    params: &[
+        ParamMeta::path("machine_id", ParamType::String)
+            .doc("ID of the machine (`mch_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_machine`: Update a machine.
+pub static UPDATE_MACHINE: FunctionMeta = FunctionMeta {
+    name: "update_machine",
+    slug: "clerk_update_machine",
+    title: "Update Machine",
+    group: "machines",
+    summary: "Update a machine.",
+    description: "Changes only the fields given and returns the updated machine object. Scopes are changed with `create_machine_scope` and `delete_machine_scope`. An unknown ID raises `Clerk API error (404)`; invalid values give 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/machines/{machine_id}",
+    params: &[
+        ParamMeta::path("machine_id", ParamType::String)
+            .doc("ID of the machine to update (`mch_…`)."),
+        ParamMeta::body("name", ParamType::String).doc("New name, 1 to 255 characters."),
+        ParamMeta::body("default_token_ttl", ParamType::Integer)
+            .minimum(1f64)
+            .maximum(315360000f64)
+            .doc("New default lifetime, in seconds, of the tokens this machine creates."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_machine`: Delete a machine.
+pub static DELETE_MACHINE: FunctionMeta = FunctionMeta {
+    name: "delete_machine",
+    slug: "clerk_delete_machine",
+    title: "Delete Machine",
+    group: "machines",
+    summary: "Delete a machine.",
+    description: "Deletes the machine irreversibly and returns `{object = \"machine\", id = \"mch_…\", deleted = true}`. Its secret key stops working. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/machines/{machine_id}",
+    params: &[
+        ParamMeta::path("machine_id", ParamType::String)
+            .doc("ID of the machine to delete (`mch_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_machine_secret_key`: Read a machine's secret key.
+pub static GET_MACHINE_SECRET_KEY: FunctionMeta = FunctionMeta {
+    name: "get_machine_secret_key",
+    slug: "clerk_get_machine_secret_key",
+    title: "Get Machine Secret Key",
+    group: "machines",
+    summary: "Read a machine's secret key.",
+    description: "Returns `{object = \"machine_secret_key\", secret = \"ak_…\"}`: the secret key the machine uses to create machine-to-machine tokens. It is a credential: do not print or log it. An unknown ID raises `Clerk API error (404)`.",
+    path: "/machines/{machine_id}/secret_key",
+    params: &[
+        ParamMeta::path("machine_id", ParamType::String)
+            .doc("ID of the machine whose secret key to read (`mch_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `rotate_machine_secret_key`: Rotate a machine's secret key.
+pub static ROTATE_MACHINE_SECRET_KEY: FunctionMeta = FunctionMeta {
+    name: "rotate_machine_secret_key",
+    slug: "clerk_rotate_machine_secret_key",
+    title: "Rotate Machine Secret Key",
+    group: "machines",
+    summary: "Rotate a machine's secret key.",
+    description: "Issues a new secret key for the machine and returns `{object = \"machine_secret_key\", secret = \"ak_…\"}` with the new key. The previous key keeps working for `previous_token_ttl` seconds (0 ends it at once, at most 28,800 = 8 hours), so the machine can be updated without downtime. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/machines/{machine_id}/secret_key/rotate",
+    params: &[
+        ParamMeta::path("machine_id", ParamType::String)
+            .doc("ID of the machine whose secret key to rotate (`mch_…`)."),
+        ParamMeta::body("previous_token_ttl", ParamType::Integer)
+            .required()
+            .minimum(0f64)
+            .maximum(28800f64)
+            .doc(
+                "Seconds the previous secret key stays valid after the rotation; 0 ends it at once.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_machine_scope`: Let a machine call another.
+pub static CREATE_MACHINE_SCOPE: FunctionMeta = FunctionMeta {
+    name: "create_machine_scope",
+    slug: "clerk_create_machine_scope",
+    title: "Create Machine Scope",
+    group: "machines",
+    summary: "Let a machine call another.",
+    description: "Lets the machine `machine_id` call the machine `to_machine_id` (its tokens are accepted there) and returns the scope `{object = \"machine_scope\", from_machine_id, to_machine_id, created_at}` (Unix milliseconds). A machine may have at most 150 scopes. An existing scope gives 409; an unknown machine gives 404.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/machines/{machine_id}/scopes",
+    params: &[
+        ParamMeta::path("machine_id", ParamType::String)
+            .doc("ID of the machine that gets access (`mch_…`)."),
+        ParamMeta::body("to_machine_id", ParamType::String)
+            .required()
+            .doc("ID of the machine it may then call (`mch_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_machine_scope`: Stop a machine calling another.
+pub static DELETE_MACHINE_SCOPE: FunctionMeta = FunctionMeta {
+    name: "delete_machine_scope",
+    slug: "clerk_delete_machine_scope",
+    title: "Delete Machine Scope",
+    group: "machines",
+    summary: "Stop a machine calling another.",
+    description: "Removes the scope that lets `machine_id` call `other_machine_id` and returns `{object = \"machine_scope\", from_machine_id, to_machine_id, deleted = true}`. An unknown machine or scope raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/machines/{machine_id}/scopes/{other_machine_id}",
+    params: &[
+        ParamMeta::path("machine_id", ParamType::String)
+            .doc("ID of the machine that loses access (`mch_…`)."),
+        ParamMeta::path("other_machine_id", ParamType::String)
+            .doc("ID of the machine it may no longer call (`mch_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_m2m_tokens`: List a machine's M2M tokens.
+pub static LIST_M2M_TOKENS: FunctionMeta = FunctionMeta {
+    name: "list_m2m_tokens",
+    slug: "clerk_list_m2m_tokens",
+    title: "List M2M Tokens",
+    group: "m2m_tokens",
+    summary: "List a machine's M2M tokens.",
+    description: "Returns `{m2m_tokens = [...], total_count = <n>}`: one page of the opaque tokens created by the machine `subject`, each with `id` (`mt_…`), `subject`, `scopes` (the machine IDs it may call), `claims`, `revoked`, `revocation_reason`, `expired`, `expiration` (null for no expiry), `last_used_at`, `created_at` and `updated_at` (Unix milliseconds). Token values are not included, and JWT-format tokens are never stored, so never listed. Revoked and expired tokens are left out unless asked for. To walk every page, repeat the call with `offset` increased by `limit` until `offset` reaches `total_count`.",
+    path: "/m2m_tokens",
+    params: &[
+        ParamMeta::query("subject", ParamType::String)
+            .required()
+            .doc("ID of the machine (`mch_…`) whose tokens to list."),
+        ParamMeta::query("revoked", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc("`true` to include revoked tokens."),
+        ParamMeta::query("expired", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc("`true` to include expired tokens."),
+        ParamMeta::query("limit", ParamType::Number)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(100f64)
+            .doc("Page size, the number of tokens to return."),
+        ParamMeta::query("offset", ParamType::Number)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of tokens to skip before the page starts; use with `limit`."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `revoke_m2m_token`: Revoke an M2M token.
+pub static REVOKE_M2M_TOKEN: FunctionMeta = FunctionMeta {
+    name: "revoke_m2m_token",
+    slug: "clerk_revoke_m2m_token",
+    title: "Revoke M2M Token",
+    group: "m2m_tokens",
+    summary: "Revoke an M2M token.",
+    description: "Marks the opaque token revoked, with an optional reason, and returns it (`revoked = true`, `revocation_reason`); it then fails verification. JWT-format tokens are not stored and cannot be revoked. This cannot be undone. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/m2m_tokens/{m2m_token_id}/revoke",
+    params: &[
+        ParamMeta::path("m2m_token_id", ParamType::String)
+            .doc(
+                "ID of the token (`mt_` and 32 hexadecimal digits), from `list_m2m_tokens`.",
+            ),
+        ParamMeta::body("revocation_reason", ParamType::String)
+            .doc("Why the token is revoked, kept on the token."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `verify_m2m_token`: Verify an M2M token.
+pub static VERIFY_M2M_TOKEN: FunctionMeta = FunctionMeta {
+    name: "verify_m2m_token",
+    slug: "clerk_verify_m2m_token",
+    title: "Verify M2M Token",
+    group: "m2m_tokens",
+    summary: "Verify an M2M token.",
+    description: "Looks up the token presented by a machine and returns it: `id`, `subject` (the machine that created it), `scopes` (the machines it may call), `claims`, `revoked`, `expired`, `expiration` (Unix milliseconds), so a service can decide whether to accept the call: check that it is neither revoked nor expired and that `scopes` holds the service's machine ID. An unknown token raises a Clerk API error (404; 400 for a malformed request).",
+    method: Method::Post,
+    path: "/m2m_tokens/verify",
+    params: &[
+        ParamMeta::body("token", ParamType::String)
+            .required()
+            .doc(
+                "The token a machine presented (`mt_…` for an opaque token, or a JWT).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_api_key`: Create an API key.
+pub static CREATE_API_KEY: FunctionMeta = FunctionMeta {
+    name: "create_api_key",
+    slug: "clerk_create_api_key",
+    title: "Create API Key",
+    group: "api_keys",
+    summary: "Create an API key.",
+    description: "Creates an API key that belongs to `subject` (a user, organization, machine or SCIM directory) and returns it, with its `secret` (`ak_…`), which is shown only here and by `get_api_key_secret`: hand it to the key's holder and do not print or log it. The answer also has `id` (`ak_…`), `type`, `name`, `description`, `subject`, `claims`, `scopes`, `revoked`, `expired`, `expiration` (null for a key that never expires), `created_by`, `last_used_at`, `created_at` and `updated_at` (Unix milliseconds). Clerk answers 400 for invalid values and 409 for a conflicting key.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/api_keys",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc(
+                "Name of the key, at least 3 characters, without leading or trailing spaces.",
+            ),
+        ParamMeta::body("subject", ParamType::String)
+            .required()
+            .doc(
+                "Who the key belongs to and acts as: a user (`user_…`), organization (`org_…`), machine (`mch_…`) or SCIM directory (`scim_…`) ID.",
+            ),
+        ParamMeta::body("description", ParamType::String)
+            .doc("What the key is for, at most 255 characters."),
+        ParamMeta::body("scopes", ParamType::Array(&ParamType::String))
+            .doc(
+                "Scopes granted to the key, checked by your own backend when it verifies the key; none when left out (Clerk's default is an empty list).",
+            ),
+        ParamMeta::body("claims", ParamType::Object)
+            .doc("Custom claims returned with the key when it is verified."),
+        ParamMeta::body("seconds_until_expiration", ParamType::Number)
+            .minimum(0f64)
+            .doc(
+                "Lifetime of the key in seconds (more than 0); the key never expires when left out.",
+            ),
+        ParamMeta::body("type", ParamType::String)
+            .default_value(Literal::String("api_key"))
+            .doc("Kind of key, 3 to 25 characters."),
+        ParamMeta::body("created_by", ParamType::String)
+            .doc("ID of the user (`user_…`) recorded as the key's creator."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_api_keys`: List a subject's API keys.
+pub static LIST_API_KEYS: FunctionMeta = FunctionMeta {
+    name: "list_api_keys",
+    slug: "clerk_list_api_keys",
+    title: "List API Keys",
+    group: "api_keys",
+    summary: "List a subject's API keys.",
+    description: "Returns `{data = [...], total_count = <n>}`: one page of the API keys belonging to `subject`, each with `id`, `type`, `name`, `description`, `subject`, `claims`, `scopes`, `revoked`, `revocation_reason`, `expired`, `expiration`, `created_by`, `last_used_at`, `created_at` and `updated_at` (Unix milliseconds); secrets are not included. Revoked and expired keys are left out unless `include_invalid = \"true\"`. To walk every page, repeat the call with `offset` increased by `limit` until `offset` reaches `total_count`.",
+    path: "/api_keys",
+    params: &[
+        ParamMeta::query("subject", ParamType::String)
+            .required()
+            .doc(
+                "ID of the user (`user_…`), organization (`org_…`), machine (`mch_…`) or SCIM directory (`scim_…`) whose keys to list.",
+            ),
+        ParamMeta::query("query", ParamType::String)
+            .doc("Search text matched against the keys' names."),
+        ParamMeta::query("include_invalid", ParamType::String)
+            .default_value(Literal::String("false"))
+            .allowed(&[Literal::String("true"), Literal::String("false")])
+            .doc(
+                "`\"true\"` to include revoked and expired keys (a string, not a boolean).",
+            ),
+        ParamMeta::query("type", ParamType::String)
+            .default_value(Literal::String("api_key"))
+            .doc("Only keys of this kind."),
+        ParamMeta::query("limit", ParamType::Number)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(100f64)
+            .doc("Page size, the number of keys to return."),
+        ParamMeta::query("offset", ParamType::Number)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of keys to skip before the page starts; use with `limit`."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_api_key`: Get one API key.
+pub static GET_API_KEY: FunctionMeta = FunctionMeta {
+    name: "get_api_key",
+    slug: "clerk_get_api_key",
+    title: "Get API Key",
+    group: "api_keys",
+    summary: "Get one API key.",
+    description: "Returns the API key (`id`, `type`, `name`, `description`, `subject`, `claims`, `scopes`, `revoked`, `revocation_reason`, `expired`, `expiration`, `created_by`, `last_used_at`, `created_at`, `updated_at`; timestamps in Unix milliseconds). The secret is not included (`get_api_key_secret` reads it). An unknown ID raises `Clerk API error (404)`.",
+    path: "/api_keys/{apiKeyID}",
+    params: &[
+        ParamMeta::path("api_key_id", ParamType::String)
+            .wire("apiKeyID")
+            .doc("ID of the API key (`ak_` and 32 hexadecimal digits)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_api_key`: Update an API key.
+pub static UPDATE_API_KEY: FunctionMeta = FunctionMeta {
+    name: "update_api_key",
+    slug: "clerk_update_api_key",
+    title: "Update API Key",
+    group: "api_keys",
+    summary: "Update an API key.",
+    description: "Changes only the fields given and returns the updated key (without its secret). `scopes` and `claims` replace the previous values; `seconds_until_expiration` sets a new lifetime counted from now. An unknown ID raises `Clerk API error (404)`; invalid values give 400.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/api_keys/{apiKeyID}",
+    params: &[
+        ParamMeta::path("api_key_id", ParamType::String)
+            .wire("apiKeyID")
+            .doc("ID of the API key to update (`ak_…`)."),
+        ParamMeta::body("scopes", ParamType::Array(&ParamType::String))
+            .doc("New list of scopes, replacing the old one."),
+        ParamMeta::body("claims", ParamType::Object)
+            .doc("New custom claims, replacing the old ones."),
+        ParamMeta::body("description", ParamType::String)
+            .doc("New description, at most 255 characters."),
+        ParamMeta::body("subject", ParamType::String)
+            .doc(
+                "New owner, a user (`user_…`), organization (`org_…`), machine (`mch_…`) or SCIM directory (`scim_…`) ID.",
+            ),
+        ParamMeta::body("seconds_until_expiration", ParamType::Number)
+            .minimum(0f64)
+            .doc("New lifetime in seconds from now (more than 0)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_api_key`: Delete an API key.
+pub static DELETE_API_KEY: FunctionMeta = FunctionMeta {
+    name: "delete_api_key",
+    slug: "clerk_delete_api_key",
+    title: "Delete API Key",
+    group: "api_keys",
+    summary: "Delete an API key.",
+    description: "Deletes the API key irreversibly and returns `{object = \"api_key\", id = \"ak_…\", deleted = true}`; the key stops working. `revoke_api_key` disables a key but keeps its record. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/api_keys/{apiKeyID}",
+    params: &[
+        ParamMeta::path("api_key_id", ParamType::String)
+            .wire("apiKeyID")
+            .doc("ID of the API key to delete (`ak_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_api_key_secret`: Read an API key's secret.
+pub static GET_API_KEY_SECRET: FunctionMeta = FunctionMeta {
+    name: "get_api_key_secret",
+    slug: "clerk_get_api_key_secret",
+    title: "Get API Key Secret",
+    group: "api_keys",
+    summary: "Read an API key's secret.",
+    description: "Returns `{secret = \"ak_…\"}`, the key's secret. It is a credential: pass it on, do not print or log it. An unknown ID raises `Clerk API error (404)`.",
+    path: "/api_keys/{apiKeyID}/secret",
+    params: &[
+        ParamMeta::path("api_key_id", ParamType::String)
+            .wire("apiKeyID")
+            .doc("ID of the API key (`ak_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `revoke_api_key`: Revoke an API key.
+pub static REVOKE_API_KEY: FunctionMeta = FunctionMeta {
+    name: "revoke_api_key",
+    slug: "clerk_revoke_api_key",
+    title: "Revoke API Key",
+    group: "api_keys",
+    summary: "Revoke an API key.",
+    description: "Marks the key revoked, with an optional reason, and returns it (`revoked = true`, `revocation_reason`). A revoked key fails verification but is still listed with `include_invalid = \"true\"`. This cannot be undone. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/api_keys/{apiKeyID}/revoke",
+    params: &[
+        ParamMeta::path("api_key_id", ParamType::String)
+            .wire("apiKeyID")
+            .doc("ID of the API key to revoke (`ak_…`)."),
+        ParamMeta::body("revocation_reason", ParamType::String)
+            .doc("Why the key is revoked, kept on the key."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `verify_api_key`: Verify an API key's secret.
+pub static VERIFY_API_KEY: FunctionMeta = FunctionMeta {
+    name: "verify_api_key",
+    slug: "clerk_verify_api_key",
+    title: "Verify API Key",
+    group: "api_keys",
+    summary: "Verify an API key's secret.",
+    description: "Looks up the key with this secret and returns it (`id`, `subject`, `scopes`, `claims`, `name`, `revoked`, `expired`, `expiration`, ...), so a backend can authorize a request made with it: check `subject` and `scopes`, and `revoked` and `expired`. A secret that matches no key raises a Clerk API error (404; 400 for a malformed request).",
+    method: Method::Post,
+    path: "/api_keys/verify",
+    params: &[
+        ParamMeta::body("secret", ParamType::String)
+            .required()
+            .doc("The API key's secret, as presented by the caller."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_oauth_applications`: List OAuth applications.
+pub static LIST_OAUTH_APPLICATIONS: FunctionMeta = FunctionMeta {
+    name: "list_oauth_applications",
+    slug: "clerk_list_oauth_applications",
+    title: "List OAuth Applications",
+    group: "oauth_applications",
+    summary: "List OAuth applications.",
+    description: "Returns `{data = [...], total_count = <n>}` where `data` holds one page of OAuth applications, ordered by `order_by` (oldest first unless told otherwise): `id`, `name`, `client_id`, `public`, `scopes` (space-separated), `redirect_uris`, `consent_screen_enabled`, `pkce_required`, `dynamically_registered`, the provider endpoints `authorize_url`, `token_fetch_url`, `user_info_url`, `discovery_url`, `token_introspection_url`, and `created_at`, `updated_at` in Unix milliseconds. Client secrets are not included. `name_query` also finds the application whose `client_id` it equals.",
+    path: "/oauth_applications",
+    params: &[
+        ParamMeta::query("name_query", ParamType::String)
+            .doc(
+                "Case-insensitive partial match on names; an exact `client_id` also matches, which turns a client ID into the application's `id`.",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of applications to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of applications to skip before the page starts; use with `limit`.",
+            ),
+        ParamMeta::query("order_by", ParamType::String)
+            .default_value(Literal::String("+created_at"))
+            .doc(
+                "Sort field `created_at` or `name`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_oauth_application`: Create an OAuth application.
+pub static CREATE_OAUTH_APPLICATION: FunctionMeta = FunctionMeta {
+    name: "create_oauth_application",
+    slug: "clerk_create_oauth_application",
+    title: "Create OAuth Application",
+    group: "oauth_applications",
+    summary: "Create an OAuth application.",
+    description: "Registers an OAuth application (a client that signs users in with this Clerk instance as its identity provider) and returns it with `client_id` and `client_secret` (only here and from `rotate_oauth_application_secret`: store it, do not print it), plus `id`, `name`, `scopes`, `redirect_uris`, `public`, `pkce_required`, `consent_screen_enabled` and the provider endpoints (`authorize_url`, `token_fetch_url`, `user_info_url`, `discovery_url`, `token_introspection_url`). Redirect URIs may use any scheme (`https://`, `myapp://`). Invalid values give 422.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/oauth_applications",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc("Name shown to users on the consent screen; at most 256 characters."),
+        ParamMeta::body("redirect_uris", ParamType::Array(&ParamType::String))
+            .doc("URIs users may be sent back to after authorizing, any scheme."),
+        ParamMeta::body("scopes", ParamType::String)
+            .default_value(Literal::String("profile email"))
+            .doc(
+                "Space-separated scopes the application may request, which decide what the user info endpoint returns: `profile`, `email`, `public_metadata`, `private_metadata`.",
+            ),
+        ParamMeta::body("public", ParamType::Boolean)
+            .doc(
+                "`true` for a public client (a browser or mobile app that cannot keep a secret), which uses PKCE.",
+            ),
+        ParamMeta::body("pkce_required", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "`true` to require PKCE (Proof Key for Code Exchange) in the authorization flow.",
+            ),
+        ParamMeta::body("consent_screen_enabled", ParamType::Boolean)
+            .default_value(Literal::Boolean(true))
+            .doc(
+                "`true` to show users a consent screen when they authorize the application.",
+            ),
+        ParamMeta::body("callback_url", ParamType::String)
+            .doc(
+                "Deprecated by Clerk in favour of `redirect_uris`; a single redirect URI, at most 1,024 characters.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_oauth_application`: Get one OAuth application.
+pub static GET_OAUTH_APPLICATION: FunctionMeta = FunctionMeta {
+    name: "get_oauth_application",
+    slug: "clerk_get_oauth_application",
+    title: "Get OAuth Application",
+    group: "oauth_applications",
+    summary: "Get one OAuth application.",
+    description: "Returns the OAuth application: `id`, `name`, `client_id`, `public`, `scopes`, `redirect_uris`, `consent_screen_enabled`, `pkce_required`, `dynamically_registered`, the provider endpoints and timestamps in Unix milliseconds; not the client secret. To look one up by `client_id`, use `list_oauth_applications` with `name_query`. An unknown ID raises `Clerk API error (404)`.",
+    path: "/oauth_applications/{oauth_application_id}",
+    params: &[
+        ParamMeta::path("oauth_application_id", ParamType::String)
+            .doc("ID of the OAuth application (its `id`, not its `client_id`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_oauth_application`: Update an OAuth application.
+pub static UPDATE_OAUTH_APPLICATION: FunctionMeta = FunctionMeta {
+    name: "update_oauth_application",
+    slug: "clerk_update_oauth_application",
+    title: "Update OAuth Application",
+    group: "oauth_applications",
+    summary: "Update an OAuth application.",
+    description: "Changes only the fields given and returns the updated OAuth application (without its secret). `redirect_uris` replaces the whole list. The consent screen cannot be turned off for dynamically registered applications. An unknown ID raises `Clerk API error (404)`; invalid values give 422.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/oauth_applications/{oauth_application_id}",
+    params: &[
+        ParamMeta::path("oauth_application_id", ParamType::String)
+            .doc("ID of the OAuth application to update."),
+        ParamMeta::body("name", ParamType::String)
+            .doc("New name; at most 256 characters."),
+        ParamMeta::body("redirect_uris", ParamType::Array(&ParamType::String))
+            .doc("New list of redirect URIs, replacing the old one."),
+        ParamMeta::body("scopes", ParamType::String)
+            .default_value(Literal::String("profile email"))
+            .doc(
+                "New space-separated scopes: `profile`, `email`, `public_metadata`, `private_metadata`.",
+            ),
+        ParamMeta::body("public", ParamType::Boolean)
+            .doc("`true` for a public client, which uses PKCE."),
+        ParamMeta::body("pkce_required", ParamType::Boolean)
+            .doc("`true` to require PKCE in the authorization flow."),
+        ParamMeta::body("consent_screen_enabled", ParamType::Boolean)
+            .doc(
+                "`true` to show the consent screen; cannot be `false` for dynamically registered applications.",
+            ),
+        ParamMeta::body("callback_url", ParamType::String)
+            .doc(
+                "Deprecated by Clerk in favour of `redirect_uris`; a single redirect URI, at most 1,024 characters.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_oauth_application`: Delete an OAuth application.
+pub static DELETE_OAUTH_APPLICATION: FunctionMeta = FunctionMeta {
+    name: "delete_oauth_application",
+    slug: "clerk_delete_oauth_application",
+    title: "Delete OAuth Application",
+    group: "oauth_applications",
+    summary: "Delete an OAuth application.",
+    description: "Deletes the OAuth application irreversibly; its client can no longer sign users in. Returns `{object = \"oauth_application\", id = ..., deleted = true}`. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/oauth_applications/{oauth_application_id}",
+    params: &[
+        ParamMeta::path("oauth_application_id", ParamType::String)
+            .doc("ID of the OAuth application to delete."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `rotate_oauth_application_secret`: Rotate an OAuth client secret.
+pub static ROTATE_OAUTH_APPLICATION_SECRET: FunctionMeta = FunctionMeta {
+    name: "rotate_oauth_application_secret",
+    slug: "clerk_rotate_oauth_application_secret",
+    title: "Rotate OAuth Application Secret",
+    group: "oauth_applications",
+    summary: "Rotate an OAuth client secret.",
+    description: "Issues a new client secret and returns the OAuth application with it in `client_secret`. The old secret stops working at once, so update the client right away. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    idempotent: false,
+    method: Method::Post,
+    path: "/oauth_applications/{oauth_application_id}/rotate_secret",
+    params: &[
+        ParamMeta::path("oauth_application_id", ParamType::String)
+            .doc("ID of the OAuth application whose secret to rotate."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `revoke_oauth_application_token`: Revoke an OAuth grant's tokens.
+pub static REVOKE_OAUTH_APPLICATION_TOKEN: FunctionMeta = FunctionMeta {
+    name: "revoke_oauth_application_token",
+    slug: "clerk_revoke_oauth_application_token",
+    title: "Revoke OAuth Application Token",
+    group: "oauth_applications",
+    summary: "Revoke an OAuth grant's tokens.",
+    description: "Revokes the access token and refresh token of the grant that `token` belongs to (either may be given), so the client must send the user through authorization again. Clerk answers 204 with no body, so the result is an empty table. JWT access tokens cannot be revoked. An unknown application raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/oauth_applications/{oauth_application_id}/revoke_token",
+    params: &[
+        ParamMeta::path("oauth_application_id", ParamType::String)
+            .doc("ID of the OAuth application that issued the token."),
+        ParamMeta::body("token", ParamType::String)
+            .required()
+            .doc("An opaque access token or refresh token of the grant to revoke."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `verify_oauth_access_token`: Verify an OAuth access token.
+pub static VERIFY_OAUTH_ACCESS_TOKEN: FunctionMeta = FunctionMeta {
+    name: "verify_oauth_access_token",
+    slug: "clerk_verify_oauth_access_token",
+    title: "Verify OAuth Access Token",
+    group: "oauth_applications",
+    summary: "Verify an OAuth access token.",
+    description: "Introspects an access token issued to an OAuth application. For an opaque token it returns `{object = \"clerk_idp_oauth_access_token\", id = \"oat_…\", client_id, subject (the user ID), scopes, revoked, revocation_reason, expired, expiration, created_at, updated_at}`; for an expired JWT access token, `{active = false}`. Check `active`, `revoked` and `expired` before trusting `subject` and `scopes`. Pass the token as `access_token` (`secret` is its deprecated name). An unknown token raises a Clerk API error (404; 400 for a malformed request).",
+    method: Method::Post,
+    path: "/oauth_applications/access_tokens/verify",
+    params: &[
+        ParamMeta::body("access_token", ParamType::String)
+            .doc("The access token to check."),
+        ParamMeta::body("secret", ParamType::String)
+            .doc(
+                "Deprecated by Clerk in favour of `access_token`; the same token under its old name.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `list_enterprise_connections`: List SAML and OIDC SSO connections, filtered by organization or state.
 pub static LIST_ENTERPRISE_CONNECTIONS: FunctionMeta = FunctionMeta {
     name: "list_enterprise_connections",
@@ -3059,7 +4184,7 @@ pub static REVOKE_ADMIN_PORTAL_LINK_TOKEN: FunctionMeta = FunctionMeta {
 };
 
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 100] = [
+pub static FUNCTIONS: [&FunctionMeta; 140] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
@@ -3129,6 +4254,46 @@ pub static FUNCTIONS: [&FunctionMeta; 100] = [
     &CREATE_SVIX_APP,
     &DELETE_SVIX_APP,
     &CREATE_SVIX_DASHBOARD_URL,
+    &LIST_BILLING_PLANS,
+    &LIST_BILLING_PRICES,
+    &CREATE_BILLING_PRICE,
+    &LIST_SUBSCRIPTION_ITEMS,
+    &CANCEL_SUBSCRIPTION_ITEM,
+    &EXTEND_SUBSCRIPTION_ITEM_FREE_TRIAL,
+    &CHANGE_SUBSCRIPTION_ITEM_PRICE,
+    &APPLY_SUBSCRIPTION_ITEM_DISCOUNT,
+    &REMOVE_SUBSCRIPTION_ITEM_DISCOUNT,
+    &LIST_BILLING_STATEMENTS,
+    &GET_BILLING_STATEMENT,
+    &LIST_STATEMENT_PAYMENT_ATTEMPTS,
+    &LIST_MACHINES,
+    &CREATE_MACHINE,
+    &GET_MACHINE,
+    &UPDATE_MACHINE,
+    &DELETE_MACHINE,
+    &GET_MACHINE_SECRET_KEY,
+    &ROTATE_MACHINE_SECRET_KEY,
+    &CREATE_MACHINE_SCOPE,
+    &DELETE_MACHINE_SCOPE,
+    &LIST_M2M_TOKENS,
+    &REVOKE_M2M_TOKEN,
+    &VERIFY_M2M_TOKEN,
+    &CREATE_API_KEY,
+    &LIST_API_KEYS,
+    &GET_API_KEY,
+    &UPDATE_API_KEY,
+    &DELETE_API_KEY,
+    &GET_API_KEY_SECRET,
+    &REVOKE_API_KEY,
+    &VERIFY_API_KEY,
+    &LIST_OAUTH_APPLICATIONS,
+    &CREATE_OAUTH_APPLICATION,
+    &GET_OAUTH_APPLICATION,
+    &UPDATE_OAUTH_APPLICATION,
+    &DELETE_OAUTH_APPLICATION,
+    &ROTATE_OAUTH_APPLICATION_SECRET,
+    &REVOKE_OAUTH_APPLICATION_TOKEN,
+    &VERIFY_OAUTH_ACCESS_TOKEN,
     &LIST_ENTERPRISE_CONNECTIONS,
     &CREATE_ENTERPRISE_CONNECTION,
     &GET_ENTERPRISE_CONNECTION,
@@ -3401,6 +4566,31 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             name: "webhooks",
             title: "Webhooks",
             summary: "Create or remove the instance's Svix webhooks app and open its dashboard.",
+        },
+        FamilyMeta {
+            name: "billing",
+            title: "Billing",
+            summary: "Billing plans, prices, subscription items and statements.",
+        },
+        FamilyMeta {
+            name: "machines",
+            title: "Machines",
+            summary: "Machines, their secret keys and which machines each may call.",
+        },
+        FamilyMeta {
+            name: "m2m_tokens",
+            title: "Machine-to-machine tokens",
+            summary: "Tokens machines use to call each other.",
+        },
+        FamilyMeta {
+            name: "api_keys",
+            title: "API keys",
+            summary: "API keys of users, organizations and machines.",
+        },
+        FamilyMeta {
+            name: "oauth_applications",
+            title: "OAuth applications",
+            summary: "OAuth clients of Clerk as identity provider.",
         },
         FamilyMeta {
             name: "enterprise_connections",

@@ -353,6 +353,190 @@ pub fn dispatch<'a>(
                     )
                     .await
             }
+            "list_billing_plans" => {
+                handlers::list_billing_plans(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_billing_prices" => {
+                handlers::list_billing_prices(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_billing_price" => {
+                handlers::create_billing_price(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_subscription_items" => {
+                handlers::list_subscription_items(transport, parse_args(function, args)?)
+                    .await
+            }
+            "cancel_subscription_item" => {
+                handlers::cancel_subscription_item(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "extend_subscription_item_free_trial" => {
+                handlers::extend_subscription_item_free_trial(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "change_subscription_item_price" => {
+                handlers::change_subscription_item_price(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "apply_subscription_item_discount" => {
+                handlers::apply_subscription_item_discount(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "remove_subscription_item_discount" => {
+                handlers::remove_subscription_item_discount(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_billing_statements" => {
+                handlers::list_billing_statements(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_billing_statement" => {
+                handlers::get_billing_statement(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_statement_payment_attempts" => {
+                handlers::list_statement_payment_attempts(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_machines" => {
+                handlers::list_machines(transport, parse_args(function, args)?).await
+            }
+            "create_machine" => {
+                handlers::create_machine(transport, parse_args(function, args)?).await
+            }
+            "get_machine" => {
+                handlers::get_machine(transport, parse_args(function, args)?).await
+            }
+            "update_machine" => {
+                handlers::update_machine(transport, parse_args(function, args)?).await
+            }
+            "delete_machine" => {
+                handlers::delete_machine(transport, parse_args(function, args)?).await
+            }
+            "get_machine_secret_key" => {
+                handlers::get_machine_secret_key(transport, parse_args(function, args)?)
+                    .await
+            }
+            "rotate_machine_secret_key" => {
+                handlers::rotate_machine_secret_key(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_machine_scope" => {
+                handlers::create_machine_scope(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_machine_scope" => {
+                handlers::delete_machine_scope(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_m2m_tokens" => {
+                handlers::list_m2m_tokens(transport, parse_args(function, args)?).await
+            }
+            "revoke_m2m_token" => {
+                handlers::revoke_m2m_token(transport, parse_args(function, args)?).await
+            }
+            "verify_m2m_token" => {
+                handlers::verify_m2m_token(transport, parse_args(function, args)?).await
+            }
+            "create_api_key" => {
+                handlers::create_api_key(transport, parse_args(function, args)?).await
+            }
+            "list_api_keys" => {
+                handlers::list_api_keys(transport, parse_args(function, args)?).await
+            }
+            "get_api_key" => {
+                handlers::get_api_key(transport, parse_args(function, args)?).await
+            }
+            "update_api_key" => {
+                handlers::update_api_key(transport, parse_args(function, args)?).await
+            }
+            "delete_api_key" => {
+                handlers::delete_api_key(transport, parse_args(function, args)?).await
+            }
+            "get_api_key_secret" => {
+                handlers::get_api_key_secret(transport, parse_args(function, args)?)
+                    .await
+            }
+            "revoke_api_key" => {
+                handlers::revoke_api_key(transport, parse_args(function, args)?).await
+            }
+            "verify_api_key" => {
+                handlers::verify_api_key(transport, parse_args(function, args)?).await
+            }
+            "list_oauth_applications" => {
+                handlers::list_oauth_applications(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_oauth_application" => {
+                handlers::create_oauth_application(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_oauth_application" => {
+                handlers::get_oauth_application(transport, parse_args(function, args)?)
+                    .await
+            }
+            "update_oauth_application" => {
+                handlers::update_oauth_application(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_oauth_application" => {
+                handlers::delete_oauth_application(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "rotate_oauth_application_secret" => {
+                handlers::rotate_oauth_application_secret(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "revoke_oauth_application_token" => {
+                handlers::revoke_oauth_application_token(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "verify_oauth_access_token" => {
+                handlers::verify_oauth_access_token(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
             "list_enterprise_connections" => {
                 handlers::list_enterprise_connections(
                         transport,

@@ -1008,6 +1008,486 @@ pub struct DeleteSvixAppParams {}
 #[serde(deny_unknown_fields)]
 pub struct CreateSvixDashboardUrlParams {}
 
+/// Arguments of `list_billing_plans`: List billing plans.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListBillingPlansParams {
+    /// Only plans for this kind of payer, users (`user`) or organizations (`org`).
+    pub payer_type: Option<String>,
+    /// `true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).
+    pub paginated: Option<bool>,
+    /// Page size, the number of plans to return.
+    pub limit: Option<i64>,
+    /// Number of plans to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `list_billing_prices`: List plan prices.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListBillingPricesParams {
+    /// Only the prices of this plan.
+    pub plan_id: Option<String>,
+    /// `true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).
+    pub paginated: Option<bool>,
+    /// Page size, the number of prices to return.
+    pub limit: Option<i64>,
+    /// Number of prices to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_billing_price`: Create a custom plan price.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBillingPriceParams {
+    /// ID of the plan the price belongs to.
+    pub plan_id: String,
+    /// Monthly amount in cents when billed monthly; 0 for free, else at least 100.
+    pub amount: i64,
+    /// Monthly amount in cents when billed annually; 0 for free, else at least 100.
+    pub annual_monthly_amount: Option<i64>,
+    /// Currency code, such as `USD`.
+    pub currency: Option<String>,
+    /// Billing periods the price supports; inferred from the amounts when left out.
+    pub supported_billing_periods: Option<String>,
+    /// What the price is for, for your own records.
+    pub description: Option<String>,
+}
+
+/// Arguments of `list_subscription_items`: List subscription items.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListSubscriptionItemsParams {
+    /// Only items in this state.
+    pub status: Option<String>,
+    /// Only items paid by users (`user`) or by organizations (`org`).
+    pub payer_type: Option<String>,
+    /// Only items on this plan.
+    pub plan_id: Option<String>,
+    /// Search text to filter the items, such as a payer's name or email address.
+    pub query: Option<String>,
+    /// Include items on free plans.
+    pub include_free: Option<bool>,
+    /// `true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).
+    pub paginated: Option<bool>,
+    /// Page size, the number of items to return.
+    pub limit: Option<i64>,
+    /// Number of items to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `cancel_subscription_item`: Cancel a subscription item.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelSubscriptionItemParams {
+    /// ID of the subscription item to cancel (from `list_subscription_items`).
+    pub subscription_item_id: String,
+    /// `true` to end it now; `false` to let it run to the end of the current billing period.
+    pub end_now: Option<bool>,
+}
+
+/// Arguments of `extend_subscription_item_free_trial`: Extend an item's free trial.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendSubscriptionItemFreeTrialParams {
+    /// ID of the subscription item in a free trial.
+    pub subscription_item_id: String,
+    /// New end of the free trial, an RFC 3339 date-time in the future.
+    pub extend_to: String,
+}
+
+/// Arguments of `change_subscription_item_price`: Move an item to another price.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSubscriptionItemPriceParams {
+    /// ID of the subscription item to move.
+    pub subscription_item_id: String,
+    /// ID of the item's current price.
+    pub from_price_id: String,
+    /// ID of the price to move to (`list_billing_prices`).
+    pub to_price_id: String,
+}
+
+/// Arguments of `apply_subscription_item_discount`: Apply a discount to an item.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplySubscriptionItemDiscountParams {
+    /// ID of the subscription item to discount.
+    pub subscription_item_id: String,
+    /// ID of the discount to apply (discounts are created in the Clerk dashboard).
+    pub discount_id: String,
+}
+
+/// Arguments of `remove_subscription_item_discount`: Remove an item's discount.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveSubscriptionItemDiscountParams {
+    /// ID of the subscription item.
+    pub subscription_item_id: String,
+    /// ID of the item's active discount.
+    pub discount_id: String,
+}
+
+/// Arguments of `list_billing_statements`: List billing statements.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListBillingStatementsParams {
+    /// `true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).
+    pub paginated: Option<bool>,
+    /// Page size, the number of statements to return.
+    pub limit: Option<i64>,
+    /// Number of statements to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `get_billing_statement`: Get one billing statement.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetBillingStatementParams {
+    /// ID of the statement (from `list_billing_statements`).
+    pub statement_id: String,
+}
+
+/// Arguments of `list_statement_payment_attempts`: List a statement's payment attempts.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListStatementPaymentAttemptsParams {
+    /// ID of the statement (from `list_billing_statements`).
+    pub statement_id: String,
+    /// `true` to get `{data, total_count}` pages (the shape `each` and `--all` rely on).
+    pub paginated: Option<bool>,
+    /// Page size, the number of payment attempts to return.
+    pub limit: Option<i64>,
+    /// Number of payment attempts to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `list_machines`: List machines.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListMachinesParams {
+    /// Search text; matches a machine ID exactly, or part of a name.
+    pub query: Option<String>,
+    /// Page size, the number of machines to return.
+    pub limit: Option<i64>,
+    /// Number of machines to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+    /// Sort field `name` or `created_at`, prefixed with `-` for descending or `+` for ascending.
+    pub order_by: Option<String>,
+}
+
+/// Arguments of `create_machine`: Create a machine.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMachineParams {
+    /// Name of the machine, 1 to 255 characters.
+    pub name: String,
+    /// IDs of the machines (`mch_…`) this machine may call; at most 150.
+    pub scoped_machines: Option<Vec<String>>,
+    /// Lifetime in seconds of the tokens this machine creates, unless a token says otherwise.
+    pub default_token_ttl: Option<i64>,
+}
+
+/// Arguments of `get_machine`: Get one machine.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetMachineParams {
+    /// ID of the machine (`mch_…`).
+    pub machine_id: String,
+}
+
+/// Arguments of `update_machine`: Update a machine.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMachineParams {
+    /// ID of the machine to update (`mch_…`).
+    pub machine_id: String,
+    /// New name, 1 to 255 characters.
+    pub name: Option<String>,
+    /// New default lifetime, in seconds, of the tokens this machine creates.
+    pub default_token_ttl: Option<i64>,
+}
+
+/// Arguments of `delete_machine`: Delete a machine.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteMachineParams {
+    /// ID of the machine to delete (`mch_…`).
+    pub machine_id: String,
+}
+
+/// Arguments of `get_machine_secret_key`: Read a machine's secret key.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetMachineSecretKeyParams {
+    /// ID of the machine whose secret key to read (`mch_…`).
+    pub machine_id: String,
+}
+
+/// Arguments of `rotate_machine_secret_key`: Rotate a machine's secret key.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateMachineSecretKeyParams {
+    /// ID of the machine whose secret key to rotate (`mch_…`).
+    pub machine_id: String,
+    /// Seconds the previous secret key stays valid after the rotation; 0 ends it at once.
+    pub previous_token_ttl: i64,
+}
+
+/// Arguments of `create_machine_scope`: Let a machine call another.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMachineScopeParams {
+    /// ID of the machine that gets access (`mch_…`).
+    pub machine_id: String,
+    /// ID of the machine it may then call (`mch_…`).
+    pub to_machine_id: String,
+}
+
+/// Arguments of `delete_machine_scope`: Stop a machine calling another.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteMachineScopeParams {
+    /// ID of the machine that loses access (`mch_…`).
+    pub machine_id: String,
+    /// ID of the machine it may no longer call (`mch_…`).
+    pub other_machine_id: String,
+}
+
+/// Arguments of `list_m2m_tokens`: List a machine's M2M tokens.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListM2mTokensParams {
+    /// ID of the machine (`mch_…`) whose tokens to list.
+    pub subject: String,
+    /// `true` to include revoked tokens.
+    pub revoked: Option<bool>,
+    /// `true` to include expired tokens.
+    pub expired: Option<bool>,
+    /// Page size, the number of tokens to return.
+    pub limit: Option<f64>,
+    /// Number of tokens to skip before the page starts; use with `limit`.
+    pub offset: Option<f64>,
+}
+
+/// Arguments of `revoke_m2m_token`: Revoke an M2M token.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeM2mTokenParams {
+    /// ID of the token (`mt_` and 32 hexadecimal digits), from `list_m2m_tokens`.
+    pub m2m_token_id: String,
+    /// Why the token is revoked, kept on the token.
+    pub revocation_reason: Option<String>,
+}
+
+/// Arguments of `verify_m2m_token`: Verify an M2M token.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyM2mTokenParams {
+    /// The token a machine presented (`mt_…` for an opaque token, or a JWT).
+    pub token: String,
+}
+
+/// Arguments of `create_api_key`: Create an API key.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyParams {
+    /// Name of the key, at least 3 characters, without leading or trailing spaces.
+    pub name: String,
+    /// Who the key belongs to and acts as: a user (`user_…`), organization (`org_…`), machine (`mch_…`) or SCIM directory (`scim_…`) ID.
+    pub subject: String,
+    /// What the key is for, at most 255 characters.
+    pub description: Option<String>,
+    /// Scopes granted to the key, checked by your own backend when it verifies the key; none when left out (Clerk's default is an empty list).
+    pub scopes: Option<Vec<String>>,
+    /// Custom claims returned with the key when it is verified.
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Lifetime of the key in seconds (more than 0); the key never expires when left out.
+    pub seconds_until_expiration: Option<f64>,
+    /// Kind of key, 3 to 25 characters.
+    pub r#type: Option<String>,
+    /// ID of the user (`user_…`) recorded as the key's creator.
+    pub created_by: Option<String>,
+}
+
+/// Arguments of `list_api_keys`: List a subject's API keys.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListApiKeysParams {
+    /// ID of the user (`user_…`), organization (`org_…`), machine (`mch_…`) or SCIM directory (`scim_…`) whose keys to list.
+    pub subject: String,
+    /// Search text matched against the keys' names.
+    pub query: Option<String>,
+    /// `"true"` to include revoked and expired keys (a string, not a boolean).
+    pub include_invalid: Option<String>,
+    /// Only keys of this kind.
+    pub r#type: Option<String>,
+    /// Page size, the number of keys to return.
+    pub limit: Option<f64>,
+    /// Number of keys to skip before the page starts; use with `limit`.
+    pub offset: Option<f64>,
+}
+
+/// Arguments of `get_api_key`: Get one API key.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetApiKeyParams {
+    /// ID of the API key (`ak_` and 32 hexadecimal digits).
+    pub api_key_id: String,
+}
+
+/// Arguments of `update_api_key`: Update an API key.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateApiKeyParams {
+    /// ID of the API key to update (`ak_…`).
+    pub api_key_id: String,
+    /// New list of scopes, replacing the old one.
+    pub scopes: Option<Vec<String>>,
+    /// New custom claims, replacing the old ones.
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+    /// New description, at most 255 characters.
+    pub description: Option<String>,
+    /// New owner, a user (`user_…`), organization (`org_…`), machine (`mch_…`) or SCIM directory (`scim_…`) ID.
+    pub subject: Option<String>,
+    /// New lifetime in seconds from now (more than 0).
+    pub seconds_until_expiration: Option<f64>,
+}
+
+/// Arguments of `delete_api_key`: Delete an API key.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteApiKeyParams {
+    /// ID of the API key to delete (`ak_…`).
+    pub api_key_id: String,
+}
+
+/// Arguments of `get_api_key_secret`: Read an API key's secret.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetApiKeySecretParams {
+    /// ID of the API key (`ak_…`).
+    pub api_key_id: String,
+}
+
+/// Arguments of `revoke_api_key`: Revoke an API key.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeApiKeyParams {
+    /// ID of the API key to revoke (`ak_…`).
+    pub api_key_id: String,
+    /// Why the key is revoked, kept on the key.
+    pub revocation_reason: Option<String>,
+}
+
+/// Arguments of `verify_api_key`: Verify an API key's secret.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyApiKeyParams {
+    /// The API key's secret, as presented by the caller.
+    pub secret: String,
+}
+
+/// Arguments of `list_oauth_applications`: List OAuth applications.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListOauthApplicationsParams {
+    /// Case-insensitive partial match on names; an exact `client_id` also matches, which turns a client ID into the application's `id`.
+    pub name_query: Option<String>,
+    /// Page size, the number of applications to return.
+    pub limit: Option<i64>,
+    /// Number of applications to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+    /// Sort field `created_at` or `name`, prefixed with `-` for descending or `+` for ascending (`+` when no prefix is given).
+    pub order_by: Option<String>,
+}
+
+/// Arguments of `create_oauth_application`: Create an OAuth application.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOauthApplicationParams {
+    /// Name shown to users on the consent screen; at most 256 characters.
+    pub name: String,
+    /// URIs users may be sent back to after authorizing, any scheme.
+    pub redirect_uris: Option<Vec<String>>,
+    /// Space-separated scopes the application may request, which decide what the user info endpoint returns: `profile`, `email`, `public_metadata`, `private_metadata`.
+    pub scopes: Option<String>,
+    /// `true` for a public client (a browser or mobile app that cannot keep a secret), which uses PKCE.
+    pub public: Option<bool>,
+    /// `true` to require PKCE (Proof Key for Code Exchange) in the authorization flow.
+    pub pkce_required: Option<bool>,
+    /// `true` to show users a consent screen when they authorize the application.
+    pub consent_screen_enabled: Option<bool>,
+    /// Deprecated by Clerk in favour of `redirect_uris`; a single redirect URI, at most 1,024 characters.
+    pub callback_url: Option<String>,
+}
+
+/// Arguments of `get_oauth_application`: Get one OAuth application.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetOauthApplicationParams {
+    /// ID of the OAuth application (its `id`, not its `client_id`).
+    pub oauth_application_id: String,
+}
+
+/// Arguments of `update_oauth_application`: Update an OAuth application.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOauthApplicationParams {
+    /// ID of the OAuth application to update.
+    pub oauth_application_id: String,
+    /// New name; at most 256 characters.
+    pub name: Option<String>,
+    /// New list of redirect URIs, replacing the old one.
+    pub redirect_uris: Option<Vec<String>>,
+    /// New space-separated scopes: `profile`, `email`, `public_metadata`, `private_metadata`.
+    pub scopes: Option<String>,
+    /// `true` for a public client, which uses PKCE.
+    pub public: Option<bool>,
+    /// `true` to require PKCE in the authorization flow.
+    pub pkce_required: Option<bool>,
+    /// `true` to show the consent screen; cannot be `false` for dynamically registered applications.
+    pub consent_screen_enabled: Option<bool>,
+    /// Deprecated by Clerk in favour of `redirect_uris`; a single redirect URI, at most 1,024 characters.
+    pub callback_url: Option<String>,
+}
+
+/// Arguments of `delete_oauth_application`: Delete an OAuth application.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteOauthApplicationParams {
+    /// ID of the OAuth application to delete.
+    pub oauth_application_id: String,
+}
+
+/// Arguments of `rotate_oauth_application_secret`: Rotate an OAuth client secret.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateOauthApplicationSecretParams {
+    /// ID of the OAuth application whose secret to rotate.
+    pub oauth_application_id: String,
+}
+
+/// Arguments of `revoke_oauth_application_token`: Revoke an OAuth grant's tokens.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeOauthApplicationTokenParams {
+    /// ID of the OAuth application that issued the token.
+    pub oauth_application_id: String,
+    /// An opaque access token or refresh token of the grant to revoke.
+    pub token: String,
+}
+
+/// Arguments of `verify_oauth_access_token`: Verify an OAuth access token.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyOauthAccessTokenParams {
+    /// The access token to check.
+    pub access_token: Option<String>,
+    /// Deprecated by Clerk in favour of `access_token`; the same token under its old name.
+    pub secret: Option<String>,
+}
+
 /// Arguments of `list_enterprise_connections`: List SAML and OIDC SSO connections, filtered by organization or state.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
