@@ -43,9 +43,7 @@ pub const FIXTURE_KINDS: &[FixtureKind] = &[
     FixtureKind {
         prefix: "sess_",
         needs: &["user_"],
-        create: |_| {
-            "clerk.create_session({ user_id = fx[\"user_\"][1] })".into()
-        },
+        create: |_| "clerk.create_session({ user_id = fx[\"user_\"][1] })".into(),
     },
     FixtureKind {
         prefix: "orginv_",

@@ -782,9 +782,9 @@ fn compare_param(
     };
     let number_of = |s: &Value, key: &str| s.get(key).and_then(Value::as_f64);
     // An empty list as an array's default says what leaving it out says: nothing is sent.
-    let document_default = schema
-        .get("default")
-        .filter(|d| !(matches!(param.ty, ParamType::Array(_)) && d.as_array().is_some_and(Vec::is_empty)));
+    let document_default = schema.get("default").filter(|d| {
+        !(matches!(param.ty, ParamType::Array(_)) && d.as_array().is_some_and(Vec::is_empty))
+    });
     let differences = [
         compare_value("default", param.default.as_ref(), document_default),
         compare_number("minimum", param.minimum, number_of(constrained, "minimum")),
