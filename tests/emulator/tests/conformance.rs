@@ -679,25 +679,25 @@ async fn every_kind_of_stateful_object(api: &Api, v: &Validator<'_>) {
     let with_image = api.upload("POST", &image_path, &[], &file).await;
     assert_eq!(with_image.status, 200, "{}", with_image.body);
     assert_valid(
-        &v,
+        v,
         "post",
         "/users/{user_id}/profile_image",
         &with_image.body,
     );
     let without = api.ok("DELETE", &image_path, None).await;
-    assert_valid(&v, "delete", "/users/{user_id}/profile_image", &without);
+    assert_valid(v, "delete", "/users/{user_id}/profile_image", &without);
     let logo_path = format!("{org_path}/logo");
     let with_logo = api.upload("PUT", &logo_path, &[], &file).await;
     assert_eq!(with_logo.status, 200, "{}", with_logo.body);
     assert_valid(
-        &v,
+        v,
         "put",
         "/organizations/{organization_id}/logo",
         &with_logo.body,
     );
     let without = api.ok("DELETE", &logo_path, None).await;
     assert_valid(
-        &v,
+        v,
         "delete",
         "/organizations/{organization_id}/logo",
         &without,

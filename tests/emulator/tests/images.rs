@@ -151,6 +151,21 @@ async fn an_organization_logo_shows_everywhere_the_organization_does() {
     assert!(removed.get("logo_url").is_none());
 }
 
+/// A file part: field name, filename, content type, bytes.
+type FilePart<'a> = (&'a str, &'a str, Option<&'a str>, &'a [u8]);
+
+/// A refused upload: method, path, text fields, files, and the status, code and parameter of
+/// the answer.
+type Refusal<'a> = (
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    Vec<FilePart<'a>>,
+    u16,
+    &'a str,
+    &'a str,
+);
+
 #[tokio::test]
 async fn unusable_uploads_are_refused_as_clerk_refuses_them() {
     let api = Api::start().await;
@@ -159,15 +174,7 @@ async fn unusable_uploads_are_refused_as_clerk_refuses_them() {
     let profile = format!("/users/{}/profile_image", id(&user));
     let logo = format!("/organizations/{}/logo", id(&org));
     let too_large = vec![0u8; 10 * 1024 * 1024 + 1];
-    let cases: Vec<(
-        &str,
-        &str,
-        Vec<(&str, &str)>,
-        Vec<(&str, &str, Option<&str>, &[u8])>,
-        u16,
-        &str,
-        &str,
-    )> = vec![
+    let cases: Vec<Refusal<'_>> = vec![
         (
             "POST",
             &profile,
