@@ -332,6 +332,10 @@ fn list_groups_functions_by_family_and_filters_with_group() {
                 "list_sessions",
                 "get_session",
                 "revoke_session",
+                "create_session",
+                "create_session_token",
+                "create_session_token_from_template",
+                "refresh_session",
                 "create_sign_token",
                 "revoke_sign_token"
             ]
