@@ -344,7 +344,7 @@ fn list_groups_functions_by_family_and_filters_with_group() {
     }
     let run = kosmo.run(&["integrations:list", "--group", "sessions"]);
     assert!(run.stdout.contains(&format!(
-        "3 of {} functions, in 1 of {} families",
+        "7 of {} functions, in 1 of {} families",
         PROVIDER.functions.len(),
         PROVIDER.families.len()
     )));

@@ -463,5 +463,5 @@ fn the_fixture_has_one_object_per_named_id() {
     let lua = fixture.lua();
     assert_eq!(lua.matches("create_user(").count(), 2);
     assert_eq!(lua.matches("create_organization(").count(), 1);
-    assert_eq!(lua.matches("/sessions").count(), 1);
+    assert_eq!(lua.matches("create_session(").count(), 1);
 }

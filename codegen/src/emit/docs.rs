@@ -66,8 +66,8 @@ fn fit_to_budget(
 /// `summary` cut to at most `cap` characters at a word boundary, marked with `…`; whole when it
 /// fits or when there is no cap; empty for a cap of 0.
 fn brief(summary: String, cap: Option<usize>) -> String {
-    let summary = summary.trim().trim_end_matches('.').to_string();
     let Some(cap) = cap else { return summary };
+    let summary = summary.trim().trim_end_matches('.').to_string();
     if summary.chars().count() <= cap {
         return summary;
     }

@@ -732,6 +732,7 @@ async fn family_and_guide_pages_are_read_and_listed_by_family() {
             "acme.list_widgets",
             "acme.get_widget",
             "acme.create_widget",
+            "acme.upload_widget_image",
             "acme.delete_widget",
             "acme.family.health",
             "acme.ping",
