@@ -371,7 +371,9 @@ fn list_groups_functions_by_family_and_filters_with_group() {
     assert!(
         lines.iter().all(|l| l.starts_with("clerk.list_sessions ")
             || l.starts_with("clerk.get_session ")
-            || l.starts_with("clerk.revoke_session ")),
+            || l.starts_with("clerk.revoke_session ")
+            || l.starts_with("clerk.create_session")
+            || l.starts_with("clerk.refresh_session ")),
         "{lines:?}"
     );
     assert_eq!(

@@ -754,7 +754,7 @@ async fn family_and_guide_pages_are_read_and_listed_by_family() {
         )
         .await;
     let result = report.result.unwrap();
-    assert_eq!(result[0], 5);
+    assert_eq!(result[0], 6);
     assert_eq!(result[1], "acme.family.widgets");
     assert_eq!(result[2], "acme.list_widgets");
     assert_eq!(result[3], false);
