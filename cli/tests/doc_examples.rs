@@ -433,9 +433,9 @@ fn a_failing_example_is_reported_with_its_place() {
 fn the_fixture_has_one_object_per_named_id() {
     assert_eq!(
         clerk_ids(
-            r#"get_user({ user_id = "user_2b" }) -- orginv_9x inv_3 user_missing org_id /users/user_2a/ban idn_7"#
+            r#"get_user({ user_id = "user_2b" }) -- orginv_9x inv_3 user_missing org_id /users/user_2a/ban orgmem_7"#
         ),
-        ["idn_7", "inv_3", "orginv_9x", "user_2a", "user_2b"]
+        ["inv_3", "orginv_9x", "orgmem_7", "user_2a", "user_2b"]
             .map(String::from)
             .into()
     );
@@ -446,13 +446,13 @@ fn the_fixture_has_one_object_per_named_id() {
         files: vec![("w.lua".into(), "get_session({ id = \"sess_1\" })".into())],
     };
     let (fixture, problems) = fixture_for(&[
-        runnable(r#"x("user_2b", "orginv_1", "user_2a", "idn_2")"#),
+        runnable(r#"x("user_2b", "orginv_1", "user_2a", "orgmem_2")"#),
         runnable(r#"x("user_2a")"#),
     ]);
     assert_eq!(
         problems,
         vec![
-            "page.md:3: names `idn_2`, an ID the fixture cannot create (only user_, org_, sess_, orginv_, inv_, sit_)"
+            "page.md:3: names `orgmem_2`, an ID the fixture cannot create (only user_, idn_, ver_, org_, sess_, orginv_, inv_, sit_)"
         ]
     );
     assert_eq!(

@@ -18,17 +18,51 @@ pub struct FixtureKind {
 /// Every kind the fixture can create, in the order they are made. Relationships: the first
 /// user creates (so is the admin of) every organization and owns every session and sign-in
 /// token; the other users are in no organization (so they can be added); organization
-/// invitations belong to the first organization. To let examples name a new kind of object,
-/// add it here (and make its emulator handler take IDs from the store's generator, which
-/// honours pinned IDs).
+/// invitations belong to the first organization. Every user has the password
+/// `correct-horse-battery-staple`, a TOTP secret and the backup codes `a1b2c3d4` and `e5f6g7h8`.
+/// Email addresses and phone numbers share the `idn_` prefix: in sorted order, the odd `idn_`
+/// IDs are email addresses and the even ones phone numbers, all of the first user, and the `n`th
+/// `ver_` ID is a verification prepared for the `n`th `idn_` one. To let examples name a new
+/// kind of object, add it here (and make its emulator handler take IDs from the store's
+/// generator, which honours pinned IDs).
 pub const FIXTURE_KINDS: &[FixtureKind] = &[
     FixtureKind {
         prefix: "user_",
         needs: &[],
         create: |i| {
             format!(
-                "clerk.create_user({{ email_address = {{ \"fixture-user-{i}@example.test\" }}, first_name = \"Fixture{i}\" }})"
+                "clerk.create_user({{ email_address = {{ \"fixture-user-{i}@example.test\" }}, first_name = \"Fixture{i}\", password = \"correct-horse-battery-staple\", totp_secret = \"JBSWY3DPEHPK3PXP\", backup_codes = {{ \"a1b2c3d4\", \"e5f6g7h8\" }} }})"
             )
+        },
+    },
+    FixtureKind {
+        prefix: "idn_",
+        needs: &["user_"],
+        create: |i| {
+            if i % 2 == 1 {
+                format!(
+                    "clerk.create_email_address({{ user_id = fx[\"user_\"][1], email_address = \"fixture-email-{i}@example.test\", verified = true }})"
+                )
+            } else {
+                format!(
+                    "clerk.create_phone_number({{ user_id = fx[\"user_\"][1], phone_number = \"+1555555{i:04}\", verified = true }})"
+                )
+            }
+        },
+    },
+    FixtureKind {
+        prefix: "ver_",
+        needs: &["idn_"],
+        create: |i| {
+            if i % 2 == 1 {
+                format!(
+                    "clerk.prepare_email_address_verification({{ email_address_id = fx[\"idn_\"][{i}] }})"
+                )
+            } else {
+                format!(
+                    "clerk.prepare_phone_number_verification({{ phone_number_id = fx[\"idn_\"][{i}] }})"
+                )
+            }
         },
     },
     FixtureKind {
@@ -70,10 +104,10 @@ pub const FIXTURE_KINDS: &[FixtureKind] = &[
     },
 ];
 
-/// Prefixes of IDs the emulator makes only as a side effect (memberships, email
-/// identifications): an example naming one cannot be given a fixture object. (Client IDs are
-/// not among them: client lookups are mocked, so any well-formed `client_` ID works.)
-pub const OTHER_PREFIXES: [&str; 2] = ["orgmem_", "idn_"];
+/// Prefixes of IDs the emulator makes only as a side effect (memberships): an example naming
+/// one cannot be given a fixture object. (Client IDs are not among them: client lookups are
+/// mocked, so any well-formed `client_` ID works.)
+pub const OTHER_PREFIXES: [&str; 1] = ["orgmem_"];
 
 /// The Clerk IDs an example names: a known prefix, then letters and digits with at least one
 /// digit (so `user_id`, `org_id` and made-up missing IDs such as `user_does_not_exist` are not

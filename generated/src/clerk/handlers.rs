@@ -384,6 +384,577 @@ pub async fn unlock_user(
     transport.send(request).await.map(Output::Response)
 }
 
+/// Ban up to 50 users at once.
+///
+/// `POST /users/ban`
+pub async fn ban_users(
+    transport: &dyn Transport,
+    params: BanUsersParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("ban_users", Method::Post);
+    request.push_literal("/users/ban");
+    request.set_body_field("user_ids", params.user_ids);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Unban up to 50 users at once.
+///
+/// `POST /users/unban`
+pub async fn unban_users(
+    transport: &dyn Transport,
+    params: UnbanUsersParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("unban_users", Method::Post);
+    request.push_literal("/users/unban");
+    request.set_body_field("user_ids", params.user_ids);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Replace a user's metadata objects.
+///
+/// `PUT /users/{user_id}/metadata`
+pub async fn replace_user_metadata(
+    transport: &dyn Transport,
+    params: ReplaceUserMetadataParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("replace_user_metadata", Method::Put);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/metadata");
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("private_metadata", params.private_metadata);
+    request.set_body_field("unsafe_metadata", params.unsafe_metadata);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get a user's billing subscription.
+///
+/// `GET /users/{user_id}/billing/subscription`
+pub async fn get_user_billing_subscription(
+    transport: &dyn Transport,
+    params: GetUserBillingSubscriptionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_user_billing_subscription", Method::Get);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/billing/subscription");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get a user's credit balance.
+///
+/// `GET /users/{user_id}/billing/credits`
+pub async fn get_user_billing_credit_balance(
+    transport: &dyn Transport,
+    params: GetUserBillingCreditBalanceParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_user_billing_credit_balance", Method::Get);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/billing/credits");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add or remove a user's credits.
+///
+/// `POST /users/{user_id}/billing/credits`
+pub async fn adjust_user_billing_credit_balance(
+    transport: &dyn Transport,
+    params: AdjustUserBillingCreditBalanceParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "adjust_user_billing_credit_balance",
+        Method::Post,
+    );
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/billing/credits");
+    request.set_body_field("amount", params.amount);
+    request.set_body_field("action", params.action);
+    request.set_body_field("idempotency_key", params.idempotency_key);
+    request.set_body_field("currency", params.currency);
+    request.set_body_field("note", params.note);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get a user's OAuth provider tokens.
+///
+/// `GET /users/{user_id}/oauth_access_tokens/{provider}`
+pub async fn get_user_oauth_access_token(
+    transport: &dyn Transport,
+    params: GetUserOauthAccessTokenParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_user_oauth_access_token", Method::Get);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/oauth_access_tokens/");
+    request.push_segment("provider", &params.provider)?;
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List a user's organization memberships.
+///
+/// `GET /users/{user_id}/organization_memberships`
+pub async fn list_user_organization_memberships(
+    transport: &dyn Transport,
+    params: ListUserOrganizationMembershipsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_user_organization_memberships", Method::Get);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/organization_memberships");
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List organization invitations to a user.
+///
+/// `GET /users/{user_id}/organization_invitations`
+pub async fn list_user_organization_invitations(
+    transport: &dyn Transport,
+    params: ListUserOrganizationInvitationsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_user_organization_invitations", Method::Get);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/organization_invitations");
+    request.push_query("status", params.status);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove a user's password.
+///
+/// `POST /users/{user_id}/remove_password`
+pub async fn remove_user_password(
+    transport: &dyn Transport,
+    params: RemoveUserPasswordParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("remove_user_password", Method::Post);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/remove_password");
+    request
+        .set_body_field("sign_out_of_other_sessions", params.sign_out_of_other_sessions);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Check a user's password.
+///
+/// `POST /users/{user_id}/verify_password`
+pub async fn verify_user_password(
+    transport: &dyn Transport,
+    params: VerifyUserPasswordParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("verify_user_password", Method::Post);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/verify_password");
+    request.set_body_field("password", params.password);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Check a user's TOTP or backup code.
+///
+/// `POST /users/{user_id}/verify_totp`
+pub async fn verify_user_totp(
+    transport: &dyn Transport,
+    params: VerifyUserTotpParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("verify_user_totp", Method::Post);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/verify_totp");
+    request.set_body_field("code", params.code);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Turn off all of a user's MFA.
+///
+/// `DELETE /users/{user_id}/mfa`
+pub async fn disable_user_mfa(
+    transport: &dyn Transport,
+    params: DisableUserMfaParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("disable_user_mfa", Method::Delete);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/mfa");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a user's backup codes.
+///
+/// `DELETE /users/{user_id}/backup_code`
+pub async fn delete_user_backup_codes(
+    transport: &dyn Transport,
+    params: DeleteUserBackupCodesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_user_backup_codes", Method::Delete);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/backup_code");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a user's TOTP authenticator.
+///
+/// `DELETE /users/{user_id}/totp`
+pub async fn delete_user_totp(
+    transport: &dyn Transport,
+    params: DeleteUserTotpParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_user_totp", Method::Delete);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/totp");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a user's passkey.
+///
+/// `DELETE /users/{user_id}/passkeys/{passkey_identification_id}`
+pub async fn delete_user_passkey(
+    transport: &dyn Transport,
+    params: DeleteUserPasskeyParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_user_passkey", Method::Delete);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/passkeys/");
+    request
+        .push_segment("passkey_identification_id", &params.passkey_identification_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List a user's trusted devices.
+///
+/// `GET /users/{user_id}/trusted_devices`
+pub async fn list_user_trusted_devices(
+    transport: &dyn Transport,
+    params: ListUserTrustedDevicesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_user_trusted_devices", Method::Get);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/trusted_devices");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Revoke a user's trusted device.
+///
+/// `DELETE /users/{user_id}/trusted_devices/{trusted_device_id}`
+pub async fn revoke_user_trusted_device(
+    transport: &dyn Transport,
+    params: RevokeUserTrustedDeviceParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("revoke_user_trusted_device", Method::Delete);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/trusted_devices/");
+    request.push_segment("trusted_device_id", &params.trusted_device_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a user's web3 wallet.
+///
+/// `DELETE /users/{user_id}/web3_wallets/{web3_wallet_identification_id}`
+pub async fn delete_user_web3_wallet(
+    transport: &dyn Transport,
+    params: DeleteUserWeb3WalletParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_user_web3_wallet", Method::Delete);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/web3_wallets/");
+    request
+        .push_segment(
+            "web3_wallet_identification_id",
+            &params.web3_wallet_identification_id,
+        )?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Disconnect a user's social account.
+///
+/// `DELETE /users/{user_id}/external_accounts/{external_account_id}`
+pub async fn delete_user_external_account(
+    transport: &dyn Transport,
+    params: DeleteUserExternalAccountParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_user_external_account", Method::Delete);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/external_accounts/");
+    request.push_segment("external_account_id", &params.external_account_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Flag a user's password as compromised.
+///
+/// `POST /users/{user_id}/password/set_compromised`
+pub async fn set_user_password_compromised(
+    transport: &dyn Transport,
+    params: SetUserPasswordCompromisedParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("set_user_password_compromised", Method::Post);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/password/set_compromised");
+    request.set_body_field("revoke_all_sessions", params.revoke_all_sessions);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Clear a password's compromised flag.
+///
+/// `POST /users/{user_id}/password/unset_compromised`
+pub async fn unset_user_password_compromised(
+    transport: &dyn Transport,
+    params: UnsetUserPasswordCompromisedParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("unset_user_password_compromised", Method::Post);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/password/unset_compromised");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add an email address to a user.
+///
+/// `POST /email_addresses`
+pub async fn create_email_address(
+    transport: &dyn Transport,
+    params: CreateEmailAddressParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_email_address", Method::Post);
+    request.push_literal("/email_addresses");
+    request.set_body_field("user_id", params.user_id);
+    request.set_body_field("email_address", params.email_address);
+    request.set_body_field("verified", params.verified);
+    request.set_body_field("primary", params.primary);
+    request
+        .set_body_field(
+            "notify_primary_email_address_changed",
+            params.notify_primary_email_address_changed,
+        );
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get an email address.
+///
+/// `GET /email_addresses/{email_address_id}`
+pub async fn get_email_address(
+    transport: &dyn Transport,
+    params: GetEmailAddressParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_email_address", Method::Get);
+    request.push_literal("/email_addresses/");
+    request.push_segment("email_address_id", &params.email_address_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Mark an email verified or primary.
+///
+/// `PATCH /email_addresses/{email_address_id}`
+pub async fn update_email_address(
+    transport: &dyn Transport,
+    params: UpdateEmailAddressParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_email_address", Method::Patch);
+    request.push_literal("/email_addresses/");
+    request.push_segment("email_address_id", &params.email_address_id)?;
+    request.set_body_field("verified", params.verified);
+    request.set_body_field("primary", params.primary);
+    request
+        .set_body_field(
+            "notify_primary_email_address_changed",
+            params.notify_primary_email_address_changed,
+        );
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete an email address.
+///
+/// `DELETE /email_addresses/{email_address_id}`
+pub async fn delete_email_address(
+    transport: &dyn Transport,
+    params: DeleteEmailAddressParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_email_address", Method::Delete);
+    request.push_literal("/email_addresses/");
+    request.push_segment("email_address_id", &params.email_address_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Send a verification code by email.
+///
+/// `POST /email_addresses/{email_address_id}/prepare_verification`
+pub async fn prepare_email_address_verification(
+    transport: &dyn Transport,
+    params: PrepareEmailAddressVerificationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "prepare_email_address_verification",
+        Method::Post,
+    );
+    request.push_literal("/email_addresses/");
+    request.push_segment("email_address_id", &params.email_address_id)?;
+    request.push_literal("/prepare_verification");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Check an email verification code.
+///
+/// `POST /email_addresses/{email_address_id}/attempt_verification`
+pub async fn attempt_email_address_verification(
+    transport: &dyn Transport,
+    params: AttemptEmailAddressVerificationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "attempt_email_address_verification",
+        Method::Post,
+    );
+    request.push_literal("/email_addresses/");
+    request.push_segment("email_address_id", &params.email_address_id)?;
+    request.push_literal("/attempt_verification");
+    request.set_body_field("verification_id", params.verification_id);
+    request.set_body_field("code", params.code);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Replace all of a user's email addresses.
+///
+/// `PUT /users/{user_id}/email_address`
+pub async fn replace_user_email_address(
+    transport: &dyn Transport,
+    params: ReplaceUserEmailAddressParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("replace_user_email_address", Method::Put);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/email_address");
+    request.set_body_field("email_address", params.email_address);
+    request.set_body_field("identification_status", params.identification_status);
+    request
+        .set_body_field(
+            "notify_primary_email_address_changed",
+            params.notify_primary_email_address_changed,
+        );
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add a phone number to a user.
+///
+/// `POST /phone_numbers`
+pub async fn create_phone_number(
+    transport: &dyn Transport,
+    params: CreatePhoneNumberParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_phone_number", Method::Post);
+    request.push_literal("/phone_numbers");
+    request.set_body_field("user_id", params.user_id);
+    request.set_body_field("phone_number", params.phone_number);
+    request.set_body_field("verified", params.verified);
+    request.set_body_field("primary", params.primary);
+    request
+        .set_body_field("reserved_for_second_factor", params.reserved_for_second_factor);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get a phone number.
+///
+/// `GET /phone_numbers/{phone_number_id}`
+pub async fn get_phone_number(
+    transport: &dyn Transport,
+    params: GetPhoneNumberParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_phone_number", Method::Get);
+    request.push_literal("/phone_numbers/");
+    request.push_segment("phone_number_id", &params.phone_number_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Mark a phone verified, primary or 2FA.
+///
+/// `PATCH /phone_numbers/{phone_number_id}`
+pub async fn update_phone_number(
+    transport: &dyn Transport,
+    params: UpdatePhoneNumberParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_phone_number", Method::Patch);
+    request.push_literal("/phone_numbers/");
+    request.push_segment("phone_number_id", &params.phone_number_id)?;
+    request.set_body_field("verified", params.verified);
+    request.set_body_field("primary", params.primary);
+    request
+        .set_body_field("reserved_for_second_factor", params.reserved_for_second_factor);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a phone number.
+///
+/// `DELETE /phone_numbers/{phone_number_id}`
+pub async fn delete_phone_number(
+    transport: &dyn Transport,
+    params: DeletePhoneNumberParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_phone_number", Method::Delete);
+    request.push_literal("/phone_numbers/");
+    request.push_segment("phone_number_id", &params.phone_number_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Send a verification code by SMS.
+///
+/// `POST /phone_numbers/{phone_number_id}/prepare_verification`
+pub async fn prepare_phone_number_verification(
+    transport: &dyn Transport,
+    params: PreparePhoneNumberVerificationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("prepare_phone_number_verification", Method::Post);
+    request.push_literal("/phone_numbers/");
+    request.push_segment("phone_number_id", &params.phone_number_id)?;
+    request.push_literal("/prepare_verification");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Check an SMS verification code.
+///
+/// `POST /phone_numbers/{phone_number_id}/attempt_verification`
+pub async fn attempt_phone_number_verification(
+    transport: &dyn Transport,
+    params: AttemptPhoneNumberVerificationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("attempt_phone_number_verification", Method::Post);
+    request.push_literal("/phone_numbers/");
+    request.push_segment("phone_number_id", &params.phone_number_id)?;
+    request.push_literal("/attempt_verification");
+    request.set_body_field("verification_id", params.verification_id);
+    request.set_body_field("code", params.code);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Replace all of a user's phone numbers.
+///
+/// `PUT /users/{user_id}/phone_number`
+pub async fn replace_user_phone_number(
+    transport: &dyn Transport,
+    params: ReplaceUserPhoneNumberParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("replace_user_phone_number", Method::Put);
+    request.push_literal("/users/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/phone_number");
+    request.set_body_field("phone_number", params.phone_number);
+    request.set_body_field("identification_status", params.identification_status);
+    transport.send(request).await.map(Output::Response)
+}
+
 /// List sessions of a user or a client, newest first.
 ///
 /// `GET /sessions`

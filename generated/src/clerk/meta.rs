@@ -727,6 +727,892 @@ pub static UNLOCK_USER: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `ban_users`: Ban up to 50 users at once.
+pub static BAN_USERS: FunctionMeta = FunctionMeta {
+    name: "ban_users",
+    slug: "clerk_ban_users",
+    title: "Ban Users",
+    group: "users",
+    summary: "Ban up to 50 users at once.",
+    description: "Bans several users in one request, as `ban_user` does for one: their sessions are revoked and they cannot sign in until unbanned. Returns a bare array of the updated user objects (`banned = true`); compare their `id`s with the IDs sent, since an ID that matches no user gets no entry. Give 1 to 50 IDs; more is a 422. Instances whose plan lacks banning get `Clerk API error (402)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/users/ban",
+    params: &[
+        ParamMeta::body("user_ids", ParamType::Array(&ParamType::String))
+            .required()
+            .max_items(50u64)
+            .doc("IDs of the users to ban (`user_…`), at least 1 and at most 50."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `unban_users`: Unban up to 50 users at once.
+pub static UNBAN_USERS: FunctionMeta = FunctionMeta {
+    name: "unban_users",
+    slug: "clerk_unban_users",
+    title: "Unban Users",
+    group: "users",
+    summary: "Unban up to 50 users at once.",
+    description: "Removes the ban from several users in one request, as `unban_user` does for one. Returns a bare array of the updated user objects (`banned = false`); an ID that matches no user gets no entry. Sessions revoked by the ban stay revoked. Give 1 to 50 IDs; more is a 422. Instances whose plan lacks banning get `Clerk API error (402)`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/users/unban",
+    params: &[
+        ParamMeta::body("user_ids", ParamType::Array(&ParamType::String))
+            .required()
+            .max_items(50u64)
+            .doc("IDs of the users to unban (`user_…`), at least 1 and at most 50."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `replace_user_metadata`: Replace a user's metadata objects.
+pub static REPLACE_USER_METADATA: FunctionMeta = FunctionMeta {
+    name: "replace_user_metadata",
+    slug: "clerk_replace_user_metadata",
+    title: "Replace User Metadata",
+    group: "users",
+    summary: "Replace a user's metadata objects.",
+    description: "Replaces each metadata object given with exactly the value given (keys not in it are gone) and returns the updated user object; an object left out of the call keeps its current value, and an empty table clears that object. Use `update_user_metadata` to change some keys and keep the rest. Clerk allows 10 updates per 10 seconds per user, shared with `update_user` and `update_user_metadata`. An unknown user ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Put,
+    path: "/users/{user_id}/metadata",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose metadata is replaced (`user_…`)."),
+        ParamMeta::body("public_metadata", ParamType::Object)
+            .doc(
+                "The new metadata readable by both the frontend and the backend, replacing the old.",
+            ),
+        ParamMeta::body("private_metadata", ParamType::Object)
+            .doc(
+                "The new metadata readable only through the Backend API, replacing the old.",
+            ),
+        ParamMeta::body("unsafe_metadata", ParamType::Object)
+            .doc(
+                "The new metadata the frontend can also write, replacing the old; do not trust it for authorization.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_user_billing_subscription`: Get a user's billing subscription.
+pub static GET_USER_BILLING_SUBSCRIPTION: FunctionMeta = FunctionMeta {
+    name: "get_user_billing_subscription",
+    slug: "clerk_get_user_billing_subscription",
+    title: "Get User Billing Subscription",
+    group: "users",
+    summary: "Get a user's billing subscription.",
+    description: "Returns the user's `commerce_subscription`: `id`, `status` (`active`, `past_due`, `canceled`, `ended`, `abandoned`, `incomplete`), `payer_id`, `active_at`, `next_payment` and `subscription_items`, one per plan with `plan_id`, `plan_period` (`month` or `annual`), `status`, `period_start`, `period_end` and `is_free_trial`. Timestamps are Unix milliseconds, amounts in cents. Needs Clerk Billing enabled for the instance; a user without a subscription, or an unknown user, raises `Clerk API error (404)`.",
+    path: "/users/{user_id}/billing/subscription",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose subscription is returned (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_user_billing_credit_balance`: Get a user's credit balance.
+pub static GET_USER_BILLING_CREDIT_BALANCE: FunctionMeta = FunctionMeta {
+    name: "get_user_billing_credit_balance",
+    slug: "clerk_get_user_billing_credit_balance",
+    title: "Get User Credit Balance",
+    group: "users",
+    summary: "Get a user's credit balance.",
+    description: "Returns `{object = \"commerce_credit_balance\", balance = ...}`, where `balance` is `{amount, amount_formatted, currency, currency_symbol}` (`amount` in cents) or nil when the user never had credits. Credits reduce checkout charges and upcoming renewals; change them with `adjust_user_billing_credit_balance`. Needs Clerk Billing enabled for the instance.",
+    path: "/users/{user_id}/billing/credits",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose credit balance is returned (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `adjust_user_billing_credit_balance`: Add or remove a user's credits.
+pub static ADJUST_USER_BILLING_CREDIT_BALANCE: FunctionMeta = FunctionMeta {
+    name: "adjust_user_billing_credit_balance",
+    slug: "clerk_adjust_user_billing_credit_balance",
+    title: "Adjust User Credit Balance",
+    group: "users",
+    summary: "Add or remove a user's credits.",
+    description: "Increases or decreases the user's credit balance by `amount` cents and returns the ledger entry: `{object = \"commerce_credit_ledger\", id, payer_id, amount = {amount, amount_formatted, currency, currency_symbol}, source_type, source_id, note, created_at}`, with a negative amount for a decrease. `idempotency_key` makes a retry safe: a repeated key returns the original entry instead of adjusting again. Needs Clerk Billing enabled for the instance; `amount` must be above zero.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/users/{user_id}/billing/credits",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose balance changes (`user_…`)."),
+        ParamMeta::body("amount", ParamType::Integer)
+            .required()
+            .doc(
+                "The amount in cents, greater than zero; `action` says in which direction.",
+            ),
+        ParamMeta::body("action", ParamType::String)
+            .required()
+            .allowed(&[Literal::String("increase"), Literal::String("decrease")])
+            .doc("`increase` to add the amount, `decrease` to take it away."),
+        ParamMeta::body("idempotency_key", ParamType::String)
+            .required()
+            .doc(
+                "A key unique to this adjustment; sending the same key again returns the first entry and changes nothing.",
+            ),
+        ParamMeta::body("currency", ParamType::String)
+            .doc("Currency code of the amount; USD when not given."),
+        ParamMeta::body("note", ParamType::String)
+            .doc("A note kept on the ledger entry."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_user_oauth_access_token`: Get a user's OAuth provider tokens.
+pub static GET_USER_OAUTH_ACCESS_TOKEN: FunctionMeta = FunctionMeta {
+    name: "get_user_oauth_access_token",
+    slug: "clerk_get_user_oauth_access_token",
+    title: "Get User OAuth Access Token",
+    group: "users",
+    summary: "Get a user's OAuth provider tokens.",
+    description: "Returns a bare array of the access tokens Clerk holds for the user's external account at one OAuth provider (one entry per connected account), each with `token`, `provider`, `external_account_id`, `provider_user_id`, `expires_at` (Unix milliseconds), `scopes`, `label`, `public_metadata`, and `id_token` for OIDC providers or `token_secret` for OAuth 1.0 ones. An expired OAuth 2.0 token is refreshed first when Clerk has a refresh token. Treat the tokens as secrets. `paginated = true` asks for `{data, total_count}` instead of the array. An unknown user ID raises `Clerk API error (404)`.",
+    path: "/users/{user_id}/oauth_access_tokens/{provider}",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user (`user_…`)."),
+        ParamMeta::path("provider", ParamType::String)
+            .doc(
+                "The OAuth provider, with the `oauth_` prefix, for example `oauth_google` or `oauth_github`.",
+            ),
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc("`true` for `{data, total_count}` instead of a bare array."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of tokens to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of tokens to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "",
+            with: &[],
+            total: Total::Unknown,
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_user_organization_memberships`: List a user's organization memberships.
+pub static LIST_USER_ORGANIZATION_MEMBERSHIPS: FunctionMeta = FunctionMeta {
+    name: "list_user_organization_memberships",
+    slug: "clerk_list_user_organization_memberships",
+    title: "List User Organization Memberships",
+    group: "users",
+    summary: "List a user's organization memberships.",
+    description: "Returns `{data = {...}, total_count = <n>}` with the user's organization memberships, newest first: each has `id`, `role` (such as `org:admin`), `role_name`, `permissions`, `public_metadata`, `private_metadata`, the full `organization` object and the user's `public_user_data`. Page with `limit` and `offset`. An unknown user ID raises `Clerk API error (404)`.",
+    path: "/users/{user_id}/organization_memberships",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose memberships are listed (`user_…`)."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of memberships to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of memberships to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_user_organization_invitations`: List organization invitations to a user.
+pub static LIST_USER_ORGANIZATION_INVITATIONS: FunctionMeta = FunctionMeta {
+    name: "list_user_organization_invitations",
+    slug: "clerk_list_user_organization_invitations",
+    title: "List User Organization Invitations",
+    group: "users",
+    summary: "List organization invitations to a user.",
+    description: "Returns `{data = {...}, total_count = <n>}` with the organization invitations addressed to any of the user's email addresses, newest first: each has `id`, `email_address`, `role`, `status` (`pending`, `accepted`, `revoked`, `expired`), `organization_id`, `public_organization_data` (`id`, `name`, `slug`, `image_url`, `has_image`), `expires_at` and metadata. Filter with `status`; page with `limit` and `offset`. An unknown user ID raises `Clerk API error (404)`.",
+    path: "/users/{user_id}/organization_invitations",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the invited user (`user_…`)."),
+        ParamMeta::query("status", ParamType::String)
+            .allowed(
+                &[
+                    Literal::String("pending"),
+                    Literal::String("accepted"),
+                    Literal::String("revoked"),
+                    Literal::String("expired"),
+                ],
+            )
+            .doc("Only invitations with this status."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of invitations to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of invitations to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `remove_user_password`: Remove a user's password.
+pub static REMOVE_USER_PASSWORD: FunctionMeta = FunctionMeta {
+    name: "remove_user_password",
+    slug: "clerk_remove_user_password",
+    title: "Remove User Password",
+    group: "users",
+    summary: "Remove a user's password.",
+    description: "Deletes the user's password without needing the current one and returns the user object with `password_enabled = false`. Clerk allows it even when the user has no other way to sign in, so check `email_addresses`, `phone_numbers` and `external_accounts` first. A user without a password is returned unchanged. Sessions stay active unless `sign_out_of_other_sessions` is true. An unknown user ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Post,
+    path: "/users/{user_id}/remove_password",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose password is removed (`user_…`)."),
+        ParamMeta::body("sign_out_of_other_sessions", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc("Also revoke every session the user has open."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `verify_user_password`: Check a user's password.
+pub static VERIFY_USER_PASSWORD: FunctionMeta = FunctionMeta {
+    name: "verify_user_password",
+    slug: "clerk_verify_user_password",
+    aliases: &["verify_password"],
+    title: "Verify User Password",
+    group: "users",
+    summary: "Check a user's password.",
+    description: "Returns `{verified = true}` when the password matches. A wrong password raises `Clerk API error (422)` with code `incorrect_password`, a user without a password 400 `no_password_set`, and an unknown user 404; catch them with `pcall` to branch. Useful for re-authentication in custom flows. Nothing changes on the user.",
+    method: Method::Post,
+    path: "/users/{user_id}/verify_password",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user (`user_…`)."),
+        ParamMeta::body("password", ParamType::String)
+            .required()
+            .doc("The password to check, in plain text."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `verify_user_totp`: Check a user's TOTP or backup code.
+pub static VERIFY_USER_TOTP: FunctionMeta = FunctionMeta {
+    name: "verify_user_totp",
+    slug: "clerk_verify_user_totp",
+    aliases: &["verify_totp"],
+    title: "Verify User TOTP or Backup Code",
+    group: "users",
+    summary: "Check a user's TOTP or backup code.",
+    description: "Returns `{verified = true, code_type = \"totp\"}` or `{verified = true, code_type = \"backup_code\"}`. A backup code is used up by a successful check, so it works once. A wrong code raises `Clerk API error (422)` (`totp_incorrect_code`, or `totp_invalid_length` when a TOTP code is not six characters), a user with no TOTP set up 400 `totp_disabled`, and an unknown user 404.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/users/{user_id}/verify_totp",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user (`user_…`)."),
+        ParamMeta::body("code", ParamType::String)
+            .required()
+            .doc(
+                "The six-digit code of the user's authenticator app, or one of their unused backup codes.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `disable_user_mfa`: Turn off all of a user's MFA.
+pub static DISABLE_USER_MFA: FunctionMeta = FunctionMeta {
+    name: "disable_user_mfa",
+    slug: "clerk_disable_user_mfa",
+    title: "Disable User MFA",
+    group: "users",
+    summary: "Turn off all of a user's MFA.",
+    description: "Removes all of the user's multi-factor methods at once: the authenticator app (TOTP), backup codes and phone numbers reserved for second factor (the numbers themselves stay). Returns `{user_id = \"user_…\"}`; read the user again to see `two_factor_enabled = false`. An unknown user ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/users/{user_id}/mfa",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose second factors are removed (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_user_backup_codes`: Delete a user's backup codes.
+pub static DELETE_USER_BACKUP_CODES: FunctionMeta = FunctionMeta {
+    name: "delete_user_backup_codes",
+    slug: "clerk_delete_user_backup_codes",
+    title: "Delete User Backup Codes",
+    group: "users",
+    summary: "Delete a user's backup codes.",
+    description: "Deletes every backup code of the user, used or not, and returns `{user_id = \"user_…\"}`; the user object then shows `backup_code_enabled = false`. Other second factors stay. An unknown user ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/users/{user_id}/backup_code",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose backup codes are deleted (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_user_totp`: Delete a user's TOTP authenticator.
+pub static DELETE_USER_TOTP: FunctionMeta = FunctionMeta {
+    name: "delete_user_totp",
+    slug: "clerk_delete_user_totp",
+    title: "Delete User TOTP",
+    group: "users",
+    summary: "Delete a user's TOTP authenticator.",
+    description: "Deletes the user's TOTP authenticator registrations and returns `{user_id = \"user_…\"}`; the user object then shows `totp_enabled = false`. Backup codes and SMS second factors stay. An unknown user ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/users/{user_id}/totp",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose TOTP is deleted (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_user_passkey`: Delete a user's passkey.
+pub static DELETE_USER_PASSKEY: FunctionMeta = FunctionMeta {
+    name: "delete_user_passkey",
+    slug: "clerk_delete_user_passkey",
+    title: "Delete User Passkey",
+    group: "users",
+    summary: "Delete a user's passkey.",
+    description: "Deletes the passkey and notifies the user by email. Returns `{object, id, deleted = true}`. The IDs are in the user object's `passkeys` list. An unknown user or passkey raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/users/{user_id}/passkeys/{passkey_identification_id}",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user who owns the passkey (`user_…`)."),
+        ParamMeta::path("passkey_identification_id", ParamType::String)
+            .doc("ID of the passkey, from the user's `passkeys` (`idn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_user_trusted_devices`: List a user's trusted devices.
+pub static LIST_USER_TRUSTED_DEVICES: FunctionMeta = FunctionMeta {
+    name: "list_user_trusted_devices",
+    slug: "clerk_list_user_trusted_devices",
+    title: "List User Trusted Devices",
+    group: "users",
+    summary: "List a user's trusted devices.",
+    description: "Returns `{data = {...}, total_count = <n>}` with the user's active trusted devices (native apps that sign in with a device key): each has `id`, `name`, `platform` (`ios` or `android`), `app_identifier`, `status`, `created_at`, `last_used_at` and `revoked_at` (Unix milliseconds). There is no paging. An unknown user ID raises `Clerk API error (404)`.",
+    path: "/users/{user_id}/trusted_devices",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String).doc("ID of the user (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `revoke_user_trusted_device`: Revoke a user's trusted device.
+pub static REVOKE_USER_TRUSTED_DEVICE: FunctionMeta = FunctionMeta {
+    name: "revoke_user_trusted_device",
+    slug: "clerk_revoke_user_trusted_device",
+    title: "Revoke User Trusted Device",
+    group: "users",
+    summary: "Revoke a user's trusted device.",
+    description: "Revokes the device so it can no longer sign the user in, and returns the trusted device with `status = \"revoked\"` and `revoked_at`. The IDs come from `list_user_trusted_devices`. An unknown user or device raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/users/{user_id}/trusted_devices/{trusted_device_id}",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user who owns the device (`user_…`)."),
+        ParamMeta::path("trusted_device_id", ParamType::String)
+            .doc("ID of the trusted device, from `list_user_trusted_devices`."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_user_web3_wallet`: Delete a user's web3 wallet.
+pub static DELETE_USER_WEB3_WALLET: FunctionMeta = FunctionMeta {
+    name: "delete_user_web3_wallet",
+    slug: "clerk_delete_user_web3_wallet",
+    title: "Delete User Web3 Wallet",
+    group: "users",
+    summary: "Delete a user's web3 wallet.",
+    description: "Deletes the wallet identification and returns `{object, id, deleted = true}`. The IDs are in the user object's `web3_wallets` list. Clerk refuses to delete a user's last identification (400 `identification_deletion_failed`). An unknown user or wallet raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/users/{user_id}/web3_wallets/{web3_wallet_identification_id}",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user who owns the wallet (`user_…`)."),
+        ParamMeta::path("web3_wallet_identification_id", ParamType::String)
+            .doc("ID of the wallet, from the user's `web3_wallets` (`idn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_user_external_account`: Disconnect a user's social account.
+pub static DELETE_USER_EXTERNAL_ACCOUNT: FunctionMeta = FunctionMeta {
+    name: "delete_user_external_account",
+    slug: "clerk_delete_user_external_account",
+    title: "Delete User External Account",
+    group: "users",
+    summary: "Disconnect a user's social account.",
+    description: "Deletes the external account (a Google, GitHub, ... connection) and returns `{object, id, deleted = true}`. The IDs are in the user object's `external_accounts` list. An unknown user or account raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/users/{user_id}/external_accounts/{external_account_id}",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user who owns the account (`user_…`)."),
+        ParamMeta::path("external_account_id", ParamType::String)
+            .doc(
+                "ID of the external account, from the user's `external_accounts` (`eac_…`).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `set_user_password_compromised`: Flag a user's password as compromised.
+pub static SET_USER_PASSWORD_COMPROMISED: FunctionMeta = FunctionMeta {
+    name: "set_user_password_compromised",
+    slug: "clerk_set_user_password_compromised",
+    title: "Set User Password Compromised",
+    group: "users",
+    summary: "Flag a user's password as compromised.",
+    description: "Flags the user's password so that Clerk asks for a new one at their next sign-in, and returns the user object (which does not show the flag on this API version). With `revoke_all_sessions` the user is also signed out everywhere. A user without a password raises `Clerk API error (400)` with code `no_password_set`; an unknown user 404. `unset_user_password_compromised` lifts the flag.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/users/{user_id}/password/set_compromised",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose password is flagged (`user_…`)."),
+        ParamMeta::body("revoke_all_sessions", ParamType::Boolean)
+            .doc("Also revoke every session the user has open."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `unset_user_password_compromised`: Clear a password's compromised flag.
+pub static UNSET_USER_PASSWORD_COMPROMISED: FunctionMeta = FunctionMeta {
+    name: "unset_user_password_compromised",
+    slug: "clerk_unset_user_password_compromised",
+    title: "Unset User Password Compromised",
+    group: "users",
+    summary: "Clear a password's compromised flag.",
+    description: "Lifts the flag set by `set_user_password_compromised`, so the user is no longer asked to reset their password at sign-in, and returns the user object. A user held in Clerk's reserved-email password quarantine still has to reset it; only a password reset or change clears that. An unknown user ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/users/{user_id}/password/unset_compromised",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose password is no longer flagged (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_email_address`: Add an email address to a user.
+pub static CREATE_EMAIL_ADDRESS: FunctionMeta = FunctionMeta {
+    name: "create_email_address",
+    slug: "clerk_create_email_address",
+    title: "Create Email Address",
+    group: "email_addresses",
+    summary: "Add an email address to a user.",
+    description: "Adds an email address to the user and returns the email address object: `id` (`idn_…`), `email_address`, `verification` (`{status = \"verified\", strategy = \"admin\"}` when created verified, nil otherwise), `reserved`, `linked_to`, `created_at`, `updated_at`. It is unverified unless `verified` is true; verify it later with `update_email_address` or a code (`prepare_email_address_verification`). It becomes the user's primary address when `primary` is true (it must then be verified) or when the user has no verified address yet. An address the user already has, or that another user holds verified, gives 422 `form_identifier_exists`; an unknown user 404.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/email_addresses",
+    params: &[
+        ParamMeta::body("user_id", ParamType::String)
+            .required()
+            .doc("ID of the user who gets the address (`user_…`)."),
+        ParamMeta::body("email_address", ParamType::String)
+            .required()
+            .doc("The email address to add (RFC 5322)."),
+        ParamMeta::body("verified", ParamType::Boolean)
+            .doc(
+                "Create it already verified, skipping the verification code; unverified when left out.",
+            ),
+        ParamMeta::body("primary", ParamType::Boolean)
+            .doc(
+                "Make it the user's primary email address (it must be verified). When left out it becomes primary only if the user has no verified address yet.",
+            ),
+        ParamMeta::body("notify_primary_email_address_changed", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "When the new address becomes primary, email the previous primary address about the change.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_email_address`: Get an email address.
+pub static GET_EMAIL_ADDRESS: FunctionMeta = FunctionMeta {
+    name: "get_email_address",
+    slug: "clerk_get_email_address",
+    title: "Get Email Address",
+    group: "email_addresses",
+    summary: "Get an email address.",
+    description: "Returns the email address object: `id`, `email_address`, `verification` (nil while unverified, else `status`, `strategy` such as `admin` or `email_code`, `attempts`, `expire_at`), `reserved`, `linked_to` (connected accounts using it), `matches_sso_connection`, `created_at` and `updated_at` (Unix milliseconds). The IDs are in the user object's `email_addresses` and `primary_email_address_id`. An unknown ID raises `Clerk API error (404)`.",
+    path: "/email_addresses/{email_address_id}",
+    params: &[
+        ParamMeta::path("email_address_id", ParamType::String)
+            .doc("ID of the email address (`idn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_email_address`: Mark an email verified or primary.
+pub static UPDATE_EMAIL_ADDRESS: FunctionMeta = FunctionMeta {
+    name: "update_email_address",
+    slug: "clerk_update_email_address",
+    title: "Update Email Address",
+    group: "email_addresses",
+    summary: "Mark an email verified or primary.",
+    description: "Changes only what is given and returns the updated email address object. `verified = true` verifies it as an admin, `verified = false` makes it unverified again (a primary address that loses its verification stops being primary, and another verified one takes over). `primary = true` makes it the user's primary address; it must be verified (422 `form_verification_needed` otherwise). A verified address another user holds gives 422 `form_identifier_exists`; an unknown ID 404.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/email_addresses/{email_address_id}",
+    params: &[
+        ParamMeta::path("email_address_id", ParamType::String)
+            .doc("ID of the email address to change (`idn_…`)."),
+        ParamMeta::body("verified", ParamType::Boolean)
+            .doc("`true` to mark it verified, `false` to mark it unverified."),
+        ParamMeta::body("primary", ParamType::Boolean)
+            .doc("`true` to make it the user's primary email address."),
+        ParamMeta::body("notify_primary_email_address_changed", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "When this update makes it the primary address, email the previous primary address about the change.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_email_address`: Delete an email address.
+pub static DELETE_EMAIL_ADDRESS: FunctionMeta = FunctionMeta {
+    name: "delete_email_address",
+    slug: "clerk_delete_email_address",
+    title: "Delete Email Address",
+    group: "email_addresses",
+    summary: "Delete an email address.",
+    description: "Deletes the email address and returns `{object = \"email_address\", id = \"idn_…\", deleted = true}`; it disappears from the user's `email_addresses`. When it was the primary address, another verified address of the user becomes primary (or none). Clerk refuses to delete a user's last identification (400 `identification_deletion_failed`) and an address linked to a connected account (400 `delete_linked_identification_disallowed`); an unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/email_addresses/{email_address_id}",
+    params: &[
+        ParamMeta::path("email_address_id", ParamType::String)
+            .doc("ID of the email address to delete (`idn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `prepare_email_address_verification`: Send a verification code by email.
+pub static PREPARE_EMAIL_ADDRESS_VERIFICATION: FunctionMeta = FunctionMeta {
+    name: "prepare_email_address_verification",
+    slug: "clerk_prepare_email_address_verification",
+    title: "Prepare Email Address Verification",
+    group: "email_addresses",
+    summary: "Send a verification code by email.",
+    description: "Sends a one-time code to the address and returns the new verification: `{object = \"verification_otp\", id, status = \"unverified\", strategy = \"email_code\", attempts = 0, expire_at}`. Pass its `id` and the code the user received to `attempt_email_address_verification`. In a development instance, addresses with a `+clerk_test` subaddress receive no email and take the code `424242`. An unknown ID raises `Clerk API error (404)`; sending codes too often gives 429.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/email_addresses/{email_address_id}/prepare_verification",
+    params: &[
+        ParamMeta::path("email_address_id", ParamType::String)
+            .doc("ID of the email address to send the code to (`idn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `attempt_email_address_verification`: Check an email verification code.
+pub static ATTEMPT_EMAIL_ADDRESS_VERIFICATION: FunctionMeta = FunctionMeta {
+    name: "attempt_email_address_verification",
+    slug: "clerk_attempt_email_address_verification",
+    title: "Attempt Email Address Verification",
+    group: "email_addresses",
+    summary: "Check an email verification code.",
+    description: "Checks the code against the verification and returns it with its new `status` and `attempts`: a wrong or expired code is not an error but shows as `unverified` (try again), `failed` (too many attempts) or `expired` (prepare a new one). When the code is right the status is `verified` and the address becomes verified too (an already verified address is left as it is); no session is created. A verification that was already verified gives 400 `verification_already_verified`, a failed one 400 `verification_failed`; an unknown address or verification 404.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/email_addresses/{email_address_id}/attempt_verification",
+    params: &[
+        ParamMeta::path("email_address_id", ParamType::String)
+            .doc("ID of the email address the code was sent to (`idn_…`)."),
+        ParamMeta::body("verification_id", ParamType::String)
+            .required()
+            .doc("The `id` returned by `prepare_email_address_verification`."),
+        ParamMeta::body("code", ParamType::String)
+            .required()
+            .doc(
+                "The code the user received (`424242` for `+clerk_test` addresses in development).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `replace_user_email_address`: Replace all of a user's email addresses.
+pub static REPLACE_USER_EMAIL_ADDRESS: FunctionMeta = FunctionMeta {
+    name: "replace_user_email_address",
+    slug: "clerk_replace_user_email_address",
+    title: "Replace User Email Address",
+    group: "email_addresses",
+    summary: "Replace all of a user's email addresses.",
+    description: "Deletes every email address of the user but the one given and makes that one the primary address; returns its email address object. It is created verified (by admin) unless `identification_status` says `reserved` (unverified but usable for sign-in, and no other user can claim it) or `unverified` (neither: the user cannot sign in with it, and may be locked out if it was their only identifier). An address the user already has keeps its ID. An address another user holds gives 422 `form_identifier_exists`; an address linked to a connected account is refused; an unknown user 404.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Put,
+    path: "/users/{user_id}/email_address",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose email addresses are replaced (`user_…`)."),
+        ParamMeta::body("email_address", ParamType::String)
+            .required()
+            .doc("The user's one email address from now on (RFC 5322)."),
+        ParamMeta::body("identification_status", ParamType::String)
+            .default_value(Literal::String("verified"))
+            .allowed(
+                &[
+                    Literal::String("verified"),
+                    Literal::String("reserved"),
+                    Literal::String("unverified"),
+                ],
+            )
+            .doc(
+                "`verified` (the default), `reserved` (unverified but claimed and usable for sign-in) or `unverified` (not usable for sign-in until verified; prefer `reserved`).",
+            ),
+        ParamMeta::body("notify_primary_email_address_changed", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "Email the previous primary address that it changed (not sent when it stays the same).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_phone_number`: Add a phone number to a user.
+pub static CREATE_PHONE_NUMBER: FunctionMeta = FunctionMeta {
+    name: "create_phone_number",
+    slug: "clerk_create_phone_number",
+    title: "Create Phone Number",
+    group: "phone_numbers",
+    summary: "Add a phone number to a user.",
+    description: "Adds a phone number to the user and returns the phone number object: `id` (`idn_…`), `phone_number`, `verification` (`{status = \"verified\", strategy = \"admin\"}` when created verified, nil otherwise), `reserved`, `reserved_for_second_factor`, `default_second_factor`, `linked_to`, `created_at` and `updated_at`. It is unverified unless `verified` is true. It becomes the primary number when `primary` is true (it must then be verified) or when the user has no verified number yet. With `reserved_for_second_factor` it becomes an SMS second factor (it must be verified: 400 `identification_create_second_factor_unverified` otherwise), and the default one when the user has no other. A number the user already has, or that another user holds verified, gives 422 `form_identifier_exists`; an unknown user 404.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/phone_numbers",
+    params: &[
+        ParamMeta::body("user_id", ParamType::String)
+            .required()
+            .doc("ID of the user who gets the number (`user_…`)."),
+        ParamMeta::body("phone_number", ParamType::String)
+            .required()
+            .doc("The phone number in E.164 format (`+` and country code)."),
+        ParamMeta::body("verified", ParamType::Boolean)
+            .doc(
+                "Create it already verified, skipping the verification code; unverified when left out.",
+            ),
+        ParamMeta::body("primary", ParamType::Boolean)
+            .doc(
+                "Make it the user's primary phone number (it must be verified). When left out it becomes primary only if the user has no verified number yet.",
+            ),
+        ParamMeta::body("reserved_for_second_factor", ParamType::Boolean)
+            .doc("Use it for SMS multi-factor authentication; it must be verified."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_phone_number`: Get a phone number.
+pub static GET_PHONE_NUMBER: FunctionMeta = FunctionMeta {
+    name: "get_phone_number",
+    slug: "clerk_get_phone_number",
+    title: "Get Phone Number",
+    group: "phone_numbers",
+    summary: "Get a phone number.",
+    description: "Returns the phone number object: `id`, `phone_number`, `verification` (nil while unverified, else `status`, `strategy` such as `admin` or `phone_code`, `attempts`, `expire_at`), `reserved`, `reserved_for_second_factor`, `default_second_factor`, `linked_to`, `backup_codes`, `created_at` and `updated_at` (Unix milliseconds). The IDs are in the user object's `phone_numbers` and `primary_phone_number_id`. An unknown ID raises `Clerk API error (404)`.",
+    path: "/phone_numbers/{phone_number_id}",
+    params: &[
+        ParamMeta::path("phone_number_id", ParamType::String)
+            .doc("ID of the phone number (`idn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_phone_number`: Mark a phone verified, primary or 2FA.
+pub static UPDATE_PHONE_NUMBER: FunctionMeta = FunctionMeta {
+    name: "update_phone_number",
+    slug: "clerk_update_phone_number",
+    title: "Update Phone Number",
+    group: "phone_numbers",
+    summary: "Mark a phone verified, primary or 2FA.",
+    description: "Changes only what is given and returns the updated phone number object. `verified = true` verifies it as an admin, `verified = false` makes it unverified again (it then stops being primary and a second factor). `primary = true` makes it the primary number; it must be verified (422 `form_verification_needed`). `reserved_for_second_factor = true` makes it an SMS second factor (400 `identification_update_second_factor_unverified` when unverified, 400 `identification_update_failed` when it is the user's only identification); it becomes the default second factor when there is no other, and `false` removes it. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/phone_numbers/{phone_number_id}",
+    params: &[
+        ParamMeta::path("phone_number_id", ParamType::String)
+            .doc("ID of the phone number to change (`idn_…`)."),
+        ParamMeta::body("verified", ParamType::Boolean)
+            .doc("`true` to mark it verified, `false` to mark it unverified."),
+        ParamMeta::body("primary", ParamType::Boolean)
+            .doc("`true` to make it the user's primary phone number."),
+        ParamMeta::body("reserved_for_second_factor", ParamType::Boolean)
+            .doc(
+                "`true` to use it for SMS multi-factor authentication, `false` to stop.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_phone_number`: Delete a phone number.
+pub static DELETE_PHONE_NUMBER: FunctionMeta = FunctionMeta {
+    name: "delete_phone_number",
+    slug: "clerk_delete_phone_number",
+    title: "Delete Phone Number",
+    group: "phone_numbers",
+    summary: "Delete a phone number.",
+    description: "Deletes the phone number and returns `{object = \"phone_number\", id = \"idn_…\", deleted = true}`; it disappears from the user's `phone_numbers`. When it was the primary number another verified one becomes primary (or none), and when it was the default second factor another SMS second factor takes over. Clerk refuses to delete a user's last identification (400 `identification_deletion_failed`); an unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/phone_numbers/{phone_number_id}",
+    params: &[
+        ParamMeta::path("phone_number_id", ParamType::String)
+            .doc("ID of the phone number to delete (`idn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `prepare_phone_number_verification`: Send a verification code by SMS.
+pub static PREPARE_PHONE_NUMBER_VERIFICATION: FunctionMeta = FunctionMeta {
+    name: "prepare_phone_number_verification",
+    slug: "clerk_prepare_phone_number_verification",
+    title: "Prepare Phone Number Verification",
+    group: "phone_numbers",
+    summary: "Send a verification code by SMS.",
+    description: "Sends a one-time code by SMS and returns the new verification: `{object = \"verification_otp\", id, status = \"unverified\", strategy = \"phone_code\", attempts = 0, expire_at, channel}`. Pass its `id` and the code the user received to `attempt_phone_number_verification`. In a development instance, the numbers +1 (XXX) 555-0100 to 555-0199 receive no SMS and take the code `424242`. An unknown ID raises `Clerk API error (404)`; sending codes too often gives 429.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/phone_numbers/{phone_number_id}/prepare_verification",
+    params: &[
+        ParamMeta::path("phone_number_id", ParamType::String)
+            .doc("ID of the phone number to text the code to (`idn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `attempt_phone_number_verification`: Check an SMS verification code.
+pub static ATTEMPT_PHONE_NUMBER_VERIFICATION: FunctionMeta = FunctionMeta {
+    name: "attempt_phone_number_verification",
+    slug: "clerk_attempt_phone_number_verification",
+    title: "Attempt Phone Number Verification",
+    group: "phone_numbers",
+    summary: "Check an SMS verification code.",
+    description: "Checks the code against the verification and returns it with its new `status` and `attempts`: a wrong or expired code is not an error but shows as `unverified` (try again), `failed` (too many attempts) or `expired` (prepare a new one). When the code is right the status is `verified` and the number becomes verified too (an already verified number is left as it is); no session is created. A verification that was already verified gives 400 `verification_already_verified`, a failed one 400 `verification_failed`; an unknown number or verification 404.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/phone_numbers/{phone_number_id}/attempt_verification",
+    params: &[
+        ParamMeta::path("phone_number_id", ParamType::String)
+            .doc("ID of the phone number the code was sent to (`idn_…`)."),
+        ParamMeta::body("verification_id", ParamType::String)
+            .required()
+            .doc("The `id` returned by `prepare_phone_number_verification`."),
+        ParamMeta::body("code", ParamType::String)
+            .required()
+            .doc(
+                "The code the user received (`424242` for 555-0100 to 555-0199 test numbers in development).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `replace_user_phone_number`: Replace all of a user's phone numbers.
+pub static REPLACE_USER_PHONE_NUMBER: FunctionMeta = FunctionMeta {
+    name: "replace_user_phone_number",
+    slug: "clerk_replace_user_phone_number",
+    title: "Replace User Phone Number",
+    group: "phone_numbers",
+    summary: "Replace all of a user's phone numbers.",
+    description: "Deletes every phone number of the user but the one given and makes that one the primary number; returns its phone number object. It is created verified (by admin) unless `identification_status` says `reserved` (unverified but usable for sign-in, and no other user can claim it) or `unverified` (neither). It is never a second factor, and when a replaced number was one, the user's MFA is turned off (TOTP and backup codes too). A number the user already has keeps its ID. A number another user holds gives 422 `form_identifier_exists`; an unknown user 404.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Put,
+    path: "/users/{user_id}/phone_number",
+    params: &[
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the user whose phone numbers are replaced (`user_…`)."),
+        ParamMeta::body("phone_number", ParamType::String)
+            .required()
+            .doc("The user's one phone number from now on, in E.164 format."),
+        ParamMeta::body("identification_status", ParamType::String)
+            .default_value(Literal::String("verified"))
+            .allowed(
+                &[
+                    Literal::String("verified"),
+                    Literal::String("reserved"),
+                    Literal::String("unverified"),
+                ],
+            )
+            .doc(
+                "`verified` (the default), `reserved` (unverified but claimed and usable for sign-in) or `unverified` (not usable for sign-in until verified; prefer `reserved`).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `list_sessions`: List sessions of a user or a client, newest first.
 pub static LIST_SESSIONS: FunctionMeta = FunctionMeta {
     name: "list_sessions",
@@ -4184,7 +5070,7 @@ pub static REVOKE_ADMIN_PORTAL_LINK_TOKEN: FunctionMeta = FunctionMeta {
 };
 
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 140] = [
+pub static FUNCTIONS: [&FunctionMeta; 176] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
@@ -4203,6 +5089,42 @@ pub static FUNCTIONS: [&FunctionMeta; 140] = [
     &UNBAN_USER,
     &LOCK_USER,
     &UNLOCK_USER,
+    &BAN_USERS,
+    &UNBAN_USERS,
+    &REPLACE_USER_METADATA,
+    &GET_USER_BILLING_SUBSCRIPTION,
+    &GET_USER_BILLING_CREDIT_BALANCE,
+    &ADJUST_USER_BILLING_CREDIT_BALANCE,
+    &GET_USER_OAUTH_ACCESS_TOKEN,
+    &LIST_USER_ORGANIZATION_MEMBERSHIPS,
+    &LIST_USER_ORGANIZATION_INVITATIONS,
+    &REMOVE_USER_PASSWORD,
+    &VERIFY_USER_PASSWORD,
+    &VERIFY_USER_TOTP,
+    &DISABLE_USER_MFA,
+    &DELETE_USER_BACKUP_CODES,
+    &DELETE_USER_TOTP,
+    &DELETE_USER_PASSKEY,
+    &LIST_USER_TRUSTED_DEVICES,
+    &REVOKE_USER_TRUSTED_DEVICE,
+    &DELETE_USER_WEB3_WALLET,
+    &DELETE_USER_EXTERNAL_ACCOUNT,
+    &SET_USER_PASSWORD_COMPROMISED,
+    &UNSET_USER_PASSWORD_COMPROMISED,
+    &CREATE_EMAIL_ADDRESS,
+    &GET_EMAIL_ADDRESS,
+    &UPDATE_EMAIL_ADDRESS,
+    &DELETE_EMAIL_ADDRESS,
+    &PREPARE_EMAIL_ADDRESS_VERIFICATION,
+    &ATTEMPT_EMAIL_ADDRESS_VERIFICATION,
+    &REPLACE_USER_EMAIL_ADDRESS,
+    &CREATE_PHONE_NUMBER,
+    &GET_PHONE_NUMBER,
+    &UPDATE_PHONE_NUMBER,
+    &DELETE_PHONE_NUMBER,
+    &PREPARE_PHONE_NUMBER_VERIFICATION,
+    &ATTEMPT_PHONE_NUMBER_VERIFICATION,
+    &REPLACE_USER_PHONE_NUMBER,
     &LIST_SESSIONS,
     &GET_SESSION,
     &REVOKE_SESSION,
@@ -4506,6 +5428,16 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             name: "users",
             title: "Users",
             summary: "Find, create, update, ban, lock and delete users, and their metadata.",
+        },
+        FamilyMeta {
+            name: "email_addresses",
+            title: "Email addresses",
+            summary: "Add, verify, update, delete and replace a user's email addresses.",
+        },
+        FamilyMeta {
+            name: "phone_numbers",
+            title: "Phone numbers",
+            summary: "Add, verify, update, delete and replace a user's phone numbers.",
         },
         FamilyMeta {
             name: "sessions",

@@ -99,6 +99,197 @@ pub fn dispatch<'a>(
             "unlock_user" => {
                 handlers::unlock_user(transport, parse_args(function, args)?).await
             }
+            "ban_users" => {
+                handlers::ban_users(transport, parse_args(function, args)?).await
+            }
+            "unban_users" => {
+                handlers::unban_users(transport, parse_args(function, args)?).await
+            }
+            "replace_user_metadata" => {
+                handlers::replace_user_metadata(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_user_billing_subscription" => {
+                handlers::get_user_billing_subscription(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_user_billing_credit_balance" => {
+                handlers::get_user_billing_credit_balance(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "adjust_user_billing_credit_balance" => {
+                handlers::adjust_user_billing_credit_balance(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_user_oauth_access_token" => {
+                handlers::get_user_oauth_access_token(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_user_organization_memberships" => {
+                handlers::list_user_organization_memberships(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_user_organization_invitations" => {
+                handlers::list_user_organization_invitations(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "remove_user_password" => {
+                handlers::remove_user_password(transport, parse_args(function, args)?)
+                    .await
+            }
+            "verify_user_password" => {
+                handlers::verify_user_password(transport, parse_args(function, args)?)
+                    .await
+            }
+            "verify_user_totp" => {
+                handlers::verify_user_totp(transport, parse_args(function, args)?).await
+            }
+            "disable_user_mfa" => {
+                handlers::disable_user_mfa(transport, parse_args(function, args)?).await
+            }
+            "delete_user_backup_codes" => {
+                handlers::delete_user_backup_codes(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_user_totp" => {
+                handlers::delete_user_totp(transport, parse_args(function, args)?).await
+            }
+            "delete_user_passkey" => {
+                handlers::delete_user_passkey(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_user_trusted_devices" => {
+                handlers::list_user_trusted_devices(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "revoke_user_trusted_device" => {
+                handlers::revoke_user_trusted_device(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_user_web3_wallet" => {
+                handlers::delete_user_web3_wallet(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_user_external_account" => {
+                handlers::delete_user_external_account(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "set_user_password_compromised" => {
+                handlers::set_user_password_compromised(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "unset_user_password_compromised" => {
+                handlers::unset_user_password_compromised(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_email_address" => {
+                handlers::create_email_address(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_email_address" => {
+                handlers::get_email_address(transport, parse_args(function, args)?).await
+            }
+            "update_email_address" => {
+                handlers::update_email_address(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_email_address" => {
+                handlers::delete_email_address(transport, parse_args(function, args)?)
+                    .await
+            }
+            "prepare_email_address_verification" => {
+                handlers::prepare_email_address_verification(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "attempt_email_address_verification" => {
+                handlers::attempt_email_address_verification(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "replace_user_email_address" => {
+                handlers::replace_user_email_address(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_phone_number" => {
+                handlers::create_phone_number(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_phone_number" => {
+                handlers::get_phone_number(transport, parse_args(function, args)?).await
+            }
+            "update_phone_number" => {
+                handlers::update_phone_number(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_phone_number" => {
+                handlers::delete_phone_number(transport, parse_args(function, args)?)
+                    .await
+            }
+            "prepare_phone_number_verification" => {
+                handlers::prepare_phone_number_verification(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "attempt_phone_number_verification" => {
+                handlers::attempt_phone_number_verification(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "replace_user_phone_number" => {
+                handlers::replace_user_phone_number(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
             "list_sessions" => {
                 handlers::list_sessions(transport, parse_args(function, args)?).await
             }

@@ -367,6 +367,390 @@ pub struct UnlockUserParams {
     pub user_id: String,
 }
 
+/// Arguments of `ban_users`: Ban up to 50 users at once.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BanUsersParams {
+    /// IDs of the users to ban (`user_…`), at least 1 and at most 50.
+    pub user_ids: Vec<String>,
+}
+
+/// Arguments of `unban_users`: Unban up to 50 users at once.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnbanUsersParams {
+    /// IDs of the users to unban (`user_…`), at least 1 and at most 50.
+    pub user_ids: Vec<String>,
+}
+
+/// Arguments of `replace_user_metadata`: Replace a user's metadata objects.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceUserMetadataParams {
+    /// ID of the user whose metadata is replaced (`user_…`).
+    pub user_id: String,
+    /// The new metadata readable by both the frontend and the backend, replacing the old.
+    pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The new metadata readable only through the Backend API, replacing the old.
+    pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The new metadata the frontend can also write, replacing the old; do not trust it for authorization.
+    pub unsafe_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Arguments of `get_user_billing_subscription`: Get a user's billing subscription.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetUserBillingSubscriptionParams {
+    /// ID of the user whose subscription is returned (`user_…`).
+    pub user_id: String,
+}
+
+/// Arguments of `get_user_billing_credit_balance`: Get a user's credit balance.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetUserBillingCreditBalanceParams {
+    /// ID of the user whose credit balance is returned (`user_…`).
+    pub user_id: String,
+}
+
+/// Arguments of `adjust_user_billing_credit_balance`: Add or remove a user's credits.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustUserBillingCreditBalanceParams {
+    /// ID of the user whose balance changes (`user_…`).
+    pub user_id: String,
+    /// The amount in cents, greater than zero; `action` says in which direction.
+    pub amount: i64,
+    /// `increase` to add the amount, `decrease` to take it away.
+    pub action: String,
+    /// A key unique to this adjustment; sending the same key again returns the first entry and changes nothing.
+    pub idempotency_key: String,
+    /// Currency code of the amount; USD when not given.
+    pub currency: Option<String>,
+    /// A note kept on the ledger entry.
+    pub note: Option<String>,
+}
+
+/// Arguments of `get_user_oauth_access_token`: Get a user's OAuth provider tokens.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetUserOauthAccessTokenParams {
+    /// ID of the user (`user_…`).
+    pub user_id: String,
+    /// The OAuth provider, with the `oauth_` prefix, for example `oauth_google` or `oauth_github`.
+    pub provider: String,
+    /// `true` for `{data, total_count}` instead of a bare array.
+    pub paginated: Option<bool>,
+    /// Page size, the number of tokens to return.
+    pub limit: Option<i64>,
+    /// Number of tokens to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `list_user_organization_memberships`: List a user's organization memberships.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListUserOrganizationMembershipsParams {
+    /// ID of the user whose memberships are listed (`user_…`).
+    pub user_id: String,
+    /// Page size, the number of memberships to return.
+    pub limit: Option<i64>,
+    /// Number of memberships to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `list_user_organization_invitations`: List organization invitations to a user.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListUserOrganizationInvitationsParams {
+    /// ID of the invited user (`user_…`).
+    pub user_id: String,
+    /// Only invitations with this status.
+    pub status: Option<String>,
+    /// Page size, the number of invitations to return.
+    pub limit: Option<i64>,
+    /// Number of invitations to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `remove_user_password`: Remove a user's password.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveUserPasswordParams {
+    /// ID of the user whose password is removed (`user_…`).
+    pub user_id: String,
+    /// Also revoke every session the user has open.
+    pub sign_out_of_other_sessions: Option<bool>,
+}
+
+/// Arguments of `verify_user_password`: Check a user's password.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyUserPasswordParams {
+    /// ID of the user (`user_…`).
+    pub user_id: String,
+    /// The password to check, in plain text.
+    pub password: String,
+}
+
+/// Arguments of `verify_user_totp`: Check a user's TOTP or backup code.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyUserTotpParams {
+    /// ID of the user (`user_…`).
+    pub user_id: String,
+    /// The six-digit code of the user's authenticator app, or one of their unused backup codes.
+    pub code: String,
+}
+
+/// Arguments of `disable_user_mfa`: Turn off all of a user's MFA.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisableUserMfaParams {
+    /// ID of the user whose second factors are removed (`user_…`).
+    pub user_id: String,
+}
+
+/// Arguments of `delete_user_backup_codes`: Delete a user's backup codes.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteUserBackupCodesParams {
+    /// ID of the user whose backup codes are deleted (`user_…`).
+    pub user_id: String,
+}
+
+/// Arguments of `delete_user_totp`: Delete a user's TOTP authenticator.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteUserTotpParams {
+    /// ID of the user whose TOTP is deleted (`user_…`).
+    pub user_id: String,
+}
+
+/// Arguments of `delete_user_passkey`: Delete a user's passkey.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteUserPasskeyParams {
+    /// ID of the user who owns the passkey (`user_…`).
+    pub user_id: String,
+    /// ID of the passkey, from the user's `passkeys` (`idn_…`).
+    pub passkey_identification_id: String,
+}
+
+/// Arguments of `list_user_trusted_devices`: List a user's trusted devices.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListUserTrustedDevicesParams {
+    /// ID of the user (`user_…`).
+    pub user_id: String,
+}
+
+/// Arguments of `revoke_user_trusted_device`: Revoke a user's trusted device.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeUserTrustedDeviceParams {
+    /// ID of the user who owns the device (`user_…`).
+    pub user_id: String,
+    /// ID of the trusted device, from `list_user_trusted_devices`.
+    pub trusted_device_id: String,
+}
+
+/// Arguments of `delete_user_web3_wallet`: Delete a user's web3 wallet.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteUserWeb3WalletParams {
+    /// ID of the user who owns the wallet (`user_…`).
+    pub user_id: String,
+    /// ID of the wallet, from the user's `web3_wallets` (`idn_…`).
+    pub web3_wallet_identification_id: String,
+}
+
+/// Arguments of `delete_user_external_account`: Disconnect a user's social account.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteUserExternalAccountParams {
+    /// ID of the user who owns the account (`user_…`).
+    pub user_id: String,
+    /// ID of the external account, from the user's `external_accounts` (`eac_…`).
+    pub external_account_id: String,
+}
+
+/// Arguments of `set_user_password_compromised`: Flag a user's password as compromised.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetUserPasswordCompromisedParams {
+    /// ID of the user whose password is flagged (`user_…`).
+    pub user_id: String,
+    /// Also revoke every session the user has open.
+    pub revoke_all_sessions: Option<bool>,
+}
+
+/// Arguments of `unset_user_password_compromised`: Clear a password's compromised flag.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnsetUserPasswordCompromisedParams {
+    /// ID of the user whose password is no longer flagged (`user_…`).
+    pub user_id: String,
+}
+
+/// Arguments of `create_email_address`: Add an email address to a user.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEmailAddressParams {
+    /// ID of the user who gets the address (`user_…`).
+    pub user_id: String,
+    /// The email address to add (RFC 5322).
+    pub email_address: String,
+    /// Create it already verified, skipping the verification code; unverified when left out.
+    pub verified: Option<bool>,
+    /// Make it the user's primary email address (it must be verified). When left out it becomes primary only if the user has no verified address yet.
+    pub primary: Option<bool>,
+    /// When the new address becomes primary, email the previous primary address about the change.
+    pub notify_primary_email_address_changed: Option<bool>,
+}
+
+/// Arguments of `get_email_address`: Get an email address.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetEmailAddressParams {
+    /// ID of the email address (`idn_…`).
+    pub email_address_id: String,
+}
+
+/// Arguments of `update_email_address`: Mark an email verified or primary.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEmailAddressParams {
+    /// ID of the email address to change (`idn_…`).
+    pub email_address_id: String,
+    /// `true` to mark it verified, `false` to mark it unverified.
+    pub verified: Option<bool>,
+    /// `true` to make it the user's primary email address.
+    pub primary: Option<bool>,
+    /// When this update makes it the primary address, email the previous primary address about the change.
+    pub notify_primary_email_address_changed: Option<bool>,
+}
+
+/// Arguments of `delete_email_address`: Delete an email address.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteEmailAddressParams {
+    /// ID of the email address to delete (`idn_…`).
+    pub email_address_id: String,
+}
+
+/// Arguments of `prepare_email_address_verification`: Send a verification code by email.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrepareEmailAddressVerificationParams {
+    /// ID of the email address to send the code to (`idn_…`).
+    pub email_address_id: String,
+}
+
+/// Arguments of `attempt_email_address_verification`: Check an email verification code.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptEmailAddressVerificationParams {
+    /// ID of the email address the code was sent to (`idn_…`).
+    pub email_address_id: String,
+    /// The `id` returned by `prepare_email_address_verification`.
+    pub verification_id: String,
+    /// The code the user received (`424242` for `+clerk_test` addresses in development).
+    pub code: String,
+}
+
+/// Arguments of `replace_user_email_address`: Replace all of a user's email addresses.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceUserEmailAddressParams {
+    /// ID of the user whose email addresses are replaced (`user_…`).
+    pub user_id: String,
+    /// The user's one email address from now on (RFC 5322).
+    pub email_address: String,
+    /// `verified` (the default), `reserved` (unverified but claimed and usable for sign-in) or `unverified` (not usable for sign-in until verified; prefer `reserved`).
+    pub identification_status: Option<String>,
+    /// Email the previous primary address that it changed (not sent when it stays the same).
+    pub notify_primary_email_address_changed: Option<bool>,
+}
+
+/// Arguments of `create_phone_number`: Add a phone number to a user.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePhoneNumberParams {
+    /// ID of the user who gets the number (`user_…`).
+    pub user_id: String,
+    /// The phone number in E.164 format (`+` and country code).
+    pub phone_number: String,
+    /// Create it already verified, skipping the verification code; unverified when left out.
+    pub verified: Option<bool>,
+    /// Make it the user's primary phone number (it must be verified). When left out it becomes primary only if the user has no verified number yet.
+    pub primary: Option<bool>,
+    /// Use it for SMS multi-factor authentication; it must be verified.
+    pub reserved_for_second_factor: Option<bool>,
+}
+
+/// Arguments of `get_phone_number`: Get a phone number.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetPhoneNumberParams {
+    /// ID of the phone number (`idn_…`).
+    pub phone_number_id: String,
+}
+
+/// Arguments of `update_phone_number`: Mark a phone verified, primary or 2FA.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePhoneNumberParams {
+    /// ID of the phone number to change (`idn_…`).
+    pub phone_number_id: String,
+    /// `true` to mark it verified, `false` to mark it unverified.
+    pub verified: Option<bool>,
+    /// `true` to make it the user's primary phone number.
+    pub primary: Option<bool>,
+    /// `true` to use it for SMS multi-factor authentication, `false` to stop.
+    pub reserved_for_second_factor: Option<bool>,
+}
+
+/// Arguments of `delete_phone_number`: Delete a phone number.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeletePhoneNumberParams {
+    /// ID of the phone number to delete (`idn_…`).
+    pub phone_number_id: String,
+}
+
+/// Arguments of `prepare_phone_number_verification`: Send a verification code by SMS.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreparePhoneNumberVerificationParams {
+    /// ID of the phone number to text the code to (`idn_…`).
+    pub phone_number_id: String,
+}
+
+/// Arguments of `attempt_phone_number_verification`: Check an SMS verification code.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptPhoneNumberVerificationParams {
+    /// ID of the phone number the code was sent to (`idn_…`).
+    pub phone_number_id: String,
+    /// The `id` returned by `prepare_phone_number_verification`.
+    pub verification_id: String,
+    /// The code the user received (`424242` for 555-0100 to 555-0199 test numbers in development).
+    pub code: String,
+}
+
+/// Arguments of `replace_user_phone_number`: Replace all of a user's phone numbers.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceUserPhoneNumberParams {
+    /// ID of the user whose phone numbers are replaced (`user_…`).
+    pub user_id: String,
+    /// The user's one phone number from now on, in E.164 format.
+    pub phone_number: String,
+    /// `verified` (the default), `reserved` (unverified but claimed and usable for sign-in) or `unverified` (not usable for sign-in until verified; prefer `reserved`).
+    pub identification_status: Option<String>,
+}
+
 /// Arguments of `list_sessions`: List sessions of a user or a client, newest first.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

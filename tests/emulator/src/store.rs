@@ -28,8 +28,34 @@ pub(crate) struct Identification {
     pub id: String,
     pub value: String,
     pub reserved: bool,
+    /// How it was verified: `admin` (created or marked verified through the Backend API),
+    /// `email_code` or `phone_code` (a code attempted), or `None` while unverified.
+    pub verified_by: Option<&'static str>,
+    /// Phone numbers only: a second factor of the user, and the one used by default.
+    pub reserved_for_second_factor: bool,
+    pub default_second_factor: bool,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl Identification {
+    /// Verified by an admin unless `reserved` (which is unverified but claimed).
+    pub fn new(id: String, value: &str, reserved: bool, now: i64) -> Identification {
+        Identification {
+            id,
+            value: value.to_string(),
+            reserved,
+            verified_by: (!reserved).then_some("admin"),
+            reserved_for_second_factor: false,
+            default_second_factor: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn is_verified(&self) -> bool {
+        self.verified_by.is_some()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +76,13 @@ pub(crate) struct User {
     pub private_metadata: Map<String, Value>,
     pub unsafe_metadata: Map<String, Value>,
     pub password_enabled: bool,
+    /// The password as set, for `verify_password`; never rendered. `None` with
+    /// `password_enabled` when it was set from a digest, which the emulator cannot check.
+    pub password: Option<String>,
+    /// Set by `set_compromised`; Clerk's user object of this API version does not show it.
+    pub password_compromised: bool,
+    /// The unused backup codes, consumed by `verify_totp`.
+    pub backup_codes: Vec<String>,
     pub password_last_updated_at: Option<i64>,
     pub totp_enabled: bool,
     pub backup_code_enabled: bool,
@@ -295,6 +328,11 @@ impl Store {
         {
             return id;
         }
+        self.random_id(prefix)
+    }
+
+    /// An ID that is never a pinned one.
+    fn random_id(&mut self, prefix: &str) -> String {
         let mut id = String::with_capacity(prefix.len() + ID_LENGTH);
         id.push_str(prefix);
         for _ in 0..ID_LENGTH {
@@ -314,6 +352,13 @@ impl Store {
                 || self.organization_invitations.contains_key(id)
                 || self.invitations.contains_key(id)
                 || self.sign_in_tokens.contains_key(id)
+                || self.users.values().any(|user| {
+                    user.emails
+                        .iter()
+                        .chain(&user.phones)
+                        .chain(&user.web3_wallets)
+                        .any(|identification| identification.id == id)
+                })
                 || self
                     .collections
                     .values()
@@ -374,14 +419,11 @@ impl Store {
         self.identification_at(value, reserved, now)
     }
 
+    /// An identification made with its user (`create_user`, seeds). Its ID is never a pinned
+    /// one: pinned `idn_` IDs go to the email addresses and phone numbers created on their own.
     fn identification_at(&mut self, value: &str, reserved: bool, now: i64) -> Identification {
-        Identification {
-            id: self.new_id("idn_"),
-            value: value.to_string(),
-            reserved,
-            created_at: now,
-            updated_at: now,
-        }
+        let id = self.random_id("idn_");
+        Identification::new(id, value, reserved, now)
     }
 
     /// A user with every optional field at Clerk's default.
@@ -408,6 +450,9 @@ impl Store {
             private_metadata: Map::new(),
             unsafe_metadata: Map::new(),
             password_enabled: false,
+            password: None,
+            password_compromised: false,
+            backup_codes: Vec::new(),
             password_last_updated_at: None,
             totp_enabled: false,
             backup_code_enabled: false,
@@ -604,7 +649,7 @@ impl Store {
             "web3_wallets": user.web3_wallets.iter().map(web3_json).collect::<Vec<_>>(),
             "passkeys": [],
             "password_enabled": user.password_enabled,
-            "two_factor_enabled": two_factor,
+            "two_factor_enabled": two_factor || user.phones.iter().any(|p| p.reserved_for_second_factor),
             "totp_enabled": user.totp_enabled,
             "backup_code_enabled": user.backup_code_enabled,
             "mfa_enabled_at": user.mfa_enabled_at,
@@ -796,27 +841,35 @@ fn wall_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Created by the Backend API, so verified by an admin (Clerk's `verification_admin`).
-fn admin_verification(reserved: bool) -> Value {
-    if reserved {
-        return Value::Null;
+/// Null while unverified; Clerk's `verification_admin` for what the Backend API verified, else
+/// the `verification_otp` of the code that verified it.
+fn verification_json(identification: &Identification) -> Value {
+    match identification.verified_by {
+        None => Value::Null,
+        Some("admin") => json!({
+            "object": "verification_admin",
+            "status": "verified",
+            "strategy": "admin",
+            "attempts": Value::Null,
+            "expire_at": Value::Null,
+        }),
+        Some(strategy) => json!({
+            "object": "verification_otp",
+            "status": "verified",
+            "strategy": strategy,
+            "attempts": 1,
+            "expire_at": Value::Null,
+        }),
     }
-    json!({
-        "object": "verification_admin",
-        "status": "verified",
-        "strategy": "admin",
-        "attempts": Value::Null,
-        "expire_at": Value::Null,
-    })
 }
 
-fn email_json(email: &Identification) -> Value {
+pub(crate) fn email_json(email: &Identification) -> Value {
     json!({
         "id": email.id,
         "object": "email_address",
         "email_address": email.value,
         "reserved": email.reserved,
-        "verification": admin_verification(email.reserved),
+        "verification": verification_json(email),
         "linked_to": [],
         "matches_sso_connection": false,
         "created_at": email.created_at,
@@ -824,15 +877,15 @@ fn email_json(email: &Identification) -> Value {
     })
 }
 
-fn phone_json(phone: &Identification) -> Value {
+pub(crate) fn phone_json(phone: &Identification) -> Value {
     json!({
         "id": phone.id,
         "object": "phone_number",
         "phone_number": phone.value,
-        "reserved_for_second_factor": false,
-        "default_second_factor": false,
+        "reserved_for_second_factor": phone.reserved_for_second_factor,
+        "default_second_factor": phone.default_second_factor,
         "reserved": phone.reserved,
-        "verification": admin_verification(phone.reserved),
+        "verification": verification_json(phone),
         "linked_to": [],
         "backup_codes": Value::Null,
         "created_at": phone.created_at,
@@ -845,7 +898,7 @@ fn web3_json(wallet: &Identification) -> Value {
         "id": wallet.id,
         "object": "web3_wallet",
         "web3_wallet": wallet.value,
-        "verification": admin_verification(wallet.reserved),
+        "verification": verification_json(wallet),
         "created_at": wallet.created_at,
         "updated_at": wallet.updated_at,
     })

@@ -703,6 +703,8 @@ async fn every_kind_of_stateful_object(api: &Api, v: &Validator<'_>) {
         &without,
     );
 
+    identifications_and_user_security(api, v, &user_id, plain_id, &org_path).await;
+
     // Deletions and errors.
     let deleted = api.ok("DELETE", &org_path, None).await;
     assert_valid(v, "delete", "/organizations/{organization_id}", &deleted);
@@ -712,6 +714,181 @@ async fn every_kind_of_stateful_object(api: &Api, v: &Validator<'_>) {
     assert_eq!(missing.status, 404);
     let errors = v.validate(v.schema("ClerkErrors"), &missing.body);
     assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// Email addresses, phone numbers and their verifications; a user's password, second factors,
+/// memberships and invitations; bulk bans and replaced metadata.
+async fn identifications_and_user_security(
+    api: &Api,
+    v: &Validator<'_>,
+    user_id: &str,
+    plain_id: &str,
+    org_path: &str,
+) {
+    let user_path = format!("/users/{user_id}");
+    // Before the replaced phone number below turns the second factors off.
+    let verified = api
+        .ok(
+            "POST",
+            &format!("{user_path}/verify_password"),
+            Some(json!({"password": "correct-horse-battery-staple"})),
+        )
+        .await;
+    assert_valid(v, "post", "/users/{user_id}/verify_password", &verified);
+    let totp = api
+        .ok(
+            "POST",
+            &format!("{user_path}/verify_totp"),
+            Some(json!({"code": "one"})),
+        )
+        .await;
+    assert_valid(v, "post", "/users/{user_id}/verify_totp", &totp);
+
+    for (collection, kind, verified_value, unverified_value, extra) in [
+        (
+            "/email_addresses",
+            "email_address",
+            "ada.work@example.test",
+            "ada.unverified@example.test",
+            json!({}),
+        ),
+        (
+            "/phone_numbers",
+            "phone_number",
+            "+15555550150",
+            "+15555550152",
+            json!({"reserved_for_second_factor": true}),
+        ),
+    ] {
+        let mut body = json!({"user_id": user_id, kind: verified_value, "verified": true});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let created = api.ok("POST", &collection, Some(body)).await;
+        assert_valid(v, "post", &collection, &created);
+        let template = format!("{collection}/{{{kind}_id}}");
+        let path = format!("{collection}/{}", created["id"].as_str().unwrap());
+        assert_valid(v, "get", &template, &api.ok("GET", &path, None).await);
+        let updated = api.ok("PATCH", &path, Some(json!({"primary": true}))).await;
+        assert_valid(v, "patch", &template, &updated);
+        let unverified = api
+            .ok(
+                "POST",
+                &collection,
+                Some(json!({"user_id": user_id, kind: unverified_value})),
+            )
+            .await;
+        let unverified_path = format!("{collection}/{}", unverified["id"].as_str().unwrap());
+        let verification = api
+            .ok(
+                "POST",
+                &format!("{unverified_path}/prepare_verification"),
+                None,
+            )
+            .await;
+        assert_valid(
+            v,
+            "post",
+            &format!("{template}/prepare_verification"),
+            &verification,
+        );
+        let attempted = api
+            .ok(
+                "POST",
+                &format!("{unverified_path}/attempt_verification"),
+                Some(json!({"verification_id": verification["id"], "code": "424242"})),
+            )
+            .await;
+        assert_valid(
+            v,
+            "post",
+            &format!("{template}/attempt_verification"),
+            &attempted,
+        );
+        // An identification verified by a code, inside the user.
+        assert_valid(
+            v,
+            "get",
+            "/users/{user_id}",
+            &api.ok("GET", &user_path, None).await,
+        );
+        let deleted = api.ok("DELETE", &unverified_path, None).await;
+        assert_valid(v, "delete", &template, &deleted);
+    }
+    let replaced = api
+        .ok(
+            "PUT",
+            &format!("{user_path}/email_address"),
+            Some(json!({"email_address": "ada@example.test"})),
+        )
+        .await;
+    assert_valid(v, "put", "/users/{user_id}/email_address", &replaced);
+    let replaced = api
+        .ok(
+            "PUT",
+            &format!("{user_path}/phone_number"),
+            Some(json!({"phone_number": "+15555550151", "identification_status": "reserved"})),
+        )
+        .await;
+    assert_valid(v, "put", "/users/{user_id}/phone_number", &replaced);
+
+    let metadata = api
+        .ok(
+            "PUT",
+            &format!("{user_path}/metadata"),
+            Some(json!({"public_metadata": {"plan": "team"}})),
+        )
+        .await;
+    assert_valid(v, "put", "/users/{user_id}/metadata", &metadata);
+    for action in ["ban", "unban"] {
+        let users = api
+            .ok(
+                "POST",
+                &format!("/users/{action}"),
+                Some(json!({"user_ids": [user_id, plain_id]})),
+            )
+            .await;
+        assert_valid(v, "post", &format!("/users/{action}"), &users);
+    }
+
+    api.ok(
+        "POST",
+        &format!("{org_path}/invitations"),
+        Some(json!({"email_address": "ada@example.test", "role": "org:member"})),
+    )
+    .await;
+    for list in ["organization_memberships", "organization_invitations"] {
+        let answer = api.ok("GET", &format!("{user_path}/{list}"), None).await;
+        assert!(answer["total_count"].as_i64() > Some(0), "{list}: {answer}");
+        assert_valid(v, "get", &format!("/users/{{user_id}}/{list}"), &answer);
+    }
+
+    for action in ["set_compromised", "unset_compromised"] {
+        let answer = api
+            .ok("POST", &format!("{user_path}/password/{action}"), None)
+            .await;
+        assert_valid(
+            v,
+            "post",
+            &format!("/users/{{user_id}}/password/{action}"),
+            &answer,
+        );
+    }
+    let removed = api
+        .ok("POST", &format!("{user_path}/remove_password"), None)
+        .await;
+    assert_valid(v, "post", "/users/{user_id}/remove_password", &removed);
+    for factor in ["totp", "backup_code", "mfa"] {
+        let answer = api
+            .ok("DELETE", &format!("{user_path}/{factor}"), None)
+            .await;
+        assert_valid(
+            v,
+            "delete",
+            &format!("/users/{{user_id}}/{factor}"),
+            &answer,
+        );
+    }
 }
 
 #[tokio::test]

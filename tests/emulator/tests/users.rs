@@ -467,3 +467,104 @@ async fn list_users_rejects_bad_paging_and_ordering() {
     let cursor = format!("/users?starting_after={}", user["id"].as_str().unwrap());
     assert_eq!(api.ok("GET", &cursor, None).await, json!([]));
 }
+
+#[tokio::test]
+async fn bulk_ban_and_unban_change_the_users_named() {
+    let api = Api::start().await;
+    let first = api.user("bulk-1@example.test").await;
+    let second = api.user("bulk-2@example.test").await;
+    let bystander = api.user("bulk-3@example.test").await;
+    let first_id = first["id"].as_str().unwrap();
+    api.ok("POST", "/sessions", Some(json!({"user_id": first_id})))
+        .await;
+
+    let banned = api
+        .ok(
+            "POST",
+            "/users/ban",
+            Some(json!({"user_ids": [first["id"], "user_nobody", second["id"], first["id"]]})),
+        )
+        .await;
+    assert_eq!(ids(&banned), [first_id, second["id"].as_str().unwrap()]);
+    assert!(
+        banned
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["banned"] == true)
+    );
+    let sessions = api
+        .ok("GET", &format!("/sessions?user_id={first_id}"), None)
+        .await;
+    assert_eq!(sessions[0]["status"], "revoked");
+    let still_free = api
+        .ok(
+            "GET",
+            &format!("/users/{}", bystander["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(still_free["banned"], false);
+
+    let unbanned = api
+        .ok(
+            "POST",
+            "/users/unban",
+            Some(json!({"user_ids": [second["id"]]})),
+        )
+        .await;
+    assert_eq!(unbanned[0]["banned"], false);
+    let count = api.ok("GET", "/users/count?banned=true", None).await;
+    assert_eq!(count["total_count"], 1);
+
+    let empty = api.post("/users/ban", json!({"user_ids": []})).await;
+    assert_eq!((empty.status, empty.code()), (422, "form_param_missing"));
+    let too_many: Vec<String> = (0..51).map(|i| format!("user_{i}")).collect();
+    let over = api
+        .post("/users/unban", json!({"user_ids": too_many}))
+        .await;
+    assert_eq!(over.code(), "form_param_format_invalid");
+    let wrong = api.post("/users/ban", json!({"user_ids": "user_1"})).await;
+    assert_eq!(wrong.code(), "form_param_format_invalid");
+}
+
+#[tokio::test]
+async fn replacing_metadata_overwrites_only_the_objects_given() {
+    let api = Api::start().await;
+    let user = api
+        .ok(
+            "POST",
+            "/users",
+            Some(json!({
+                "email_address": ["replace-metadata@example.test"],
+                "public_metadata": {"plan": "pro", "limits": {"seats": 5}},
+                "private_metadata": {"crm": "c-1"},
+            })),
+        )
+        .await;
+    let path = format!("/users/{}/metadata", user["id"].as_str().unwrap());
+    let replaced = api
+        .ok(
+            "PUT",
+            &path,
+            Some(json!({"public_metadata": {"limits": {"projects": 2}}, "unsafe_metadata": {}})),
+        )
+        .await;
+    assert_eq!(
+        replaced["public_metadata"],
+        json!({"limits": {"projects": 2}})
+    );
+    assert_eq!(replaced["private_metadata"], json!({"crm": "c-1"}));
+    assert_eq!(replaced["unsafe_metadata"], json!({}));
+    assert!(replaced["updated_at"].as_i64() > user["updated_at"].as_i64());
+    let unknown = api.call("PUT", &path, Some(json!({"metadata": {}}))).await;
+    assert_eq!(unknown.code(), "form_param_unknown");
+    let not_object = api
+        .call("PUT", &path, Some(json!({"public_metadata": [1]})))
+        .await;
+    assert_eq!(not_object.code(), "form_param_format_invalid");
+    let missing = api
+        .call("PUT", "/users/user_nobody/metadata", Some(json!({})))
+        .await;
+    assert_eq!(missing.status, 404);
+}

@@ -17,6 +17,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 // The stateful handler modules, one line each. Every file here but this one is one, and must
 // declare `pub(crate) const ROUTES: &[Route]`: the build script lists their tables below.
+pub(crate) mod identifications;
 pub(crate) mod images;
 pub(crate) mod invitations;
 pub(crate) mod memberships;
@@ -24,6 +25,8 @@ pub(crate) mod organization_invitations;
 pub(crate) mod organizations;
 pub(crate) mod sessions;
 pub(crate) mod sign_in_tokens;
+pub(crate) mod user_organizations;
+pub(crate) mod user_security;
 pub(crate) mod users;
 
 /// The route table of every module in this folder, by module name (from `build.rs`).

@@ -1,4 +1,5 @@
-//! Users: list, count, get, create, update, metadata, delete, ban/unban and lock/unlock.
+//! Users: list, count, get, create, update, metadata (merged or replaced), delete, ban/unban
+//! (one user or many) and lock/unlock.
 
 use std::collections::HashSet;
 
@@ -27,6 +28,15 @@ pub(crate) const ROUTES: &[Route] = &[
     }),
     Route::new("PATCH", "/users/{user_id}/metadata", |store, cx, p| {
         update_user_metadata(store, cx, p.at(0))
+    }),
+    Route::new("PUT", "/users/{user_id}/metadata", |store, cx, p| {
+        replace_user_metadata(store, cx, p.at(0))
+    }),
+    Route::new("POST", "/users/ban", |store, cx, _| {
+        users_action(store, cx, "ban")
+    }),
+    Route::new("POST", "/users/unban", |store, cx, _| {
+        users_action(store, cx, "unban")
     }),
     Route::new("POST", "/users/{user_id}/ban", |store, _, p| {
         user_action(store, p.at(0), "ban")
@@ -59,7 +69,7 @@ fn string_list(body: &Map<String, Value>, key: &str) -> Result<Vec<String>> {
     }
 }
 
-fn check_phone(value: &str) -> Result<()> {
+pub(crate) fn check_phone(value: &str) -> Result<()> {
     let digits = value.strip_prefix('+').unwrap_or("");
     if digits.len() >= 7 && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
@@ -278,7 +288,7 @@ fn new_identifications(
 fn first_verified(identifications: &[Identification]) -> Option<String> {
     identifications
         .iter()
-        .find(|i| !i.reserved)
+        .find(|i| i.is_verified())
         .map(|i| i.id.clone())
 }
 
@@ -385,12 +395,14 @@ pub(crate) fn create_user(store: &mut Store, cx: &Context<'_>) -> Result<Value> 
     if password.is_some() || password_digest.is_some() {
         user.password_enabled = true;
         user.password_last_updated_at = Some(now);
+        user.password = password;
     }
     if totp_secret.is_some() {
         user.totp_enabled = true;
     }
     if !backup_codes.is_empty() {
         user.backup_code_enabled = true;
+        user.backup_codes = backup_codes;
     }
     if user.totp_enabled || user.backup_code_enabled {
         user.mfa_enabled_at = Some(now);
@@ -447,7 +459,10 @@ fn check_primary(
     let Some(id) = opt_string(body, key)? else {
         return Ok(None);
     };
-    if identifications.iter().any(|i| i.id == id && !i.reserved) {
+    if identifications
+        .iter()
+        .any(|i| i.id == id && i.is_verified())
+    {
         Ok(Some(id))
     } else {
         Err(ApiError::format_invalid(
@@ -563,6 +578,8 @@ pub(crate) fn update_user(store: &mut Store, cx: &Context<'_>, id: &str) -> Resu
     if password.is_some() || password_digest.is_some() {
         user.password_enabled = true;
         user.password_last_updated_at = Some(now);
+        user.password = password;
+        user.password_compromised = false;
     }
     if totp_secret.is_some() {
         user.totp_enabled = true;
@@ -570,6 +587,7 @@ pub(crate) fn update_user(store: &mut Store, cx: &Context<'_>, id: &str) -> Resu
     }
     if !backup_codes.is_empty() {
         user.backup_code_enabled = true;
+        user.backup_codes = backup_codes;
         user.mfa_enabled_at = Some(now);
     }
     if let Some(value) = delete_self_enabled {
@@ -626,6 +644,33 @@ pub(crate) fn update_user_metadata(store: &mut Store, cx: &Context<'_>, id: &str
     user_value(store, id)
 }
 
+/// Each metadata field given replaces the user's whole field; fields left out are kept.
+pub(crate) fn replace_user_metadata(
+    store: &mut Store,
+    cx: &Context<'_>,
+    id: &str,
+) -> Result<Value> {
+    find_user(store, id)?;
+    let body = &cx.body;
+    reject_unknown(body, USER_METADATA_FIELDS)?;
+    let public = opt_object(body, "public_metadata")?;
+    let private = opt_object(body, "private_metadata")?;
+    let unsafe_ = opt_object(body, "unsafe_metadata")?;
+    let now = store.now_ms();
+    let user = user_mut(store, id)?;
+    if let Some(map) = public {
+        user.public_metadata = map;
+    }
+    if let Some(map) = private {
+        user.private_metadata = map;
+    }
+    if let Some(map) = unsafe_ {
+        user.unsafe_metadata = map;
+    }
+    user.updated_at = now;
+    user_value(store, id)
+}
+
 pub(crate) fn delete_user(store: &mut Store, id: &str) -> Result<Value> {
     let user = store
         .delete_user(id)
@@ -633,13 +678,52 @@ pub(crate) fn delete_user(store: &mut Store, id: &str) -> Result<Value> {
     Ok(json!({ "object": "user", "id": user.id, "deleted": true }))
 }
 
-fn revoke_sessions_of(store: &mut Store, user_id: &str, now: i64) {
+pub(crate) fn revoke_sessions_of(store: &mut Store, user_id: &str, now: i64) {
     for session in store.sessions.values_mut() {
         if session.user_id == user_id && session.status == "active" {
             session.status = "revoked";
             session.updated_at = now;
         }
     }
+}
+
+/// Clerk's limit on the users one bulk ban or unban takes.
+const BULK_USER_IDS: usize = 50;
+
+/// Bans or unbans several users: `{"user_ids": [...]}`, 1 to 50 IDs. IDs of no user are
+/// skipped; the answer is the users changed, in the order asked.
+pub(crate) fn users_action(store: &mut Store, cx: &Context<'_>, action: &str) -> Result<Value> {
+    let body = &cx.body;
+    reject_unknown(body, &["user_ids"])?;
+    let user_ids = match body.get("user_ids") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| wrong_type("user_ids", "an array of strings"))
+            })
+            .collect::<Result<Vec<_>>>()?,
+        Some(_) => return Err(wrong_type("user_ids", "an array of strings")),
+    };
+    if user_ids.is_empty() {
+        return Err(ApiError::missing_param("user_ids"));
+    }
+    if user_ids.len() > BULK_USER_IDS {
+        return Err(ApiError::format_invalid(
+            "user_ids",
+            format!("user_ids accepts at most {BULK_USER_IDS} values."),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut users = Vec::new();
+    for id in user_ids {
+        if seen.insert(id.clone()) && store.users.contains_key(&id) {
+            users.push(user_action(store, &id, action)?);
+        }
+    }
+    Ok(Value::Array(users))
 }
 
 pub(crate) fn user_action(store: &mut Store, id: &str, action: &str) -> Result<Value> {
