@@ -244,15 +244,21 @@ fn respond(
     }
     let version = api_version(request)?;
     match resolved {
-        Resolved::Stateful { handler, params } => {
-            let (body, files) = stateful_body(request)?;
+        Resolved::Stateful { route, params } => {
+            let (body, files, items) = if route.array_body {
+                (Map::new(), Vec::new(), array_body(request)?)
+            } else {
+                let (body, files) = stateful_body(request)?;
+                (body, files, Vec::new())
+            };
             let context = Context {
                 query: Query(&request.query),
                 body,
                 files,
+                items,
                 legacy_metadata_allowed: version.is_none_or(|v| v < METADATA_LEAVES_PATCH),
             };
-            let value = handler(&mut inner.store, &context, &Params(&params))?;
+            let value = (route.handler)(&mut inner.store, &context, &Params(&params))?;
             Ok(Reply {
                 status: 200,
                 body: Some(value),
@@ -448,6 +454,14 @@ fn stateful_body(request: &RecordedRequest) -> Result<(Map<String, Value>, Vec<P
     Ok((fields, files))
 }
 
+/// The items of a JSON array body, which a bulk route requires.
+fn array_body(request: &RecordedRequest) -> Result<Vec<Value>, ApiError> {
+    match json_body(request)? {
+        Some(Value::Array(items)) => Ok(items),
+        _ => Err(body_invalid("expected a JSON array".to_string())),
+    }
+}
+
 /// The body of a mocked request, read as its operation takes it: a JSON object (the usual), a
 /// JSON array (the bulk operations) or form fields.
 fn mock_body(request: &RecordedRequest, shape: Option<&BodyShape>) -> Result<MockBody, ApiError> {
@@ -522,6 +536,8 @@ pub(crate) struct Context<'a> {
     pub body: Map<String, Value>,
     /// The files of a multipart body.
     pub files: Vec<Part>,
+    /// The items of a JSON array body, for a route declared to take one; otherwise empty.
+    pub items: Vec<Value>,
     /// Versions before 2026-05-12 still take metadata in PATCH user and organization bodies.
     pub legacy_metadata_allowed: bool,
 }

@@ -11,7 +11,7 @@ use kosmo_codegen::openapi::Document;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::handlers::{self, Handler};
+use crate::handlers::{self, Route};
 use crate::mock::MockOperation;
 
 /// The HTTP methods an OpenAPI path item can hold operations under.
@@ -100,7 +100,7 @@ impl Template {
 }
 
 enum Target {
-    Stateful(Handler),
+    Stateful(&'static Route),
     Mocked(Box<MockOperation>),
 }
 
@@ -113,7 +113,7 @@ struct Entry {
 /// What a request resolved to.
 pub(crate) enum Resolved<'r> {
     Stateful {
-        handler: Handler,
+        route: &'static Route,
         params: Vec<String>,
     },
     Mocked {
@@ -135,7 +135,7 @@ impl Router {
             .map(|route| Entry {
                 method: route.method.to_string(),
                 template: Template::parse(route.path),
-                target: Target::Stateful(route.handler),
+                target: Target::Stateful(route),
             })
             .collect();
         let mut operations = Vec::new();
@@ -210,10 +210,7 @@ impl Router {
         }
         match best {
             Some((_, entry, params)) => match &entry.target {
-                Target::Stateful(handler) => Resolved::Stateful {
-                    handler: *handler,
-                    params,
-                },
+                Target::Stateful(route) => Resolved::Stateful { route, params },
                 Target::Mocked(mock) => Resolved::Mocked { mock, params },
             },
             None => Resolved::Unknown,

@@ -482,6 +482,38 @@ async fn every_kind_of_stateful_object(api: &Api, v: &Validator<'_>) {
     let session_schema = v.schema("Session");
     assert!(v.validate(session_schema, &paged["data"][0]).is_empty());
     assert!(paged["total_count"].is_i64());
+    let token = api
+        .ok("POST", &format!("{session_path}/tokens"), Some(json!({})))
+        .await;
+    assert_valid(v, "post", "/sessions/{session_id}/tokens", &token);
+    let template_token = api
+        .ok(
+            "POST",
+            &format!("{session_path}/tokens/custom_hasura"),
+            Some(json!({"expires_in_seconds": 300})),
+        )
+        .await;
+    assert_valid(
+        v,
+        "post",
+        "/sessions/{session_id}/tokens/{template_name}",
+        &template_token,
+    );
+    for format in ["token", "cookie"] {
+        let refreshed = api
+            .ok(
+                "POST",
+                &format!("{session_path}/refresh"),
+                Some(json!({
+                    "expired_token": token["jwt"],
+                    "refresh_token": "rt_test",
+                    "request_origin": "https://app.example.test",
+                    "format": format,
+                })),
+            )
+            .await;
+        assert_valid(v, "post", "/sessions/{session_id}/refresh", &refreshed);
+    }
     let revoked = api
         .ok("POST", &format!("{session_path}/revoke"), None)
         .await;
@@ -641,6 +673,17 @@ async fn every_kind_of_stateful_object(api: &Api, v: &Validator<'_>) {
         )
         .await;
     assert_valid(v, "post", "/invitations", &invitation);
+    let bulk = api
+        .ok(
+            "POST",
+            "/invitations/bulk",
+            Some(json!([
+                {"email_address": "bulk-1@example.test", "notify": false},
+                {"email_address": "bulk-2@example.test", "public_metadata": {"team": "b"}},
+            ])),
+        )
+        .await;
+    assert_valid(v, "post", "/invitations/bulk", &bulk);
     assert_valid(
         v,
         "get",

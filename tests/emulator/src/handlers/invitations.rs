@@ -1,6 +1,6 @@
-//! Application invitations: list, create and revoke.
+//! Application invitations: list, create (one, or up to ten at once) and revoke.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{
     Result, Route, SortKey, check_email, data_page, email_taken, expires_in_days, opt_bool,
@@ -18,6 +18,10 @@ pub(crate) const ROUTES: &[Route] = &[
     Route::new("POST", "/invitations", |store, cx, _| {
         create_invitation(store, cx)
     }),
+    Route::new("POST", "/invitations/bulk", |store, cx, _| {
+        create_bulk_invitations(store, cx)
+    })
+    .with_array_body(),
     Route::new(
         "POST",
         "/invitations/{invitation_id}/revoke",
@@ -85,60 +89,153 @@ pub(crate) fn list_invitations(store: &mut Store, cx: &Context<'_>) -> Result<Va
 }
 
 pub(crate) fn create_invitation(store: &mut Store, cx: &Context<'_>) -> Result<Value> {
-    let body = &cx.body;
-    reject_unknown(body, CREATE_INVITATION_FIELDS)?;
-    let email = required_string(body, "email_address")?;
-    check_email("email_address", &email)?;
-    let public_metadata = opt_object(body, "public_metadata")?;
-    let redirect_url = opt_string(body, "redirect_url")?;
-    opt_bool(body, "notify")?;
-    let ignore_existing = opt_bool(body, "ignore_existing")?.unwrap_or(false);
-    let days = expires_in_days(body)?;
-    if let Some(slug) = opt_string(body, "template_slug")?
-        && slug != "invitation"
-        && slug != "waitlist_invitation"
-    {
-        return Err(ApiError::value_invalid("template_slug", &slug));
+    let request = InvitationRequest::parse(&cx.body)?;
+    request.check_free(store, &[], ExistingUser::Ignorable)?;
+    let invitation = request.create(store);
+    Ok(store.invitation_json(&invitation))
+}
+
+/// Most invitations one bulk request may create (Clerk's documented limit).
+const BULK_INVITATIONS_MAX: usize = 10;
+
+/// All or nothing: every item is checked as a single invitation would be (and against the
+/// items before it) before any is created. Clerk's spec says no address may belong to a user,
+/// "and this rule cannot be bypassed", so `ignore_existing` only skips the pending-invitation
+/// check here.
+pub(crate) fn create_bulk_invitations(store: &mut Store, cx: &Context<'_>) -> Result<Value> {
+    if cx.items.is_empty() || cx.items.len() > BULK_INVITATIONS_MAX {
+        return Err(ApiError::new(
+            422,
+            "form_param_format_invalid",
+            "is invalid",
+            format!(
+                "Between 1 and {BULK_INVITATIONS_MAX} invitations can be created per request; {} were given.",
+                cx.items.len()
+            ),
+        ));
     }
-    if !ignore_existing {
-        let lower = email.to_lowercase();
-        let pending = store
-            .invitations
-            .values()
-            .any(|i| i.status == "pending" && i.email_address.to_lowercase() == lower);
-        if pending {
+    let mut requests: Vec<InvitationRequest> = Vec::with_capacity(cx.items.len());
+    for item in &cx.items {
+        let Value::Object(fields) = item else {
             return Err(ApiError::new(
                 400,
-                "duplicate_record",
-                "duplicate invitation",
-                format!(
-                    "There are already pending invitations for the following email addresses: {email}"
-                ),
+                "request_body_invalid",
+                "Request body invalid",
+                "The request body is invalid: each invitation must be a JSON object".to_string(),
             ));
+        };
+        let request = InvitationRequest::parse(fields)?;
+        request.check_free(store, &requests, ExistingUser::Refused)?;
+        requests.push(request);
+    }
+    let created: Vec<Value> = requests
+        .into_iter()
+        .map(|request| {
+            let invitation = request.create(store);
+            store.invitation_json(&invitation)
+        })
+        .collect();
+    Ok(Value::Array(created))
+}
+
+/// Whether `ignore_existing` lets an invitation go to an address that has an account.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExistingUser {
+    Ignorable,
+    Refused,
+}
+
+/// A validated request for one invitation, not created yet.
+struct InvitationRequest {
+    email_address: String,
+    public_metadata: Option<Map<String, Value>>,
+    redirect_url: Option<String>,
+    ignore_existing: bool,
+    expires_in_days: i64,
+}
+
+impl InvitationRequest {
+    fn parse(body: &Map<String, Value>) -> Result<InvitationRequest> {
+        reject_unknown(body, CREATE_INVITATION_FIELDS)?;
+        let email_address = required_string(body, "email_address")?;
+        check_email("email_address", &email_address)?;
+        let public_metadata = opt_object(body, "public_metadata")?;
+        let redirect_url = opt_string(body, "redirect_url")?;
+        opt_bool(body, "notify")?;
+        let ignore_existing = opt_bool(body, "ignore_existing")?.unwrap_or(false);
+        let expires_in_days = expires_in_days(body)?;
+        if let Some(slug) = opt_string(body, "template_slug")?
+            && slug != "invitation"
+            && slug != "waitlist_invitation"
+        {
+            return Err(ApiError::value_invalid("template_slug", &slug));
         }
-        if email_taken(store, &email, None) {
+        Ok(InvitationRequest {
+            email_address,
+            public_metadata,
+            redirect_url,
+            ignore_existing,
+            expires_in_days,
+        })
+    }
+
+    /// Refuses an address with a pending invitation (in the store or among `earlier` requests
+    /// of the same call) or an account, unless `ignore_existing` allows it.
+    fn check_free(
+        &self,
+        store: &Store,
+        earlier: &[InvitationRequest],
+        existing_user: ExistingUser,
+    ) -> Result<()> {
+        let email = &self.email_address;
+        if !self.ignore_existing {
+            let lower = email.to_lowercase();
+            let pending = store
+                .invitations
+                .values()
+                .any(|i| i.status == "pending" && i.email_address.to_lowercase() == lower)
+                || earlier
+                    .iter()
+                    .any(|r| r.email_address.to_lowercase() == lower);
+            if pending {
+                return Err(ApiError::new(
+                    400,
+                    "duplicate_record",
+                    "duplicate invitation",
+                    format!(
+                        "There are already pending invitations for the following email addresses: {email}"
+                    ),
+                ));
+            }
+        }
+        let may_skip_user_check = self.ignore_existing && existing_user == ExistingUser::Ignorable;
+        if !may_skip_user_check && email_taken(store, email, None) {
             return Err(ApiError::identifier_exists(
                 "email_address",
                 "email address",
             ));
         }
+        Ok(())
     }
-    let now = store.now_ms();
-    let ticket = store.random_token(32);
-    let invitation = Invitation {
-        id: store.new_id("inv_"),
-        email_address: email,
-        public_metadata: public_metadata.unwrap_or_default(),
-        status: "pending",
-        url: ticket_url(redirect_url.as_deref(), "sign-up", &ticket),
-        expires_at: Some(now + days * DAY_MS),
-        created_at: now,
-        updated_at: now,
-    };
-    store
-        .invitations
-        .insert(invitation.id.clone(), invitation.clone());
-    Ok(store.invitation_json(&invitation))
+
+    fn create(self, store: &mut Store) -> Invitation {
+        let now = store.now_ms();
+        let ticket = store.random_token(32);
+        let invitation = Invitation {
+            id: store.new_id("inv_"),
+            url: ticket_url(self.redirect_url.as_deref(), "sign-up", &ticket),
+            email_address: self.email_address,
+            public_metadata: self.public_metadata.unwrap_or_default(),
+            status: "pending",
+            expires_at: Some(now + self.expires_in_days * DAY_MS),
+            created_at: now,
+            updated_at: now,
+        };
+        store
+            .invitations
+            .insert(invitation.id.clone(), invitation.clone());
+        invitation
+    }
 }
 
 pub(crate) fn revoke_invitation(store: &mut Store, id: &str) -> Result<Value> {

@@ -23,6 +23,7 @@ pub(crate) mod invitations;
 pub(crate) mod memberships;
 pub(crate) mod organization_invitations;
 pub(crate) mod organizations;
+pub(crate) mod session_tokens;
 pub(crate) mod sessions;
 pub(crate) mod sign_in_tokens;
 pub(crate) mod user_organizations;
@@ -55,6 +56,9 @@ pub(crate) struct Route {
     /// take part in matching; literal segments win over placeholders.
     pub path: &'static str,
     pub handler: Handler,
+    /// The body is a JSON array (Clerk's bulk operations): the handler finds its items in
+    /// `Context::items`, and any other body is 400 `request_body_invalid`.
+    pub array_body: bool,
 }
 
 impl Route {
@@ -63,7 +67,14 @@ impl Route {
             method,
             path,
             handler,
+            array_body: false,
         }
+    }
+
+    /// The same route, taking a JSON array as its body.
+    pub const fn with_array_body(mut self) -> Route {
+        self.array_body = true;
+        self
     }
 }
 
