@@ -2,12 +2,14 @@
 //! from Clerk's OpenAPI document: the exact request each sends and the answer's key fields.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mocked;
+mod mock_harness;
+mod shape;
 
 use kosmo_integrations::clerk;
 use kosmo_runtime::Operation;
-use mocked::{assert_fields, assert_page, bare, check, get, text, with_body};
+use mock_harness::{Mocked, bare, get, string, with_body};
 use serde_json::json;
+use shape::{assert_fields, assert_listed};
 
 const KEY_ID: &str = "ak_3beecc9c60adb5f9b850e91a8ee1e992";
 const KEY: &[&str] = &[
@@ -30,7 +32,7 @@ const KEY: &[&str] = &[
 
 #[tokio::test]
 async fn create_api_key_sends_every_field_and_returns_the_secret() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
     let args = json!({
@@ -46,50 +48,51 @@ async fn create_api_key_sends_every_field_and_returns_the_secret() {
     // A `number` parameter goes out as a JSON float, whole or not: 2592000.0.
     let mut sent = args.clone();
     sent["seconds_until_expiration"] = json!(2_592_000.0);
-    let key = check(
-        &h,
-        "create_api_key",
-        args,
-        with_body("POST", "/v1/api_keys", sent),
-    )
-    .await;
+    let key = run
+        .check(
+            "create_api_key",
+            args,
+            with_body("POST", "/v1/api_keys", sent),
+        )
+        .await;
     assert_fields(&key, KEY);
     assert_eq!(key["object"], "api_key");
-    assert!(text(&key, "secret").starts_with("ak_"), "{key}");
+    assert!(string(&key, "secret").starts_with("ak_"), "{key}");
 }
 
 #[tokio::test]
 async fn list_api_keys_sends_the_subject_and_its_string_flag() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
-    let page = check(
-        &h,
-        "list_api_keys",
-        json!({
-            "subject": "org_2abc123",
-            "query": "deploy",
-            "include_invalid": "true",
-            "type": "api_key",
-            "limit": 20,
-            "offset": 40,
-        }),
-        get(
-            "/v1/api_keys",
-            &[
-                ("subject", "org_2abc123"),
-                ("query", "deploy"),
-                ("include_invalid", "true"),
-                ("type", "api_key"),
-                ("limit", "20"),
-                ("offset", "40"),
-            ],
-        ),
-    )
-    .await;
-    assert_page(&page, "data", KEY);
+    let page = run
+        .check(
+            "list_api_keys",
+            json!({
+                "subject": "org_2abc123",
+                "query": "deploy",
+                "include_invalid": "true",
+                "type": "api_key",
+                "limit": 20,
+                "offset": 40,
+            }),
+            get(
+                "/v1/api_keys",
+                &[
+                    ("subject", "org_2abc123"),
+                    ("query", "deploy"),
+                    ("include_invalid", "true"),
+                    ("type", "api_key"),
+                    ("limit", "20"),
+                    ("offset", "40"),
+                ],
+            ),
+        )
+        .await;
+    assert_listed(&page, "data", KEY);
     // Clerk takes `include_invalid` as the string "true" or "false", not a boolean.
-    let error = h
+    let error = run
+        .harness
         .call(
             "list_api_keys",
             json!({"subject": "org_2abc123", "include_invalid": "yes"}),
@@ -101,69 +104,69 @@ async fn list_api_keys_sends_the_subject_and_its_string_flag() {
 
 #[tokio::test]
 async fn a_key_is_read_updated_revoked_and_deleted_by_id() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
     let path = format!("/v1/api_keys/{KEY_ID}");
-    let key = check(
-        &h,
-        "get_api_key",
-        json!({"api_key_id": KEY_ID}),
-        get(&path, &[]),
-    )
-    .await;
+    let key = run
+        .check(
+            "get_api_key",
+            json!({"api_key_id": KEY_ID}),
+            get(&path, &[]),
+        )
+        .await;
     assert_fields(&key, KEY);
     assert_eq!(key["id"], KEY_ID);
     assert!(key.get("secret").is_none(), "{key}");
 
-    let updated = check(
-        &h,
-        "update_api_key",
-        json!({
-            "api_key_id": KEY_ID,
-            "scopes": ["builds:read"],
-            "claims": {"team": "release"},
-            "description": "Read-only since the pipeline moved",
-            "subject": "org_2abc123",
-            "seconds_until_expiration": 604_800,
-        }),
-        with_body(
-            "PATCH",
-            &path,
+    let updated = run
+        .check(
+            "update_api_key",
             json!({
+                "api_key_id": KEY_ID,
                 "scopes": ["builds:read"],
                 "claims": {"team": "release"},
                 "description": "Read-only since the pipeline moved",
                 "subject": "org_2abc123",
-                "seconds_until_expiration": 604_800.0,
+                "seconds_until_expiration": 604_800,
             }),
-        ),
-    )
-    .await;
+            with_body(
+                "PATCH",
+                &path,
+                json!({
+                    "scopes": ["builds:read"],
+                    "claims": {"team": "release"},
+                    "description": "Read-only since the pipeline moved",
+                    "subject": "org_2abc123",
+                    "seconds_until_expiration": 604_800.0,
+                }),
+            ),
+        )
+        .await;
     assert_fields(&updated, KEY);
     assert_eq!(updated["id"], KEY_ID);
 
-    let revoked = check(
-        &h,
-        "revoke_api_key",
-        json!({"api_key_id": KEY_ID, "revocation_reason": "Leaked in a build log"}),
-        with_body(
-            "POST",
-            &format!("{path}/revoke"),
-            json!({"revocation_reason": "Leaked in a build log"}),
-        ),
-    )
-    .await;
+    let revoked = run
+        .check(
+            "revoke_api_key",
+            json!({"api_key_id": KEY_ID, "revocation_reason": "Leaked in a build log"}),
+            with_body(
+                "POST",
+                &format!("{path}/revoke"),
+                json!({"revocation_reason": "Leaked in a build log"}),
+            ),
+        )
+        .await;
     assert_fields(&revoked, KEY);
     assert_eq!(revoked["id"], KEY_ID);
 
-    let deleted = check(
-        &h,
-        "delete_api_key",
-        json!({"api_key_id": KEY_ID}),
-        bare("DELETE", &path, &[]),
-    )
-    .await;
+    let deleted = run
+        .check(
+            "delete_api_key",
+            json!({"api_key_id": KEY_ID}),
+            bare("DELETE", &path),
+        )
+        .await;
     assert_eq!(
         deleted,
         json!({"object": "api_key", "id": KEY_ID, "deleted": true})
@@ -172,29 +175,29 @@ async fn a_key_is_read_updated_revoked_and_deleted_by_id() {
 
 #[tokio::test]
 async fn the_secret_is_read_by_id_and_verified_by_a_read() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
-    let secret = check(
-        &h,
-        "get_api_key_secret",
-        json!({"api_key_id": KEY_ID}),
-        get(&format!("/v1/api_keys/{KEY_ID}/secret"), &[]),
-    )
-    .await;
-    assert!(!text(&secret, "secret").is_empty());
+    let secret = run
+        .check(
+            "get_api_key_secret",
+            json!({"api_key_id": KEY_ID}),
+            get(&format!("/v1/api_keys/{KEY_ID}/secret"), &[]),
+        )
+        .await;
+    assert!(!string(&secret, "secret").is_empty());
 
-    let key = check(
-        &h,
-        "verify_api_key",
-        json!({"secret": "ak_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}),
-        with_body(
-            "POST",
-            "/v1/api_keys/verify",
+    let key = run
+        .check(
+            "verify_api_key",
             json!({"secret": "ak_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}),
-        ),
-    )
-    .await;
+            with_body(
+                "POST",
+                "/v1/api_keys/verify",
+                json!({"secret": "ak_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}),
+            ),
+        )
+        .await;
     assert_fields(&key, KEY);
     let meta = clerk::meta::PROVIDER.function("verify_api_key").unwrap();
     assert_eq!(meta.operation, Operation::Read);

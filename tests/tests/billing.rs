@@ -3,11 +3,14 @@
 //! a walk over every page asking for the counted shape.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mocked;
+mod mock_harness;
+mod shape;
 
 use kosmo_host::{CredentialMap, Host, HttpTransports, RunOptions};
-use mocked::{assert_fields, assert_page, bare, check, get, with_body};
+use kosmo_tests::Expect;
+use mock_harness::{Mocked, bare, get, with_body};
 use serde_json::json;
+use shape::{assert_fields, assert_listed};
 
 const MONEY: &[&str] = &["amount", "amount_formatted", "currency", "currency_symbol"];
 const SUBSCRIPTION_ITEM: &[&str] = &[
@@ -36,25 +39,25 @@ const REDEMPTION: &[&str] = &[
 
 #[tokio::test]
 async fn plans_and_prices_are_listed_with_their_filters() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
-    let plans = check(
-        &h,
-        "list_billing_plans",
-        json!({"payer_type": "org", "paginated": true, "limit": 20, "offset": 0}),
-        get(
-            "/v1/billing/plans",
-            &[
-                ("payer_type", "org"),
-                ("paginated", "true"),
-                ("limit", "20"),
-                ("offset", "0"),
-            ],
-        ),
-    )
-    .await;
-    assert_page(
+    let plans = run
+        .check(
+            "list_billing_plans",
+            json!({"payer_type": "org", "paginated": true, "limit": 20, "offset": 0}),
+            get(
+                "/v1/billing/plans",
+                &[
+                    ("payer_type", "org"),
+                    ("paginated", "true"),
+                    ("limit", "20"),
+                    ("offset", "0"),
+                ],
+            ),
+        )
+        .await;
+    assert_listed(
         &plans,
         "data",
         &[
@@ -70,21 +73,21 @@ async fn plans_and_prices_are_listed_with_their_filters() {
     );
     assert_eq!(plans["data"][0]["object"], "commerce_plan");
 
-    let prices = check(
-        &h,
-        "list_billing_prices",
-        json!({"plan_id": "cplan_2abc123", "paginated": true, "limit": 5}),
-        get(
-            "/v1/billing/prices",
-            &[
-                ("plan_id", "cplan_2abc123"),
-                ("paginated", "true"),
-                ("limit", "5"),
-            ],
-        ),
-    )
-    .await;
-    assert_page(
+    let prices = run
+        .check(
+            "list_billing_prices",
+            json!({"plan_id": "cplan_2abc123", "paginated": true, "limit": 5}),
+            get(
+                "/v1/billing/prices",
+                &[
+                    ("plan_id", "cplan_2abc123"),
+                    ("paginated", "true"),
+                    ("limit", "5"),
+                ],
+            ),
+        )
+        .await;
+    assert_listed(
         &prices,
         "data",
         &[
@@ -102,7 +105,7 @@ async fn plans_and_prices_are_listed_with_their_filters() {
 
 #[tokio::test]
 async fn create_billing_price_sends_amounts_in_cents() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
     let args = json!({
@@ -113,13 +116,13 @@ async fn create_billing_price_sends_amounts_in_cents() {
         "supported_billing_periods": "both",
         "description": "Partner discount",
     });
-    let price = check(
-        &h,
-        "create_billing_price",
-        args.clone(),
-        with_body("POST", "/v1/billing/prices", args),
-    )
-    .await;
+    let price = run
+        .check(
+            "create_billing_price",
+            args.clone(),
+            with_body("POST", "/v1/billing/prices", args),
+        )
+        .await;
     assert_eq!(price["object"], "commerce_price");
     assert_fields(
         &price,
@@ -135,64 +138,65 @@ async fn create_billing_price_sends_amounts_in_cents() {
 
 #[tokio::test]
 async fn subscription_items_are_listed_canceled_and_given_longer_trials() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
-    let items = check(
-        &h,
-        "list_subscription_items",
-        json!({
-            "status": "past_due",
-            "payer_type": "org",
-            "plan_id": "cplan_2abc123",
-            "query": "acme",
-            "include_free": true,
-            "paginated": true,
-            "limit": 20,
-            "offset": 20,
-        }),
-        get(
-            "/v1/billing/subscription_items",
-            &[
-                ("status", "past_due"),
-                ("payer_type", "org"),
-                ("plan_id", "cplan_2abc123"),
-                ("query", "acme"),
-                ("include_free", "true"),
-                ("paginated", "true"),
-                ("limit", "20"),
-                ("offset", "20"),
-            ],
-        ),
-    )
-    .await;
-    assert_page(&items, "data", SUBSCRIPTION_ITEM);
+    let items = run
+        .check(
+            "list_subscription_items",
+            json!({
+                "status": "past_due",
+                "payer_type": "org",
+                "plan_id": "cplan_2abc123",
+                "query": "acme",
+                "include_free": true,
+                "paginated": true,
+                "limit": 20,
+                "offset": 20,
+            }),
+            get(
+                "/v1/billing/subscription_items",
+                &[
+                    ("status", "past_due"),
+                    ("payer_type", "org"),
+                    ("plan_id", "cplan_2abc123"),
+                    ("query", "acme"),
+                    ("include_free", "true"),
+                    ("paginated", "true"),
+                    ("limit", "20"),
+                    ("offset", "20"),
+                ],
+            ),
+        )
+        .await;
+    assert_listed(&items, "data", SUBSCRIPTION_ITEM);
 
-    let canceled = check(
-        &h,
-        "cancel_subscription_item",
-        json!({"subscription_item_id": "csubi_2abc123", "end_now": false}),
-        bare(
-            "DELETE",
-            "/v1/billing/subscription_items/csubi_2abc123",
-            &[("end_now", "false")],
-        ),
-    )
-    .await;
+    let canceled = run
+        .check(
+            "cancel_subscription_item",
+            json!({"subscription_item_id": "csubi_2abc123", "end_now": false}),
+            Expect {
+                method: "DELETE",
+                path: "/v1/billing/subscription_items/csubi_2abc123",
+                query: &[("end_now", "false")],
+                body: None,
+            },
+        )
+        .await;
     assert_fields(&canceled, SUBSCRIPTION_ITEM);
     assert_eq!(canceled["id"], "csubi_2abc123");
 
-    let extended = check(
-        &h,
-        "extend_subscription_item_free_trial",
-        json!({"subscription_item_id": "csubi_2abc123", "extend_to": "2026-01-08T00:00:00Z"}),
-        with_body(
-            "POST",
-            "/v1/billing/subscription_items/csubi_2abc123/extend_free_trial",
-            json!({"extend_to": "2026-01-08T00:00:00Z"}),
-        ),
-    )
-    .await;
+    let extended = run
+        .check(
+            "extend_subscription_item_free_trial",
+            json!({"subscription_item_id": "csubi_2abc123", "extend_to": "2026-01-08T00:00:00Z"}),
+            with_body(
+                "POST",
+                "/v1/billing/subscription_items/csubi_2abc123/extend_free_trial",
+                json!({"extend_to": "2026-01-08T00:00:00Z"}),
+            ),
+        )
+        .await;
     assert_eq!(extended["object"], "commerce_subscription_item");
     assert_eq!(extended["id"], "csubi_2abc123");
     assert_fields(&extended, &["is_free_trial", "period_end"]);
@@ -200,24 +204,24 @@ async fn subscription_items_are_listed_canceled_and_given_longer_trials() {
 
 #[tokio::test]
 async fn a_price_change_reports_how_the_transition_takes_effect() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
-    let result = check(
-        &h,
-        "change_subscription_item_price",
-        json!({
-            "subscription_item_id": "csubi_2abc123",
-            "from_price_id": "cprice_2abc123",
-            "to_price_id": "cprice_2def456",
-        }),
-        with_body(
-            "POST",
-            "/v1/billing/subscription_items/csubi_2abc123/price_transition",
-            json!({"from_price_id": "cprice_2abc123", "to_price_id": "cprice_2def456"}),
-        ),
-    )
-    .await;
+    let result = run
+        .check(
+            "change_subscription_item_price",
+            json!({
+                "subscription_item_id": "csubi_2abc123",
+                "from_price_id": "cprice_2abc123",
+                "to_price_id": "cprice_2def456",
+            }),
+            with_body(
+                "POST",
+                "/v1/billing/subscription_items/csubi_2abc123/price_transition",
+                json!({"from_price_id": "cprice_2abc123", "to_price_id": "cprice_2def456"}),
+            ),
+        )
+        .await;
     assert_eq!(result["object"], "commerce_price_transition");
     assert_fields(&result["subscription_item"], &["object", "id", "status"]);
     assert_fields(
@@ -231,8 +235,7 @@ async fn a_price_change_reports_how_the_transition_takes_effect() {
         ],
     );
     // The alias an agent may guess from Clerk's operation name reaches the same endpoint.
-    check(
-        &h,
+    run.check(
         "create_price_transition",
         json!({
             "subscription_item_id": "csubi_2abc123",
@@ -250,54 +253,53 @@ async fn a_price_change_reports_how_the_transition_takes_effect() {
 
 #[tokio::test]
 async fn discounts_are_applied_and_removed() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
-    let applied = check(
-        &h,
-        "apply_subscription_item_discount",
-        json!({"subscription_item_id": "csubi_2abc123", "discount_id": "cdisc_2abc123"}),
-        with_body(
-            "POST",
-            "/v1/billing/subscription_items/csubi_2abc123/discounts",
-            json!({"discount_id": "cdisc_2abc123"}),
-        ),
-    )
-    .await;
+    let applied = run
+        .check(
+            "apply_subscription_item_discount",
+            json!({"subscription_item_id": "csubi_2abc123", "discount_id": "cdisc_2abc123"}),
+            with_body(
+                "POST",
+                "/v1/billing/subscription_items/csubi_2abc123/discounts",
+                json!({"discount_id": "cdisc_2abc123"}),
+            ),
+        )
+        .await;
     assert_eq!(applied["object"], "commerce_discount_redemption");
     assert_fields(&applied, REDEMPTION);
 
-    let removed = check(
-        &h,
-        "remove_subscription_item_discount",
-        json!({"subscription_item_id": "csubi_2abc123", "discount_id": "cdisc_2abc123"}),
-        bare(
-            "DELETE",
-            "/v1/billing/subscription_items/csubi_2abc123/discounts/cdisc_2abc123",
-            &[],
-        ),
-    )
-    .await;
+    let removed = run
+        .check(
+            "remove_subscription_item_discount",
+            json!({"subscription_item_id": "csubi_2abc123", "discount_id": "cdisc_2abc123"}),
+            bare(
+                "DELETE",
+                "/v1/billing/subscription_items/csubi_2abc123/discounts/cdisc_2abc123",
+            ),
+        )
+        .await;
     assert_eq!(removed["object"], "commerce_discount_redemption");
     assert_fields(&removed, REDEMPTION);
 }
 
 #[tokio::test]
 async fn statements_and_their_payment_attempts_are_read() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
-    let statements = check(
-        &h,
-        "list_billing_statements",
-        json!({"paginated": true, "limit": 20, "offset": 20}),
-        get(
-            "/v1/billing/statements",
-            &[("paginated", "true"), ("limit", "20"), ("offset", "20")],
-        ),
-    )
-    .await;
-    assert_page(
+    let statements = run
+        .check(
+            "list_billing_statements",
+            json!({"paginated": true, "limit": 20, "offset": 20}),
+            get(
+                "/v1/billing/statements",
+                &[("paginated", "true"), ("limit", "20"), ("offset", "20")],
+            ),
+        )
+        .await;
+    assert_listed(
         &statements,
         "data",
         &[
@@ -312,29 +314,29 @@ async fn statements_and_their_payment_attempts_are_read() {
     );
 
     // The script-facing `statement_id` goes on the wire as Clerk's `{statementID}`.
-    let statement = check(
-        &h,
-        "get_billing_statement",
-        json!({"statement_id": "cstmt_2abc123"}),
-        get("/v1/billing/statements/cstmt_2abc123", &[]),
-    )
-    .await;
+    let statement = run
+        .check(
+            "get_billing_statement",
+            json!({"statement_id": "cstmt_2abc123"}),
+            get("/v1/billing/statements/cstmt_2abc123", &[]),
+        )
+        .await;
     assert_eq!(statement["object"], "commerce_statement");
     assert_eq!(statement["id"], "cstmt_2abc123");
     assert_fields(&statement["totals"]["grand_total"], MONEY);
     assert_fields(&statement["groups"][0], &["timestamp", "items"]);
 
-    let attempts = check(
-        &h,
-        "list_statement_payment_attempts",
-        json!({"statement_id": "cstmt_2abc123", "paginated": true, "limit": 10}),
-        get(
-            "/v1/billing/statements/cstmt_2abc123/payment_attempts",
-            &[("paginated", "true"), ("limit", "10")],
-        ),
-    )
-    .await;
-    assert_page(
+    let attempts = run
+        .check(
+            "list_statement_payment_attempts",
+            json!({"statement_id": "cstmt_2abc123", "paginated": true, "limit": 10}),
+            get(
+                "/v1/billing/statements/cstmt_2abc123/payment_attempts",
+                &[("paginated", "true"), ("limit", "10")],
+            ),
+        )
+        .await;
+    assert_listed(
         &attempts,
         "data",
         &[
@@ -351,7 +353,7 @@ async fn statements_and_their_payment_attempts_are_read() {
 
 #[tokio::test]
 async fn walking_a_billing_list_asks_for_the_counted_shape() {
-    let Some(h) = mocked::harness().await else {
+    let Some(run) = Mocked::start().await else {
         return;
     };
     let host = Host::builder()
@@ -359,16 +361,19 @@ async fn walking_a_billing_list_asks_for_the_counted_shape() {
         .credentials(CredentialMap::new().with(
             "clerk",
             "default",
-            kosmo_tests::credentials_for(&h.emulator),
+            kosmo_tests::credentials_for(&run.harness.emulator),
         ))
         .transports(HttpTransports::new(kosmo_tests::quick_retries()))
         .build()
         .unwrap();
-    h.emulator.take_requests();
+    run.harness.emulator.take_requests();
     let report = host
         .run(
             r#"local n = 0
-            for _ in app.integrations.clerk.each.list_subscription_items({ status = "active" }) do n = n + 1 end
+            local clerk = app.integrations.clerk
+            for _ in clerk.each.list_subscription_items({ status = "active" }) do
+              n = n + 1
+            end
             return n"#,
             RunOptions::default(),
         )
@@ -376,7 +381,7 @@ async fn walking_a_billing_list_asks_for_the_counted_shape() {
     assert_eq!(report.error, None, "{report:?}");
     // The mock's page holds one item: a short page, so the walk ends after one request.
     assert_eq!(report.result, Some(vec![json!(1)]));
-    let requests = h.emulator.take_requests();
+    let requests = run.harness.emulator.take_requests();
     assert_eq!(requests.len(), 1);
     let query: Vec<(&str, &str)> = requests[0]
         .query
