@@ -59,6 +59,28 @@ pub const DOCS: Docs = Docs {
             include_str!("../../docs/clerk/functions/delete_organization.md"),
         ),
         (
+            "replace_organization_metadata",
+            include_str!("../../docs/clerk/functions/replace_organization_metadata.md"),
+        ),
+        (
+            "get_organization_billing_subscription",
+            include_str!(
+                "../../docs/clerk/functions/get_organization_billing_subscription.md"
+            ),
+        ),
+        (
+            "get_organization_billing_credit_balance",
+            include_str!(
+                "../../docs/clerk/functions/get_organization_billing_credit_balance.md"
+            ),
+        ),
+        (
+            "adjust_organization_billing_credit_balance",
+            include_str!(
+                "../../docs/clerk/functions/adjust_organization_billing_credit_balance.md"
+            ),
+        ),
+        (
             "list_organization_memberships",
             include_str!("../../docs/clerk/functions/list_organization_memberships.md"),
         ),
@@ -75,6 +97,18 @@ pub const DOCS: Docs = Docs {
             include_str!("../../docs/clerk/functions/delete_organization_membership.md"),
         ),
         (
+            "update_organization_membership_metadata",
+            include_str!(
+                "../../docs/clerk/functions/update_organization_membership_metadata.md"
+            ),
+        ),
+        (
+            "list_instance_organization_memberships",
+            include_str!(
+                "../../docs/clerk/functions/list_instance_organization_memberships.md"
+            ),
+        ),
+        (
             "list_organization_invitations",
             include_str!("../../docs/clerk/functions/list_organization_invitations.md"),
         ),
@@ -85,6 +119,118 @@ pub const DOCS: Docs = Docs {
         (
             "revoke_organization_invitation",
             include_str!("../../docs/clerk/functions/revoke_organization_invitation.md"),
+        ),
+        (
+            "get_organization_invitation",
+            include_str!("../../docs/clerk/functions/get_organization_invitation.md"),
+        ),
+        (
+            "list_instance_organization_invitations",
+            include_str!(
+                "../../docs/clerk/functions/list_instance_organization_invitations.md"
+            ),
+        ),
+        (
+            "create_organization_domain",
+            include_str!("../../docs/clerk/functions/create_organization_domain.md"),
+        ),
+        (
+            "list_organization_domains",
+            include_str!("../../docs/clerk/functions/list_organization_domains.md"),
+        ),
+        (
+            "update_organization_domain",
+            include_str!("../../docs/clerk/functions/update_organization_domain.md"),
+        ),
+        (
+            "delete_organization_domain",
+            include_str!("../../docs/clerk/functions/delete_organization_domain.md"),
+        ),
+        (
+            "verify_organization_domain_ownership",
+            include_str!(
+                "../../docs/clerk/functions/verify_organization_domain_ownership.md"
+            ),
+        ),
+        (
+            "list_instance_organization_domains",
+            include_str!(
+                "../../docs/clerk/functions/list_instance_organization_domains.md"
+            ),
+        ),
+        (
+            "list_organization_roles",
+            include_str!("../../docs/clerk/functions/list_organization_roles.md"),
+        ),
+        (
+            "create_organization_role",
+            include_str!("../../docs/clerk/functions/create_organization_role.md"),
+        ),
+        (
+            "get_organization_role",
+            include_str!("../../docs/clerk/functions/get_organization_role.md"),
+        ),
+        (
+            "update_organization_role",
+            include_str!("../../docs/clerk/functions/update_organization_role.md"),
+        ),
+        (
+            "delete_organization_role",
+            include_str!("../../docs/clerk/functions/delete_organization_role.md"),
+        ),
+        (
+            "assign_permission_to_organization_role",
+            include_str!(
+                "../../docs/clerk/functions/assign_permission_to_organization_role.md"
+            ),
+        ),
+        (
+            "remove_permission_from_organization_role",
+            include_str!(
+                "../../docs/clerk/functions/remove_permission_from_organization_role.md"
+            ),
+        ),
+        (
+            "list_organization_permissions",
+            include_str!("../../docs/clerk/functions/list_organization_permissions.md"),
+        ),
+        (
+            "create_organization_permission",
+            include_str!("../../docs/clerk/functions/create_organization_permission.md"),
+        ),
+        (
+            "get_organization_permission",
+            include_str!("../../docs/clerk/functions/get_organization_permission.md"),
+        ),
+        (
+            "update_organization_permission",
+            include_str!("../../docs/clerk/functions/update_organization_permission.md"),
+        ),
+        (
+            "delete_organization_permission",
+            include_str!("../../docs/clerk/functions/delete_organization_permission.md"),
+        ),
+        ("list_role_sets", include_str!("../../docs/clerk/functions/list_role_sets.md")),
+        (
+            "create_role_set",
+            include_str!("../../docs/clerk/functions/create_role_set.md"),
+        ),
+        ("get_role_set", include_str!("../../docs/clerk/functions/get_role_set.md")),
+        (
+            "update_role_set",
+            include_str!("../../docs/clerk/functions/update_role_set.md"),
+        ),
+        (
+            "replace_role_set",
+            include_str!("../../docs/clerk/functions/replace_role_set.md"),
+        ),
+        (
+            "add_roles_to_role_set",
+            include_str!("../../docs/clerk/functions/add_roles_to_role_set.md"),
+        ),
+        (
+            "replace_role_in_role_set",
+            include_str!("../../docs/clerk/functions/replace_role_in_role_set.md"),
         ),
         (
             "list_invitations",
