@@ -19,8 +19,12 @@ type Result<T> = std::result::Result<T, ApiError>;
 // declare `pub(crate) const ROUTES: &[Route]`: the build script lists their tables below.
 pub(crate) mod invitations;
 pub(crate) mod memberships;
+pub(crate) mod organization_domains;
 pub(crate) mod organization_invitations;
+pub(crate) mod organization_permissions;
+pub(crate) mod organization_roles;
 pub(crate) mod organizations;
+pub(crate) mod role_sets;
 pub(crate) mod sessions;
 pub(crate) mod sign_in_tokens;
 pub(crate) mod users;
