@@ -590,11 +590,15 @@ fn the_fixture_has_one_object_per_named_id() {
         runnable(r#"x("user_2b", "orginv_1", "user_2a", "idn_2")"#),
         runnable(r#"x("user_2a")"#),
     ]);
+    // Every kind's prefix is listed, whichever families added kinds.
+    let kinds: Vec<&str> = FIXTURE_KINDS.iter().map(|k| k.prefix).collect();
+    assert_eq!(kinds[..6], ["user_", "org_", "sess_", "orginv_", "inv_", "sit_"]);
     assert_eq!(
         problems,
-        vec![
-            "page.md:3: names `idn_2`, an ID the fixture cannot create (only user_, org_, sess_, orginv_, inv_, sit_)"
-        ]
+        vec![format!(
+            "page.md:3: names `idn_2`, an ID the fixture cannot create (only {})",
+            kinds.join(", ")
+        )]
     );
     assert_eq!(
         fixture.pins(),
