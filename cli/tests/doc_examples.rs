@@ -592,7 +592,10 @@ fn the_fixture_has_one_object_per_named_id() {
     ]);
     // Every kind's prefix is listed, whichever families added kinds.
     let kinds: Vec<&str> = FIXTURE_KINDS.iter().map(|k| k.prefix).collect();
-    assert_eq!(kinds[..6], ["user_", "org_", "sess_", "orginv_", "inv_", "sit_"]);
+    assert_eq!(
+        kinds[..6],
+        ["user_", "org_", "sess_", "orginv_", "inv_", "sit_"]
+    );
     assert_eq!(
         problems,
         vec![format!(

@@ -820,7 +820,10 @@ async fn permissions_and_roles_round_trip() {
         &harness,
         "delete_organization_permission",
         json!({"permission_id": id(&read)}),
-        bare("DELETE", &format!("/v1/organization_permissions/{}", id(&read))),
+        bare(
+            "DELETE",
+            &format!("/v1/organization_permissions/{}", id(&read)),
+        ),
     )
     .await;
     assert_eq!(deleted["deleted"], true);

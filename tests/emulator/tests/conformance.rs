@@ -767,7 +767,12 @@ async fn organization_roles_domains_and_role_sets(
             Some(json!({"public_metadata": {"tier": "silver"}})),
         )
         .await;
-    assert_valid(v, "put", "/organizations/{organization_id}/metadata", &replaced);
+    assert_valid(
+        v,
+        "put",
+        "/organizations/{organization_id}/metadata",
+        &replaced,
+    );
     let member_metadata = api
         .ok(
             "PATCH",
@@ -812,7 +817,12 @@ async fn organization_roles_domains_and_role_sets(
             Some(json!({"name": "engines.example", "enrollment_mode": "automatic_invitation"})),
         )
         .await;
-    assert_valid(v, "post", "/organizations/{organization_id}/domains", &domain);
+    assert_valid(
+        v,
+        "post",
+        "/organizations/{organization_id}/domains",
+        &domain,
+    );
     let unverified = api
         .ok(
             "POST",
@@ -820,7 +830,12 @@ async fn organization_roles_domains_and_role_sets(
             Some(json!({"name": "looms.example", "enrollment_mode": "manual_invitation", "verified": false})),
         )
         .await;
-    assert_valid(v, "post", "/organizations/{organization_id}/domains", &unverified);
+    assert_valid(
+        v,
+        "post",
+        "/organizations/{organization_id}/domains",
+        &unverified,
+    );
     assert_valid(
         v,
         "get",
@@ -929,7 +944,10 @@ async fn organization_roles_domains_and_role_sets(
         &api.ok("PATCH", &role_path, Some(json!({"name": "Engineers"})))
             .await,
     );
-    let grant_path = format!("{role_path}/permissions/{}", permission["id"].as_str().unwrap());
+    let grant_path = format!(
+        "{role_path}/permissions/{}",
+        permission["id"].as_str().unwrap()
+    );
     assert_valid(
         v,
         "delete",
@@ -974,8 +992,12 @@ async fn organization_roles_domains_and_role_sets(
         v,
         "patch",
         "/role_sets/{role_set_key_or_id}",
-        &api.ok("PATCH", &set_path, Some(json!({"description": "Engine crews."})))
-            .await,
+        &api.ok(
+            "PATCH",
+            &set_path,
+            Some(json!({"description": "Engine crews."})),
+        )
+        .await,
     );
     assert_valid(
         v,

@@ -33,7 +33,9 @@ async fn the_system_roles_permissions_and_role_set_exist_with_fixed_ids() {
     assert_eq!(admin["permissions"].as_array().unwrap().len(), 6);
     assert_eq!(roles["data"][1]["is_creator_eligible"], false);
 
-    let permissions = api.ok("GET", "/organization_permissions?limit=100", None).await;
+    let permissions = api
+        .ok("GET", "/organization_permissions?limit=100", None)
+        .await;
     assert_eq!(permissions["total_count"], 6);
     assert!(
         permissions["data"]
@@ -81,10 +83,22 @@ async fn permissions_are_validated_and_system_ones_cannot_change() {
             json!({"name": "X", "key": "org:x:y", "colour": "teal"}),
         )
         .await;
-    assert_eq!((unknown.status, unknown.code()), (422, "form_param_unknown"));
-    for key in ["org:x", "org:X:read", "app:x:read", "org:sys_x:read", "org:x:read:more"] {
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (422, "form_param_unknown")
+    );
+    for key in [
+        "org:x",
+        "org:X:read",
+        "app:x:read",
+        "org:sys_x:read",
+        "org:x:read:more",
+    ] {
         let bad = api
-            .post("/organization_permissions", json!({"name": "X", "key": key}))
+            .post(
+                "/organization_permissions",
+                json!({"name": "X", "key": key}),
+            )
             .await;
         assert_eq!(
             (bad.status, bad.code()),
@@ -93,16 +107,26 @@ async fn permissions_are_validated_and_system_ones_cannot_change() {
         );
     }
     let system = api
-        .ok("GET", "/organization_permissions?query=org:sys_profile:delete", None)
+        .ok(
+            "GET",
+            "/organization_permissions?query=org:sys_profile:delete",
+            None,
+        )
         .await;
     let path = format!(
         "/organization_permissions/{}",
         system["data"][0]["id"].as_str().unwrap()
     );
     let update = api.patch(&path, json!({"name": "Mine"})).await;
-    assert_eq!((update.status, update.code()), (403, "authorization_invalid"));
+    assert_eq!(
+        (update.status, update.code()),
+        (403, "authorization_invalid")
+    );
     let delete = api.delete(&path).await;
-    assert_eq!((delete.status, delete.code()), (403, "authorization_invalid"));
+    assert_eq!(
+        (delete.status, delete.code()),
+        (403, "authorization_invalid")
+    );
     let gone = api.get("/organization_permissions/perm_missing").await;
     assert_eq!((gone.status, gone.code()), (404, "resource_not_found"));
 }
@@ -121,7 +145,9 @@ async fn roles_in_use_cannot_be_deleted_and_memberships_show_their_roles() {
         .ok(
             "POST",
             "/organization_roles",
-            Some(json!({"name": "Analyst", "key": "org:analyst", "permissions": [permission["id"]]})),
+            Some(
+                json!({"name": "Analyst", "key": "org:analyst", "permissions": [permission["id"]]}),
+            ),
         )
         .await;
     let role_path = format!("/organization_roles/{}", role["id"].as_str().unwrap());
@@ -180,7 +206,10 @@ async fn roles_in_use_cannot_be_deleted_and_memberships_show_their_roles() {
     let members = api
         .ok("GET", &format!("/organizations/{org_id}/memberships"), None)
         .await;
-    assert_eq!(members["data"][0]["permissions"], json!(["org:reports:view"]));
+    assert_eq!(
+        members["data"][0]["permissions"],
+        json!(["org:reports:view"])
+    );
     let fetched = api.ok("GET", &role_path, None).await;
     assert_eq!(fetched["permissions"][0]["key"], "org:reports:view");
 
@@ -217,9 +246,21 @@ async fn role_keys_and_names_are_checked() {
     for (body, code, param) in [
         (json!({"key": "org:x"}), "form_param_missing", "name"),
         (json!({"name": "X"}), "form_param_missing", "key"),
-        (json!({"name": "X", "key": "x"}), "form_param_format_invalid", "key"),
-        (json!({"name": "X", "key": "org:Bad"}), "form_param_format_invalid", "key"),
-        (json!({"name": "X", "key": "org:admin"}), "form_identifier_exists", "key"),
+        (
+            json!({"name": "X", "key": "x"}),
+            "form_param_format_invalid",
+            "key",
+        ),
+        (
+            json!({"name": "X", "key": "org:Bad"}),
+            "form_param_format_invalid",
+            "key",
+        ),
+        (
+            json!({"name": "X", "key": "org:admin"}),
+            "form_identifier_exists",
+            "key",
+        ),
     ] {
         let answer = api.post("/organization_roles", body.clone()).await;
         assert_eq!(
@@ -229,7 +270,11 @@ async fn role_keys_and_names_are_checked() {
         );
     }
     let orders = api
-        .ok("GET", "/organization_roles?order_by=-name&limit=1&offset=1", None)
+        .ok(
+            "GET",
+            "/organization_roles?order_by=-name&limit=1&offset=1",
+            None,
+        )
         .await;
     assert_eq!(field(&orders, "name"), ["Admin"]);
     let bad_order = api.get("/organization_roles?order_by=colour").await;
@@ -246,7 +291,10 @@ async fn domains_belong_to_their_organization_and_go_with_it() {
     let org_path = format!("/organizations/{}", org["id"].as_str().unwrap());
     let slug_path = format!("/organizations/{}", org["slug"].as_str().unwrap());
     let missing = api
-        .post(&format!("{org_path}/domains"), json!({"name": "engines.example"}))
+        .post(
+            &format!("{org_path}/domains"),
+            json!({"name": "engines.example"}),
+        )
         .await;
     assert_eq!(
         (missing.status, missing.code(), missing.param()),
@@ -273,7 +321,11 @@ async fn domains_belong_to_their_organization_and_go_with_it() {
     assert_eq!(domain["name"], "engines.example");
     assert_eq!(domain["total_pending_invitations"], 0);
     let listed = api
-        .ok("GET", "/organization_domains?enrollment_mode=-automatic_suggestion", None)
+        .ok(
+            "GET",
+            "/organization_domains?enrollment_mode=-automatic_suggestion",
+            None,
+        )
         .await;
     assert_eq!(listed["total_count"], 0);
     let bad_filter = api
@@ -281,12 +333,14 @@ async fn domains_belong_to_their_organization_and_go_with_it() {
         .await;
     assert_eq!(bad_filter.status, 422);
     let renamed = api
-        .ok("PATCH", &org_path, Some(json!({"name": "Difference Engines"})))
+        .ok(
+            "PATCH",
+            &org_path,
+            Some(json!({"name": "Difference Engines"})),
+        )
         .await;
     assert_eq!(renamed["name"], "Difference Engines");
-    let listed = api
-        .ok("GET", &format!("{org_path}/domains"), None)
-        .await;
+    let listed = api.ok("GET", &format!("{org_path}/domains"), None).await;
     assert_eq!(
         listed["data"][0]["public_organization_data"]["name"],
         "Difference Engines"
@@ -333,7 +387,12 @@ async fn role_sets_check_their_roles_and_keys() {
         (unknown_role.status, unknown_role.code()),
         (404, "resource_not_found")
     );
-    let initial = api.post("/role_sets/role_set:default/replace", json!({"dest_role_set_key": "role_set:default"})).await;
+    let initial = api
+        .post(
+            "/role_sets/role_set:default/replace",
+            json!({"dest_role_set_key": "role_set:default"}),
+        )
+        .await;
     assert_eq!(initial.status, 422);
     let set = api
         .ok(
@@ -400,7 +459,10 @@ async fn organization_metadata_memberships_and_invitations_of_the_instance() {
             Some(json!({"unsafe_metadata": {}})),
         )
         .await;
-    assert_eq!((unknown.status, unknown.code()), (422, "form_param_unknown"));
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (422, "form_param_unknown")
+    );
 
     let metadata_path = format!("{org_path}/memberships/{user_id}/metadata");
     api.ok(
@@ -423,10 +485,17 @@ async fn organization_metadata_memberships_and_invitations_of_the_instance() {
             json!({"public_metadata": {}}),
         )
         .await;
-    assert_eq!((not_member.status, not_member.code()), (404, "resource_not_found"));
+    assert_eq!(
+        (not_member.status, not_member.code()),
+        (404, "resource_not_found")
+    );
 
     let all = api
-        .ok("GET", "/organization_memberships?order_by=%2Bemail_address", None)
+        .ok(
+            "GET",
+            "/organization_memberships?order_by=%2Bemail_address",
+            None,
+        )
         .await;
     assert_eq!(all["total_count"], 1);
     let bad_order = api.get("/organization_memberships?order_by=colour").await;
@@ -455,6 +524,11 @@ async fn organization_metadata_memberships_and_invitations_of_the_instance() {
         (bad_status.status, bad_status.code()),
         (422, "form_param_value_invalid")
     );
-    let missing = api.get(&format!("{org_path}/invitations/orginv_missing")).await;
-    assert_eq!((missing.status, missing.code()), (404, "resource_not_found"));
+    let missing = api
+        .get(&format!("{org_path}/invitations/orginv_missing"))
+        .await;
+    assert_eq!(
+        (missing.status, missing.code()),
+        (404, "resource_not_found")
+    );
 }

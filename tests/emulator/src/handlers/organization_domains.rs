@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    Result, Route, SortKey, data_page, opt_bool, opt_string, organization_id,
-    page, reject_unknown, required_string, sort_by_key,
+    Result, Route, SortKey, data_page, opt_bool, opt_string, organization_id, page, reject_unknown,
+    required_string, sort_by_key,
 };
 use crate::api::{ApiError, Context, Query};
 use crate::store::Store;
@@ -77,7 +77,9 @@ fn check_domain_name(name: &str) -> Result<()> {
     let label_ok = |label: &&str| {
         !label.is_empty()
             && label.len() <= 63
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-')
     };
@@ -270,7 +272,11 @@ fn list_instance_domains(store: &mut Store, cx: &Context<'_>) -> Result<Value> {
         }
         other => other.map(str::to_lowercase),
     };
-    let names: Vec<String> = q.all("domains").into_iter().map(str::to_lowercase).collect();
+    let names: Vec<String> = q
+        .all("domains")
+        .into_iter()
+        .map(str::to_lowercase)
+        .collect();
     list_page(
         store,
         q,

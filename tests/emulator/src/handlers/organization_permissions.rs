@@ -55,7 +55,8 @@ fn check_permission_key(key: &str) -> Result<()> {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     };
     let parts: Vec<&str> = key.split(':').collect();
-    let well_formed = parts.len() == 3 && parts[0] == "org" && part_ok(parts[1]) && part_ok(parts[2]);
+    let well_formed =
+        parts.len() == 3 && parts[0] == "org" && part_ok(parts[1]) && part_ok(parts[2]);
     if !well_formed {
         return Err(ApiError::format_invalid(
             "key",
@@ -120,7 +121,9 @@ pub(super) fn matches_query(object: &Value, lowered: &str) -> bool {
             .as_str()
             .is_some_and(|v| v.to_lowercase().contains(lowered))
     };
-    object["id"].as_str().is_some_and(|id| id.to_lowercase() == lowered)
+    object["id"]
+        .as_str()
+        .is_some_and(|id| id.to_lowercase() == lowered)
         || contains("name")
         || contains("key")
 }

@@ -166,7 +166,10 @@ pub(crate) fn ensure_system_roles(store: &mut Store) {
         });
         store.collection_mut(ROLES).insert(id, role);
     }
-    if store.collection(ROLE_SETS).is_none_or(|sets| sets.is_empty()) {
+    if store
+        .collection(ROLE_SETS)
+        .is_none_or(|sets| sets.is_empty())
+    {
         let id = system_id("rs_", DEFAULT_ROLE_SET_KEY);
         let set = json!({
             "object": "role_set",
@@ -240,7 +243,10 @@ fn permission_keys(store: &Store, role: &Value) -> Vec<String> {
 /// looked at (the memberships then use their built-in names and permissions) or for an unknown
 /// key.
 pub(crate) fn role_name_and_permissions(store: &Store, key: &str) -> Option<(String, Vec<String>)> {
-    let role = store.collection(ROLES)?.values().find(|r| r["key"] == key)?;
+    let role = store
+        .collection(ROLES)?
+        .values()
+        .find(|r| r["key"] == key)?;
     let name = role["name"].as_str().unwrap_or_default().to_string();
     Some((name, permission_keys(store, role)))
 }

@@ -16,7 +16,9 @@ use crate::store::Store;
 
 /// The role set operations served here.
 pub(crate) const ROUTES: &[Route] = &[
-    Route::new("GET", "/role_sets", |store, cx, _| list_role_sets(store, cx)),
+    Route::new("GET", "/role_sets", |store, cx, _| {
+        list_role_sets(store, cx)
+    }),
     Route::new("POST", "/role_sets", |store, cx, _| {
         create_role_set(store, cx)
     }),
