@@ -102,6 +102,49 @@ pub const FIXTURE_KINDS: &[FixtureKind] = &[
         needs: &["user_"],
         create: |_| "clerk.create_sign_token({ user_id = fx[\"user_\"][1] })".into(),
     },
+    FixtureKind {
+        prefix: "orgdmn_",
+        needs: &["org_"],
+        create: |i| {
+            format!(
+                "clerk.create_organization_domain({{ organization_id = fx[\"org_\"][1], name = \"fixture-{i}.example.test\", enrollment_mode = \"manual_invitation\" }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "perm_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_organization_permission({{ name = \"Fixture permission {i}\", key = \"org:fixture_{i}:read\" }})"
+            )
+        },
+    },
+    // The first role's key is the one the role set samples add (`org:support_agent`); each role
+    // grants the first permission, which the samples take away.
+    FixtureKind {
+        prefix: "role_",
+        needs: &["perm_"],
+        create: |i| {
+            let key = if i == 1 {
+                "org:support_agent".to_string()
+            } else {
+                format!("org:support_agent_{i}")
+            };
+            format!(
+                "clerk.create_organization_role({{ name = \"Support agent {i}\", key = \"{key}\", permissions = {{ fx[\"perm_\"][1] }} }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "rs_",
+        needs: &["role_"],
+        create: |i| {
+            format!(
+                "clerk.create_role_set({{ name = \"Fixture role set {i}\", key = \"role_set:fixture_{i}\", roles = {{ \"org:admin\", \"org:member\" }}, default_role_key = \"org:member\", creator_role_key = \"org:admin\" }})"
+            )
+        },
+    },
 ];
 
 /// Prefixes of IDs the emulator makes only as a side effect (memberships): an example naming

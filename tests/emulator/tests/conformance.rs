@@ -664,6 +664,8 @@ async fn every_kind_of_stateful_object(api: &Api, v: &Validator<'_>) {
         &revoked,
     );
 
+    organization_roles_domains_and_role_sets(api, v, &org_path, &user_id, &org_invitation).await;
+
     // Application invitations and sign-in tokens.
     let invitation = api
         .ok(
@@ -997,4 +999,299 @@ fn the_validator_rejects_what_clerk_would_not_send() {
     let mut string_timestamp = user;
     string_timestamp["created_at"] = json!("2024-01-01");
     assert!(!v.validate(user_schema, &string_timestamp).is_empty());
+}
+
+/// The objects of the organization roles, permissions, role sets and domains handlers, and the
+/// instance-wide lists, metadata and single invitation of the organization families.
+async fn organization_roles_domains_and_role_sets(
+    api: &Api,
+    v: &Validator<'_>,
+    org_path: &str,
+    user_id: &str,
+    org_invitation: &Value,
+) {
+    let replaced = api
+        .ok(
+            "PUT",
+            &format!("{org_path}/metadata"),
+            Some(json!({"public_metadata": {"tier": "silver"}})),
+        )
+        .await;
+    assert_valid(
+        v,
+        "put",
+        "/organizations/{organization_id}/metadata",
+        &replaced,
+    );
+    let member_metadata = api
+        .ok(
+            "PATCH",
+            &format!("{org_path}/memberships/{user_id}/metadata"),
+            Some(json!({"public_metadata": {"team": "engines"}})),
+        )
+        .await;
+    assert_valid(
+        v,
+        "patch",
+        "/organizations/{organization_id}/memberships/{user_id}/metadata",
+        &member_metadata,
+    );
+    assert_valid(
+        v,
+        "get",
+        "/organization_memberships",
+        &api.ok("GET", "/organization_memberships", None).await,
+    );
+    let invitation_path = format!(
+        "{org_path}/invitations/{}",
+        org_invitation["id"].as_str().unwrap()
+    );
+    assert_valid(
+        v,
+        "get",
+        "/organizations/{organization_id}/invitations/{invitation_id}",
+        &api.ok("GET", &invitation_path, None).await,
+    );
+    assert_valid(
+        v,
+        "get",
+        "/organization_invitations",
+        &api.ok("GET", "/organization_invitations", None).await,
+    );
+
+    // Domains.
+    let domain = api
+        .ok(
+            "POST",
+            &format!("{org_path}/domains"),
+            Some(json!({"name": "engines.example", "enrollment_mode": "automatic_invitation"})),
+        )
+        .await;
+    assert_valid(
+        v,
+        "post",
+        "/organizations/{organization_id}/domains",
+        &domain,
+    );
+    let unverified = api
+        .ok(
+            "POST",
+            &format!("{org_path}/domains"),
+            Some(json!({"name": "looms.example", "enrollment_mode": "manual_invitation", "verified": false})),
+        )
+        .await;
+    assert_valid(
+        v,
+        "post",
+        "/organizations/{organization_id}/domains",
+        &unverified,
+    );
+    assert_valid(
+        v,
+        "get",
+        "/organizations/{organization_id}/domains",
+        &api.ok("GET", &format!("{org_path}/domains"), None).await,
+    );
+    assert_valid(
+        v,
+        "get",
+        "/organization_domains",
+        &api.ok("GET", "/organization_domains?query=example", None)
+            .await,
+    );
+    let domain_path = format!("{org_path}/domains/{}", domain["id"].as_str().unwrap());
+    let updated = api
+        .ok(
+            "PATCH",
+            &domain_path,
+            Some(json!({"enrollment_mode": "automatic_suggestion"})),
+        )
+        .await;
+    assert_valid(
+        v,
+        "patch",
+        "/organizations/{organization_id}/domains/{domain_id}",
+        &updated,
+    );
+    let verified = api
+        .ok("POST", &format!("{domain_path}/verify_ownership"), None)
+        .await;
+    assert_valid(
+        v,
+        "post",
+        "/organizations/{organization_id}/domains/{domain_id}/verify_ownership",
+        &verified,
+    );
+    let deleted = api.ok("DELETE", &domain_path, None).await;
+    assert_valid(
+        v,
+        "delete",
+        "/organizations/{organization_id}/domains/{domain_id}",
+        &deleted,
+    );
+
+    // Permissions and roles.
+    let permission = api
+        .ok(
+            "POST",
+            "/organization_permissions",
+            Some(json!({"name": "Run engines", "key": "org:engines:run"})),
+        )
+        .await;
+    assert_valid(v, "post", "/organization_permissions", &permission);
+    let permission_path = format!(
+        "/organization_permissions/{}",
+        permission["id"].as_str().unwrap()
+    );
+    assert_valid(
+        v,
+        "get",
+        "/organization_permissions",
+        &api.ok("GET", "/organization_permissions", None).await,
+    );
+    assert_valid(
+        v,
+        "get",
+        "/organization_permissions/{permission_id}",
+        &api.ok("GET", &permission_path, None).await,
+    );
+    assert_valid(
+        v,
+        "patch",
+        "/organization_permissions/{permission_id}",
+        &api.ok(
+            "PATCH",
+            &permission_path,
+            Some(json!({"description": "Start the engines."})),
+        )
+        .await,
+    );
+    let role = api
+        .ok(
+            "POST",
+            "/organization_roles",
+            Some(json!({"name": "Engineer", "key": "org:engineer", "permissions": [permission["id"]]})),
+        )
+        .await;
+    assert_valid(v, "post", "/organization_roles", &role);
+    let role_path = format!("/organization_roles/{}", role["id"].as_str().unwrap());
+    assert_valid(
+        v,
+        "get",
+        "/organization_roles",
+        &api.ok("GET", "/organization_roles", None).await,
+    );
+    assert_valid(
+        v,
+        "get",
+        "/organization_roles/{organization_role_id}",
+        &api.ok("GET", &role_path, None).await,
+    );
+    assert_valid(
+        v,
+        "patch",
+        "/organization_roles/{organization_role_id}",
+        &api.ok("PATCH", &role_path, Some(json!({"name": "Engineers"})))
+            .await,
+    );
+    let grant_path = format!(
+        "{role_path}/permissions/{}",
+        permission["id"].as_str().unwrap()
+    );
+    assert_valid(
+        v,
+        "delete",
+        "/organization_roles/{organization_role_id}/permissions/{permission_id}",
+        &api.ok("DELETE", &grant_path, None).await,
+    );
+    assert_valid(
+        v,
+        "post",
+        "/organization_roles/{organization_role_id}/permissions/{permission_id}",
+        &api.ok("POST", &grant_path, None).await,
+    );
+
+    // Role sets.
+    let set = api
+        .ok(
+            "POST",
+            "/role_sets",
+            Some(json!({
+                "name": "Engine rooms",
+                "roles": ["org:admin", "org:member"],
+                "default_role_key": "org:member",
+                "creator_role_key": "org:admin",
+            })),
+        )
+        .await;
+    assert_valid(v, "post", "/role_sets", &set);
+    let set_path = format!("/role_sets/{}", set["key"].as_str().unwrap());
+    assert_valid(
+        v,
+        "get",
+        "/role_sets",
+        &api.ok("GET", "/role_sets", None).await,
+    );
+    assert_valid(
+        v,
+        "get",
+        "/role_sets/{role_set_key_or_id}",
+        &api.ok("GET", &set_path, None).await,
+    );
+    assert_valid(
+        v,
+        "patch",
+        "/role_sets/{role_set_key_or_id}",
+        &api.ok(
+            "PATCH",
+            &set_path,
+            Some(json!({"description": "Engine crews."})),
+        )
+        .await,
+    );
+    assert_valid(
+        v,
+        "post",
+        "/role_sets/{role_set_key_or_id}/roles",
+        &api.ok(
+            "POST",
+            &format!("{set_path}/roles"),
+            Some(json!({"role_keys": ["org:engineer"]})),
+        )
+        .await,
+    );
+    assert_valid(
+        v,
+        "post",
+        "/role_sets/{role_set_key_or_id}/roles/replace",
+        &api.ok(
+            "POST",
+            &format!("{set_path}/roles/replace"),
+            Some(json!({"role_key": "org:engineer", "to_role_key": "org:member"})),
+        )
+        .await,
+    );
+    assert_valid(
+        v,
+        "post",
+        "/role_sets/{role_set_key_or_id}/replace",
+        &api.ok(
+            "POST",
+            &format!("{set_path}/replace"),
+            Some(json!({"dest_role_set_key": "role_set:default"})),
+        )
+        .await,
+    );
+    assert_valid(
+        v,
+        "delete",
+        "/organization_roles/{organization_role_id}",
+        &api.ok("DELETE", &role_path, None).await,
+    );
+    assert_valid(
+        v,
+        "delete",
+        "/organization_permissions/{permission_id}",
+        &api.ok("DELETE", &permission_path, None).await,
+    );
 }

@@ -1,13 +1,15 @@
-//! Organization memberships: list, create, update the role and delete.
+//! Organization memberships: list (per organization and across the instance), create, update
+//! the role, merge metadata and delete.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::organization_roles::role_name_and_permissions;
 use super::{
     Result, Route, SortKey, UserFilter, data_page, find_organization, find_user, opt_object,
-    organization_id, page, required_string, sort_by_key, user_sort_key,
+    organization_id, page, reject_unknown, required_string, sort_by_key, user_sort_key,
 };
 use crate::api::{ApiError, Context};
-use crate::store::{Membership, Store};
+use crate::store::{Membership, Store, merge_metadata};
 
 /// The organization membership operations served here.
 pub(crate) const ROUTES: &[Route] = &[
@@ -31,7 +33,48 @@ pub(crate) const ROUTES: &[Route] = &[
         "/organizations/{organization_id}/memberships/{user_id}",
         |store, _, p| delete_membership(store, p.at(0), p.at(1)),
     ),
+    Route::new(
+        "PATCH",
+        "/organizations/{organization_id}/memberships/{user_id}/metadata",
+        |store, cx, p| update_membership_metadata(store, cx, p.at(0), p.at(1)),
+    ),
+    Route::new("GET", "/organization_memberships", |store, cx, _| {
+        list_instance_memberships(store, cx)
+    }),
 ];
+
+/// The fields a membership can be sorted by: its creation, or its member's.
+const MEMBERSHIP_ORDER_FIELDS: &[&str] = &[
+    "created_at",
+    "phone_number",
+    "email_address",
+    "first_name",
+    "last_name",
+    "username",
+];
+
+/// Clerk's membership, its role's name and permissions taken from the role itself once the
+/// roles have been looked at (custom roles and changed system roles show as they are).
+fn membership_value(store: &Store, membership: &Membership) -> Value {
+    let mut value = store.membership_json(membership);
+    if let Some((name, permissions)) = role_name_and_permissions(store, &membership.role) {
+        value["role_name"] = json!(name);
+        value["permissions"] = json!(permissions);
+    }
+    value
+}
+
+fn sort_memberships(store: &Store, memberships: &mut [&Membership], field: &str, descending: bool) {
+    sort_by_key(
+        memberships,
+        descending,
+        |m| match (field, store.users.get(&m.user_id)) {
+            ("created_at", _) | (_, None) => SortKey::Number(Some(m.created_at)),
+            (field, Some(user)) => user_sort_key(user, field),
+        },
+        |m| m.created_at,
+    );
+}
 
 fn membership_not_found(organization_id: &str, user_id: &str) -> ApiError {
     ApiError::new(
@@ -46,17 +89,7 @@ pub(crate) fn list_memberships(store: &mut Store, cx: &Context<'_>, id: &str) ->
     let organization_id = organization_id(store, id)?;
     let q = cx.query;
     let (limit, offset) = q.page()?;
-    let (field, descending) = q.order_by(
-        "-created_at",
-        &[
-            "created_at",
-            "phone_number",
-            "email_address",
-            "first_name",
-            "last_name",
-            "username",
-        ],
-    )?;
+    let (field, descending) = q.order_by("-created_at", MEMBERSHIP_ORDER_FIELDS)?;
     let roles = q.all("role");
     let filter = UserFilter::from_query(q)?;
     // The membership's own creation time, not the user's.
@@ -81,19 +114,11 @@ pub(crate) fn list_memberships(store: &mut Store, cx: &Context<'_>, id: &str) ->
                 .is_some_and(|u| user_filter.matches(store, u))
         })
         .collect();
-    sort_by_key(
-        &mut memberships,
-        descending,
-        |m| match (field.as_str(), store.users.get(&m.user_id)) {
-            ("created_at", _) | (_, None) => SortKey::Number(Some(m.created_at)),
-            (field, Some(user)) => user_sort_key(user, field),
-        },
-        |m| m.created_at,
-    );
+    sort_memberships(store, &mut memberships, &field, descending);
     let total = memberships.len();
     let data = page(memberships, limit, offset)
         .into_iter()
-        .map(|m| store.membership_json(m))
+        .map(|m| membership_value(store, m))
         .collect();
     Ok(data_page(data, total))
 }
@@ -138,7 +163,7 @@ pub(crate) fn create_membership(store: &mut Store, cx: &Context<'_>, id: &str) -
     store
         .memberships
         .insert(membership.id.clone(), membership.clone());
-    Ok(store.membership_json(&membership))
+    Ok(membership_value(store, &membership))
 }
 
 pub(crate) fn update_membership(
@@ -160,7 +185,7 @@ pub(crate) fn update_membership(
     membership.role = role;
     membership.updated_at = now;
     let membership = membership.clone();
-    Ok(store.membership_json(&membership))
+    Ok(membership_value(store, &membership))
 }
 
 pub(crate) fn delete_membership(store: &mut Store, id: &str, user_id: &str) -> Result<Value> {
@@ -170,5 +195,49 @@ pub(crate) fn delete_membership(store: &mut Store, id: &str, user_id: &str) -> R
         .cloned()
         .ok_or_else(|| membership_not_found(&organization_id, user_id))?;
     store.memberships.shift_remove(&membership.id);
-    Ok(store.membership_json(&membership))
+    Ok(membership_value(store, &membership))
+}
+
+pub(crate) fn update_membership_metadata(
+    store: &mut Store,
+    cx: &Context<'_>,
+    id: &str,
+    user_id: &str,
+) -> Result<Value> {
+    let organization_id = organization_id(store, id)?;
+    reject_unknown(&cx.body, &["public_metadata", "private_metadata"])?;
+    let public = opt_object(&cx.body, "public_metadata")?;
+    let private = opt_object(&cx.body, "private_metadata")?;
+    let membership_id = store
+        .membership_of(&organization_id, user_id)
+        .map(|m| m.id.clone())
+        .ok_or_else(|| membership_not_found(&organization_id, user_id))?;
+    let now = store.now_ms();
+    let Some(membership) = store.memberships.get_mut(&membership_id) else {
+        return Err(membership_not_found(&organization_id, user_id));
+    };
+    if let Some(patch) = public {
+        merge_metadata(&mut membership.public_metadata, &patch);
+    }
+    if let Some(patch) = private {
+        merge_metadata(&mut membership.private_metadata, &patch);
+    }
+    membership.updated_at = now;
+    let membership = membership.clone();
+    Ok(membership_value(store, &membership))
+}
+
+/// Every organization's memberships, newest first unless `order_by` says otherwise.
+pub(crate) fn list_instance_memberships(store: &mut Store, cx: &Context<'_>) -> Result<Value> {
+    let q = cx.query;
+    let (limit, offset) = q.page()?;
+    let (field, descending) = q.order_by("-created_at", MEMBERSHIP_ORDER_FIELDS)?;
+    let mut memberships: Vec<&Membership> = store.memberships.values().collect();
+    sort_memberships(store, &mut memberships, &field, descending);
+    let total = memberships.len();
+    let data = page(memberships, limit, offset)
+        .into_iter()
+        .map(|m| membership_value(store, m))
+        .collect();
+    Ok(data_page(data, total))
 }

@@ -1,6 +1,7 @@
-//! Organization invitations: list, create and revoke.
+//! Organization invitations: list (per organization and across the instance), create, get and
+//! revoke.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{
     Result, Route, SortKey, check_email, data_page, expires_in_days, find_user, opt_bool,
@@ -27,6 +28,14 @@ pub(crate) const ROUTES: &[Route] = &[
         "/organizations/{organization_id}/invitations/{invitation_id}/revoke",
         |store, cx, p| revoke_organization_invitation(store, cx, p.at(0), p.at(1)),
     ),
+    Route::new(
+        "GET",
+        "/organizations/{organization_id}/invitations/{invitation_id}",
+        |store, _, p| get_organization_invitation(store, p.at(0), p.at(1)),
+    ),
+    Route::new("GET", "/organization_invitations", |store, cx, _| {
+        list_instance_organization_invitations(store, cx)
+    }),
 ];
 
 pub(crate) fn list_organization_invitations(
@@ -156,4 +165,69 @@ pub(crate) fn revoke_organization_invitation(
     invitation.updated_at = now;
     let invitation = invitation.clone();
     Ok(store.organization_invitation_json(&invitation))
+}
+
+pub(crate) fn get_organization_invitation(
+    store: &mut Store,
+    id: &str,
+    invitation_id: &str,
+) -> Result<Value> {
+    let organization_id = organization_id(store, id)?;
+    store
+        .organization_invitations
+        .get(invitation_id)
+        .filter(|i| i.organization_id == organization_id)
+        .map(|i| store.organization_invitation_json(i))
+        .ok_or_else(|| ApiError::not_found("organization invitation", invitation_id))
+}
+
+/// Every organization's invitations, each with its organization's public data.
+pub(crate) fn list_instance_organization_invitations(
+    store: &mut Store,
+    cx: &Context<'_>,
+) -> Result<Value> {
+    let q = cx.query;
+    let (limit, offset) = q.page()?;
+    let (field, descending) = q.order_by("-created_at", &["created_at", "email_address"])?;
+    let statuses = statuses_from_query(q)?;
+    let search = q.text("query").map(|e| e.to_lowercase());
+    let mut invitations: Vec<&OrganizationInvitation> = store
+        .organization_invitations
+        .values()
+        .filter(|i| statuses.is_empty() || statuses.iter().any(|s| s == i.status))
+        .filter(|i| {
+            search
+                .as_ref()
+                .is_none_or(|s| i.email_address.to_lowercase().contains(s.as_str()))
+        })
+        .collect();
+    sort_by_key(
+        &mut invitations,
+        descending,
+        |i| match field.as_str() {
+            "email_address" => SortKey::Text(Some(i.email_address.to_lowercase())),
+            _ => SortKey::Number(Some(i.created_at)),
+        },
+        |i| i.created_at,
+    );
+    let total = invitations.len();
+    let data = page(invitations, limit, offset)
+        .into_iter()
+        .map(|i| {
+            let mut value = store.organization_invitation_json(i);
+            let organization = store.organizations.get(&i.organization_id).map(|o| {
+                let full = store.organization_json(o);
+                json!({
+                    "id": o.id,
+                    "name": o.name,
+                    "slug": o.slug,
+                    "image_url": full["image_url"],
+                    "has_image": full["has_image"],
+                })
+            });
+            value["public_organization_data"] = organization.unwrap_or(Value::Null);
+            value
+        })
+        .collect();
+    Ok(data_page(data, total))
 }

@@ -1,4 +1,5 @@
-//! Organizations (by ID or slug): list, create, get, update, metadata and delete.
+//! Organizations (by ID or slug): list, create, get, update, metadata (merged or replaced) and
+//! delete.
 
 use serde_json::{Map, Value, json};
 
@@ -35,6 +36,11 @@ pub(crate) const ROUTES: &[Route] = &[
         "PATCH",
         "/organizations/{organization_id}/metadata",
         |store, cx, p| update_organization_metadata(store, cx, p.at(0)),
+    ),
+    Route::new(
+        "PUT",
+        "/organizations/{organization_id}/metadata",
+        |store, cx, p| replace_organization_metadata(store, cx, p.at(0)),
     ),
 ];
 
@@ -313,8 +319,33 @@ pub(crate) fn update_organization_metadata(
     organization_value(store, organization, cx)
 }
 
+/// Each metadata object given replaces the old one whole; one left out stays as it is.
+pub(crate) fn replace_organization_metadata(
+    store: &mut Store,
+    cx: &Context<'_>,
+    id: &str,
+) -> Result<Value> {
+    let organization_id = organization_id(store, id)?;
+    reject_unknown(&cx.body, ORGANIZATION_METADATA_FIELDS)?;
+    let public = opt_object(&cx.body, "public_metadata")?;
+    let private = opt_object(&cx.body, "private_metadata")?;
+    let now = store.now_ms();
+    if let Some(organization) = store.organizations.get_mut(&organization_id) {
+        if let Some(value) = public {
+            organization.public_metadata = value;
+        }
+        if let Some(value) = private {
+            organization.private_metadata = value;
+        }
+        organization.updated_at = now;
+    }
+    let organization = find_organization(store, &organization_id)?;
+    organization_value(store, organization, cx)
+}
+
 pub(crate) fn delete_organization(store: &mut Store, id: &str) -> Result<Value> {
     let organization_id = organization_id(store, id)?;
+    super::organization_domains::remove_organization_domains(store, &organization_id);
     let organization = store
         .delete_organization(&organization_id)
         .ok_or_else(|| ApiError::not_found("organization", id))?;
