@@ -35,6 +35,50 @@ pub const DOCS: Docs = Docs {
         ("get_session", include_str!("../../docs/clerk/functions/get_session.md")),
         ("revoke_session", include_str!("../../docs/clerk/functions/revoke_session.md")),
         (
+            "list_waitlist_entries",
+            include_str!("../../docs/clerk/functions/list_waitlist_entries.md"),
+        ),
+        (
+            "create_waitlist_entry",
+            include_str!("../../docs/clerk/functions/create_waitlist_entry.md"),
+        ),
+        (
+            "delete_waitlist_entry",
+            include_str!("../../docs/clerk/functions/delete_waitlist_entry.md"),
+        ),
+        (
+            "invite_waitlist_entry",
+            include_str!("../../docs/clerk/functions/invite_waitlist_entry.md"),
+        ),
+        (
+            "reject_waitlist_entry",
+            include_str!("../../docs/clerk/functions/reject_waitlist_entry.md"),
+        ),
+        (
+            "list_allowlist_identifiers",
+            include_str!("../../docs/clerk/functions/list_allowlist_identifiers.md"),
+        ),
+        (
+            "create_allowlist_identifier",
+            include_str!("../../docs/clerk/functions/create_allowlist_identifier.md"),
+        ),
+        (
+            "delete_allowlist_identifier",
+            include_str!("../../docs/clerk/functions/delete_allowlist_identifier.md"),
+        ),
+        (
+            "list_blocklist_identifiers",
+            include_str!("../../docs/clerk/functions/list_blocklist_identifiers.md"),
+        ),
+        (
+            "create_blocklist_identifier",
+            include_str!("../../docs/clerk/functions/create_blocklist_identifier.md"),
+        ),
+        (
+            "delete_blocklist_identifier",
+            include_str!("../../docs/clerk/functions/delete_blocklist_identifier.md"),
+        ),
+        (
             "list_organizations",
             include_str!("../../docs/clerk/functions/list_organizations.md"),
         ),
@@ -86,6 +130,47 @@ pub const DOCS: Docs = Docs {
             "revoke_organization_invitation",
             include_str!("../../docs/clerk/functions/revoke_organization_invitation.md"),
         ),
+        ("list_domains", include_str!("../../docs/clerk/functions/list_domains.md")),
+        ("add_domain", include_str!("../../docs/clerk/functions/add_domain.md")),
+        ("update_domain", include_str!("../../docs/clerk/functions/update_domain.md")),
+        ("delete_domain", include_str!("../../docs/clerk/functions/delete_domain.md")),
+        (
+            "list_redirect_urls",
+            include_str!("../../docs/clerk/functions/list_redirect_urls.md"),
+        ),
+        (
+            "create_redirect_url",
+            include_str!("../../docs/clerk/functions/create_redirect_url.md"),
+        ),
+        (
+            "get_redirect_url",
+            include_str!("../../docs/clerk/functions/get_redirect_url.md"),
+        ),
+        (
+            "delete_redirect_url",
+            include_str!("../../docs/clerk/functions/delete_redirect_url.md"),
+        ),
+        (
+            "list_jwt_templates",
+            include_str!("../../docs/clerk/functions/list_jwt_templates.md"),
+        ),
+        (
+            "create_jwt_template",
+            include_str!("../../docs/clerk/functions/create_jwt_template.md"),
+        ),
+        (
+            "get_jwt_template",
+            include_str!("../../docs/clerk/functions/get_jwt_template.md"),
+        ),
+        (
+            "update_jwt_template",
+            include_str!("../../docs/clerk/functions/update_jwt_template.md"),
+        ),
+        (
+            "delete_jwt_template",
+            include_str!("../../docs/clerk/functions/delete_jwt_template.md"),
+        ),
+        ("get_jwks", include_str!("../../docs/clerk/functions/get_jwks.md")),
         (
             "list_invitations",
             include_str!("../../docs/clerk/functions/list_invitations.md"),

@@ -399,6 +399,160 @@ pub async fn revoke_session(
     transport.send(request).await.map(Output::Response)
 }
 
+/// List waitlist entries, newest first, by status or email address.
+///
+/// `GET /waitlist_entries`
+pub async fn list_waitlist_entries(
+    transport: &dyn Transport,
+    params: ListWaitlistEntriesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_waitlist_entries", Method::Get);
+    request.push_literal("/waitlist_entries");
+    request.push_query("query", params.query);
+    request.push_query("status", params.status);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add an email address to the waitlist.
+///
+/// `POST /waitlist_entries`
+pub async fn create_waitlist_entry(
+    transport: &dyn Transport,
+    params: CreateWaitlistEntryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_waitlist_entry", Method::Post);
+    request.push_literal("/waitlist_entries");
+    request.set_body_field("email_address", params.email_address);
+    request.set_body_field("notify", params.notify);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a pending waitlist entry.
+///
+/// `DELETE /waitlist_entries/{waitlist_entry_id}`
+pub async fn delete_waitlist_entry(
+    transport: &dyn Transport,
+    params: DeleteWaitlistEntryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_waitlist_entry", Method::Delete);
+    request.push_literal("/waitlist_entries/");
+    request.push_segment("waitlist_entry_id", &params.waitlist_entry_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Invite a waitlist entry's email address to sign up.
+///
+/// `POST /waitlist_entries/{waitlist_entry_id}/invite`
+pub async fn invite_waitlist_entry(
+    transport: &dyn Transport,
+    params: InviteWaitlistEntryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("invite_waitlist_entry", Method::Post);
+    request.push_literal("/waitlist_entries/");
+    request.push_segment("waitlist_entry_id", &params.waitlist_entry_id)?;
+    request.push_literal("/invite");
+    request.set_body_field("ignore_existing", params.ignore_existing);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Reject a waitlist entry.
+///
+/// `POST /waitlist_entries/{waitlist_entry_id}/reject`
+pub async fn reject_waitlist_entry(
+    transport: &dyn Transport,
+    params: RejectWaitlistEntryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("reject_waitlist_entry", Method::Post);
+    request.push_literal("/waitlist_entries/");
+    request.push_segment("waitlist_entry_id", &params.waitlist_entry_id)?;
+    request.push_literal("/reject");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the identifiers allowed to sign up (the allowlist).
+///
+/// `GET /allowlist_identifiers`
+pub async fn list_allowlist_identifiers(
+    transport: &dyn Transport,
+    params: ListAllowlistIdentifiersParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_allowlist_identifiers", Method::Get);
+    request.push_literal("/allowlist_identifiers");
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Allow an email, a `*@domain`, a phone or a wallet to sign up.
+///
+/// `POST /allowlist_identifiers`
+pub async fn create_allowlist_identifier(
+    transport: &dyn Transport,
+    params: CreateAllowlistIdentifierParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_allowlist_identifier", Method::Post);
+    request.push_literal("/allowlist_identifiers");
+    request.set_body_field("identifier", params.identifier);
+    request.set_body_field("notify", params.notify);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove an identifier from the allowlist.
+///
+/// `DELETE /allowlist_identifiers/{identifier_id}`
+pub async fn delete_allowlist_identifier(
+    transport: &dyn Transport,
+    params: DeleteAllowlistIdentifierParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_allowlist_identifier", Method::Delete);
+    request.push_literal("/allowlist_identifiers/");
+    request.push_segment("identifier_id", &params.identifier_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the identifiers blocked from signing up and in.
+///
+/// `GET /blocklist_identifiers`
+pub async fn list_blocklist_identifiers(
+    transport: &dyn Transport,
+    params: ListBlocklistIdentifiersParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("list_blocklist_identifiers", Method::Get);
+    request.push_literal("/blocklist_identifiers");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Block an email, a `*@domain`, a phone or a wallet from signing in.
+///
+/// `POST /blocklist_identifiers`
+pub async fn create_blocklist_identifier(
+    transport: &dyn Transport,
+    params: CreateBlocklistIdentifierParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_blocklist_identifier", Method::Post);
+    request.push_literal("/blocklist_identifiers");
+    request.set_body_field("identifier", params.identifier);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove an identifier from the blocklist.
+///
+/// `DELETE /blocklist_identifiers/{identifier_id}`
+pub async fn delete_blocklist_identifier(
+    transport: &dyn Transport,
+    params: DeleteBlocklistIdentifierParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_blocklist_identifier", Method::Delete);
+    request.push_literal("/blocklist_identifiers/");
+    request.push_segment("identifier_id", &params.identifier_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
 /// List organizations, newest first, with search and pagination.
 ///
 /// `GET /organizations`
@@ -646,6 +800,210 @@ pub async fn revoke_organization_invitation(
     request.push_segment("invitation_id", &params.invitation_id)?;
     request.push_literal("/revoke");
     request.set_body_field("requesting_user_id", params.requesting_user_id);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the instance's primary domain and its satellite domains.
+///
+/// `GET /domains`
+pub async fn list_domains(
+    transport: &dyn Transport,
+    params: ListDomainsParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("list_domains", Method::Get);
+    request.push_literal("/domains");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add a satellite domain to the instance.
+///
+/// `POST /domains`
+pub async fn add_domain(
+    transport: &dyn Transport,
+    params: AddDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("add_domain", Method::Post);
+    request.push_literal("/domains");
+    request.set_body_field("name", params.name);
+    request.set_body_field("is_satellite", params.is_satellite);
+    request.set_body_field("proxy_url", params.proxy_url);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rename a domain or set or clear its proxy URL.
+///
+/// `PATCH /domains/{domain_id}`
+pub async fn update_domain(
+    transport: &dyn Transport,
+    params: UpdateDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_domain", Method::Patch);
+    request.push_literal("/domains/");
+    request.push_segment("domain_id", &params.domain_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("proxy_url", params.proxy_url);
+    request.set_body_field("is_secondary", params.is_secondary);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a satellite domain.
+///
+/// `DELETE /domains/{domain_id}`
+pub async fn delete_domain(
+    transport: &dyn Transport,
+    params: DeleteDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_domain", Method::Delete);
+    request.push_literal("/domains/");
+    request.push_segment("domain_id", &params.domain_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the redirect URLs allowed for native and mobile sign-ins.
+///
+/// `GET /redirect_urls`
+pub async fn list_redirect_urls(
+    transport: &dyn Transport,
+    params: ListRedirectUrlsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_redirect_urls", Method::Get);
+    request.push_literal("/redirect_urls");
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Allow a URL (https or an app scheme) as a sign-in redirect.
+///
+/// `POST /redirect_urls`
+pub async fn create_redirect_url(
+    transport: &dyn Transport,
+    params: CreateRedirectUrlParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_redirect_url", Method::Post);
+    request.push_literal("/redirect_urls");
+    request.set_body_field("url", params.url);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retrieve one allowed redirect URL by ID.
+///
+/// `GET /redirect_urls/{id}`
+pub async fn get_redirect_url(
+    transport: &dyn Transport,
+    params: GetRedirectUrlParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_redirect_url", Method::Get);
+    request.push_literal("/redirect_urls/");
+    request.push_segment("id", &params.id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Stop allowing a redirect URL.
+///
+/// `DELETE /redirect_urls/{id}`
+pub async fn delete_redirect_url(
+    transport: &dyn Transport,
+    params: DeleteRedirectUrlParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_redirect_url", Method::Delete);
+    request.push_literal("/redirect_urls/");
+    request.push_segment("id", &params.id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the instance's JWT templates.
+///
+/// `GET /jwt_templates`
+pub async fn list_jwt_templates(
+    transport: &dyn Transport,
+    params: ListJwtTemplatesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_jwt_templates", Method::Get);
+    request.push_literal("/jwt_templates");
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a JWT template with custom claims for third-party services.
+///
+/// `POST /jwt_templates`
+pub async fn create_jwt_template(
+    transport: &dyn Transport,
+    params: CreateJwtTemplateParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_jwt_template", Method::Post);
+    request.push_literal("/jwt_templates");
+    request.set_body_field("name", params.name);
+    request.set_body_field("claims", params.claims);
+    request.set_body_field("lifetime", params.lifetime);
+    request.set_body_field("allowed_clock_skew", params.allowed_clock_skew);
+    request.set_body_field("custom_signing_key", params.custom_signing_key);
+    request.set_body_field("signing_algorithm", params.signing_algorithm);
+    request.set_body_field("signing_key", params.signing_key);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retrieve one JWT template by ID.
+///
+/// `GET /jwt_templates/{template_id}`
+pub async fn get_jwt_template(
+    transport: &dyn Transport,
+    params: GetJwtTemplateParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_jwt_template", Method::Get);
+    request.push_literal("/jwt_templates/");
+    request.push_segment("template_id", &params.template_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rename a JWT template or replace its claims and lifetime.
+///
+/// `PATCH /jwt_templates/{template_id}`
+pub async fn update_jwt_template(
+    transport: &dyn Transport,
+    params: UpdateJwtTemplateParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_jwt_template", Method::Patch);
+    request.push_literal("/jwt_templates/");
+    request.push_segment("template_id", &params.template_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("claims", params.claims);
+    request.set_body_field("lifetime", params.lifetime);
+    request.set_body_field("allowed_clock_skew", params.allowed_clock_skew);
+    request.set_body_field("custom_signing_key", params.custom_signing_key);
+    request.set_body_field("signing_algorithm", params.signing_algorithm);
+    request.set_body_field("signing_key", params.signing_key);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a JWT template.
+///
+/// `DELETE /jwt_templates/{template_id}`
+pub async fn delete_jwt_template(
+    transport: &dyn Transport,
+    params: DeleteJwtTemplateParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_jwt_template", Method::Delete);
+    request.push_literal("/jwt_templates/");
+    request.push_segment("template_id", &params.template_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get the instance's JSON Web Key Set, to verify tokens yourself.
+///
+/// `GET /jwks`
+pub async fn get_jwks(
+    transport: &dyn Transport,
+    params: GetJwksParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("get_jwks", Method::Get);
+    request.push_literal("/jwks");
     transport.send(request).await.map(Output::Response)
 }
 

@@ -771,6 +771,278 @@ pub static REVOKE_SESSION: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `list_waitlist_entries`: List waitlist entries, newest first, by status or email address.
+pub static LIST_WAITLIST_ENTRIES: FunctionMeta = FunctionMeta {
+    name: "list_waitlist_entries",
+    slug: "clerk_list_waitlist_entries",
+    title: "List Waitlist Entries",
+    group: "waitlist_entries",
+    summary: "List waitlist entries, newest first, by status or email address.",
+    description: "Returns `{data = [...], total_count = <n>}` where `data` holds one page of waitlist entries and `total_count` counts every match. Each entry has `id` (`wle_…`), `email_address`, `status` (`pending`, `invited`, `rejected` or `completed`, the last once the person signed up), `is_locked`, `invitation` (the application invitation sent by `invite_waitlist_entry`, else nil) and `created_at` and `updated_at` in Unix milliseconds. Entries are ordered by `order_by`, newest first by default.",
+    path: "/waitlist_entries",
+    params: &[
+        ParamMeta::query("query", ParamType::String)
+            .doc(
+                "Only entries whose email address contains this text, or whose ID is this.",
+            ),
+        ParamMeta::query("status", ParamType::String)
+            .allowed(
+                &[
+                    Literal::String("pending"),
+                    Literal::String("invited"),
+                    Literal::String("completed"),
+                    Literal::String("rejected"),
+                ],
+            )
+            .doc("Only entries in this status."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of entries to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of entries to skip before the page starts; use with `limit`."),
+        ParamMeta::query("order_by", ParamType::String)
+            .default_value(Literal::String("-created_at"))
+            .doc(
+                "Sort field `created_at`, `email_address` or `invited_at`, prefixed with `-` for descending or `+` for ascending.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_waitlist_entry`: Add an email address to the waitlist.
+pub static CREATE_WAITLIST_ENTRY: FunctionMeta = FunctionMeta {
+    name: "create_waitlist_entry",
+    slug: "clerk_create_waitlist_entry",
+    title: "Create Waitlist Entry",
+    group: "waitlist_entries",
+    summary: "Add an email address to the waitlist.",
+    description: "Adds the address to the waitlist as a `pending` entry and returns it (`id`, `email_address`, `status`, `is_locked`, `invitation`, `created_at`). An address already on the waitlist is not added twice: the existing entry is returned, whatever its status. Unless `notify` is false, Clerk emails the address a confirmation. An address that is not a valid email address gives 422 `form_param_format_invalid`. To let the person in, call `invite_waitlist_entry`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/waitlist_entries",
+    params: &[
+        ParamMeta::body("email_address", ParamType::String)
+            .required()
+            .doc("Email address to put on the waitlist."),
+        ParamMeta::body("notify", ParamType::Boolean)
+            .default_value(Literal::Boolean(true))
+            .doc(
+                "Whether Clerk emails the address a confirmation that it joined the waitlist.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_waitlist_entry`: Delete a pending waitlist entry.
+pub static DELETE_WAITLIST_ENTRY: FunctionMeta = FunctionMeta {
+    name: "delete_waitlist_entry",
+    slug: "clerk_delete_waitlist_entry",
+    title: "Delete Waitlist Entry",
+    group: "waitlist_entries",
+    summary: "Delete a pending waitlist entry.",
+    description: "Deletes a `pending` entry and returns `{object = \"waitlist_entry\", id = \"wle_…\", deleted = true}`; the address can join the waitlist again later. Entries already invited, rejected or completed cannot be deleted (409 Conflict: `waitlist_entry_already_invited`, `..._rejected` or `..._completed`). An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/waitlist_entries/{waitlist_entry_id}",
+    params: &[
+        ParamMeta::path("waitlist_entry_id", ParamType::String)
+            .doc("ID of the waitlist entry to delete (`wle_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `invite_waitlist_entry`: Invite a waitlist entry's email address to sign up.
+pub static INVITE_WAITLIST_ENTRY: FunctionMeta = FunctionMeta {
+    name: "invite_waitlist_entry",
+    slug: "clerk_invite_waitlist_entry",
+    title: "Invite Waitlist Entry",
+    group: "waitlist_entries",
+    summary: "Invite a waitlist entry's email address to sign up.",
+    description: "Lets a waiting person in: creates an application invitation for the entry's address and emails it (it then shows in `list_invitations`), sets the entry's `status` to `invited`, and returns the entry with the invitation (`id`, `status`, `url`, `expires_at`) under `invitation`. An address that already has a pending invitation or an account is refused (400 `duplicate_record` or 422 `form_identifier_exists`) unless `ignore_existing` is true. Only pending entries can be invited: others give 409 Conflict (`waitlist_entry_already_invited`, `..._rejected`, `..._completed`, or `waitlist_entry_locked`). An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/waitlist_entries/{waitlist_entry_id}/invite",
+    params: &[
+        ParamMeta::path("waitlist_entry_id", ParamType::String)
+            .doc("ID of the waitlist entry to invite (`wle_…`)."),
+        ParamMeta::body("ignore_existing", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "Invite even if the address already has a pending invitation or belongs to a user.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `reject_waitlist_entry`: Reject a waitlist entry.
+pub static REJECT_WAITLIST_ENTRY: FunctionMeta = FunctionMeta {
+    name: "reject_waitlist_entry",
+    slug: "clerk_reject_waitlist_entry",
+    title: "Reject Waitlist Entry",
+    group: "waitlist_entries",
+    summary: "Reject a waitlist entry.",
+    description: "Marks a pending entry `rejected` and returns the entry; the person is not invited. Only pending entries can be rejected: others give 409 Conflict (`waitlist_entry_already_rejected`, `..._invited`, `..._completed`, or `waitlist_entry_locked`). An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/waitlist_entries/{waitlist_entry_id}/reject",
+    params: &[
+        ParamMeta::path("waitlist_entry_id", ParamType::String)
+            .doc("ID of the waitlist entry to reject (`wle_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_allowlist_identifiers`: List the identifiers allowed to sign up (the allowlist).
+pub static LIST_ALLOWLIST_IDENTIFIERS: FunctionMeta = FunctionMeta {
+    name: "list_allowlist_identifiers",
+    slug: "clerk_list_allowlist_identifiers",
+    title: "List Allowlist Identifiers",
+    group: "allowlist_blocklist",
+    summary: "List the identifiers allowed to sign up (the allowlist).",
+    description: "Returns the instance's allowlist. Without `paginated` the response is a bare array of allowlist identifier objects; with `paginated = true` it is `{data = [...], total_count = <n>}`. Each has `id` (`alid_…`), `identifier` (an email address, a `*@domain` wildcard, a phone number or a web3 wallet), `identifier_type` (`email_address` (wildcards too), `phone_number` or `web3_wallet`), `invitation_id` when adding it sent an invitation, `instance_id`, and `created_at` and `updated_at` in Unix milliseconds. The allowlist only restricts sign-ups while it is enabled in the dashboard's Restrictions settings.",
+    path: "/allowlist_identifiers",
+    params: &[
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc("`true` returns `{data, total_count}` instead of a bare array."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of identifiers to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of identifiers to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_allowlist_identifier`: Allow an email, a `*@domain`, a phone or a wallet to sign up.
+pub static CREATE_ALLOWLIST_IDENTIFIER: FunctionMeta = FunctionMeta {
+    name: "create_allowlist_identifier",
+    slug: "clerk_create_allowlist_identifier",
+    title: "Create Allowlist Identifier",
+    group: "allowlist_blocklist",
+    summary: "Allow an email, a `*@domain`, a phone or a wallet to sign up.",
+    description: "Adds an identifier to the allowlist and returns it (`id`, `identifier`, `identifier_type`, `invitation_id`, `created_at`). `identifier` is an email address, a whole email domain written as a wildcard (`*@example.com`; a bare `example.com` is refused), a phone number in E.164 form (`+15555550100`) or an Ethereum wallet (`0x` and 40 hex digits); Clerk infers `identifier_type` from it. With `notify = true` Clerk also invites an email address or phone number to sign up (not a wildcard or a wallet), and the answer carries the invitation's ID in `invitation_id`. An identifier already on the allowlist gives 400 `duplicate_record`; a value of none of these forms gives 422 `form_param_format_invalid`. The allowlist only restricts sign-ups while it is enabled in the dashboard's Restrictions settings.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/allowlist_identifiers",
+    params: &[
+        ParamMeta::body("identifier", ParamType::String)
+            .required()
+            .doc(
+                "What to allow: an email address, `*@<domain>` for every address of a domain, a phone number with country code (`+15555550100`) or a web3 wallet address (`0x…`).",
+            ),
+        ParamMeta::body("notify", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "Whether Clerk invites the identifier to sign up (email addresses and phone numbers only).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_allowlist_identifier`: Remove an identifier from the allowlist.
+pub static DELETE_ALLOWLIST_IDENTIFIER: FunctionMeta = FunctionMeta {
+    name: "delete_allowlist_identifier",
+    slug: "clerk_delete_allowlist_identifier",
+    title: "Delete Allowlist Identifier",
+    group: "allowlist_blocklist",
+    summary: "Remove an identifier from the allowlist.",
+    description: "Removes the identifier from the allowlist, so that while the allowlist is enabled it can no longer be used to sign up, and returns `{object = \"allowlist_identifier\", id = \"alid_…\", deleted = true}`. An invitation sent when it was added is not revoked (use `revoke_invitation`). An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/allowlist_identifiers/{identifier_id}",
+    params: &[
+        ParamMeta::path("identifier_id", ParamType::String)
+            .doc("ID of the allowlist identifier to remove (`alid_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_blocklist_identifiers`: List the identifiers blocked from signing up and in.
+pub static LIST_BLOCKLIST_IDENTIFIERS: FunctionMeta = FunctionMeta {
+    name: "list_blocklist_identifiers",
+    slug: "clerk_list_blocklist_identifiers",
+    title: "List Blocklist Identifiers",
+    group: "allowlist_blocklist",
+    summary: "List the identifiers blocked from signing up and in.",
+    description: "Returns `{data = [...], total_count = <n>}` with every identifier on the blocklist (this endpoint takes no paging parameters). Each has `id` (`blid_…`), `identifier`, `identifier_type` (`email_address`, `phone_number` or `web3_wallet`), `instance_id`, and `created_at` and `updated_at` in Unix milliseconds.",
+    path: "/blocklist_identifiers",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_blocklist_identifier`: Block an email, a `*@domain`, a phone or a wallet from signing in.
+pub static CREATE_BLOCKLIST_IDENTIFIER: FunctionMeta = FunctionMeta {
+    name: "create_blocklist_identifier",
+    slug: "clerk_create_blocklist_identifier",
+    title: "Create Blocklist Identifier",
+    group: "allowlist_blocklist",
+    summary: "Block an email, a `*@domain`, a phone or a wallet from signing in.",
+    description: "Adds an identifier to the blocklist and returns it (`id`, `identifier`, `identifier_type`, `created_at`): while the blocklist is enabled in the dashboard's Restrictions settings, nobody can sign up or sign in with it. `identifier` is an email address, a wildcard for a whole domain (`*@example.com`), a phone number in E.164 form or an Ethereum wallet (`0x` and 40 hex digits); Clerk infers `identifier_type` from it. An identifier already on the blocklist gives 400 `duplicate_record`; a value of none of these forms gives 422 `form_param_format_invalid`.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/blocklist_identifiers",
+    params: &[
+        ParamMeta::body("identifier", ParamType::String)
+            .required()
+            .doc(
+                "What to block: an email address, `*@<domain>` for every address of a domain, a phone number with country code (`+15555550100`) or a web3 wallet address (`0x…`).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_blocklist_identifier`: Remove an identifier from the blocklist.
+pub static DELETE_BLOCKLIST_IDENTIFIER: FunctionMeta = FunctionMeta {
+    name: "delete_blocklist_identifier",
+    slug: "clerk_delete_blocklist_identifier",
+    title: "Delete Blocklist Identifier",
+    group: "allowlist_blocklist",
+    summary: "Remove an identifier from the blocklist.",
+    description: "Removes the identifier from the blocklist, so it can be used to sign up and sign in again, and returns `{object = \"blocklist_identifier\", id = \"blid_…\", deleted = true}`. An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/blocklist_identifiers/{identifier_id}",
+    params: &[
+        ParamMeta::path("identifier_id", ParamType::String)
+            .doc("ID of the blocklist identifier to remove (`blid_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `list_organizations`: List organizations, newest first, with search and pagination.
 pub static LIST_ORGANIZATIONS: FunctionMeta = FunctionMeta {
     name: "list_organizations",
@@ -1275,6 +1547,370 @@ pub static REVOKE_ORGANIZATION_INVITATION: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `list_domains`: List the instance's primary domain and its satellite domains.
+pub static LIST_DOMAINS: FunctionMeta = FunctionMeta {
+    name: "list_domains",
+    slug: "clerk_list_domains",
+    title: "List Domains",
+    group: "domains",
+    summary: "List the instance's primary domain and its satellite domains.",
+    description: "Returns `{data = [...], total_count = <n>}` with every domain of the instance: the primary one (`is_satellite = false`) and any satellites (for apps on other domains that share its sessions). Each domain has `id` (`dmn_…`), `name` (a host, with a port on development instances), `is_satellite`, `frontend_api_url` (where Clerk's Frontend API answers for it), `accounts_portal_url`, `proxy_url` (nil unless it is served through a proxy), `development_origin` and `cname_targets` (the DNS records to create: `host`, `value`, `required`; nil where none are needed). This endpoint takes no parameters.",
+    path: "/domains",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `add_domain`: Add a satellite domain to the instance.
+pub static ADD_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "add_domain",
+    slug: "clerk_add_domain",
+    title: "Add Domain",
+    group: "domains",
+    summary: "Add a satellite domain to the instance.",
+    description: "Adds a satellite domain (an app on another domain that shares the primary domain's sign-ins) and returns it: `id` (`dmn_…`), `name`, `is_satellite = true`, `frontend_api_url`, `proxy_url` and the `cname_targets` to create in its DNS. An instance has exactly one primary domain, so `is_satellite` must be true (anything else gives 422 `primary_domain_already_exists`). Give `proxy_url` instead of DNS records to serve Clerk through your own proxy (production instances only). A name already used by a domain of the instance is refused (422).",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/domains",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc(
+                "Host of the satellite domain, without a scheme (`shop.example.com`); development instances accept a port (`localhost:3001`).",
+            ),
+        ParamMeta::body("is_satellite", ParamType::Boolean)
+            .required()
+            .allowed(&[Literal::Boolean(true)])
+            .doc("Must be `true`; a second primary domain cannot be added."),
+        ParamMeta::body("proxy_url", ParamType::String)
+            .doc(
+                "Full URL of your proxy that forwards requests to Clerk's Frontend API for this domain, for example `https://shop.example.com/__clerk` (production instances only).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_domain`: Rename a domain or set or clear its proxy URL.
+pub static UPDATE_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "update_domain",
+    slug: "clerk_update_domain",
+    title: "Update Domain",
+    group: "domains",
+    summary: "Rename a domain or set or clear its proxy URL.",
+    description: "Changes the fields given of the primary domain or a satellite and returns the domain. Set `proxy_url` to serve Clerk through your own proxy (production instances only; development instances give 400 `domain_update_forbidden`). Clerk switches back to DNS when `proxy_url` is JSON null, which a nil argument cannot send (nil means \"not given\"): use `api_patch({ path = \"/domains/<id>\", body = { proxy_url = json.null } })`. Renaming a production instance's primary domain changes its home origin and needs the DNS and email setup of the new name to be complete first, or sign-ins break. An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/domains/{domain_id}",
+    params: &[
+        ParamMeta::path("domain_id", ParamType::String)
+            .doc("ID of the domain to update (`dmn_…`), primary or satellite."),
+        ParamMeta::body("name", ParamType::String)
+            .doc(
+                "New host, without a scheme: a fully qualified domain name on production instances (`example.com`), possibly with a port on development instances (`localhost:3000`).",
+            ),
+        ParamMeta::body("proxy_url", ParamType::String)
+            .doc(
+                "Full URL of the proxy that forwards requests to Clerk's Frontend API (production instances only).",
+            ),
+        ParamMeta::body("is_secondary", ParamType::Boolean)
+            .doc(
+                "Whether the domain belongs to a secondary app on the same root domain (eTLD+1) as the primary one, so that its subdomain is significant and kept as part of the domain.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_domain`: Delete a satellite domain.
+pub static DELETE_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "delete_domain",
+    slug: "clerk_delete_domain",
+    title: "Delete Domain",
+    group: "domains",
+    summary: "Delete a satellite domain.",
+    description: "Deletes a satellite domain, irreversibly: its app can no longer use the instance's sign-ins. Returns `{object = \"domain\", id = \"dmn_…\", deleted = true}`. The primary domain cannot be deleted (403 `operation_not_allowed_on_primary_domain`); an unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/domains/{domain_id}",
+    params: &[
+        ParamMeta::path("domain_id", ParamType::String)
+            .doc("ID of the satellite domain to delete (`dmn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_redirect_urls`: List the redirect URLs allowed for native and mobile sign-ins.
+pub static LIST_REDIRECT_URLS: FunctionMeta = FunctionMeta {
+    name: "list_redirect_urls",
+    slug: "clerk_list_redirect_urls",
+    title: "List Redirect URLs",
+    group: "redirect_urls",
+    summary: "List the redirect URLs allowed for native and mobile sign-ins.",
+    description: "Returns the redirect URLs the instance accepts at the end of OAuth and other sign-in flows of native apps (React Native, Expo). Without `paginated` the response is a bare array of redirect URL objects; with `paginated = true` it is `{data = [...], total_count = <n>}`. Each has `id` (`ru_…`), `url`, and `created_at` and `updated_at` in Unix milliseconds.",
+    path: "/redirect_urls",
+    params: &[
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc("`true` returns `{data, total_count}` instead of a bare array."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of redirect URLs to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of redirect URLs to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_redirect_url`: Allow a URL (https or an app scheme) as a sign-in redirect.
+pub static CREATE_REDIRECT_URL: FunctionMeta = FunctionMeta {
+    name: "create_redirect_url",
+    slug: "clerk_create_redirect_url",
+    title: "Create Redirect URL",
+    group: "redirect_urls",
+    summary: "Allow a URL (https or an app scheme) as a sign-in redirect.",
+    description: "Adds a URL to the instance's allowed redirect URLs, which native apps need before Clerk sends a user back to them after an OAuth or other sign-in flow, and returns it (`id` (`ru_…`), `url`, `created_at`, `updated_at`). The URL starts with `https://` or a custom scheme of your app (`my-app://oauth-callback`). A URL without a scheme gives 422 `form_param_format_invalid`; a URL already allowed is refused (400 `duplicate_record`).",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/redirect_urls",
+    params: &[
+        ParamMeta::body("url", ParamType::String)
+            .required()
+            .doc(
+                "The full URL, `https://…` or with your app's custom scheme, for example `https://my-app.com/oauth-callback` or `my-app://oauth-callback`.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_redirect_url`: Retrieve one allowed redirect URL by ID.
+pub static GET_REDIRECT_URL: FunctionMeta = FunctionMeta {
+    name: "get_redirect_url",
+    slug: "clerk_get_redirect_url",
+    title: "Get Redirect URL",
+    group: "redirect_urls",
+    summary: "Retrieve one allowed redirect URL by ID.",
+    description: "Returns the redirect URL object: `id` (`ru_…`), `url`, and `created_at` and `updated_at` in Unix milliseconds. An unknown ID raises 404 `resource_not_found`.",
+    path: "/redirect_urls/{id}",
+    params: &[
+        ParamMeta::path("id", ParamType::String)
+            .aliases(&["redirect_url_id"])
+            .doc("ID of the redirect URL (`ru_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_redirect_url`: Stop allowing a redirect URL.
+pub static DELETE_REDIRECT_URL: FunctionMeta = FunctionMeta {
+    name: "delete_redirect_url",
+    slug: "clerk_delete_redirect_url",
+    title: "Delete Redirect URL",
+    group: "redirect_urls",
+    summary: "Stop allowing a redirect URL.",
+    description: "Removes the URL from the allowed redirect URLs, so Clerk no longer sends users back to it, and returns `{object = \"redirect_url\", id = \"ru_…\", deleted = true}`. An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/redirect_urls/{id}",
+    params: &[
+        ParamMeta::path("id", ParamType::String)
+            .aliases(&["redirect_url_id"])
+            .doc("ID of the redirect URL to remove (`ru_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_jwt_templates`: List the instance's JWT templates.
+pub static LIST_JWT_TEMPLATES: FunctionMeta = FunctionMeta {
+    name: "list_jwt_templates",
+    slug: "clerk_list_jwt_templates",
+    title: "List JWT Templates",
+    group: "jwt_templates",
+    summary: "List the instance's JWT templates.",
+    description: "Returns the JWT templates. Without `paginated` the response is a bare array of template objects; with `paginated = true` it is `{data = [...], total_count = <n>}`. Each template has `id` (`jtmp_…`), `name` (what a session token request names it by), `claims` (the claims object, with shortcodes such as `{{user.id}}`), `lifetime` and `allowed_clock_skew` in seconds, `custom_signing_key`, `signing_algorithm`, and `created_at` and `updated_at` in Unix milliseconds. Custom signing keys are never returned.",
+    path: "/jwt_templates",
+    params: &[
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc("`true` returns `{data, total_count}` instead of a bare array."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of templates to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of templates to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_jwt_template`: Create a JWT template with custom claims for third-party services.
+pub static CREATE_JWT_TEMPLATE: FunctionMeta = FunctionMeta {
+    name: "create_jwt_template",
+    slug: "clerk_create_jwt_template",
+    title: "Create JWT Template",
+    group: "jwt_templates",
+    summary: "Create a JWT template with custom claims for third-party services.",
+    description: "Creates a template that tokens can be minted from by its name (`getToken({ template: name })` in Clerk's frontend SDKs, `POST /sessions/{session_id}/tokens/{name}` in the Backend API) and returns it: `id` (`jtmp_…`), `name`, `claims`, `lifetime` (60 seconds unless given), `allowed_clock_skew` (5 seconds unless given), `custom_signing_key`, `signing_algorithm` (`RS256` with the instance's own key) and timestamps in Unix milliseconds. Claim values may be static JSON or shortcodes such as `{{user.id}}` and `{{user.public_metadata.plan}}`; Clerk always adds `azp`, `exp`, `iat`, `iss`, `jti`, `nbf` and `sub`, which a template cannot set (400 `jwt_template_reserved_claim`). A name already used by another template is refused (422). With `custom_signing_key = true`, `signing_algorithm` and `signing_key` are required and the key is never returned.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/jwt_templates",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc("Unique name of the template, used to request tokens from it."),
+        ParamMeta::body("claims", ParamType::Object)
+            .required()
+            .doc(
+                "The claims of the token as a JSON object: static values and shortcodes such as `{{user.id}}`, `{{user.primary_email_address}}` or `{{org.slug}}`.",
+            ),
+        ParamMeta::body("lifetime", ParamType::Integer)
+            .minimum(30f64)
+            .maximum(315360000f64)
+            .doc(
+                "Seconds a token minted from the template is valid (its `exp`); Clerk uses 60 when omitted.",
+            ),
+        ParamMeta::body("allowed_clock_skew", ParamType::Integer)
+            .minimum(0f64)
+            .maximum(300f64)
+            .doc(
+                "Leeway in seconds for clock differences between servers (sets `nbf` this far back); Clerk uses 5 when omitted.",
+            ),
+        ParamMeta::body("custom_signing_key", ParamType::Boolean)
+            .doc(
+                "Sign tokens with your own key (`signing_algorithm`, `signing_key`) instead of the instance's.",
+            ),
+        ParamMeta::body("signing_algorithm", ParamType::String)
+            .doc(
+                "Algorithm for the custom key, for example `HS256` or `RS256`; required with `custom_signing_key = true`.",
+            ),
+        ParamMeta::body("signing_key", ParamType::String)
+            .doc(
+                "The custom signing key (a shared secret for `HS…`, a private key in PEM otherwise); required with `custom_signing_key = true`. Never returned.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_jwt_template`: Retrieve one JWT template by ID.
+pub static GET_JWT_TEMPLATE: FunctionMeta = FunctionMeta {
+    name: "get_jwt_template",
+    slug: "clerk_get_jwt_template",
+    title: "Get JWT Template",
+    group: "jwt_templates",
+    summary: "Retrieve one JWT template by ID.",
+    description: "Returns the template: `id`, `name`, `claims`, `lifetime` and `allowed_clock_skew` in seconds, `custom_signing_key`, `signing_algorithm` and timestamps in Unix milliseconds (a custom signing key is never returned). An unknown ID raises 404 `resource_not_found`.",
+    path: "/jwt_templates/{template_id}",
+    params: &[
+        ParamMeta::path("template_id", ParamType::String)
+            .doc("ID of the template (`jtmp_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_jwt_template`: Rename a JWT template or replace its claims and lifetime.
+pub static UPDATE_JWT_TEMPLATE: FunctionMeta = FunctionMeta {
+    name: "update_jwt_template",
+    slug: "clerk_update_jwt_template",
+    title: "Update JWT Template",
+    group: "jwt_templates",
+    summary: "Rename a JWT template or replace its claims and lifetime.",
+    description: "Sets the template's `name` and `claims` (both required: send the current ones to keep them; the claims are replaced, not merged) and any of `lifetime`, `allowed_clock_skew` and the custom signing key fields given, and returns the updated template. Tokens already minted keep their claims. The same checks as `create_jwt_template` apply: reserved claims give 400 `jwt_template_reserved_claim`, a name used by another template 422; an unknown ID raises 404.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/jwt_templates/{template_id}",
+    params: &[
+        ParamMeta::path("template_id", ParamType::String)
+            .doc("ID of the template to update (`jtmp_…`)."),
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc(
+                "The template's name (the current one to keep it); unique in the instance.",
+            ),
+        ParamMeta::body("claims", ParamType::Object)
+            .required()
+            .doc("The complete new claims object; it replaces the current claims."),
+        ParamMeta::body("lifetime", ParamType::Integer)
+            .minimum(30f64)
+            .maximum(315360000f64)
+            .doc("Seconds a token minted from the template is valid."),
+        ParamMeta::body("allowed_clock_skew", ParamType::Integer)
+            .minimum(0f64)
+            .maximum(300f64)
+            .doc("Leeway in seconds for clock differences between servers."),
+        ParamMeta::body("custom_signing_key", ParamType::Boolean)
+            .doc(
+                "Sign tokens with your own key (`true`, with `signing_algorithm` and `signing_key`) or the instance's (`false`).",
+            ),
+        ParamMeta::body("signing_algorithm", ParamType::String)
+            .doc(
+                "Algorithm for the custom key; required with `custom_signing_key = true`.",
+            ),
+        ParamMeta::body("signing_key", ParamType::String)
+            .doc(
+                "The custom signing key; required with `custom_signing_key = true`. Never returned.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_jwt_template`: Delete a JWT template.
+pub static DELETE_JWT_TEMPLATE: FunctionMeta = FunctionMeta {
+    name: "delete_jwt_template",
+    slug: "clerk_delete_jwt_template",
+    title: "Delete JWT Template",
+    group: "jwt_templates",
+    summary: "Delete a JWT template.",
+    description: "Deletes the template and returns `{object = \"jwt_template\", id = \"jtmp_…\", deleted = true}`; tokens can no longer be requested by its name (tokens already minted stay valid until they expire). The template the instance uses for its session tokens cannot be deleted (403 `session_token_jwt_template`); an unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/jwt_templates/{template_id}",
+    params: &[
+        ParamMeta::path("template_id", ParamType::String)
+            .doc("ID of the template to delete (`jtmp_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_jwks`: Get the instance's JSON Web Key Set, to verify tokens yourself.
+pub static GET_JWKS: FunctionMeta = FunctionMeta {
+    name: "get_jwks",
+    slug: "clerk_get_jwks",
+    title: "Get JWKS",
+    group: "jwt_templates",
+    summary: "Get the instance's JSON Web Key Set, to verify tokens yourself.",
+    description: "Returns the instance's public keys as Clerk publishes them, a JSON Web Key Set `{keys = [...]}`: each key has `kid` (matching the `kid` header of the tokens it signed), `kty`, `alg`, `use` (`sig`) and its public parameters (`n` and `e` for the `RSA` keys Clerk uses). Use it to verify session tokens and tokens from JWT templates without calling Clerk for each. Unlike `health_check`, which reads a page of users, this returns Clerk's answer unchanged. Not counted against Clerk's rate limits.",
+    path: "/jwks",
+    ..FunctionMeta::DEFAULT
+};
+
 /// `list_invitations`: List application invitations, newest first.
 pub static LIST_INVITATIONS: FunctionMeta = FunctionMeta {
     name: "list_invitations",
@@ -1441,7 +2077,7 @@ pub static REVOKE_SIGN_TOKEN: FunctionMeta = FunctionMeta {
 };
 
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 37] = [
+pub static FUNCTIONS: [&FunctionMeta; 62] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
@@ -1461,6 +2097,17 @@ pub static FUNCTIONS: [&FunctionMeta; 37] = [
     &LIST_SESSIONS,
     &GET_SESSION,
     &REVOKE_SESSION,
+    &LIST_WAITLIST_ENTRIES,
+    &CREATE_WAITLIST_ENTRY,
+    &DELETE_WAITLIST_ENTRY,
+    &INVITE_WAITLIST_ENTRY,
+    &REJECT_WAITLIST_ENTRY,
+    &LIST_ALLOWLIST_IDENTIFIERS,
+    &CREATE_ALLOWLIST_IDENTIFIER,
+    &DELETE_ALLOWLIST_IDENTIFIER,
+    &LIST_BLOCKLIST_IDENTIFIERS,
+    &CREATE_BLOCKLIST_IDENTIFIER,
+    &DELETE_BLOCKLIST_IDENTIFIER,
     &LIST_ORGANIZATIONS,
     &CREATE_ORGANIZATION,
     &GET_ORGANIZATION,
@@ -1474,6 +2121,20 @@ pub static FUNCTIONS: [&FunctionMeta; 37] = [
     &LIST_ORGANIZATION_INVITATIONS,
     &CREATE_ORGANIZATION_INVITATION,
     &REVOKE_ORGANIZATION_INVITATION,
+    &LIST_DOMAINS,
+    &ADD_DOMAIN,
+    &UPDATE_DOMAIN,
+    &DELETE_DOMAIN,
+    &LIST_REDIRECT_URLS,
+    &CREATE_REDIRECT_URL,
+    &GET_REDIRECT_URL,
+    &DELETE_REDIRECT_URL,
+    &LIST_JWT_TEMPLATES,
+    &CREATE_JWT_TEMPLATE,
+    &GET_JWT_TEMPLATE,
+    &UPDATE_JWT_TEMPLATE,
+    &DELETE_JWT_TEMPLATE,
+    &GET_JWKS,
     &LIST_INVITATIONS,
     &CREATE_INVITATION,
     &REVOKE_INVITATION,
@@ -1667,6 +2328,16 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             summary: "List, inspect and revoke sessions.",
         },
         FamilyMeta {
+            name: "waitlist_entries",
+            title: "Waitlist",
+            summary: "Add people to the waitlist, list them, invite or reject them.",
+        },
+        FamilyMeta {
+            name: "allowlist_blocklist",
+            title: "Allowlist and blocklist",
+            summary: "Allow or block sign-ups by email address, domain, phone number or wallet.",
+        },
+        FamilyMeta {
             name: "organizations",
             title: "Organizations",
             summary: "Create, find, update and delete organizations, and their metadata.",
@@ -1680,6 +2351,21 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             name: "organization_invitations",
             title: "Organization invitations",
             summary: "Invite people to an organization, list and revoke invitations.",
+        },
+        FamilyMeta {
+            name: "domains",
+            title: "Domains (satellite and primary)",
+            summary: "List the instance's domains, add, update and delete satellite domains.",
+        },
+        FamilyMeta {
+            name: "redirect_urls",
+            title: "Redirect URLs",
+            summary: "Allow redirect URLs for native and mobile sign-in flows.",
+        },
+        FamilyMeta {
+            name: "jwt_templates",
+            title: "JWT templates and JWKS",
+            summary: "Manage JWT templates for custom tokens, and read the instance's JWKS.",
         },
         FamilyMeta {
             name: "invitations",

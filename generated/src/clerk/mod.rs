@@ -97,6 +97,68 @@ pub fn dispatch<'a>(
             "revoke_session" => {
                 handlers::revoke_session(transport, parse_args(function, args)?).await
             }
+            "list_waitlist_entries" => {
+                handlers::list_waitlist_entries(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_waitlist_entry" => {
+                handlers::create_waitlist_entry(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_waitlist_entry" => {
+                handlers::delete_waitlist_entry(transport, parse_args(function, args)?)
+                    .await
+            }
+            "invite_waitlist_entry" => {
+                handlers::invite_waitlist_entry(transport, parse_args(function, args)?)
+                    .await
+            }
+            "reject_waitlist_entry" => {
+                handlers::reject_waitlist_entry(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_allowlist_identifiers" => {
+                handlers::list_allowlist_identifiers(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_allowlist_identifier" => {
+                handlers::create_allowlist_identifier(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_allowlist_identifier" => {
+                handlers::delete_allowlist_identifier(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_blocklist_identifiers" => {
+                handlers::list_blocklist_identifiers(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_blocklist_identifier" => {
+                handlers::create_blocklist_identifier(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_blocklist_identifier" => {
+                handlers::delete_blocklist_identifier(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
             "list_organizations" => {
                 handlers::list_organizations(transport, parse_args(function, args)?)
                     .await
@@ -171,6 +233,55 @@ pub fn dispatch<'a>(
                         parse_args(function, args)?,
                     )
                     .await
+            }
+            "list_domains" => {
+                handlers::list_domains(transport, parse_args(function, args)?).await
+            }
+            "add_domain" => {
+                handlers::add_domain(transport, parse_args(function, args)?).await
+            }
+            "update_domain" => {
+                handlers::update_domain(transport, parse_args(function, args)?).await
+            }
+            "delete_domain" => {
+                handlers::delete_domain(transport, parse_args(function, args)?).await
+            }
+            "list_redirect_urls" => {
+                handlers::list_redirect_urls(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_redirect_url" => {
+                handlers::create_redirect_url(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_redirect_url" => {
+                handlers::get_redirect_url(transport, parse_args(function, args)?).await
+            }
+            "delete_redirect_url" => {
+                handlers::delete_redirect_url(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_jwt_templates" => {
+                handlers::list_jwt_templates(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_jwt_template" => {
+                handlers::create_jwt_template(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_jwt_template" => {
+                handlers::get_jwt_template(transport, parse_args(function, args)?).await
+            }
+            "update_jwt_template" => {
+                handlers::update_jwt_template(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_jwt_template" => {
+                handlers::delete_jwt_template(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_jwks" => {
+                handlers::get_jwks(transport, parse_args(function, args)?).await
             }
             "list_invitations" => {
                 handlers::list_invitations(transport, parse_args(function, args)?).await

@@ -383,6 +383,109 @@ pub struct RevokeSessionParams {
     pub session_id: String,
 }
 
+/// Arguments of `list_waitlist_entries`: List waitlist entries, newest first, by status or email address.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListWaitlistEntriesParams {
+    /// Only entries whose email address contains this text, or whose ID is this.
+    pub query: Option<String>,
+    /// Only entries in this status.
+    pub status: Option<String>,
+    /// Page size, the number of entries to return.
+    pub limit: Option<i64>,
+    /// Number of entries to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+    /// Sort field `created_at`, `email_address` or `invited_at`, prefixed with `-` for descending or `+` for ascending.
+    pub order_by: Option<String>,
+}
+
+/// Arguments of `create_waitlist_entry`: Add an email address to the waitlist.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWaitlistEntryParams {
+    /// Email address to put on the waitlist.
+    pub email_address: String,
+    /// Whether Clerk emails the address a confirmation that it joined the waitlist.
+    pub notify: Option<bool>,
+}
+
+/// Arguments of `delete_waitlist_entry`: Delete a pending waitlist entry.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteWaitlistEntryParams {
+    /// ID of the waitlist entry to delete (`wle_…`).
+    pub waitlist_entry_id: String,
+}
+
+/// Arguments of `invite_waitlist_entry`: Invite a waitlist entry's email address to sign up.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteWaitlistEntryParams {
+    /// ID of the waitlist entry to invite (`wle_…`).
+    pub waitlist_entry_id: String,
+    /// Invite even if the address already has a pending invitation or belongs to a user.
+    pub ignore_existing: Option<bool>,
+}
+
+/// Arguments of `reject_waitlist_entry`: Reject a waitlist entry.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectWaitlistEntryParams {
+    /// ID of the waitlist entry to reject (`wle_…`).
+    pub waitlist_entry_id: String,
+}
+
+/// Arguments of `list_allowlist_identifiers`: List the identifiers allowed to sign up (the allowlist).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListAllowlistIdentifiersParams {
+    /// `true` returns `{data, total_count}` instead of a bare array.
+    pub paginated: Option<bool>,
+    /// Page size, the number of identifiers to return.
+    pub limit: Option<i64>,
+    /// Number of identifiers to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_allowlist_identifier`: Allow an email, a `*@domain`, a phone or a wallet to sign up.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAllowlistIdentifierParams {
+    /// What to allow: an email address, `*@<domain>` for every address of a domain, a phone number with country code (`+15555550100`) or a web3 wallet address (`0x…`).
+    pub identifier: String,
+    /// Whether Clerk invites the identifier to sign up (email addresses and phone numbers only).
+    pub notify: Option<bool>,
+}
+
+/// Arguments of `delete_allowlist_identifier`: Remove an identifier from the allowlist.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAllowlistIdentifierParams {
+    /// ID of the allowlist identifier to remove (`alid_…`).
+    pub identifier_id: String,
+}
+
+/// Arguments of `list_blocklist_identifiers`: List the identifiers blocked from signing up and in.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListBlocklistIdentifiersParams {}
+
+/// Arguments of `create_blocklist_identifier`: Block an email, a `*@domain`, a phone or a wallet from signing in.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBlocklistIdentifierParams {
+    /// What to block: an email address, `*@<domain>` for every address of a domain, a phone number with country code (`+15555550100`) or a web3 wallet address (`0x…`).
+    pub identifier: String,
+}
+
+/// Arguments of `delete_blocklist_identifier`: Remove an identifier from the blocklist.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteBlocklistIdentifierParams {
+    /// ID of the blocklist identifier to remove (`blid_…`).
+    pub identifier_id: String,
+}
+
 /// Arguments of `list_organizations`: List organizations, newest first, with search and pagination.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -614,6 +717,158 @@ pub struct RevokeOrganizationInvitationParams {
     /// ID of the user revoking the invitation; must be an admin of the organization.
     pub requesting_user_id: Option<String>,
 }
+
+/// Arguments of `list_domains`: List the instance's primary domain and its satellite domains.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListDomainsParams {}
+
+/// Arguments of `add_domain`: Add a satellite domain to the instance.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddDomainParams {
+    /// Host of the satellite domain, without a scheme (`shop.example.com`); development instances accept a port (`localhost:3001`).
+    pub name: String,
+    /// Must be `true`; a second primary domain cannot be added.
+    pub is_satellite: bool,
+    /// Full URL of your proxy that forwards requests to Clerk's Frontend API for this domain, for example `https://shop.example.com/__clerk` (production instances only).
+    pub proxy_url: Option<String>,
+}
+
+/// Arguments of `update_domain`: Rename a domain or set or clear its proxy URL.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDomainParams {
+    /// ID of the domain to update (`dmn_…`), primary or satellite.
+    pub domain_id: String,
+    /// New host, without a scheme: a fully qualified domain name on production instances (`example.com`), possibly with a port on development instances (`localhost:3000`).
+    pub name: Option<String>,
+    /// Full URL of the proxy that forwards requests to Clerk's Frontend API (production instances only).
+    pub proxy_url: Option<String>,
+    /// Whether the domain belongs to a secondary app on the same root domain (eTLD+1) as the primary one, so that its subdomain is significant and kept as part of the domain.
+    pub is_secondary: Option<bool>,
+}
+
+/// Arguments of `delete_domain`: Delete a satellite domain.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteDomainParams {
+    /// ID of the satellite domain to delete (`dmn_…`).
+    pub domain_id: String,
+}
+
+/// Arguments of `list_redirect_urls`: List the redirect URLs allowed for native and mobile sign-ins.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListRedirectUrlsParams {
+    /// `true` returns `{data, total_count}` instead of a bare array.
+    pub paginated: Option<bool>,
+    /// Page size, the number of redirect URLs to return.
+    pub limit: Option<i64>,
+    /// Number of redirect URLs to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_redirect_url`: Allow a URL (https or an app scheme) as a sign-in redirect.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRedirectUrlParams {
+    /// The full URL, `https://…` or with your app's custom scheme, for example `https://my-app.com/oauth-callback` or `my-app://oauth-callback`.
+    pub url: String,
+}
+
+/// Arguments of `get_redirect_url`: Retrieve one allowed redirect URL by ID.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetRedirectUrlParams {
+    /// ID of the redirect URL (`ru_…`).
+    #[serde(alias = "redirect_url_id")]
+    pub id: String,
+}
+
+/// Arguments of `delete_redirect_url`: Stop allowing a redirect URL.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteRedirectUrlParams {
+    /// ID of the redirect URL to remove (`ru_…`).
+    #[serde(alias = "redirect_url_id")]
+    pub id: String,
+}
+
+/// Arguments of `list_jwt_templates`: List the instance's JWT templates.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListJwtTemplatesParams {
+    /// `true` returns `{data, total_count}` instead of a bare array.
+    pub paginated: Option<bool>,
+    /// Page size, the number of templates to return.
+    pub limit: Option<i64>,
+    /// Number of templates to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_jwt_template`: Create a JWT template with custom claims for third-party services.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJwtTemplateParams {
+    /// Unique name of the template, used to request tokens from it.
+    pub name: String,
+    /// The claims of the token as a JSON object: static values and shortcodes such as `{{user.id}}`, `{{user.primary_email_address}}` or `{{org.slug}}`.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Seconds a token minted from the template is valid (its `exp`); Clerk uses 60 when omitted.
+    pub lifetime: Option<i64>,
+    /// Leeway in seconds for clock differences between servers (sets `nbf` this far back); Clerk uses 5 when omitted.
+    pub allowed_clock_skew: Option<i64>,
+    /// Sign tokens with your own key (`signing_algorithm`, `signing_key`) instead of the instance's.
+    pub custom_signing_key: Option<bool>,
+    /// Algorithm for the custom key, for example `HS256` or `RS256`; required with `custom_signing_key = true`.
+    pub signing_algorithm: Option<String>,
+    /// The custom signing key (a shared secret for `HS…`, a private key in PEM otherwise); required with `custom_signing_key = true`. Never returned.
+    pub signing_key: Option<String>,
+}
+
+/// Arguments of `get_jwt_template`: Retrieve one JWT template by ID.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetJwtTemplateParams {
+    /// ID of the template (`jtmp_…`).
+    pub template_id: String,
+}
+
+/// Arguments of `update_jwt_template`: Rename a JWT template or replace its claims and lifetime.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateJwtTemplateParams {
+    /// ID of the template to update (`jtmp_…`).
+    pub template_id: String,
+    /// The template's name (the current one to keep it); unique in the instance.
+    pub name: String,
+    /// The complete new claims object; it replaces the current claims.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Seconds a token minted from the template is valid.
+    pub lifetime: Option<i64>,
+    /// Leeway in seconds for clock differences between servers.
+    pub allowed_clock_skew: Option<i64>,
+    /// Sign tokens with your own key (`true`, with `signing_algorithm` and `signing_key`) or the instance's (`false`).
+    pub custom_signing_key: Option<bool>,
+    /// Algorithm for the custom key; required with `custom_signing_key = true`.
+    pub signing_algorithm: Option<String>,
+    /// The custom signing key; required with `custom_signing_key = true`. Never returned.
+    pub signing_key: Option<String>,
+}
+
+/// Arguments of `delete_jwt_template`: Delete a JWT template.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteJwtTemplateParams {
+    /// ID of the template to delete (`jtmp_…`).
+    pub template_id: String,
+}
+
+/// Arguments of `get_jwks`: Get the instance's JSON Web Key Set, to verify tokens yourself.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetJwksParams {}
 
 /// Arguments of `list_invitations`: List application invitations, newest first.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
