@@ -86,6 +86,58 @@ const FIXTURE_KINDS: &[FixtureKind] = &[
         needs: &["user_"],
         create: |_| "clerk.create_sign_token({ user_id = fx[\"user_\"][1] })".into(),
     },
+    FixtureKind {
+        prefix: "alid_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_allowlist_identifier({{ identifier = \"fixture-allowed-{i}@example.test\" }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "blid_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_blocklist_identifier({{ identifier = \"fixture-blocked-{i}@example.test\" }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "wle_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_waitlist_entry({{ email_address = \"fixture-waitlist-{i}@example.test\", notify = false }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "dmn_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.add_domain({{ name = \"fixture-satellite-{i}.example.test\", is_satellite = true }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "ru_",
+        needs: &[],
+        create: |i| {
+            format!("clerk.create_redirect_url({{ url = \"fixture-app-{i}://oauth-callback\" }})")
+        },
+    },
+    FixtureKind {
+        prefix: "jtmp_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_jwt_template({{ name = \"fixture-template-{i}\", claims = {{ aud = \"https://fixture.example.test\" }} }})"
+            )
+        },
+    },
 ];
 
 /// Prefixes of IDs the emulator makes only as a side effect (memberships, email
@@ -550,7 +602,7 @@ fn the_fixture_has_one_object_per_named_id() {
     assert_eq!(
         problems,
         vec![
-            "page.md:3: names `idn_2`, an ID the fixture cannot create (only user_, org_, sess_, orginv_, inv_, sit_)"
+            "page.md:3: names `idn_2`, an ID the fixture cannot create (only user_, org_, sess_, orginv_, inv_, sit_, alid_, blid_, wle_, dmn_, ru_, jtmp_)"
         ]
     );
     assert_eq!(
