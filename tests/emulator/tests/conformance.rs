@@ -750,6 +750,8 @@ async fn every_kind_of_stateful_object(api: &Api, v: &Validator<'_>) {
 
     identifications_and_user_security(api, v, &user_id, plain_id, &org_path).await;
 
+    instance_resources(api, v).await;
+
     // Deletions and errors.
     let deleted = api.ok("DELETE", &org_path, None).await;
     assert_valid(v, "delete", "/organizations/{organization_id}", &deleted);
@@ -934,6 +936,207 @@ async fn identifications_and_user_security(
             &answer,
         );
     }
+}
+
+/// Allowlist and blocklist identifiers, JWT templates, waitlist entries, domains and redirect
+/// URLs, each kind in every shape its operations answer with.
+async fn instance_resources(api: &Api, v: &Validator<'_>) {
+    let id = |value: &Value| value["id"].as_str().unwrap().to_string();
+    // A paginated list's items must each fit the item schema of the bare list.
+    let check_page = |page: &Value, item_schema: &str| {
+        assert!(page["total_count"].is_i64(), "{page}");
+        for item in page["data"].as_array().unwrap() {
+            let errors = v.validate(v.schema(item_schema), item);
+            assert!(errors.is_empty(), "{errors:?}\n{item:#}");
+        }
+    };
+
+    for path in ["/allowlist_identifiers", "/blocklist_identifiers"] {
+        let mut created = Vec::new();
+        for identifier in [
+            "*@allowed.example.test",
+            "+15555550123",
+            "0x00000000000000000000000000000000000000aa",
+        ] {
+            let answer = api
+                .ok("POST", path, Some(json!({"identifier": identifier})))
+                .await;
+            assert_valid(v, "post", path, &answer);
+            created.push(id(&answer));
+        }
+        assert_valid(v, "get", path, &api.ok("GET", path, None).await);
+        let deleted = api
+            .ok("DELETE", &format!("{path}/{}", created[0]), None)
+            .await;
+        assert_valid(v, "delete", &format!("{path}/{{identifier_id}}"), &deleted);
+    }
+    let notified = api
+        .ok(
+            "POST",
+            "/allowlist_identifiers",
+            Some(json!({"identifier": "notified@example.test", "notify": true})),
+        )
+        .await;
+    assert_valid(v, "post", "/allowlist_identifiers", &notified);
+    check_page(
+        &api.ok("GET", "/allowlist_identifiers?paginated=true", None)
+            .await,
+        "AllowlistIdentifier",
+    );
+
+    let template = api
+        .ok(
+            "POST",
+            "/jwt_templates",
+            Some(json!({"name": "conformance", "claims": {"aud": "x", "email": "{{user.primary_email_address}}"}})),
+        )
+        .await;
+    assert_valid(v, "post", "/jwt_templates", &template);
+    let custom = api
+        .ok(
+            "POST",
+            "/jwt_templates",
+            Some(json!({"name": "conformance-hs256", "claims": {}, "lifetime": 3600, "allowed_clock_skew": 10, "custom_signing_key": true, "signing_algorithm": "HS256", "signing_key": "secret"})),
+        )
+        .await;
+    assert_valid(v, "post", "/jwt_templates", &custom);
+    let template_path = format!("/jwt_templates/{}", id(&template));
+    assert_valid(
+        v,
+        "get",
+        "/jwt_templates/{template_id}",
+        &api.ok("GET", &template_path, None).await,
+    );
+    let updated = api
+        .ok(
+            "PATCH",
+            &template_path,
+            Some(json!({"name": "conformance-renamed", "claims": {"aud": "y"}, "lifetime": 600})),
+        )
+        .await;
+    assert_valid(v, "patch", "/jwt_templates/{template_id}", &updated);
+    assert_valid(
+        v,
+        "get",
+        "/jwt_templates",
+        &api.ok("GET", "/jwt_templates", None).await,
+    );
+    check_page(
+        &api.ok("GET", "/jwt_templates?paginated=true", None).await,
+        "JWTTemplate",
+    );
+    let deleted = api.ok("DELETE", &template_path, None).await;
+    assert_valid(v, "delete", "/jwt_templates/{template_id}", &deleted);
+
+    let mut entries = Vec::new();
+    for email in [
+        "waiting@example.test",
+        "invitee@example.test",
+        "rejected@example.test",
+    ] {
+        let entry = api
+            .ok(
+                "POST",
+                "/waitlist_entries",
+                Some(json!({"email_address": email, "notify": false})),
+            )
+            .await;
+        assert_valid(v, "post", "/waitlist_entries", &entry);
+        entries.push(id(&entry));
+    }
+    let invited = api
+        .ok(
+            "POST",
+            &format!("/waitlist_entries/{}/invite", entries[1]),
+            Some(json!({})),
+        )
+        .await;
+    assert!(invited["invitation"].is_object(), "{invited}");
+    assert_valid(
+        v,
+        "post",
+        "/waitlist_entries/{waitlist_entry_id}/invite",
+        &invited,
+    );
+    let rejected = api
+        .ok(
+            "POST",
+            &format!("/waitlist_entries/{}/reject", entries[2]),
+            None,
+        )
+        .await;
+    assert_valid(
+        v,
+        "post",
+        "/waitlist_entries/{waitlist_entry_id}/reject",
+        &rejected,
+    );
+    assert_valid(
+        v,
+        "get",
+        "/waitlist_entries",
+        &api.ok("GET", "/waitlist_entries?order_by=-invited_at", None)
+            .await,
+    );
+    let deleted = api
+        .ok("DELETE", &format!("/waitlist_entries/{}", entries[0]), None)
+        .await;
+    assert_valid(
+        v,
+        "delete",
+        "/waitlist_entries/{waitlist_entry_id}",
+        &deleted,
+    );
+
+    let satellite = api
+        .ok(
+            "POST",
+            "/domains",
+            Some(json!({"name": "satellite.example.test", "is_satellite": true})),
+        )
+        .await;
+    assert_valid(v, "post", "/domains", &satellite);
+    let proxied = api
+        .ok(
+            "PATCH",
+            &format!("/domains/{}", id(&satellite)),
+            Some(json!({"proxy_url": "https://satellite.example.test/__clerk"})),
+        )
+        .await;
+    assert_valid(v, "patch", "/domains/{domain_id}", &proxied);
+    assert_valid(v, "get", "/domains", &api.ok("GET", "/domains", None).await);
+    let deleted = api
+        .ok("DELETE", &format!("/domains/{}", id(&satellite)), None)
+        .await;
+    assert_valid(v, "delete", "/domains/{domain_id}", &deleted);
+
+    let redirect = api
+        .ok(
+            "POST",
+            "/redirect_urls",
+            Some(json!({"url": "my-app://oauth-callback"})),
+        )
+        .await;
+    assert_valid(v, "post", "/redirect_urls", &redirect);
+    let redirect_path = format!("/redirect_urls/{}", id(&redirect));
+    assert_valid(
+        v,
+        "get",
+        "/redirect_urls/{id}",
+        &api.ok("GET", &redirect_path, None).await,
+    );
+    assert_valid(
+        v,
+        "get",
+        "/redirect_urls",
+        &api.ok("GET", "/redirect_urls", None).await,
+    );
+    check_page(
+        &api.ok("GET", "/redirect_urls?paginated=true", None).await,
+        "RedirectURL",
+    );
+    let deleted = api.ok("DELETE", &redirect_path, None).await;
+    assert_valid(v, "delete", "/redirect_urls/{id}", &deleted);
 }
 
 #[tokio::test]

@@ -17,15 +17,19 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 // The stateful handler modules, one line each. Every file here but this one is one, and must
 // declare `pub(crate) const ROUTES: &[Route]`: the build script lists their tables below.
+pub(crate) mod allowlist_blocklist;
+pub(crate) mod domains;
 pub(crate) mod identifications;
 pub(crate) mod images;
 pub(crate) mod invitations;
+pub(crate) mod jwt_templates;
 pub(crate) mod memberships;
 pub(crate) mod organization_domains;
 pub(crate) mod organization_invitations;
 pub(crate) mod organization_permissions;
 pub(crate) mod organization_roles;
 pub(crate) mod organizations;
+pub(crate) mod redirect_urls;
 pub(crate) mod role_sets;
 pub(crate) mod session_tokens;
 pub(crate) mod sessions;
@@ -33,6 +37,7 @@ pub(crate) mod sign_in_tokens;
 pub(crate) mod user_organizations;
 pub(crate) mod user_security;
 pub(crate) mod users;
+pub(crate) mod waitlist_entries;
 
 /// The route table of every module in this folder, by module name (from `build.rs`).
 pub(crate) const ROUTE_TABLES: &[&[Route]] = include!(concat!(env!("OUT_DIR"), "/route_tables.rs"));
