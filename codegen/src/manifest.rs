@@ -536,6 +536,11 @@ pub struct ParamSpec {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub openapi_required: Option<Spanned<bool>>,
+    /// For a query array: `false` sends its items as one comma-separated value (`a,b`) instead
+    /// of repeating the key (`k=a&k=b`, the default).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub explode: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

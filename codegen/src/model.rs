@@ -284,6 +284,9 @@ pub struct Param {
     /// What the provider's OpenAPI document says of `required`, where the manifest knowingly
     /// differs.
     pub openapi_required: Option<bool>,
+    /// A query array's items are sent as one comma-separated value when `false`; repeated keys
+    /// otherwise.
+    pub explode: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -683,6 +686,7 @@ fn build_param(name: &str, p: &manifest::ParamSpec) -> Param {
             .unwrap_or_default(),
         max_bytes: p.max_bytes.as_ref().map(|m| m.value),
         openapi_required: p.openapi_required.as_ref().map(|r| r.value),
+        explode: p.explode.as_ref().is_none_or(|e| e.value),
     }
 }
 

@@ -1001,6 +1001,21 @@ fn check_file_param(
             format!("`max_bytes` of `{name}` in `{fname}` must be at least 1"),
         );
     }
+    if let Some(explode) = &p.explode {
+        let query_array =
+            p.location.value == ParamLocation::Query && matches!(p.ty.value, ParamType::Array(_));
+        if !query_array {
+            reporter.on(
+                explode,
+                format!("`explode` of `{name}` in `{fname}` is only for query arrays (`in: query`, `type: array<…>`)"),
+            );
+        } else if explode.value {
+            reporter.on(
+                explode,
+                format!("`explode: true` of `{name}` in `{fname}` is the default; remove it"),
+            );
+        }
+    }
     if let Some(openapi) = &p.openapi_required
         && openapi.value == p.required
     {

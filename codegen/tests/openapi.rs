@@ -351,18 +351,36 @@ fn each_disagreement_is_reported_with_both_values() {
 }
 
 #[test]
-fn query_arrays_must_use_repeated_keys() {
+fn query_arrays_are_sent_the_way_the_document_serialises_them() {
     let mut doc = document();
     doc["paths"]["/widgets"]["get"]["parameters"][2]["explode"] = json!(false);
     assert_found(
         &mismatches(MANIFEST, &doc),
         &[
-            "list_widgets: query parameter ids: the OpenAPI document serialises this array with style form, explode false, but the generated code repeats the key per item (style form, explode true)",
+            "list_widgets: query parameter ids: the OpenAPI document serialises this array with style form, explode false, but the generated code repeats the key per item (style form, explode true); declare `explode: false` on the parameter",
         ],
         "comma-separated array",
     );
+    let comma_separated = MANIFEST.replacen("type: \"array<string>\", ", "type: \"array<string>\", explode: false, ", 1);
+    assert_ne!(comma_separated, MANIFEST);
+    assert_found(&mismatches(&comma_separated, &doc), &[], "declared comma-separated");
     doc["paths"]["/widgets"]["get"]["parameters"][2]["explode"] = json!(true);
     assert_found(&mismatches(MANIFEST, &doc), &[], "explicit defaults");
+    assert_found(
+        &mismatches(&comma_separated, &doc),
+        &[
+            "list_widgets: query parameter ids: the OpenAPI document serialises this array with style form, explode true, but the generated code sends the items comma-separated (style form, explode false); remove `explode: false` from the parameter",
+        ],
+        "declared comma-separated, but the document repeats keys",
+    );
+    doc["paths"]["/widgets"]["get"]["parameters"][2]["style"] = json!("pipeDelimited");
+    assert_found(
+        &mismatches(MANIFEST, &doc),
+        &[
+            "list_widgets: query parameter ids: the OpenAPI document serialises this array with style pipeDelimited, explode true, but the generated code repeats the key per item (style form, explode true)",
+        ],
+        "pipes",
+    );
 }
 
 #[test]

@@ -954,3 +954,34 @@ fn the_file_type_is_spelled_file_and_has_no_arrays() {
         "{found:?}"
     );
 }
+
+#[test]
+fn explode_is_only_false_and_only_on_query_arrays() {
+    let tags = |extra: &str| {
+        with(
+            "      status: { in: query, type: string, enum: [on, off], description: Status., example: \"on\" }\n",
+            &format!(
+                "      status: {{ in: query, type: string, enum: [on, off], description: Status., example: \"on\" }}\n      tags: {{ in: query, type: \"array<string>\", {extra}description: Tags., example: [a, b] }}\n"
+            ),
+        )
+    };
+    assert_eq!(diagnostics(&tags("explode: false, ")), Vec::<String>::new());
+    let found = diagnostics(&tags("explode: true, "));
+    assert!(
+        found.iter().any(|d| d.ends_with(
+            "`explode: true` of `tags` in `get_widget` is the default; remove it"
+        )),
+        "{found:?}"
+    );
+    let on_a_string = with(
+        "type: string, enum: [on, off]",
+        "type: string, explode: false, enum: [on, off]",
+    );
+    let found = diagnostics(&on_a_string);
+    assert!(
+        found.iter().any(|d| d.ends_with(
+            "`explode` of `status` in `get_widget` is only for query arrays (`in: query`, `type: array<…>`)"
+        )),
+        "{found:?}"
+    );
+}

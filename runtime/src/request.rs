@@ -174,6 +174,17 @@ impl ApiRequest {
         value.append_to(key, &mut self.query);
     }
 
+    /// Adds an array as one value, its items joined by commas (OpenAPI's style `form` with
+    /// `explode: false`); an empty array or `None` adds nothing.
+    pub fn push_query_joined(&mut self, key: &str, value: impl QueryValue) {
+        let mut items = Vec::new();
+        value.append_to(key, &mut items);
+        if !items.is_empty() {
+            let joined: Vec<String> = items.into_iter().map(|(_, v)| v).collect();
+            self.query.push((key.to_string(), joined.join(",")));
+        }
+    }
+
     /// Merges a free-form query table (if given); keys already set by declared parameters are
     /// kept.
     pub fn merge_query_map(&mut self, map: impl Into<Option<Map<String, Value>>>) {

@@ -439,7 +439,7 @@ async fn organization_domains_round_trip() {
     let automatic = check(
         &harness,
         "list_instance_organization_domains",
-        json!({"query": "example", "enrollment_mode": "automatic_invitation,enterprise_sso", "order_by": "+name", "limit": 10, "offset": 0}),
+        json!({"query": "example", "enrollment_mode": ["automatic_invitation", "enterprise_sso"], "order_by": "+name", "limit": 10, "offset": 0}),
         get(
             "/v1/organization_domains",
             &[

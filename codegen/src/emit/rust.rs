@@ -459,6 +459,9 @@ fn handler(f: &Function) -> TokenStream {
             let wire = &p.wire_name;
             let value = field(p);
             match p.location {
+                ParamLocation::Query if !p.explode => {
+                    quote!(request.push_query_joined(#wire, params.#value);)
+                }
                 ParamLocation::Query => quote!(request.push_query(#wire, params.#value);),
                 ParamLocation::Body if p.ty == ParamType::File => {
                     quote!(request.set_file(#wire, params.#value);)

@@ -831,7 +831,13 @@ impl Importer<'_> {
             example: doc.example.clone(),
             deprecated: doc.deprecated,
         };
-        imported_param(&source, notes)
+        let comma_separated = location == ParamLocation::Query
+            && doc.style.as_deref().unwrap_or("form") == "form"
+            && doc.explode == Some(false);
+        imported_param(&source, notes).map(|mut param| {
+            param.explode = !(comma_separated && matches!(param.ty, ParamType::Array(_)));
+            param
+        })
     }
 
     /// The top-level fields of a JSON request body, except read-only ones (the server's to set).
@@ -1049,6 +1055,8 @@ struct ImportedParam {
     max_items: Option<u64>,
     allowed: Vec<Value>,
     example: Option<Value>,
+    /// A query array the document serialises comma-separated (style `form`, explode `false`).
+    explode: bool,
 }
 
 impl ImportedParam {
@@ -1065,6 +1073,7 @@ impl ImportedParam {
             minimum: None,
             maximum: None,
             max_items: None,
+            explode: true,
             allowed: Vec::new(),
             example: None,
         }
@@ -1119,6 +1128,7 @@ fn imported_param(source: &Source<'_>, notes: &mut Vec<String>) -> Option<Import
             .filter(|_| array),
         allowed: Vec::new(),
         example: None,
+        explode: true,
     };
     if let (Some(min), Some(max)) = (param.minimum, param.maximum)
         && min > max
@@ -1504,6 +1514,9 @@ fn render_param(param: &ImportedParam) -> String {
     }
     if let Some(max_items) = param.max_items {
         fields.push(("max_items", max_items.to_string()));
+    }
+    if !param.explode {
+        fields.push(("explode", "false".to_string()));
     }
     if !param.allowed.is_empty() {
         fields.push((

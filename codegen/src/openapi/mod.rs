@@ -710,20 +710,32 @@ fn find_parameter<'d>(
     Err(format!(" does not exist in the OpenAPI document{hint}"))
 }
 
-/// The runtime sends a query array as one `key=item` pair per item: OpenAPI's default (style
-/// `form`, explode `true`). A document asking for `a,b` or `a|b` would reject or misread that.
+/// The runtime sends a query array as one `key=item` pair per item (OpenAPI's default: style
+/// `form`, explode `true`), or as one comma-separated value with `explode: false` (style `form`,
+/// explode `false`). A document asking for the other one, or `a|b`, would reject or misread it.
 fn array_encoding_problem(param: &Param, doc: &DocParam) -> Option<String> {
     if doc.location != "query" || !matches!(param.ty, ParamType::Array(_)) {
         return None;
     }
     let style = doc.style.as_deref().unwrap_or("form");
     let explode = doc.explode.unwrap_or(style == "form");
-    (style != "form" || !explode).then(|| {
-        format!(
-            "the OpenAPI document serialises this array with style {style}, explode {explode}, \
-             but the generated code repeats the key per item (style form, explode true)"
-        )
-    })
+    if style == "form" && explode == param.explode {
+        return None;
+    }
+    let sent = if param.explode {
+        "repeats the key per item (style form, explode true)"
+    } else {
+        "sends the items comma-separated (style form, explode false)"
+    };
+    let hint = match (style == "form", explode) {
+        (true, false) => "; declare `explode: false` on the parameter",
+        (true, true) => "; remove `explode: false` from the parameter",
+        (false, _) => "",
+    };
+    Some(format!(
+        "the OpenAPI document serialises this array with style {style}, explode {explode}, \
+         but the generated code {sent}{hint}"
+    ))
 }
 
 /// ` (it is a query parameter there)` when the name exists in another location.

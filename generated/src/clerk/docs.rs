@@ -246,6 +246,50 @@ pub const DOCS: Docs = Docs {
             include_str!("../../docs/clerk/functions/revoke_invitation.md"),
         ),
         (
+            "list_waitlist_entries",
+            include_str!("../../docs/clerk/functions/list_waitlist_entries.md"),
+        ),
+        (
+            "create_waitlist_entry",
+            include_str!("../../docs/clerk/functions/create_waitlist_entry.md"),
+        ),
+        (
+            "delete_waitlist_entry",
+            include_str!("../../docs/clerk/functions/delete_waitlist_entry.md"),
+        ),
+        (
+            "invite_waitlist_entry",
+            include_str!("../../docs/clerk/functions/invite_waitlist_entry.md"),
+        ),
+        (
+            "reject_waitlist_entry",
+            include_str!("../../docs/clerk/functions/reject_waitlist_entry.md"),
+        ),
+        (
+            "list_allowlist_identifiers",
+            include_str!("../../docs/clerk/functions/list_allowlist_identifiers.md"),
+        ),
+        (
+            "create_allowlist_identifier",
+            include_str!("../../docs/clerk/functions/create_allowlist_identifier.md"),
+        ),
+        (
+            "delete_allowlist_identifier",
+            include_str!("../../docs/clerk/functions/delete_allowlist_identifier.md"),
+        ),
+        (
+            "list_blocklist_identifiers",
+            include_str!("../../docs/clerk/functions/list_blocklist_identifiers.md"),
+        ),
+        (
+            "create_blocklist_identifier",
+            include_str!("../../docs/clerk/functions/create_blocklist_identifier.md"),
+        ),
+        (
+            "delete_blocklist_identifier",
+            include_str!("../../docs/clerk/functions/delete_blocklist_identifier.md"),
+        ),
+        (
             "list_organizations",
             include_str!("../../docs/clerk/functions/list_organizations.md"),
         ),
@@ -278,6 +322,28 @@ pub const DOCS: Docs = Docs {
             include_str!("../../docs/clerk/functions/delete_organization.md"),
         ),
         (
+            "replace_organization_metadata",
+            include_str!("../../docs/clerk/functions/replace_organization_metadata.md"),
+        ),
+        (
+            "get_organization_billing_subscription",
+            include_str!(
+                "../../docs/clerk/functions/get_organization_billing_subscription.md"
+            ),
+        ),
+        (
+            "get_organization_billing_credit_balance",
+            include_str!(
+                "../../docs/clerk/functions/get_organization_billing_credit_balance.md"
+            ),
+        ),
+        (
+            "adjust_organization_billing_credit_balance",
+            include_str!(
+                "../../docs/clerk/functions/adjust_organization_billing_credit_balance.md"
+            ),
+        ),
+        (
             "list_organization_memberships",
             include_str!("../../docs/clerk/functions/list_organization_memberships.md"),
         ),
@@ -294,6 +360,18 @@ pub const DOCS: Docs = Docs {
             include_str!("../../docs/clerk/functions/delete_organization_membership.md"),
         ),
         (
+            "update_organization_membership_metadata",
+            include_str!(
+                "../../docs/clerk/functions/update_organization_membership_metadata.md"
+            ),
+        ),
+        (
+            "list_instance_organization_memberships",
+            include_str!(
+                "../../docs/clerk/functions/list_instance_organization_memberships.md"
+            ),
+        ),
+        (
             "list_organization_invitations",
             include_str!("../../docs/clerk/functions/list_organization_invitations.md"),
         ),
@@ -305,6 +383,159 @@ pub const DOCS: Docs = Docs {
             "revoke_organization_invitation",
             include_str!("../../docs/clerk/functions/revoke_organization_invitation.md"),
         ),
+        (
+            "get_organization_invitation",
+            include_str!("../../docs/clerk/functions/get_organization_invitation.md"),
+        ),
+        (
+            "list_instance_organization_invitations",
+            include_str!(
+                "../../docs/clerk/functions/list_instance_organization_invitations.md"
+            ),
+        ),
+        (
+            "create_organization_domain",
+            include_str!("../../docs/clerk/functions/create_organization_domain.md"),
+        ),
+        (
+            "list_organization_domains",
+            include_str!("../../docs/clerk/functions/list_organization_domains.md"),
+        ),
+        (
+            "update_organization_domain",
+            include_str!("../../docs/clerk/functions/update_organization_domain.md"),
+        ),
+        (
+            "delete_organization_domain",
+            include_str!("../../docs/clerk/functions/delete_organization_domain.md"),
+        ),
+        (
+            "verify_organization_domain_ownership",
+            include_str!(
+                "../../docs/clerk/functions/verify_organization_domain_ownership.md"
+            ),
+        ),
+        (
+            "list_instance_organization_domains",
+            include_str!(
+                "../../docs/clerk/functions/list_instance_organization_domains.md"
+            ),
+        ),
+        (
+            "list_organization_roles",
+            include_str!("../../docs/clerk/functions/list_organization_roles.md"),
+        ),
+        (
+            "create_organization_role",
+            include_str!("../../docs/clerk/functions/create_organization_role.md"),
+        ),
+        (
+            "get_organization_role",
+            include_str!("../../docs/clerk/functions/get_organization_role.md"),
+        ),
+        (
+            "update_organization_role",
+            include_str!("../../docs/clerk/functions/update_organization_role.md"),
+        ),
+        (
+            "delete_organization_role",
+            include_str!("../../docs/clerk/functions/delete_organization_role.md"),
+        ),
+        (
+            "assign_permission_to_organization_role",
+            include_str!(
+                "../../docs/clerk/functions/assign_permission_to_organization_role.md"
+            ),
+        ),
+        (
+            "remove_permission_from_organization_role",
+            include_str!(
+                "../../docs/clerk/functions/remove_permission_from_organization_role.md"
+            ),
+        ),
+        (
+            "list_organization_permissions",
+            include_str!("../../docs/clerk/functions/list_organization_permissions.md"),
+        ),
+        (
+            "create_organization_permission",
+            include_str!("../../docs/clerk/functions/create_organization_permission.md"),
+        ),
+        (
+            "get_organization_permission",
+            include_str!("../../docs/clerk/functions/get_organization_permission.md"),
+        ),
+        (
+            "update_organization_permission",
+            include_str!("../../docs/clerk/functions/update_organization_permission.md"),
+        ),
+        (
+            "delete_organization_permission",
+            include_str!("../../docs/clerk/functions/delete_organization_permission.md"),
+        ),
+        ("list_role_sets", include_str!("../../docs/clerk/functions/list_role_sets.md")),
+        (
+            "create_role_set",
+            include_str!("../../docs/clerk/functions/create_role_set.md"),
+        ),
+        ("get_role_set", include_str!("../../docs/clerk/functions/get_role_set.md")),
+        (
+            "update_role_set",
+            include_str!("../../docs/clerk/functions/update_role_set.md"),
+        ),
+        (
+            "replace_role_set",
+            include_str!("../../docs/clerk/functions/replace_role_set.md"),
+        ),
+        (
+            "add_roles_to_role_set",
+            include_str!("../../docs/clerk/functions/add_roles_to_role_set.md"),
+        ),
+        (
+            "replace_role_in_role_set",
+            include_str!("../../docs/clerk/functions/replace_role_in_role_set.md"),
+        ),
+        ("list_domains", include_str!("../../docs/clerk/functions/list_domains.md")),
+        ("add_domain", include_str!("../../docs/clerk/functions/add_domain.md")),
+        ("update_domain", include_str!("../../docs/clerk/functions/update_domain.md")),
+        ("delete_domain", include_str!("../../docs/clerk/functions/delete_domain.md")),
+        (
+            "list_redirect_urls",
+            include_str!("../../docs/clerk/functions/list_redirect_urls.md"),
+        ),
+        (
+            "create_redirect_url",
+            include_str!("../../docs/clerk/functions/create_redirect_url.md"),
+        ),
+        (
+            "get_redirect_url",
+            include_str!("../../docs/clerk/functions/get_redirect_url.md"),
+        ),
+        (
+            "delete_redirect_url",
+            include_str!("../../docs/clerk/functions/delete_redirect_url.md"),
+        ),
+        (
+            "list_jwt_templates",
+            include_str!("../../docs/clerk/functions/list_jwt_templates.md"),
+        ),
+        (
+            "create_jwt_template",
+            include_str!("../../docs/clerk/functions/create_jwt_template.md"),
+        ),
+        (
+            "get_jwt_template",
+            include_str!("../../docs/clerk/functions/get_jwt_template.md"),
+        ),
+        (
+            "update_jwt_template",
+            include_str!("../../docs/clerk/functions/update_jwt_template.md"),
+        ),
+        (
+            "delete_jwt_template",
+            include_str!("../../docs/clerk/functions/delete_jwt_template.md"),
+        ),
+        ("get_jwks", include_str!("../../docs/clerk/functions/get_jwks.md")),
         ("get_instance", include_str!("../../docs/clerk/functions/get_instance.md")),
         (
             "update_instance",
@@ -667,6 +898,14 @@ pub const DOCS: Docs = Docs {
         ("sign_ups", include_str!("../../docs/clerk/families/sign_ups.md")),
         ("testing_tokens", include_str!("../../docs/clerk/families/testing_tokens.md")),
         ("invitations", include_str!("../../docs/clerk/families/invitations.md")),
+        (
+            "waitlist_entries",
+            include_str!("../../docs/clerk/families/waitlist_entries.md"),
+        ),
+        (
+            "allowlist_blocklist",
+            include_str!("../../docs/clerk/families/allowlist_blocklist.md"),
+        ),
         ("organizations", include_str!("../../docs/clerk/families/organizations.md")),
         (
             "organization_memberships",
@@ -676,6 +915,22 @@ pub const DOCS: Docs = Docs {
             "organization_invitations",
             include_str!("../../docs/clerk/families/organization_invitations.md"),
         ),
+        (
+            "organization_domains",
+            include_str!("../../docs/clerk/families/organization_domains.md"),
+        ),
+        (
+            "organization_roles",
+            include_str!("../../docs/clerk/families/organization_roles.md"),
+        ),
+        (
+            "organization_permissions",
+            include_str!("../../docs/clerk/families/organization_permissions.md"),
+        ),
+        ("role_sets", include_str!("../../docs/clerk/families/role_sets.md")),
+        ("domains", include_str!("../../docs/clerk/families/domains.md")),
+        ("redirect_urls", include_str!("../../docs/clerk/families/redirect_urls.md")),
+        ("jwt_templates", include_str!("../../docs/clerk/families/jwt_templates.md")),
         (
             "instance_settings",
             include_str!("../../docs/clerk/families/instance_settings.md"),

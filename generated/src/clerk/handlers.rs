@@ -1249,6 +1249,160 @@ pub async fn revoke_invitation(
     transport.send(request).await.map(Output::Response)
 }
 
+/// List waitlist entries, newest first, by status or email address.
+///
+/// `GET /waitlist_entries`
+pub async fn list_waitlist_entries(
+    transport: &dyn Transport,
+    params: ListWaitlistEntriesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_waitlist_entries", Method::Get);
+    request.push_literal("/waitlist_entries");
+    request.push_query("query", params.query);
+    request.push_query("status", params.status);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    request.push_query("order_by", params.order_by);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add an email address to the waitlist.
+///
+/// `POST /waitlist_entries`
+pub async fn create_waitlist_entry(
+    transport: &dyn Transport,
+    params: CreateWaitlistEntryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_waitlist_entry", Method::Post);
+    request.push_literal("/waitlist_entries");
+    request.set_body_field("email_address", params.email_address);
+    request.set_body_field("notify", params.notify);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a pending waitlist entry.
+///
+/// `DELETE /waitlist_entries/{waitlist_entry_id}`
+pub async fn delete_waitlist_entry(
+    transport: &dyn Transport,
+    params: DeleteWaitlistEntryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_waitlist_entry", Method::Delete);
+    request.push_literal("/waitlist_entries/");
+    request.push_segment("waitlist_entry_id", &params.waitlist_entry_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Invite a waitlist entry's email address to sign up.
+///
+/// `POST /waitlist_entries/{waitlist_entry_id}/invite`
+pub async fn invite_waitlist_entry(
+    transport: &dyn Transport,
+    params: InviteWaitlistEntryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("invite_waitlist_entry", Method::Post);
+    request.push_literal("/waitlist_entries/");
+    request.push_segment("waitlist_entry_id", &params.waitlist_entry_id)?;
+    request.push_literal("/invite");
+    request.set_body_field("ignore_existing", params.ignore_existing);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Reject a waitlist entry.
+///
+/// `POST /waitlist_entries/{waitlist_entry_id}/reject`
+pub async fn reject_waitlist_entry(
+    transport: &dyn Transport,
+    params: RejectWaitlistEntryParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("reject_waitlist_entry", Method::Post);
+    request.push_literal("/waitlist_entries/");
+    request.push_segment("waitlist_entry_id", &params.waitlist_entry_id)?;
+    request.push_literal("/reject");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the identifiers allowed to sign up (the allowlist).
+///
+/// `GET /allowlist_identifiers`
+pub async fn list_allowlist_identifiers(
+    transport: &dyn Transport,
+    params: ListAllowlistIdentifiersParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_allowlist_identifiers", Method::Get);
+    request.push_literal("/allowlist_identifiers");
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Allow an email, a `*@domain`, a phone or a wallet to sign up.
+///
+/// `POST /allowlist_identifiers`
+pub async fn create_allowlist_identifier(
+    transport: &dyn Transport,
+    params: CreateAllowlistIdentifierParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_allowlist_identifier", Method::Post);
+    request.push_literal("/allowlist_identifiers");
+    request.set_body_field("identifier", params.identifier);
+    request.set_body_field("notify", params.notify);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove an identifier from the allowlist.
+///
+/// `DELETE /allowlist_identifiers/{identifier_id}`
+pub async fn delete_allowlist_identifier(
+    transport: &dyn Transport,
+    params: DeleteAllowlistIdentifierParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_allowlist_identifier", Method::Delete);
+    request.push_literal("/allowlist_identifiers/");
+    request.push_segment("identifier_id", &params.identifier_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the identifiers blocked from signing up and in.
+///
+/// `GET /blocklist_identifiers`
+pub async fn list_blocklist_identifiers(
+    transport: &dyn Transport,
+    params: ListBlocklistIdentifiersParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("list_blocklist_identifiers", Method::Get);
+    request.push_literal("/blocklist_identifiers");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Block an email, a `*@domain`, a phone or a wallet from signing in.
+///
+/// `POST /blocklist_identifiers`
+pub async fn create_blocklist_identifier(
+    transport: &dyn Transport,
+    params: CreateBlocklistIdentifierParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_blocklist_identifier", Method::Post);
+    request.push_literal("/blocklist_identifiers");
+    request.set_body_field("identifier", params.identifier);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove an identifier from the blocklist.
+///
+/// `DELETE /blocklist_identifiers/{identifier_id}`
+pub async fn delete_blocklist_identifier(
+    transport: &dyn Transport,
+    params: DeleteBlocklistIdentifierParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_blocklist_identifier", Method::Delete);
+    request.push_literal("/blocklist_identifiers/");
+    request.push_segment("identifier_id", &params.identifier_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
 /// List organizations, newest first, with search and pagination.
 ///
 /// `GET /organizations`
@@ -1391,6 +1545,78 @@ pub async fn delete_organization(
     transport.send(request).await.map(Output::Response)
 }
 
+/// Overwrite an organization's public or private metadata wholesale.
+///
+/// `PUT /organizations/{organization_id}/metadata`
+pub async fn replace_organization_metadata(
+    transport: &dyn Transport,
+    params: ReplaceOrganizationMetadataParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("replace_organization_metadata", Method::Put);
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/metadata");
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("private_metadata", params.private_metadata);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get an organization's Clerk Billing subscription and its plans.
+///
+/// `GET /organizations/{organization_id}/billing/subscription`
+pub async fn get_organization_billing_subscription(
+    transport: &dyn Transport,
+    params: GetOrganizationBillingSubscriptionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "get_organization_billing_subscription",
+        Method::Get,
+    );
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/billing/subscription");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get an organization's Clerk Billing credit balance.
+///
+/// `GET /organizations/{organization_id}/billing/credits`
+pub async fn get_organization_billing_credit_balance(
+    transport: &dyn Transport,
+    params: GetOrganizationBillingCreditBalanceParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "get_organization_billing_credit_balance",
+        Method::Get,
+    );
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/billing/credits");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add credit to or remove credit from an organization's balance.
+///
+/// `POST /organizations/{organization_id}/billing/credits`
+pub async fn adjust_organization_billing_credit_balance(
+    transport: &dyn Transport,
+    params: AdjustOrganizationBillingCreditBalanceParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "adjust_organization_billing_credit_balance",
+        Method::Post,
+    );
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/billing/credits");
+    request.set_body_field("amount", params.amount);
+    request.set_body_field("action", params.action);
+    request.set_body_field("idempotency_key", params.idempotency_key);
+    request.set_body_field("currency", params.currency);
+    request.set_body_field("note", params.note);
+    transport.send(request).await.map(Output::Response)
+}
+
 /// List the members of an organization, with filters and pagination.
 ///
 /// `GET /organizations/{organization_id}/memberships`
@@ -1472,6 +1698,45 @@ pub async fn delete_organization_membership(
     transport.send(request).await.map(Output::Response)
 }
 
+/// Deep-merge public and private metadata into a membership.
+///
+/// `PATCH /organizations/{organization_id}/memberships/{user_id}/metadata`
+pub async fn update_organization_membership_metadata(
+    transport: &dyn Transport,
+    params: UpdateOrganizationMembershipMetadataParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "update_organization_membership_metadata",
+        Method::Patch,
+    );
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/memberships/");
+    request.push_segment("user_id", &params.user_id)?;
+    request.push_literal("/metadata");
+    request.set_body_field("public_metadata", params.public_metadata);
+    request.set_body_field("private_metadata", params.private_metadata);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List every organization membership of the instance, paginated.
+///
+/// `GET /organization_memberships`
+pub async fn list_instance_organization_memberships(
+    transport: &dyn Transport,
+    params: ListInstanceOrganizationMembershipsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "list_instance_organization_memberships",
+        Method::Get,
+    );
+    request.push_literal("/organization_memberships");
+    request.push_query("order_by", params.order_by);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
 /// List an organization's invitations, newest first.
 ///
 /// `GET /organizations/{organization_id}/invitations`
@@ -1527,6 +1792,656 @@ pub async fn revoke_organization_invitation(
     request.push_segment("invitation_id", &params.invitation_id)?;
     request.push_literal("/revoke");
     request.set_body_field("requesting_user_id", params.requesting_user_id);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get one organization invitation by ID.
+///
+/// `GET /organizations/{organization_id}/invitations/{invitation_id}`
+pub async fn get_organization_invitation(
+    transport: &dyn Transport,
+    params: GetOrganizationInvitationParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_organization_invitation", Method::Get);
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/invitations/");
+    request.push_segment("invitation_id", &params.invitation_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List organization invitations across every organization.
+///
+/// `GET /organization_invitations`
+pub async fn list_instance_organization_invitations(
+    transport: &dyn Transport,
+    params: ListInstanceOrganizationInvitationsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "list_instance_organization_invitations",
+        Method::Get,
+    );
+    request.push_literal("/organization_invitations");
+    request.push_query("status", params.status);
+    request.push_query("query", params.query);
+    request.push_query("order_by", params.order_by);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add an email domain to an organization, with its enrollment mode.
+///
+/// `POST /organizations/{organization_id}/domains`
+pub async fn create_organization_domain(
+    transport: &dyn Transport,
+    params: CreateOrganizationDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_organization_domain", Method::Post);
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/domains");
+    request.set_body_field("name", params.name);
+    request.set_body_field("enrollment_mode", params.enrollment_mode);
+    request.set_body_field("verified", params.verified);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List an organization's domains, by verification and enrollment mode.
+///
+/// `GET /organizations/{organization_id}/domains`
+pub async fn list_organization_domains(
+    transport: &dyn Transport,
+    params: ListOrganizationDomainsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_organization_domains", Method::Get);
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/domains");
+    request.push_query("verified", params.verified);
+    request.push_query("enrollment_mode", params.enrollment_mode);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Change a domain's enrollment mode or verification status.
+///
+/// `PATCH /organizations/{organization_id}/domains/{domain_id}`
+pub async fn update_organization_domain(
+    transport: &dyn Transport,
+    params: UpdateOrganizationDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_organization_domain", Method::Patch);
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/domains/");
+    request.push_segment("domain_id", &params.domain_id)?;
+    request.set_body_field("enrollment_mode", params.enrollment_mode);
+    request.set_body_field("verified", params.verified);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove a domain from an organization.
+///
+/// `DELETE /organizations/{organization_id}/domains/{domain_id}`
+pub async fn delete_organization_domain(
+    transport: &dyn Transport,
+    params: DeleteOrganizationDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_organization_domain", Method::Delete);
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/domains/");
+    request.push_segment("domain_id", &params.domain_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Mark a domain's ownership as verified, skipping the DNS check.
+///
+/// `POST /organizations/{organization_id}/domains/{domain_id}/verify_ownership`
+pub async fn verify_organization_domain_ownership(
+    transport: &dyn Transport,
+    params: VerifyOrganizationDomainOwnershipParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "verify_organization_domain_ownership",
+        Method::Post,
+    );
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/domains/");
+    request.push_segment("domain_id", &params.domain_id)?;
+    request.push_literal("/verify_ownership");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the domains of every organization, with filters and search.
+///
+/// `GET /organization_domains`
+pub async fn list_instance_organization_domains(
+    transport: &dyn Transport,
+    params: ListInstanceOrganizationDomainsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_instance_organization_domains", Method::Get);
+    request.push_literal("/organization_domains");
+    request.push_query("organization_id", params.organization_id);
+    request.push_query("verified", params.verified);
+    request.push_query_joined("enrollment_mode", params.enrollment_mode);
+    request.push_query("query", params.query);
+    request.push_query("domains", params.domains);
+    request.push_query("order_by", params.order_by);
+    request.push_query("offset", params.offset);
+    request.push_query("limit", params.limit);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the instance's organization roles, with search and paging.
+///
+/// `GET /organization_roles`
+pub async fn list_organization_roles(
+    transport: &dyn Transport,
+    params: ListOrganizationRolesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_organization_roles", Method::Get);
+    request.push_literal("/organization_roles");
+    request.push_query("query", params.query);
+    request.push_query("order_by", params.order_by);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a custom organization role with its permissions.
+///
+/// `POST /organization_roles`
+pub async fn create_organization_role(
+    transport: &dyn Transport,
+    params: CreateOrganizationRoleParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_organization_role", Method::Post);
+    request.push_literal("/organization_roles");
+    request.set_body_field("name", params.name);
+    request.set_body_field("key", params.key);
+    request.set_body_field("description", params.description);
+    request.set_body_field("permissions", params.permissions);
+    request
+        .set_body_field(
+            "include_in_initial_role_set",
+            params.include_in_initial_role_set,
+        );
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get one organization role with the permissions it grants.
+///
+/// `GET /organization_roles/{organization_role_id}`
+pub async fn get_organization_role(
+    transport: &dyn Transport,
+    params: GetOrganizationRoleParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_organization_role", Method::Get);
+    request.push_literal("/organization_roles/");
+    request.push_segment("organization_role_id", &params.organization_role_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rename a role, change its key or description, or its permissions.
+///
+/// `PATCH /organization_roles/{organization_role_id}`
+pub async fn update_organization_role(
+    transport: &dyn Transport,
+    params: UpdateOrganizationRoleParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_organization_role", Method::Patch);
+    request.push_literal("/organization_roles/");
+    request.push_segment("organization_role_id", &params.organization_role_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("key", params.key);
+    request.set_body_field("description", params.description);
+    request.set_body_field("permissions", params.permissions);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a custom organization role that nobody holds.
+///
+/// `DELETE /organization_roles/{organization_role_id}`
+pub async fn delete_organization_role(
+    transport: &dyn Transport,
+    params: DeleteOrganizationRoleParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_organization_role", Method::Delete);
+    request.push_literal("/organization_roles/");
+    request.push_segment("organization_role_id", &params.organization_role_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Grant one more permission to an organization role.
+///
+/// `POST /organization_roles/{organization_role_id}/permissions/{permission_id}`
+pub async fn assign_permission_to_organization_role(
+    transport: &dyn Transport,
+    params: AssignPermissionToOrganizationRoleParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "assign_permission_to_organization_role",
+        Method::Post,
+    );
+    request.push_literal("/organization_roles/");
+    request.push_segment("organization_role_id", &params.organization_role_id)?;
+    request.push_literal("/permissions/");
+    request.push_segment("permission_id", &params.permission_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Take one permission away from an organization role.
+///
+/// `DELETE /organization_roles/{organization_role_id}/permissions/{permission_id}`
+pub async fn remove_permission_from_organization_role(
+    transport: &dyn Transport,
+    params: RemovePermissionFromOrganizationRoleParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new(
+        "remove_permission_from_organization_role",
+        Method::Delete,
+    );
+    request.push_literal("/organization_roles/");
+    request.push_segment("organization_role_id", &params.organization_role_id)?;
+    request.push_literal("/permissions/");
+    request.push_segment("permission_id", &params.permission_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the instance's organization permissions, with search and paging.
+///
+/// `GET /organization_permissions`
+pub async fn list_organization_permissions(
+    transport: &dyn Transport,
+    params: ListOrganizationPermissionsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_organization_permissions", Method::Get);
+    request.push_literal("/organization_permissions");
+    request.push_query("query", params.query);
+    request.push_query("order_by", params.order_by);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a custom permission that organization roles can grant.
+///
+/// `POST /organization_permissions`
+pub async fn create_organization_permission(
+    transport: &dyn Transport,
+    params: CreateOrganizationPermissionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_organization_permission", Method::Post);
+    request.push_literal("/organization_permissions");
+    request.set_body_field("name", params.name);
+    request.set_body_field("key", params.key);
+    request.set_body_field("description", params.description);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get one organization permission by ID.
+///
+/// `GET /organization_permissions/{permission_id}`
+pub async fn get_organization_permission(
+    transport: &dyn Transport,
+    params: GetOrganizationPermissionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_organization_permission", Method::Get);
+    request.push_literal("/organization_permissions/");
+    request.push_segment("permission_id", &params.permission_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rename a custom permission or change its key or description.
+///
+/// `PATCH /organization_permissions/{permission_id}`
+pub async fn update_organization_permission(
+    transport: &dyn Transport,
+    params: UpdateOrganizationPermissionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_organization_permission", Method::Patch);
+    request.push_literal("/organization_permissions/");
+    request.push_segment("permission_id", &params.permission_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("key", params.key);
+    request.set_body_field("description", params.description);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a custom permission; roles stop granting it.
+///
+/// `DELETE /organization_permissions/{permission_id}`
+pub async fn delete_organization_permission(
+    transport: &dyn Transport,
+    params: DeleteOrganizationPermissionParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_organization_permission", Method::Delete);
+    request.push_literal("/organization_permissions/");
+    request.push_segment("permission_id", &params.permission_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the instance's role sets, with search and paging.
+///
+/// `GET /role_sets`
+pub async fn list_role_sets(
+    transport: &dyn Transport,
+    params: ListRoleSetsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_role_sets", Method::Get);
+    request.push_literal("/role_sets");
+    request.push_query("query", params.query);
+    request.push_query("order_by", params.order_by);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a role set from existing roles, with its default roles.
+///
+/// `POST /role_sets`
+pub async fn create_role_set(
+    transport: &dyn Transport,
+    params: CreateRoleSetParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_role_set", Method::Post);
+    request.push_literal("/role_sets");
+    request.set_body_field("name", params.name);
+    request.set_body_field("default_role_key", params.default_role_key);
+    request.set_body_field("creator_role_key", params.creator_role_key);
+    request.set_body_field("roles", params.roles);
+    request.set_body_field("key", params.key);
+    request.set_body_field("description", params.description);
+    request.set_body_field("type", params.r#type);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get one role set by key or ID, with its roles.
+///
+/// `GET /role_sets/{role_set_key_or_id}`
+pub async fn get_role_set(
+    transport: &dyn Transport,
+    params: GetRoleSetParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_role_set", Method::Get);
+    request.push_literal("/role_sets/");
+    request.push_segment("role_set_key_or_id", &params.role_set_key_or_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rename a role set, or change its key, type or default roles.
+///
+/// `PATCH /role_sets/{role_set_key_or_id}`
+pub async fn update_role_set(
+    transport: &dyn Transport,
+    params: UpdateRoleSetParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_role_set", Method::Patch);
+    request.push_literal("/role_sets/");
+    request.push_segment("role_set_key_or_id", &params.role_set_key_or_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("key", params.key);
+    request.set_body_field("description", params.description);
+    request.set_body_field("type", params.r#type);
+    request.set_body_field("default_role_key", params.default_role_key);
+    request.set_body_field("creator_role_key", params.creator_role_key);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retire a role set, moving its organizations to another set.
+///
+/// `POST /role_sets/{role_set_key_or_id}/replace`
+pub async fn replace_role_set(
+    transport: &dyn Transport,
+    params: ReplaceRoleSetParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("replace_role_set", Method::Post);
+    request.push_literal("/role_sets/");
+    request.push_segment("role_set_key_or_id", &params.role_set_key_or_id)?;
+    request.push_literal("/replace");
+    request.set_body_field("dest_role_set_key", params.dest_role_set_key);
+    request.set_body_field("reassignment_mappings", params.reassignment_mappings);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add existing roles to a role set, optionally as its new defaults.
+///
+/// `POST /role_sets/{role_set_key_or_id}/roles`
+pub async fn add_roles_to_role_set(
+    transport: &dyn Transport,
+    params: AddRolesToRoleSetParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("add_roles_to_role_set", Method::Post);
+    request.push_literal("/role_sets/");
+    request.push_segment("role_set_key_or_id", &params.role_set_key_or_id)?;
+    request.push_literal("/roles");
+    request.set_body_field("role_keys", params.role_keys);
+    request.set_body_field("default_role_key", params.default_role_key);
+    request.set_body_field("creator_role_key", params.creator_role_key);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Remove a role from a role set, moving its members to another role.
+///
+/// `POST /role_sets/{role_set_key_or_id}/roles/replace`
+pub async fn replace_role_in_role_set(
+    transport: &dyn Transport,
+    params: ReplaceRoleInRoleSetParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("replace_role_in_role_set", Method::Post);
+    request.push_literal("/role_sets/");
+    request.push_segment("role_set_key_or_id", &params.role_set_key_or_id)?;
+    request.push_literal("/roles/replace");
+    request.set_body_field("role_key", params.role_key);
+    request.set_body_field("to_role_key", params.to_role_key);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the instance's primary domain and its satellite domains.
+///
+/// `GET /domains`
+pub async fn list_domains(
+    transport: &dyn Transport,
+    params: ListDomainsParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("list_domains", Method::Get);
+    request.push_literal("/domains");
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add a satellite domain to the instance.
+///
+/// `POST /domains`
+pub async fn add_domain(
+    transport: &dyn Transport,
+    params: AddDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("add_domain", Method::Post);
+    request.push_literal("/domains");
+    request.set_body_field("name", params.name);
+    request.set_body_field("is_satellite", params.is_satellite);
+    request.set_body_field("proxy_url", params.proxy_url);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rename a domain or set or clear its proxy URL.
+///
+/// `PATCH /domains/{domain_id}`
+pub async fn update_domain(
+    transport: &dyn Transport,
+    params: UpdateDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_domain", Method::Patch);
+    request.push_literal("/domains/");
+    request.push_segment("domain_id", &params.domain_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("proxy_url", params.proxy_url);
+    request.set_body_field("is_secondary", params.is_secondary);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a satellite domain.
+///
+/// `DELETE /domains/{domain_id}`
+pub async fn delete_domain(
+    transport: &dyn Transport,
+    params: DeleteDomainParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_domain", Method::Delete);
+    request.push_literal("/domains/");
+    request.push_segment("domain_id", &params.domain_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the redirect URLs allowed for native and mobile sign-ins.
+///
+/// `GET /redirect_urls`
+pub async fn list_redirect_urls(
+    transport: &dyn Transport,
+    params: ListRedirectUrlsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_redirect_urls", Method::Get);
+    request.push_literal("/redirect_urls");
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Allow a URL (https or an app scheme) as a sign-in redirect.
+///
+/// `POST /redirect_urls`
+pub async fn create_redirect_url(
+    transport: &dyn Transport,
+    params: CreateRedirectUrlParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_redirect_url", Method::Post);
+    request.push_literal("/redirect_urls");
+    request.set_body_field("url", params.url);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retrieve one allowed redirect URL by ID.
+///
+/// `GET /redirect_urls/{id}`
+pub async fn get_redirect_url(
+    transport: &dyn Transport,
+    params: GetRedirectUrlParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_redirect_url", Method::Get);
+    request.push_literal("/redirect_urls/");
+    request.push_segment("id", &params.id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Stop allowing a redirect URL.
+///
+/// `DELETE /redirect_urls/{id}`
+pub async fn delete_redirect_url(
+    transport: &dyn Transport,
+    params: DeleteRedirectUrlParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_redirect_url", Method::Delete);
+    request.push_literal("/redirect_urls/");
+    request.push_segment("id", &params.id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// List the instance's JWT templates.
+///
+/// `GET /jwt_templates`
+pub async fn list_jwt_templates(
+    transport: &dyn Transport,
+    params: ListJwtTemplatesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("list_jwt_templates", Method::Get);
+    request.push_literal("/jwt_templates");
+    request.push_query("paginated", params.paginated);
+    request.push_query("limit", params.limit);
+    request.push_query("offset", params.offset);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Create a JWT template with custom claims for third-party services.
+///
+/// `POST /jwt_templates`
+pub async fn create_jwt_template(
+    transport: &dyn Transport,
+    params: CreateJwtTemplateParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_jwt_template", Method::Post);
+    request.push_literal("/jwt_templates");
+    request.set_body_field("name", params.name);
+    request.set_body_field("claims", params.claims);
+    request.set_body_field("lifetime", params.lifetime);
+    request.set_body_field("allowed_clock_skew", params.allowed_clock_skew);
+    request.set_body_field("custom_signing_key", params.custom_signing_key);
+    request.set_body_field("signing_algorithm", params.signing_algorithm);
+    request.set_body_field("signing_key", params.signing_key);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Retrieve one JWT template by ID.
+///
+/// `GET /jwt_templates/{template_id}`
+pub async fn get_jwt_template(
+    transport: &dyn Transport,
+    params: GetJwtTemplateParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("get_jwt_template", Method::Get);
+    request.push_literal("/jwt_templates/");
+    request.push_segment("template_id", &params.template_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Rename a JWT template or replace its claims and lifetime.
+///
+/// `PATCH /jwt_templates/{template_id}`
+pub async fn update_jwt_template(
+    transport: &dyn Transport,
+    params: UpdateJwtTemplateParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("update_jwt_template", Method::Patch);
+    request.push_literal("/jwt_templates/");
+    request.push_segment("template_id", &params.template_id)?;
+    request.set_body_field("name", params.name);
+    request.set_body_field("claims", params.claims);
+    request.set_body_field("lifetime", params.lifetime);
+    request.set_body_field("allowed_clock_skew", params.allowed_clock_skew);
+    request.set_body_field("custom_signing_key", params.custom_signing_key);
+    request.set_body_field("signing_algorithm", params.signing_algorithm);
+    request.set_body_field("signing_key", params.signing_key);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Delete a JWT template.
+///
+/// `DELETE /jwt_templates/{template_id}`
+pub async fn delete_jwt_template(
+    transport: &dyn Transport,
+    params: DeleteJwtTemplateParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("delete_jwt_template", Method::Delete);
+    request.push_literal("/jwt_templates/");
+    request.push_segment("template_id", &params.template_id)?;
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Get the instance's JSON Web Key Set, to verify tokens yourself.
+///
+/// `GET /jwks`
+pub async fn get_jwks(
+    transport: &dyn Transport,
+    params: GetJwksParams,
+) -> Result<Output, Error> {
+    let _ = params;
+    let mut request = ApiRequest::new("get_jwks", Method::Get);
+    request.push_literal("/jwks");
     transport.send(request).await.map(Output::Response)
 }
 

@@ -2131,6 +2131,278 @@ pub static REVOKE_INVITATION: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `list_waitlist_entries`: List waitlist entries, newest first, by status or email address.
+pub static LIST_WAITLIST_ENTRIES: FunctionMeta = FunctionMeta {
+    name: "list_waitlist_entries",
+    slug: "clerk_list_waitlist_entries",
+    title: "List Waitlist Entries",
+    group: "waitlist_entries",
+    summary: "List waitlist entries, newest first, by status or email address.",
+    description: "Returns `{data = [...], total_count = <n>}` where `data` holds one page of waitlist entries and `total_count` counts every match. Each entry has `id` (`wle_…`), `email_address`, `status` (`pending`, `invited`, `rejected` or `completed`, the last once the person signed up), `is_locked`, `invitation` (the application invitation sent by `invite_waitlist_entry`, else nil) and `created_at` and `updated_at` in Unix milliseconds. Entries are ordered by `order_by`, newest first by default.",
+    path: "/waitlist_entries",
+    params: &[
+        ParamMeta::query("query", ParamType::String)
+            .doc(
+                "Only entries whose email address contains this text, or whose ID is this.",
+            ),
+        ParamMeta::query("status", ParamType::String)
+            .allowed(
+                &[
+                    Literal::String("pending"),
+                    Literal::String("invited"),
+                    Literal::String("completed"),
+                    Literal::String("rejected"),
+                ],
+            )
+            .doc("Only entries in this status."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of entries to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of entries to skip before the page starts; use with `limit`."),
+        ParamMeta::query("order_by", ParamType::String)
+            .default_value(Literal::String("-created_at"))
+            .doc(
+                "Sort field `created_at`, `email_address` or `invited_at`, prefixed with `-` for descending or `+` for ascending.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_waitlist_entry`: Add an email address to the waitlist.
+pub static CREATE_WAITLIST_ENTRY: FunctionMeta = FunctionMeta {
+    name: "create_waitlist_entry",
+    slug: "clerk_create_waitlist_entry",
+    title: "Create Waitlist Entry",
+    group: "waitlist_entries",
+    summary: "Add an email address to the waitlist.",
+    description: "Adds the address to the waitlist as a `pending` entry and returns it (`id`, `email_address`, `status`, `is_locked`, `invitation`, `created_at`). An address already on the waitlist is not added twice: the existing entry is returned, whatever its status. Unless `notify` is false, Clerk emails the address a confirmation. An address that is not a valid email address gives 422 `form_param_format_invalid`. To let the person in, call `invite_waitlist_entry`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/waitlist_entries",
+    params: &[
+        ParamMeta::body("email_address", ParamType::String)
+            .required()
+            .doc("Email address to put on the waitlist."),
+        ParamMeta::body("notify", ParamType::Boolean)
+            .default_value(Literal::Boolean(true))
+            .doc(
+                "Whether Clerk emails the address a confirmation that it joined the waitlist.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_waitlist_entry`: Delete a pending waitlist entry.
+pub static DELETE_WAITLIST_ENTRY: FunctionMeta = FunctionMeta {
+    name: "delete_waitlist_entry",
+    slug: "clerk_delete_waitlist_entry",
+    title: "Delete Waitlist Entry",
+    group: "waitlist_entries",
+    summary: "Delete a pending waitlist entry.",
+    description: "Deletes a `pending` entry and returns `{object = \"waitlist_entry\", id = \"wle_…\", deleted = true}`; the address can join the waitlist again later. Entries already invited, rejected or completed cannot be deleted (409 Conflict: `waitlist_entry_already_invited`, `..._rejected` or `..._completed`). An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/waitlist_entries/{waitlist_entry_id}",
+    params: &[
+        ParamMeta::path("waitlist_entry_id", ParamType::String)
+            .doc("ID of the waitlist entry to delete (`wle_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `invite_waitlist_entry`: Invite a waitlist entry's email address to sign up.
+pub static INVITE_WAITLIST_ENTRY: FunctionMeta = FunctionMeta {
+    name: "invite_waitlist_entry",
+    slug: "clerk_invite_waitlist_entry",
+    title: "Invite Waitlist Entry",
+    group: "waitlist_entries",
+    summary: "Invite a waitlist entry's email address to sign up.",
+    description: "Lets a waiting person in: creates an application invitation for the entry's address and emails it (it then shows in `list_invitations`), sets the entry's `status` to `invited`, and returns the entry with the invitation (`id`, `status`, `url`, `expires_at`) under `invitation`. An address that already has a pending invitation or an account is refused (400 `duplicate_record` or 422 `form_identifier_exists`) unless `ignore_existing` is true. Only pending entries can be invited: others give 409 Conflict (`waitlist_entry_already_invited`, `..._rejected`, `..._completed`, or `waitlist_entry_locked`). An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/waitlist_entries/{waitlist_entry_id}/invite",
+    params: &[
+        ParamMeta::path("waitlist_entry_id", ParamType::String)
+            .doc("ID of the waitlist entry to invite (`wle_…`)."),
+        ParamMeta::body("ignore_existing", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "Invite even if the address already has a pending invitation or belongs to a user.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `reject_waitlist_entry`: Reject a waitlist entry.
+pub static REJECT_WAITLIST_ENTRY: FunctionMeta = FunctionMeta {
+    name: "reject_waitlist_entry",
+    slug: "clerk_reject_waitlist_entry",
+    title: "Reject Waitlist Entry",
+    group: "waitlist_entries",
+    summary: "Reject a waitlist entry.",
+    description: "Marks a pending entry `rejected` and returns the entry; the person is not invited. Only pending entries can be rejected: others give 409 Conflict (`waitlist_entry_already_rejected`, `..._invited`, `..._completed`, or `waitlist_entry_locked`). An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/waitlist_entries/{waitlist_entry_id}/reject",
+    params: &[
+        ParamMeta::path("waitlist_entry_id", ParamType::String)
+            .doc("ID of the waitlist entry to reject (`wle_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_allowlist_identifiers`: List the identifiers allowed to sign up (the allowlist).
+pub static LIST_ALLOWLIST_IDENTIFIERS: FunctionMeta = FunctionMeta {
+    name: "list_allowlist_identifiers",
+    slug: "clerk_list_allowlist_identifiers",
+    title: "List Allowlist Identifiers",
+    group: "allowlist_blocklist",
+    summary: "List the identifiers allowed to sign up (the allowlist).",
+    description: "Returns the instance's allowlist. Without `paginated` the response is a bare array of allowlist identifier objects; with `paginated = true` it is `{data = [...], total_count = <n>}`. Each has `id` (`alid_…`), `identifier` (an email address, a `*@domain` wildcard, a phone number or a web3 wallet), `identifier_type` (`email_address` (wildcards too), `phone_number` or `web3_wallet`), `invitation_id` when adding it sent an invitation, `instance_id`, and `created_at` and `updated_at` in Unix milliseconds. The allowlist only restricts sign-ups while it is enabled in the dashboard's Restrictions settings.",
+    path: "/allowlist_identifiers",
+    params: &[
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc("`true` returns `{data, total_count}` instead of a bare array."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of identifiers to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of identifiers to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_allowlist_identifier`: Allow an email, a `*@domain`, a phone or a wallet to sign up.
+pub static CREATE_ALLOWLIST_IDENTIFIER: FunctionMeta = FunctionMeta {
+    name: "create_allowlist_identifier",
+    slug: "clerk_create_allowlist_identifier",
+    title: "Create Allowlist Identifier",
+    group: "allowlist_blocklist",
+    summary: "Allow an email, a `*@domain`, a phone or a wallet to sign up.",
+    description: "Adds an identifier to the allowlist and returns it (`id`, `identifier`, `identifier_type`, `invitation_id`, `created_at`). `identifier` is an email address, a whole email domain written as a wildcard (`*@example.com`; a bare `example.com` is refused), a phone number in E.164 form (`+15555550100`) or an Ethereum wallet (`0x` and 40 hex digits); Clerk infers `identifier_type` from it. With `notify = true` Clerk also invites an email address or phone number to sign up (not a wildcard or a wallet), and the answer carries the invitation's ID in `invitation_id`. An identifier already on the allowlist gives 400 `duplicate_record`; a value of none of these forms gives 422 `form_param_format_invalid`. The allowlist only restricts sign-ups while it is enabled in the dashboard's Restrictions settings.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/allowlist_identifiers",
+    params: &[
+        ParamMeta::body("identifier", ParamType::String)
+            .required()
+            .doc(
+                "What to allow: an email address, `*@<domain>` for every address of a domain, a phone number with country code (`+15555550100`) or a web3 wallet address (`0x…`).",
+            ),
+        ParamMeta::body("notify", ParamType::Boolean)
+            .default_value(Literal::Boolean(false))
+            .doc(
+                "Whether Clerk invites the identifier to sign up (email addresses and phone numbers only).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_allowlist_identifier`: Remove an identifier from the allowlist.
+pub static DELETE_ALLOWLIST_IDENTIFIER: FunctionMeta = FunctionMeta {
+    name: "delete_allowlist_identifier",
+    slug: "clerk_delete_allowlist_identifier",
+    title: "Delete Allowlist Identifier",
+    group: "allowlist_blocklist",
+    summary: "Remove an identifier from the allowlist.",
+    description: "Removes the identifier from the allowlist, so that while the allowlist is enabled it can no longer be used to sign up, and returns `{object = \"allowlist_identifier\", id = \"alid_…\", deleted = true}`. An invitation sent when it was added is not revoked (use `revoke_invitation`). An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/allowlist_identifiers/{identifier_id}",
+    params: &[
+        ParamMeta::path("identifier_id", ParamType::String)
+            .doc("ID of the allowlist identifier to remove (`alid_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_blocklist_identifiers`: List the identifiers blocked from signing up and in.
+pub static LIST_BLOCKLIST_IDENTIFIERS: FunctionMeta = FunctionMeta {
+    name: "list_blocklist_identifiers",
+    slug: "clerk_list_blocklist_identifiers",
+    title: "List Blocklist Identifiers",
+    group: "allowlist_blocklist",
+    summary: "List the identifiers blocked from signing up and in.",
+    description: "Returns `{data = [...], total_count = <n>}` with every identifier on the blocklist (this endpoint takes no paging parameters). Each has `id` (`blid_…`), `identifier`, `identifier_type` (`email_address`, `phone_number` or `web3_wallet`), `instance_id`, and `created_at` and `updated_at` in Unix milliseconds.",
+    path: "/blocklist_identifiers",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_blocklist_identifier`: Block an email, a `*@domain`, a phone or a wallet from signing in.
+pub static CREATE_BLOCKLIST_IDENTIFIER: FunctionMeta = FunctionMeta {
+    name: "create_blocklist_identifier",
+    slug: "clerk_create_blocklist_identifier",
+    title: "Create Blocklist Identifier",
+    group: "allowlist_blocklist",
+    summary: "Block an email, a `*@domain`, a phone or a wallet from signing in.",
+    description: "Adds an identifier to the blocklist and returns it (`id`, `identifier`, `identifier_type`, `created_at`): while the blocklist is enabled in the dashboard's Restrictions settings, nobody can sign up or sign in with it. `identifier` is an email address, a wildcard for a whole domain (`*@example.com`), a phone number in E.164 form or an Ethereum wallet (`0x` and 40 hex digits); Clerk infers `identifier_type` from it. An identifier already on the blocklist gives 400 `duplicate_record`; a value of none of these forms gives 422 `form_param_format_invalid`.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/blocklist_identifiers",
+    params: &[
+        ParamMeta::body("identifier", ParamType::String)
+            .required()
+            .doc(
+                "What to block: an email address, `*@<domain>` for every address of a domain, a phone number with country code (`+15555550100`) or a web3 wallet address (`0x…`).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_blocklist_identifier`: Remove an identifier from the blocklist.
+pub static DELETE_BLOCKLIST_IDENTIFIER: FunctionMeta = FunctionMeta {
+    name: "delete_blocklist_identifier",
+    slug: "clerk_delete_blocklist_identifier",
+    title: "Delete Blocklist Identifier",
+    group: "allowlist_blocklist",
+    summary: "Remove an identifier from the blocklist.",
+    description: "Removes the identifier from the blocklist, so it can be used to sign up and sign in again, and returns `{object = \"blocklist_identifier\", id = \"blid_…\", deleted = true}`. An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/blocklist_identifiers/{identifier_id}",
+    params: &[
+        ParamMeta::path("identifier_id", ParamType::String)
+            .doc("ID of the blocklist identifier to remove (`blid_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `list_organizations`: List organizations, newest first, with search and pagination.
 pub static LIST_ORGANIZATIONS: FunctionMeta = FunctionMeta {
     name: "list_organizations",
@@ -2384,6 +2656,100 @@ pub static DELETE_ORGANIZATION: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `replace_organization_metadata`: Overwrite an organization's public or private metadata wholesale.
+pub static REPLACE_ORGANIZATION_METADATA: FunctionMeta = FunctionMeta {
+    name: "replace_organization_metadata",
+    slug: "clerk_replace_organization_metadata",
+    title: "Replace Organization Metadata",
+    group: "organizations",
+    summary: "Overwrite an organization's public or private metadata wholesale.",
+    description: "Replaces each metadata object given with exactly the new value, discarding its previous contents (no merge), and returns the updated organization. A metadata object left out of the call is kept as it is, so `{ public_metadata = {} }` clears the public metadata and leaves the private metadata alone. Use `update_organization_metadata` to change a few keys without touching the rest. Shares the per-organization update limit (10 requests per 10 seconds) with `update_organization` and `update_organization_metadata`. An unknown organization raises `Clerk API error (404)` with code `resource_not_found`.",
+    operation: Operation::Write,
+    method: Method::Put,
+    path: "/organizations/{organization_id}/metadata",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc(
+                "ID of the organization whose metadata is replaced (`org_…`; the slug works too).",
+            ),
+        ParamMeta::body("public_metadata", ParamType::Object)
+            .doc(
+                "The new metadata readable by the frontend (read-only there) and the backend; replaces the old object entirely.",
+            ),
+        ParamMeta::body("private_metadata", ParamType::Object)
+            .doc(
+                "The new metadata readable only through the Backend API; replaces the old object entirely.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_organization_billing_subscription`: Get an organization's Clerk Billing subscription and its plans.
+pub static GET_ORGANIZATION_BILLING_SUBSCRIPTION: FunctionMeta = FunctionMeta {
+    name: "get_organization_billing_subscription",
+    slug: "clerk_get_organization_billing_subscription",
+    title: "Get Organization Billing Subscription",
+    group: "organizations",
+    summary: "Get an organization's Clerk Billing subscription and its plans.",
+    description: "Returns the organization's subscription in Clerk Billing: `{object = \"commerce_subscription\", id, status, payer_id, active_at, past_due_at, subscription_items = [...], next_payment, ...}`. `status` is `active`, `past_due`, `canceled`, `ended`, `abandoned` or `incomplete`; each subscription item names its `plan`, `plan_period` (`month` or `annual`), `period_start`/`period_end` (Unix milliseconds) and whether it `is_free_trial`. Amounts are in cents with a formatted copy. Needs Clerk Billing enabled for organizations; an unknown organization raises `Clerk API error (404)`.",
+    path: "/organizations/{organization_id}/billing/subscription",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc("ID of the organization whose subscription to return (`org_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_organization_billing_credit_balance`: Get an organization's Clerk Billing credit balance.
+pub static GET_ORGANIZATION_BILLING_CREDIT_BALANCE: FunctionMeta = FunctionMeta {
+    name: "get_organization_billing_credit_balance",
+    slug: "clerk_get_organization_billing_credit_balance",
+    title: "Get Organization Credit Balance",
+    group: "organizations",
+    summary: "Get an organization's Clerk Billing credit balance.",
+    description: "Returns `{object = \"commerce_credit_balance\", balance = {amount, amount_formatted, currency, currency_symbol}}`: the credit that Clerk Billing applies at checkout or to the next recurring charge, `amount` in cents. `balance` is `nil` when the organization never had credits. Needs Clerk Billing; an unknown organization raises `Clerk API error (404)`.",
+    path: "/organizations/{organization_id}/billing/credits",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc("ID of the organization whose credit balance to return (`org_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `adjust_organization_billing_credit_balance`: Add credit to or remove credit from an organization's balance.
+pub static ADJUST_ORGANIZATION_BILLING_CREDIT_BALANCE: FunctionMeta = FunctionMeta {
+    name: "adjust_organization_billing_credit_balance",
+    slug: "clerk_adjust_organization_billing_credit_balance",
+    title: "Adjust Organization Credit Balance",
+    group: "organizations",
+    summary: "Add credit to or remove credit from an organization's balance.",
+    description: "Records a credit ledger entry that increases or decreases the organization's Clerk Billing credit and returns it: `{object = \"commerce_credit_ledger\", id, payer_id, amount = {amount, amount_formatted, currency, currency_symbol}, source_type, source_id, note, created_at}`, the amount negative for a decrease. `idempotency_key` makes retries safe: a repeated key returns the original entry instead of adjusting twice. A decrease below zero or a non-positive amount raises `Clerk API error (422)`; an unknown organization `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/organizations/{organization_id}/billing/credits",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc("ID of the organization whose credit balance changes (`org_…`)."),
+        ParamMeta::body("amount", ParamType::Integer)
+            .required()
+            .doc("The amount to add or remove, in cents; greater than zero."),
+        ParamMeta::body("action", ParamType::String)
+            .required()
+            .allowed(&[Literal::String("increase"), Literal::String("decrease")])
+            .doc("`increase` adds the amount to the balance, `decrease` removes it."),
+        ParamMeta::body("idempotency_key", ParamType::String)
+            .required()
+            .doc(
+                "A key unique to this adjustment; repeating a call with the same key returns the first entry and changes nothing.",
+            ),
+        ParamMeta::body("currency", ParamType::String)
+            .doc("ISO 4217 currency code; Clerk uses `USD` when left out."),
+        ParamMeta::body("note", ParamType::String)
+            .doc("A note kept on the ledger entry, such as why the credit was granted."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `list_organization_memberships`: List the members of an organization, with filters and pagination.
 pub static LIST_ORGANIZATION_MEMBERSHIPS: FunctionMeta = FunctionMeta {
     name: "list_organization_memberships",
@@ -2550,6 +2916,71 @@ pub static DELETE_ORGANIZATION_MEMBERSHIP: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `update_organization_membership_metadata`: Deep-merge public and private metadata into a membership.
+pub static UPDATE_ORGANIZATION_MEMBERSHIP_METADATA: FunctionMeta = FunctionMeta {
+    name: "update_organization_membership_metadata",
+    slug: "clerk_update_organization_membership_metadata",
+    title: "Update Organization Membership Metadata",
+    group: "organization_memberships",
+    summary: "Deep-merge public and private metadata into a membership.",
+    description: "Merges the given objects into the membership's existing metadata and returns the updated membership (`{object = \"organization_membership\", id, role, public_metadata, private_metadata, organization, public_user_data, ...}`). The merge is deep: nested objects are merged too, keys not mentioned are kept, and keys whose value is JSON null are removed (a key set to nil in a Lua table is simply absent, so it removes nothing). The membership is named by organization and user, not by its `orgmem_…` ID. Shares the per-membership limit (10 requests per 10 seconds) with `update_organization_membership`. A user who is not a member raises `Clerk API error (404)` with code `resource_not_found`.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/organizations/{organization_id}/memberships/{user_id}/metadata",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc("ID of the organization (`org_…`; the slug works too)."),
+        ParamMeta::path("user_id", ParamType::String)
+            .doc("ID of the member whose membership metadata changes (`user_…`)."),
+        ParamMeta::body("public_metadata", ParamType::Object)
+            .doc(
+                "Merged into the metadata readable by the frontend (read-only there) and the backend.",
+            ),
+        ParamMeta::body("private_metadata", ParamType::Object)
+            .doc("Merged into the metadata readable only through the Backend API."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_instance_organization_memberships`: List every organization membership of the instance, paginated.
+pub static LIST_INSTANCE_ORGANIZATION_MEMBERSHIPS: FunctionMeta = FunctionMeta {
+    name: "list_instance_organization_memberships",
+    slug: "clerk_list_instance_organization_memberships",
+    title: "List Instance Organization Memberships",
+    group: "organization_memberships",
+    summary: "List every organization membership of the instance, paginated.",
+    description: "Returns `{data = [...], total_count = <n>}` with the memberships of all organizations together, newest first unless `order_by` says otherwise. Each membership has `id` (`orgmem_…`), `role`, `role_name`, `permissions`, `public_metadata`, `private_metadata`, the full `organization` and `public_user_data` (the member's `user_id`, names and `identifier`). To list one organization's members with filters, use `list_organization_memberships`; one user's organizations, `list_user_organization_memberships` where available.",
+    path: "/organization_memberships",
+    params: &[
+        ParamMeta::query("order_by", ParamType::String)
+            .doc(
+                "Sort field `phone_number`, `email_address`, `created_at`, `first_name`, `last_name` or `username` (of the member), prefixed with `+` for ascending or `-` for descending.",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of memberships to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of memberships to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
 /// `list_organization_invitations`: List an organization's invitations, newest first.
 pub static LIST_ORGANIZATION_INVITATIONS: FunctionMeta = FunctionMeta {
     name: "list_organization_invitations",
@@ -2678,6 +3109,1176 @@ pub static REVOKE_ORGANIZATION_INVITATION: FunctionMeta = FunctionMeta {
                 "ID of the user revoking the invitation; must be an admin of the organization.",
             ),
     ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_organization_invitation`: Get one organization invitation by ID.
+pub static GET_ORGANIZATION_INVITATION: FunctionMeta = FunctionMeta {
+    name: "get_organization_invitation",
+    slug: "clerk_get_organization_invitation",
+    title: "Get Organization Invitation",
+    group: "organization_invitations",
+    summary: "Get one organization invitation by ID.",
+    description: "Returns the invitation: `{object = \"organization_invitation\", id = \"orginv_…\", email_address, role, role_name, organization_id, inviter_id, public_inviter_data, status, public_metadata, private_metadata, url, expires_at, created_at, updated_at}`. `status` is `pending`, `accepted`, `revoked` or `expired`; `url` is the link the invitee follows and `expires_at` is in Unix milliseconds. An invitation of another organization, or an unknown ID, raises `Clerk API error (404)` with code `resource_not_found`.",
+    path: "/organizations/{organization_id}/invitations/{invitation_id}",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc(
+                "ID of the organization the invitation belongs to (`org_…`; the slug works too).",
+            ),
+        ParamMeta::path("invitation_id", ParamType::String)
+            .doc("ID of the organization invitation (`orginv_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_instance_organization_invitations`: List organization invitations across every organization.
+pub static LIST_INSTANCE_ORGANIZATION_INVITATIONS: FunctionMeta = FunctionMeta {
+    name: "list_instance_organization_invitations",
+    slug: "clerk_list_instance_organization_invitations",
+    title: "List Instance Organization Invitations",
+    group: "organization_invitations",
+    summary: "List organization invitations across every organization.",
+    description: "Returns `{data = [...], total_count = <n>}` with the invitations of all organizations together, newest first by default. Each invitation is shaped as `get_organization_invitation` returns it, plus `public_organization_data` (`id`, `name`, `slug`, `image_url`, `has_image`) naming its organization. Filter by `status` and by a partial, case-insensitive match on the email address with `query`. For one organization's invitations use `list_organization_invitations`.",
+    path: "/organization_invitations",
+    params: &[
+        ParamMeta::query("status", ParamType::String)
+            .allowed(
+                &[
+                    Literal::String("pending"),
+                    Literal::String("accepted"),
+                    Literal::String("revoked"),
+                    Literal::String("expired"),
+                ],
+            )
+            .doc("Only invitations in this status."),
+        ParamMeta::query("query", ParamType::String)
+            .doc("Case-insensitive partial match on the invited email address."),
+        ParamMeta::query("order_by", ParamType::String)
+            .default_value(Literal::String("-created_at"))
+            .doc(
+                "Sort field `created_at` or `email_address`, prefixed with `+` for ascending or `-` for descending.",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of invitations to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of invitations to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_organization_domain`: Add an email domain to an organization, with its enrollment mode.
+pub static CREATE_ORGANIZATION_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "create_organization_domain",
+    slug: "clerk_create_organization_domain",
+    title: "Create Organization Domain",
+    group: "organization_domains",
+    summary: "Add an email domain to an organization, with its enrollment mode.",
+    description: "Adds a domain such as `example.com` to the organization and returns it: `{object = \"organization_domain\", id = \"orgdmn_…\", organization_id, name, enrollment_mode, verification, ownership_verification, affiliation_email_address, affiliation_verification, total_pending_invitations, total_pending_suggestions, public_organization_data, created_at, updated_at}`. People with a verified email address on the domain can then join as the `enrollment_mode` says: `manual_invitation` (an admin invites them), `automatic_invitation` (they get an invitation), `automatic_suggestion` (they get a suggestion to request to join) or `enterprise_sso` (through the organization's enterprise connection). The domain is verified unless `verified = false` (then `verification` is `nil`). A name that is not a domain is `form_param_format_invalid`, and a domain that another organization already has is `form_identifier_exists`. An unknown organization raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/organizations/{organization_id}/domains",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc(
+                "ID of the organization that gets the domain (`org_…`; the slug works too).",
+            ),
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc(
+                "The domain, such as `example.com` (no scheme, no `@`). Clerk refuses the call without it, though its OpenAPI document marks it optional.",
+            ),
+        ParamMeta::body("enrollment_mode", ParamType::String)
+            .required()
+            .doc(
+                "How people with an email address on the domain join: `manual_invitation`, `automatic_invitation`, `automatic_suggestion` or `enterprise_sso`. Clerk refuses the call without it, though its OpenAPI document marks it optional.",
+            ),
+        ParamMeta::body("verified", ParamType::Boolean)
+            .doc(
+                "Whether the domain starts out verified (Clerk's default when left out); `false` leaves it to be verified later.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_organization_domains`: List an organization's domains, by verification and enrollment mode.
+pub static LIST_ORGANIZATION_DOMAINS: FunctionMeta = FunctionMeta {
+    name: "list_organization_domains",
+    slug: "clerk_list_organization_domains",
+    title: "List Organization Domains",
+    group: "organization_domains",
+    summary: "List an organization's domains, by verification and enrollment mode.",
+    description: "Returns `{data = [...], total_count = <n>}` with the organization's domains, newest first, each shaped as `create_organization_domain` returns it. `verified` keeps the verified (`\"true\"`) or unverified (`\"false\"`) ones; `enrollment_mode` keeps one mode, or leaves one out when prefixed with `-` (`\"-enterprise_sso\"`). An unknown organization raises `Clerk API error (404)`. Across all organizations, use `list_instance_organization_domains`.",
+    path: "/organizations/{organization_id}/domains",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc(
+                "ID of the organization whose domains to list (`org_…`; the slug works too).",
+            ),
+        ParamMeta::query("verified", ParamType::String)
+            .doc(
+                "`\"true\"` for verified domains only, `\"false\"` for unverified ones only.",
+            ),
+        ParamMeta::query("enrollment_mode", ParamType::String)
+            .doc(
+                "Only domains with this enrollment mode (`manual_invitation`, `automatic_invitation`, `automatic_suggestion`, `enterprise_sso`); prefix it with `-` to leave that mode out instead.",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of domains to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of domains to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_organization_domain`: Change a domain's enrollment mode or verification status.
+pub static UPDATE_ORGANIZATION_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "update_organization_domain",
+    slug: "clerk_update_organization_domain",
+    title: "Update Organization Domain",
+    group: "organization_domains",
+    summary: "Change a domain's enrollment mode or verification status.",
+    description: "Sets the domain's `enrollment_mode` and/or `verified` status and returns the updated domain; parameters left out keep their value. Marking a domain unverified clears its `verification`. An unknown mode raises `Clerk API error (422)` with code `form_param_value_invalid`; a domain that is not the organization's, `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/organizations/{organization_id}/domains/{domain_id}",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc(
+                "ID of the organization the domain belongs to (`org_…`; the slug works too).",
+            ),
+        ParamMeta::path("domain_id", ParamType::String)
+            .doc("ID of the domain (`orgdmn_…`)."),
+        ParamMeta::body("enrollment_mode", ParamType::String)
+            .doc(
+                "The new enrollment mode: `manual_invitation`, `automatic_invitation`, `automatic_suggestion` or `enterprise_sso`.",
+            ),
+        ParamMeta::body("verified", ParamType::Boolean)
+            .doc("The new verification status."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_organization_domain`: Remove a domain from an organization.
+pub static DELETE_ORGANIZATION_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "delete_organization_domain",
+    slug: "clerk_delete_organization_domain",
+    title: "Delete Organization Domain",
+    group: "organization_domains",
+    summary: "Remove a domain from an organization.",
+    description: "Removes the domain from the organization and returns `{object = \"organization_domain\", id = \"orgdmn_…\", deleted = true}`; people with addresses on it no longer join through it. Irreversible (the domain can be added again). A domain that is not the organization's, or already deleted, raises `Clerk API error (404)` with code `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/organizations/{organization_id}/domains/{domain_id}",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc(
+                "ID of the organization the domain belongs to (`org_…`; the slug works too).",
+            ),
+        ParamMeta::path("domain_id", ParamType::String)
+            .doc("ID of the domain to remove (`orgdmn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `verify_organization_domain_ownership`: Mark a domain's ownership as verified, skipping the DNS check.
+pub static VERIFY_ORGANIZATION_DOMAIN_OWNERSHIP: FunctionMeta = FunctionMeta {
+    name: "verify_organization_domain_ownership",
+    slug: "clerk_verify_organization_domain_ownership",
+    title: "Verify Organization Domain Ownership",
+    group: "organization_domains",
+    summary: "Mark a domain's ownership as verified, skipping the DNS check.",
+    description: "Marks the organization's ownership of the domain as verified by an administrator, without the TXT record challenge, and returns the domain with `ownership_verification = {status = \"verified\", strategy = \"manual_override\", verified_at = <Unix ms>, ...}`. Calling it again on a domain already verified changes nothing and returns it as it is. Use it only for domains you know the organization owns. A domain that is not the organization's raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/organizations/{organization_id}/domains/{domain_id}/verify_ownership",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc(
+                "ID of the organization the domain belongs to (`org_…`; the slug works too).",
+            ),
+        ParamMeta::path("domain_id", ParamType::String)
+            .doc("ID of the domain whose ownership to mark verified (`orgdmn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_instance_organization_domains`: List the domains of every organization, with filters and search.
+pub static LIST_INSTANCE_ORGANIZATION_DOMAINS: FunctionMeta = FunctionMeta {
+    name: "list_instance_organization_domains",
+    slug: "clerk_list_instance_organization_domains",
+    title: "List Instance Organization Domains",
+    group: "organization_domains",
+    summary: "List the domains of every organization, with filters and search.",
+    description: "Returns `{data = [...], total_count = <n>}` with domains across all organizations, newest first by default, each shaped as `create_organization_domain` returns it (with `public_organization_data` naming its organization). Filter by `organization_id`, `verified`, `enrollment_mode` (a list of modes, each optionally prefixed with `-` to leave it out), exact `domains`, or `query`: an `org_…` value matches that organization exactly, anything else is a case-insensitive partial match on the domain name (an empty or blank `query` raises `Clerk API error (422)`).",
+    path: "/organization_domains",
+    params: &[
+        ParamMeta::query("organization_id", ParamType::String)
+            .doc("Only the domains of this organization (`org_…`)."),
+        ParamMeta::query("verified", ParamType::String)
+            .allowed(&[Literal::String("true"), Literal::String("false")])
+            .doc(
+                "`\"true\"` for verified domains only, `\"false\"` for unverified ones only.",
+            ),
+        ParamMeta::query("enrollment_mode", ParamType::Array(&ParamType::String))
+            .allowed(
+                &[
+                    Literal::String("manual_invitation"),
+                    Literal::String("automatic_invitation"),
+                    Literal::String("automatic_suggestion"),
+                    Literal::String("enterprise_sso"),
+                    Literal::String("-manual_invitation"),
+                    Literal::String("-automatic_invitation"),
+                    Literal::String("-automatic_suggestion"),
+                    Literal::String("-enterprise_sso"),
+                ],
+            )
+            .doc(
+                "Only domains with these enrollment modes; a mode prefixed with `-` is left out instead. Includes and excludes combine with AND. Sent as one comma-separated value, as Clerk reads it.",
+            ),
+        ParamMeta::query("query", ParamType::String)
+            .doc(
+                "An organization ID (`org_…`, exact match) or part of a domain name (case-insensitive); must not be blank.",
+            ),
+        ParamMeta::query("domains", ParamType::Array(&ParamType::String))
+            .doc("Only these exact domain names (the key is repeated)."),
+        ParamMeta::query("order_by", ParamType::String)
+            .default_value(Literal::String("-created_at"))
+            .doc(
+                "Sort field `name` or `created_at`, prefixed with `+` for ascending or `-` for descending.",
+            ),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of domains to skip before the page starts; use with `limit`."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of domains to return."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_organization_roles`: List the instance's organization roles, with search and paging.
+pub static LIST_ORGANIZATION_ROLES: FunctionMeta = FunctionMeta {
+    name: "list_organization_roles",
+    slug: "clerk_list_organization_roles",
+    title: "List Organization Roles",
+    group: "organization_roles",
+    summary: "List the instance's organization roles, with search and paging.",
+    description: "Returns `{data = [...], total_count = <n>}` with the roles members can hold, newest first by default: the system roles `org:admin` and `org:member` and any custom ones. Each role is `{object = \"role\", id = \"role_…\", name, key, description, is_creator_eligible, permissions = [...], created_at, updated_at}`, its `permissions` the full permission objects it grants (`key` such as `org:sys_memberships:manage`). `query` matches a role ID exactly or part of a name or key.",
+    path: "/organization_roles",
+    params: &[
+        ParamMeta::query("query", ParamType::String)
+            .doc(
+                "A role ID (exact match), or part of a role's name or key (case-insensitive).",
+            ),
+        ParamMeta::query("order_by", ParamType::String)
+            .default_value(Literal::String("-created_at"))
+            .doc(
+                "Sort field `created_at`, `name` or `key`, prefixed with `+` for ascending or `-` for descending.",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of roles to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of roles to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_organization_role`: Create a custom organization role with its permissions.
+pub static CREATE_ORGANIZATION_ROLE: FunctionMeta = FunctionMeta {
+    name: "create_organization_role",
+    slug: "clerk_create_organization_role",
+    title: "Create Organization Role",
+    group: "organization_roles",
+    summary: "Create a custom organization role with its permissions.",
+    description: "Creates a role members can be given and returns it (shaped as `get_organization_role` returns it). `key` must be unique in the instance and look like `org:<name>` with lower-case letters, digits and underscores (`org:billing_manager`); `permissions` are permission IDs (`perm_…`, from `list_organization_permissions`). A taken key raises `Clerk API error (422)` with code `form_identifier_exists`, a malformed key `form_param_format_invalid`, a missing name or key `form_param_missing`, and an unknown permission ID `Clerk API error (404)`. Custom roles need a plan that includes them.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/organization_roles",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc("Display name of the role."),
+        ParamMeta::body("key", ParamType::String)
+            .required()
+            .doc("Unique key, `org:` then lower-case letters, digits and underscores."),
+        ParamMeta::body("description", ParamType::String).doc("What the role is for."),
+        ParamMeta::body("permissions", ParamType::Array(&ParamType::String))
+            .doc("IDs of the permissions the role grants (`perm_…`)."),
+        ParamMeta::body("include_in_initial_role_set", ParamType::Boolean)
+            .doc(
+                "Also add the role to the initial role set, which new organizations use.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_organization_role`: Get one organization role with the permissions it grants.
+pub static GET_ORGANIZATION_ROLE: FunctionMeta = FunctionMeta {
+    name: "get_organization_role",
+    slug: "clerk_get_organization_role",
+    title: "Get Organization Role",
+    group: "organization_roles",
+    summary: "Get one organization role with the permissions it grants.",
+    description: "Returns the role: `{object = \"role\", id = \"role_…\", name, key, description, is_creator_eligible, permissions = [{object = \"permission\", id, name, key, description, type, ...}], created_at, updated_at}`. `is_creator_eligible` says whether the role can be the one organization creators get (it must grant managing memberships). An unknown ID raises `Clerk API error (404)` with code `resource_not_found`.",
+    path: "/organization_roles/{organization_role_id}",
+    params: &[
+        ParamMeta::path("organization_role_id", ParamType::String)
+            .doc("ID of the role (`role_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_organization_role`: Rename a role, change its key or description, or its permissions.
+pub static UPDATE_ORGANIZATION_ROLE: FunctionMeta = FunctionMeta {
+    name: "update_organization_role",
+    slug: "clerk_update_organization_role",
+    title: "Update Organization Role",
+    group: "organization_roles",
+    summary: "Rename a role, change its key or description, or its permissions.",
+    description: "Changes the fields given and returns the updated role; the others keep their value. `permissions`, when given, replaces the role's whole list of permission IDs (use `assign_permission_to_organization_role` and `remove_permission_from_organization_role` for one at a time). A new `key` carries over to the memberships and invitations holding the role. A taken key raises `Clerk API error (422)` with code `form_identifier_exists`; an unknown role or permission, `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/organization_roles/{organization_role_id}",
+    params: &[
+        ParamMeta::path("organization_role_id", ParamType::String)
+            .doc("ID of the role to change (`role_…`)."),
+        ParamMeta::body("name", ParamType::String).doc("New display name."),
+        ParamMeta::body("key", ParamType::String)
+            .doc(
+                "New unique key, `org:` then lower-case letters, digits and underscores.",
+            ),
+        ParamMeta::body("description", ParamType::String).doc("New description."),
+        ParamMeta::body("permissions", ParamType::Array(&ParamType::String))
+            .doc(
+                "The permission IDs the role grants from now on, replacing the current ones (`perm_…`).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_organization_role`: Delete a custom organization role that nobody holds.
+pub static DELETE_ORGANIZATION_ROLE: FunctionMeta = FunctionMeta {
+    name: "delete_organization_role",
+    slug: "clerk_delete_organization_role",
+    title: "Delete Organization Role",
+    group: "organization_roles",
+    summary: "Delete a custom organization role that nobody holds.",
+    description: "Deletes the role and returns `{object = \"role\", id = \"role_…\", deleted = true}`. Clerk refuses, with `Clerk API error (400)`, while the role is in use: as the role organization creators get (`org:admin` by default; code `organization_role_used_as_default_creator_role`), as the default role for domain enrollments (`org:member`; `organization_role_used_as_domain_default_role`), held by a member (`organization_role_assigned_to_members`) or offered by a pending invitation (`organization_role_exists_in_invitations`). Change those first. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/organization_roles/{organization_role_id}",
+    params: &[
+        ParamMeta::path("organization_role_id", ParamType::String)
+            .doc("ID of the role to delete (`role_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `assign_permission_to_organization_role`: Grant one more permission to an organization role.
+pub static ASSIGN_PERMISSION_TO_ORGANIZATION_ROLE: FunctionMeta = FunctionMeta {
+    name: "assign_permission_to_organization_role",
+    slug: "clerk_assign_permission_to_organization_role",
+    title: "Assign Permission to Organization Role",
+    group: "organization_roles",
+    summary: "Grant one more permission to an organization role.",
+    description: "Adds the permission to the role and returns the role, whose `permissions` now include it. A permission the role already has raises `Clerk API error (409)`; an unknown role or permission, `Clerk API error (404)` with code `resource_not_found`.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/organization_roles/{organization_role_id}/permissions/{permission_id}",
+    params: &[
+        ParamMeta::path("organization_role_id", ParamType::String)
+            .doc("ID of the role that gains the permission (`role_…`)."),
+        ParamMeta::path("permission_id", ParamType::String)
+            .doc("ID of the permission to grant (`perm_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `remove_permission_from_organization_role`: Take one permission away from an organization role.
+pub static REMOVE_PERMISSION_FROM_ORGANIZATION_ROLE: FunctionMeta = FunctionMeta {
+    name: "remove_permission_from_organization_role",
+    slug: "clerk_remove_permission_from_organization_role",
+    title: "Remove Permission from Organization Role",
+    group: "organization_roles",
+    summary: "Take one permission away from an organization role.",
+    description: "Removes the permission from the role and returns the role without it. A permission the role does not have, or an unknown role or permission, raises `Clerk API error (404)` with code `resource_not_found`.",
+    operation: Operation::Write,
+    method: Method::Delete,
+    path: "/organization_roles/{organization_role_id}/permissions/{permission_id}",
+    params: &[
+        ParamMeta::path("organization_role_id", ParamType::String)
+            .doc("ID of the role that loses the permission (`role_…`)."),
+        ParamMeta::path("permission_id", ParamType::String)
+            .doc("ID of the permission to take away (`perm_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_organization_permissions`: List the instance's organization permissions, with search and paging.
+pub static LIST_ORGANIZATION_PERMISSIONS: FunctionMeta = FunctionMeta {
+    name: "list_organization_permissions",
+    slug: "clerk_list_organization_permissions",
+    title: "List Organization Permissions",
+    group: "organization_permissions",
+    summary: "List the instance's organization permissions, with search and paging.",
+    description: "Returns `{data = [...], total_count = <n>}` with the permissions roles can grant, newest first by default: Clerk's system permissions (`type = \"system\"`, keys starting `org:sys_`, such as `org:sys_memberships:manage`) and custom ones (`type = \"user\"`). Each is `{object = \"permission\", id = \"perm_…\", name, key, description, type, created_at, updated_at}`. `query` matches a permission ID exactly or part of a name or key.",
+    path: "/organization_permissions",
+    params: &[
+        ParamMeta::query("query", ParamType::String)
+            .doc(
+                "A permission ID (exact match), or part of a permission's name or key (case-insensitive).",
+            ),
+        ParamMeta::query("order_by", ParamType::String)
+            .doc(
+                "Sort field `created_at`, `name` or `key`, prefixed with `+` for ascending or `-` for descending; newest first when left out.",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of permissions to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of permissions to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_organization_permission`: Create a custom permission that organization roles can grant.
+pub static CREATE_ORGANIZATION_PERMISSION: FunctionMeta = FunctionMeta {
+    name: "create_organization_permission",
+    slug: "clerk_create_organization_permission",
+    title: "Create Organization Permission",
+    group: "organization_permissions",
+    summary: "Create a custom permission that organization roles can grant.",
+    description: "Creates a permission and returns it: `{object = \"permission\", id = \"perm_…\", name, key, description, type = \"user\", created_at, updated_at}`. `key` must read `org:<feature>:<action>`, each part lower-case letters, digits or underscores (`org:invoices:manage`), and may not start with `org:sys_`, which Clerk keeps for its system permissions. A taken key raises `Clerk API error (422)` with code `form_identifier_exists`, a malformed key `form_param_format_invalid`, and a missing name or key `form_param_missing`. Grant it with `assign_permission_to_organization_role`.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/organization_permissions",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc("Display name of the permission."),
+        ParamMeta::body("key", ParamType::String)
+            .required()
+            .doc(
+                "Unique key `org:<feature>:<action>`, lower-case letters, digits and underscores.",
+            ),
+        ParamMeta::body("description", ParamType::String)
+            .doc("What the permission allows."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_organization_permission`: Get one organization permission by ID.
+pub static GET_ORGANIZATION_PERMISSION: FunctionMeta = FunctionMeta {
+    name: "get_organization_permission",
+    slug: "clerk_get_organization_permission",
+    title: "Get Organization Permission",
+    group: "organization_permissions",
+    summary: "Get one organization permission by ID.",
+    description: "Returns the permission, shaped as `create_organization_permission` returns it; `type` is `system` for Clerk's own permissions and `user` for custom ones. An unknown ID raises `Clerk API error (404)` with code `resource_not_found`.",
+    path: "/organization_permissions/{permission_id}",
+    params: &[
+        ParamMeta::path("permission_id", ParamType::String)
+            .doc("ID of the permission (`perm_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_organization_permission`: Rename a custom permission or change its key or description.
+pub static UPDATE_ORGANIZATION_PERMISSION: FunctionMeta = FunctionMeta {
+    name: "update_organization_permission",
+    slug: "clerk_update_organization_permission",
+    title: "Update Organization Permission",
+    group: "organization_permissions",
+    summary: "Rename a custom permission or change its key or description.",
+    description: "Changes the fields given and returns the updated permission; roles that grant it keep granting it under the new key. System permissions (`type = \"system\"`) cannot be changed: `Clerk API error (403)`. A taken or malformed key raises `Clerk API error (422)` (`form_identifier_exists`, `form_param_format_invalid`); an unknown ID, `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/organization_permissions/{permission_id}",
+    params: &[
+        ParamMeta::path("permission_id", ParamType::String)
+            .doc("ID of the custom permission to change (`perm_…`)."),
+        ParamMeta::body("name", ParamType::String).doc("New display name."),
+        ParamMeta::body("key", ParamType::String)
+            .doc(
+                "New unique key `org:<feature>:<action>`; not starting with `org:sys_`.",
+            ),
+        ParamMeta::body("description", ParamType::String).doc("New description."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_organization_permission`: Delete a custom permission; roles stop granting it.
+pub static DELETE_ORGANIZATION_PERMISSION: FunctionMeta = FunctionMeta {
+    name: "delete_organization_permission",
+    slug: "clerk_delete_organization_permission",
+    title: "Delete Organization Permission",
+    group: "organization_permissions",
+    summary: "Delete a custom permission; roles stop granting it.",
+    description: "Deletes the permission, removes it from every role that granted it, and returns `{object = \"permission\", id = \"perm_…\", deleted = true}`. Irreversible. System permissions cannot be deleted (`Clerk API error (403)`); an unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/organization_permissions/{permission_id}",
+    params: &[
+        ParamMeta::path("permission_id", ParamType::String)
+            .doc("ID of the custom permission to delete (`perm_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_role_sets`: List the instance's role sets, with search and paging.
+pub static LIST_ROLE_SETS: FunctionMeta = FunctionMeta {
+    name: "list_role_sets",
+    slug: "clerk_list_role_sets",
+    title: "List Role Sets",
+    group: "role_sets",
+    summary: "List the instance's role sets, with search and paging.",
+    description: "Returns `{data = [...], total_count = <n>}` with the role sets, newest first by default. A role set is `{object = \"role_set\", id, name, key, description, type, roles = [...], default_role, creator_role, role_set_migration, created_at, updated_at}`: the roles (`{object = \"role_set_item\", id, name, key, description, members_count, has_members, ...}`) the members of an organization using the set may hold, the role new members get (`default_role`) and the one an organization's creator gets (`creator_role`). `type = \"initial\"` marks the set new organizations use (`role_set:default` unless changed); the others are `custom`. `query` matches a role set ID exactly or part of a name or key.",
+    path: "/role_sets",
+    params: &[
+        ParamMeta::query("query", ParamType::String)
+            .doc(
+                "A role set ID (exact match), or part of a role set's name or key (case-insensitive).",
+            ),
+        ParamMeta::query("order_by", ParamType::String)
+            .default_value(Literal::String("-created_at"))
+            .doc(
+                "Sort field `created_at`, `name` or `key`, prefixed with `+` for ascending or `-` for descending.",
+            ),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of role sets to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of role sets to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_role_set`: Create a role set from existing roles, with its default roles.
+pub static CREATE_ROLE_SET: FunctionMeta = FunctionMeta {
+    name: "create_role_set",
+    slug: "clerk_create_role_set",
+    title: "Create Role Set",
+    group: "role_sets",
+    summary: "Create a role set from existing roles, with its default roles.",
+    description: "Creates a role set and returns it (shaped as `get_role_set` returns it). `roles` are 1 to 10 role keys (`org:admin`, custom keys from `list_organization_roles`), and `default_role_key` and `creator_role_key` must be among them. `key` must start with `role_set:` followed by lower-case letters, digits and underscores; left out, it is made from the name. `type = \"initial\"` makes it the set new organizations use, turning the previous initial set `custom`. A taken key raises `Clerk API error (422)` with code `form_identifier_exists`; a default or creator role outside `roles`, `form_param_value_invalid`; an unknown role key, `Clerk API error (404)`. Organizations pick a set with `create_organization` or `update_organization` (`role_set_key`).",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/role_sets",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc("Display name of the role set."),
+        ParamMeta::body("default_role_key", ParamType::String)
+            .required()
+            .doc("Key of the role new members get; one of `roles`."),
+        ParamMeta::body("creator_role_key", ParamType::String)
+            .required()
+            .doc("Key of the role an organization's creator gets; one of `roles`."),
+        ParamMeta::body("roles", ParamType::Array(&ParamType::String))
+            .required()
+            .doc("Keys of the roles in the set, 1 to 10."),
+        ParamMeta::body("key", ParamType::String)
+            .doc(
+                "Unique key, `role_set:` then lower-case letters, digits and underscores; made from the name when left out.",
+            ),
+        ParamMeta::body("description", ParamType::String)
+            .doc("What the role set is for."),
+        ParamMeta::body("type", ParamType::String)
+            .allowed(&[Literal::String("initial"), Literal::String("custom")])
+            .doc(
+                "`initial` to make it the set new organizations use; `custom` otherwise.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_role_set`: Get one role set by key or ID, with its roles.
+pub static GET_ROLE_SET: FunctionMeta = FunctionMeta {
+    name: "get_role_set",
+    slug: "clerk_get_role_set",
+    title: "Get Role Set",
+    group: "role_sets",
+    summary: "Get one role set by key or ID, with its roles.",
+    description: "Returns the role set: `{object = \"role_set\", id, name, key, description, type, roles = [{object = \"role_set_item\", id, name, key, description, members_count, has_members, created_at, updated_at}], default_role, creator_role, role_set_migration, created_at, updated_at}`. `members_count` counts the members holding each role in organizations that use the set. An unknown key or ID raises `Clerk API error (404)` with code `resource_not_found`.",
+    path: "/role_sets/{role_set_key_or_id}",
+    params: &[
+        ParamMeta::path("role_set_key_or_id", ParamType::String)
+            .doc("The role set's key (`role_set:default`) or ID."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_role_set`: Rename a role set, or change its key, type or default roles.
+pub static UPDATE_ROLE_SET: FunctionMeta = FunctionMeta {
+    name: "update_role_set",
+    slug: "clerk_update_role_set",
+    title: "Update Role Set",
+    group: "role_sets",
+    summary: "Rename a role set, or change its key, type or default roles.",
+    description: "Changes the fields given and returns the updated role set; the others keep their value. `default_role_key` and `creator_role_key` must name roles already in the set (add them first with `add_roles_to_role_set`). `type = \"initial\"` makes it the set new organizations use and turns the previous initial set `custom`. A new key carries over to the organizations using the set. A taken key raises `Clerk API error (422)` with code `form_identifier_exists`; a role outside the set, `form_param_value_invalid`; an unknown role set, `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/role_sets/{role_set_key_or_id}",
+    params: &[
+        ParamMeta::path("role_set_key_or_id", ParamType::String)
+            .doc("The key or ID of the role set to change."),
+        ParamMeta::body("name", ParamType::String).doc("New display name."),
+        ParamMeta::body("key", ParamType::String)
+            .doc(
+                "New unique key, `role_set:` then lower-case letters, digits and underscores.",
+            ),
+        ParamMeta::body("description", ParamType::String).doc("New description."),
+        ParamMeta::body("type", ParamType::String)
+            .allowed(&[Literal::String("initial")])
+            .doc("`initial` to make this the set new organizations use."),
+        ParamMeta::body("default_role_key", ParamType::String)
+            .doc("Key of the role new members get from now on; must be in the set."),
+        ParamMeta::body("creator_role_key", ParamType::String)
+            .doc(
+                "Key of the role organization creators get from now on; must be in the set.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `replace_role_set`: Retire a role set, moving its organizations to another set.
+pub static REPLACE_ROLE_SET: FunctionMeta = FunctionMeta {
+    name: "replace_role_set",
+    slug: "clerk_replace_role_set",
+    title: "Replace Role Set",
+    group: "role_sets",
+    summary: "Retire a role set, moving its organizations to another set.",
+    description: "Deletes the role set after moving every organization that uses it to the destination set, and returns `{object = \"role_set\", id, deleted = true}`. Members whose role is not in the destination set need a new one: `reassignment_mappings` maps old role keys to destination role keys (`{[\"org:agent\"] = \"org:member\"}`); without a mapping for a role members hold, Clerk refuses with `Clerk API error (422)`. The initial role set cannot be replaced, nor a set by itself. An unknown role set raises `Clerk API error (404)`. Irreversible.",
+    operation: Operation::Write,
+    destructive: true,
+    idempotent: false,
+    method: Method::Post,
+    path: "/role_sets/{role_set_key_or_id}/replace",
+    params: &[
+        ParamMeta::path("role_set_key_or_id", ParamType::String)
+            .doc("The key or ID of the role set to retire."),
+        ParamMeta::body("dest_role_set_key", ParamType::String)
+            .required()
+            .doc("Key of the role set its organizations move to."),
+        ParamMeta::body("reassignment_mappings", ParamType::Object)
+            .doc(
+                "Old role key → role key in the destination set, for members whose role the destination set lacks.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `add_roles_to_role_set`: Add existing roles to a role set, optionally as its new defaults.
+pub static ADD_ROLES_TO_ROLE_SET: FunctionMeta = FunctionMeta {
+    name: "add_roles_to_role_set",
+    slug: "clerk_add_roles_to_role_set",
+    title: "Add Roles to Role Set",
+    group: "role_sets",
+    summary: "Add existing roles to a role set, optionally as its new defaults.",
+    description: "Adds 1 to 10 roles, by key, to the role set and returns the updated set. `default_role_key` and `creator_role_key` may name one of the added roles to make it the new default or creator role. A role already in the set raises `Clerk API error (422)` with code `form_param_value_invalid`; an unknown role key or role set, `Clerk API error (404)`.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/role_sets/{role_set_key_or_id}/roles",
+    params: &[
+        ParamMeta::path("role_set_key_or_id", ParamType::String)
+            .doc("The key or ID of the role set."),
+        ParamMeta::body("role_keys", ParamType::Array(&ParamType::String))
+            .required()
+            .doc("Keys of the roles to add, 1 to 10."),
+        ParamMeta::body("default_role_key", ParamType::String)
+            .doc("One of the added roles, to become the role new members get."),
+        ParamMeta::body("creator_role_key", ParamType::String)
+            .doc("One of the added roles, to become the role organization creators get."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `replace_role_in_role_set`: Remove a role from a role set, moving its members to another role.
+pub static REPLACE_ROLE_IN_ROLE_SET: FunctionMeta = FunctionMeta {
+    name: "replace_role_in_role_set",
+    slug: "clerk_replace_role_in_role_set",
+    title: "Replace Role in Role Set",
+    group: "role_sets",
+    summary: "Remove a role from a role set, moving its members to another role.",
+    description: "Removes `role_key` from the role set and gives every member holding it, in organizations using the set, `to_role_key` instead; if the removed role was the set's default or creator role, `to_role_key` takes its place. Returns the updated role set. Both keys must be in the set and differ (`Clerk API error (422)`, code `form_param_value_invalid`); an unknown role set raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/role_sets/{role_set_key_or_id}/roles/replace",
+    params: &[
+        ParamMeta::path("role_set_key_or_id", ParamType::String)
+            .doc("The key or ID of the role set."),
+        ParamMeta::body("role_key", ParamType::String)
+            .required()
+            .doc("Key of the role to remove from the set."),
+        ParamMeta::body("to_role_key", ParamType::String)
+            .required()
+            .doc("Key of the role in the set that its members get instead."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_domains`: List the instance's primary domain and its satellite domains.
+pub static LIST_DOMAINS: FunctionMeta = FunctionMeta {
+    name: "list_domains",
+    slug: "clerk_list_domains",
+    title: "List Domains",
+    group: "domains",
+    summary: "List the instance's primary domain and its satellite domains.",
+    description: "Returns `{data = [...], total_count = <n>}` with every domain of the instance: the primary one (`is_satellite = false`) and any satellites (for apps on other domains that share its sessions). Each domain has `id` (`dmn_…`), `name` (a host, with a port on development instances), `is_satellite`, `frontend_api_url` (where Clerk's Frontend API answers for it), `accounts_portal_url`, `proxy_url` (nil unless it is served through a proxy), `development_origin` and `cname_targets` (the DNS records to create: `host`, `value`, `required`; nil where none are needed). This endpoint takes no parameters.",
+    path: "/domains",
+    ..FunctionMeta::DEFAULT
+};
+
+/// `add_domain`: Add a satellite domain to the instance.
+pub static ADD_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "add_domain",
+    slug: "clerk_add_domain",
+    title: "Add Domain",
+    group: "domains",
+    summary: "Add a satellite domain to the instance.",
+    description: "Adds a satellite domain (an app on another domain that shares the primary domain's sign-ins) and returns it: `id` (`dmn_…`), `name`, `is_satellite = true`, `frontend_api_url`, `proxy_url` and the `cname_targets` to create in its DNS. An instance has exactly one primary domain, so `is_satellite` must be true (anything else gives 422 `primary_domain_already_exists`). Give `proxy_url` instead of DNS records to serve Clerk through your own proxy (production instances only). A name already used by a domain of the instance is refused (422).",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/domains",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc(
+                "Host of the satellite domain, without a scheme (`shop.example.com`); development instances accept a port (`localhost:3001`).",
+            ),
+        ParamMeta::body("is_satellite", ParamType::Boolean)
+            .required()
+            .allowed(&[Literal::Boolean(true)])
+            .doc("Must be `true`; a second primary domain cannot be added."),
+        ParamMeta::body("proxy_url", ParamType::String)
+            .doc(
+                "Full URL of your proxy that forwards requests to Clerk's Frontend API for this domain, for example `https://shop.example.com/__clerk` (production instances only).",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_domain`: Rename a domain or set or clear its proxy URL.
+pub static UPDATE_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "update_domain",
+    slug: "clerk_update_domain",
+    title: "Update Domain",
+    group: "domains",
+    summary: "Rename a domain or set or clear its proxy URL.",
+    description: "Changes the fields given of the primary domain or a satellite and returns the domain. Set `proxy_url` to serve Clerk through your own proxy (production instances only; development instances give 400 `domain_update_forbidden`). Clerk switches back to DNS when `proxy_url` is JSON null, which a nil argument cannot send (nil means \"not given\"): use `api_patch({ path = \"/domains/<id>\", body = { proxy_url = json.null } })`. Renaming a production instance's primary domain changes its home origin and needs the DNS and email setup of the new name to be complete first, or sign-ins break. An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/domains/{domain_id}",
+    params: &[
+        ParamMeta::path("domain_id", ParamType::String)
+            .doc("ID of the domain to update (`dmn_…`), primary or satellite."),
+        ParamMeta::body("name", ParamType::String)
+            .doc(
+                "New host, without a scheme: a fully qualified domain name on production instances (`example.com`), possibly with a port on development instances (`localhost:3000`).",
+            ),
+        ParamMeta::body("proxy_url", ParamType::String)
+            .doc(
+                "Full URL of the proxy that forwards requests to Clerk's Frontend API (production instances only).",
+            ),
+        ParamMeta::body("is_secondary", ParamType::Boolean)
+            .doc(
+                "Whether the domain belongs to a secondary app on the same root domain (eTLD+1) as the primary one, so that its subdomain is significant and kept as part of the domain.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_domain`: Delete a satellite domain.
+pub static DELETE_DOMAIN: FunctionMeta = FunctionMeta {
+    name: "delete_domain",
+    slug: "clerk_delete_domain",
+    title: "Delete Domain",
+    group: "domains",
+    summary: "Delete a satellite domain.",
+    description: "Deletes a satellite domain, irreversibly: its app can no longer use the instance's sign-ins. Returns `{object = \"domain\", id = \"dmn_…\", deleted = true}`. The primary domain cannot be deleted (403 `operation_not_allowed_on_primary_domain`); an unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/domains/{domain_id}",
+    params: &[
+        ParamMeta::path("domain_id", ParamType::String)
+            .doc("ID of the satellite domain to delete (`dmn_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_redirect_urls`: List the redirect URLs allowed for native and mobile sign-ins.
+pub static LIST_REDIRECT_URLS: FunctionMeta = FunctionMeta {
+    name: "list_redirect_urls",
+    slug: "clerk_list_redirect_urls",
+    title: "List Redirect URLs",
+    group: "redirect_urls",
+    summary: "List the redirect URLs allowed for native and mobile sign-ins.",
+    description: "Returns the redirect URLs the instance accepts at the end of OAuth and other sign-in flows of native apps (React Native, Expo). Without `paginated` the response is a bare array of redirect URL objects; with `paginated = true` it is `{data = [...], total_count = <n>}`. Each has `id` (`ru_…`), `url`, and `created_at` and `updated_at` in Unix milliseconds.",
+    path: "/redirect_urls",
+    params: &[
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc("`true` returns `{data, total_count}` instead of a bare array."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of redirect URLs to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc(
+                "Number of redirect URLs to skip before the page starts; use with `limit`.",
+            ),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_redirect_url`: Allow a URL (https or an app scheme) as a sign-in redirect.
+pub static CREATE_REDIRECT_URL: FunctionMeta = FunctionMeta {
+    name: "create_redirect_url",
+    slug: "clerk_create_redirect_url",
+    title: "Create Redirect URL",
+    group: "redirect_urls",
+    summary: "Allow a URL (https or an app scheme) as a sign-in redirect.",
+    description: "Adds a URL to the instance's allowed redirect URLs, which native apps need before Clerk sends a user back to them after an OAuth or other sign-in flow, and returns it (`id` (`ru_…`), `url`, `created_at`, `updated_at`). The URL starts with `https://` or a custom scheme of your app (`my-app://oauth-callback`). A URL without a scheme gives 422 `form_param_format_invalid`; a URL already allowed is refused (400 `duplicate_record`).",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/redirect_urls",
+    params: &[
+        ParamMeta::body("url", ParamType::String)
+            .required()
+            .doc(
+                "The full URL, `https://…` or with your app's custom scheme, for example `https://my-app.com/oauth-callback` or `my-app://oauth-callback`.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_redirect_url`: Retrieve one allowed redirect URL by ID.
+pub static GET_REDIRECT_URL: FunctionMeta = FunctionMeta {
+    name: "get_redirect_url",
+    slug: "clerk_get_redirect_url",
+    title: "Get Redirect URL",
+    group: "redirect_urls",
+    summary: "Retrieve one allowed redirect URL by ID.",
+    description: "Returns the redirect URL object: `id` (`ru_…`), `url`, and `created_at` and `updated_at` in Unix milliseconds. An unknown ID raises 404 `resource_not_found`.",
+    path: "/redirect_urls/{id}",
+    params: &[
+        ParamMeta::path("id", ParamType::String)
+            .aliases(&["redirect_url_id"])
+            .doc("ID of the redirect URL (`ru_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_redirect_url`: Stop allowing a redirect URL.
+pub static DELETE_REDIRECT_URL: FunctionMeta = FunctionMeta {
+    name: "delete_redirect_url",
+    slug: "clerk_delete_redirect_url",
+    title: "Delete Redirect URL",
+    group: "redirect_urls",
+    summary: "Stop allowing a redirect URL.",
+    description: "Removes the URL from the allowed redirect URLs, so Clerk no longer sends users back to it, and returns `{object = \"redirect_url\", id = \"ru_…\", deleted = true}`. An unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/redirect_urls/{id}",
+    params: &[
+        ParamMeta::path("id", ParamType::String)
+            .aliases(&["redirect_url_id"])
+            .doc("ID of the redirect URL to remove (`ru_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `list_jwt_templates`: List the instance's JWT templates.
+pub static LIST_JWT_TEMPLATES: FunctionMeta = FunctionMeta {
+    name: "list_jwt_templates",
+    slug: "clerk_list_jwt_templates",
+    title: "List JWT Templates",
+    group: "jwt_templates",
+    summary: "List the instance's JWT templates.",
+    description: "Returns the JWT templates. Without `paginated` the response is a bare array of template objects; with `paginated = true` it is `{data = [...], total_count = <n>}`. Each template has `id` (`jtmp_…`), `name` (what a session token request names it by), `claims` (the claims object, with shortcodes such as `{{user.id}}`), `lifetime` and `allowed_clock_skew` in seconds, `custom_signing_key`, `signing_algorithm`, and `created_at` and `updated_at` in Unix milliseconds. Custom signing keys are never returned.",
+    path: "/jwt_templates",
+    params: &[
+        ParamMeta::query("paginated", ParamType::Boolean)
+            .doc("`true` returns `{data, total_count}` instead of a bare array."),
+        ParamMeta::query("limit", ParamType::Integer)
+            .default_value(Literal::Integer(10i64))
+            .minimum(1f64)
+            .maximum(500f64)
+            .doc("Page size, the number of templates to return."),
+        ParamMeta::query("offset", ParamType::Integer)
+            .default_value(Literal::Integer(0i64))
+            .minimum(0f64)
+            .doc("Number of templates to skip before the page starts; use with `limit`."),
+    ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 500,
+            items: "/data",
+            with: &[("paginated", Literal::Boolean(true))],
+            total: Total::InPage("/total_count"),
+        },
+    ),
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_jwt_template`: Create a JWT template with custom claims for third-party services.
+pub static CREATE_JWT_TEMPLATE: FunctionMeta = FunctionMeta {
+    name: "create_jwt_template",
+    slug: "clerk_create_jwt_template",
+    title: "Create JWT Template",
+    group: "jwt_templates",
+    summary: "Create a JWT template with custom claims for third-party services.",
+    description: "Creates a template that tokens can be minted from by its name (`getToken({ template: name })` in Clerk's frontend SDKs, `POST /sessions/{session_id}/tokens/{name}` in the Backend API) and returns it: `id` (`jtmp_…`), `name`, `claims`, `lifetime` (60 seconds unless given), `allowed_clock_skew` (5 seconds unless given), `custom_signing_key`, `signing_algorithm` (`RS256` with the instance's own key) and timestamps in Unix milliseconds. Claim values may be static JSON or shortcodes such as `{{user.id}}` and `{{user.public_metadata.plan}}`; Clerk always adds `azp`, `exp`, `iat`, `iss`, `jti`, `nbf` and `sub`, which a template cannot set (400 `jwt_template_reserved_claim`). A name already used by another template is refused (422). With `custom_signing_key = true`, `signing_algorithm` and `signing_key` are required and the key is never returned.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/jwt_templates",
+    params: &[
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc("Unique name of the template, used to request tokens from it."),
+        ParamMeta::body("claims", ParamType::Object)
+            .required()
+            .doc(
+                "The claims of the token as a JSON object: static values and shortcodes such as `{{user.id}}`, `{{user.primary_email_address}}` or `{{org.slug}}`.",
+            ),
+        ParamMeta::body("lifetime", ParamType::Integer)
+            .minimum(30f64)
+            .maximum(315360000f64)
+            .doc(
+                "Seconds a token minted from the template is valid (its `exp`); Clerk uses 60 when omitted.",
+            ),
+        ParamMeta::body("allowed_clock_skew", ParamType::Integer)
+            .minimum(0f64)
+            .maximum(300f64)
+            .doc(
+                "Leeway in seconds for clock differences between servers (sets `nbf` this far back); Clerk uses 5 when omitted.",
+            ),
+        ParamMeta::body("custom_signing_key", ParamType::Boolean)
+            .doc(
+                "Sign tokens with your own key (`signing_algorithm`, `signing_key`) instead of the instance's.",
+            ),
+        ParamMeta::body("signing_algorithm", ParamType::String)
+            .doc(
+                "Algorithm for the custom key, for example `HS256` or `RS256`; required with `custom_signing_key = true`.",
+            ),
+        ParamMeta::body("signing_key", ParamType::String)
+            .doc(
+                "The custom signing key (a shared secret for `HS…`, a private key in PEM otherwise); required with `custom_signing_key = true`. Never returned.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_jwt_template`: Retrieve one JWT template by ID.
+pub static GET_JWT_TEMPLATE: FunctionMeta = FunctionMeta {
+    name: "get_jwt_template",
+    slug: "clerk_get_jwt_template",
+    title: "Get JWT Template",
+    group: "jwt_templates",
+    summary: "Retrieve one JWT template by ID.",
+    description: "Returns the template: `id`, `name`, `claims`, `lifetime` and `allowed_clock_skew` in seconds, `custom_signing_key`, `signing_algorithm` and timestamps in Unix milliseconds (a custom signing key is never returned). An unknown ID raises 404 `resource_not_found`.",
+    path: "/jwt_templates/{template_id}",
+    params: &[
+        ParamMeta::path("template_id", ParamType::String)
+            .doc("ID of the template (`jtmp_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `update_jwt_template`: Rename a JWT template or replace its claims and lifetime.
+pub static UPDATE_JWT_TEMPLATE: FunctionMeta = FunctionMeta {
+    name: "update_jwt_template",
+    slug: "clerk_update_jwt_template",
+    title: "Update JWT Template",
+    group: "jwt_templates",
+    summary: "Rename a JWT template or replace its claims and lifetime.",
+    description: "Sets the template's `name` and `claims` (both required: send the current ones to keep them; the claims are replaced, not merged) and any of `lifetime`, `allowed_clock_skew` and the custom signing key fields given, and returns the updated template. Tokens already minted keep their claims. The same checks as `create_jwt_template` apply: reserved claims give 400 `jwt_template_reserved_claim`, a name used by another template 422; an unknown ID raises 404.",
+    operation: Operation::Write,
+    method: Method::Patch,
+    path: "/jwt_templates/{template_id}",
+    params: &[
+        ParamMeta::path("template_id", ParamType::String)
+            .doc("ID of the template to update (`jtmp_…`)."),
+        ParamMeta::body("name", ParamType::String)
+            .required()
+            .doc(
+                "The template's name (the current one to keep it); unique in the instance.",
+            ),
+        ParamMeta::body("claims", ParamType::Object)
+            .required()
+            .doc("The complete new claims object; it replaces the current claims."),
+        ParamMeta::body("lifetime", ParamType::Integer)
+            .minimum(30f64)
+            .maximum(315360000f64)
+            .doc("Seconds a token minted from the template is valid."),
+        ParamMeta::body("allowed_clock_skew", ParamType::Integer)
+            .minimum(0f64)
+            .maximum(300f64)
+            .doc("Leeway in seconds for clock differences between servers."),
+        ParamMeta::body("custom_signing_key", ParamType::Boolean)
+            .doc(
+                "Sign tokens with your own key (`true`, with `signing_algorithm` and `signing_key`) or the instance's (`false`).",
+            ),
+        ParamMeta::body("signing_algorithm", ParamType::String)
+            .doc(
+                "Algorithm for the custom key; required with `custom_signing_key = true`.",
+            ),
+        ParamMeta::body("signing_key", ParamType::String)
+            .doc(
+                "The custom signing key; required with `custom_signing_key = true`. Never returned.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `delete_jwt_template`: Delete a JWT template.
+pub static DELETE_JWT_TEMPLATE: FunctionMeta = FunctionMeta {
+    name: "delete_jwt_template",
+    slug: "clerk_delete_jwt_template",
+    title: "Delete JWT Template",
+    group: "jwt_templates",
+    summary: "Delete a JWT template.",
+    description: "Deletes the template and returns `{object = \"jwt_template\", id = \"jtmp_…\", deleted = true}`; tokens can no longer be requested by its name (tokens already minted stay valid until they expire). The template the instance uses for its session tokens cannot be deleted (403 `session_token_jwt_template`); an unknown ID raises 404 `resource_not_found`.",
+    operation: Operation::Write,
+    destructive: true,
+    method: Method::Delete,
+    path: "/jwt_templates/{template_id}",
+    params: &[
+        ParamMeta::path("template_id", ParamType::String)
+            .doc("ID of the template to delete (`jtmp_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `get_jwks`: Get the instance's JSON Web Key Set, to verify tokens yourself.
+pub static GET_JWKS: FunctionMeta = FunctionMeta {
+    name: "get_jwks",
+    slug: "clerk_get_jwks",
+    title: "Get JWKS",
+    group: "jwt_templates",
+    summary: "Get the instance's JSON Web Key Set, to verify tokens yourself.",
+    description: "Returns the instance's public keys as Clerk publishes them, a JSON Web Key Set `{keys = [...]}`: each key has `kid` (matching the `kid` header of the tokens it signed), `kty`, `alg`, `use` (`sig`) and its public parameters (`n` and `e` for the `RSA` keys Clerk uses). Use it to verify session tokens and tokens from JWT templates without calling Clerk for each. Unlike `health_check`, which reads a page of users, this returns Clerk's answer unchanged. Not counted against Clerk's rate limits.",
+    path: "/jwks",
     ..FunctionMeta::DEFAULT
 };
 
@@ -5070,7 +6671,7 @@ pub static REVOKE_ADMIN_PORTAL_LINK_TOKEN: FunctionMeta = FunctionMeta {
 };
 
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 176] = [
+pub static FUNCTIONS: [&FunctionMeta; 234] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
@@ -5144,6 +6745,17 @@ pub static FUNCTIONS: [&FunctionMeta; 176] = [
     &LIST_INVITATIONS,
     &CREATE_INVITATION,
     &REVOKE_INVITATION,
+    &LIST_WAITLIST_ENTRIES,
+    &CREATE_WAITLIST_ENTRY,
+    &DELETE_WAITLIST_ENTRY,
+    &INVITE_WAITLIST_ENTRY,
+    &REJECT_WAITLIST_ENTRY,
+    &LIST_ALLOWLIST_IDENTIFIERS,
+    &CREATE_ALLOWLIST_IDENTIFIER,
+    &DELETE_ALLOWLIST_IDENTIFIER,
+    &LIST_BLOCKLIST_IDENTIFIERS,
+    &CREATE_BLOCKLIST_IDENTIFIER,
+    &DELETE_BLOCKLIST_IDENTIFIER,
     &LIST_ORGANIZATIONS,
     &CREATE_ORGANIZATION,
     &GET_ORGANIZATION,
@@ -5152,13 +6764,60 @@ pub static FUNCTIONS: [&FunctionMeta; 176] = [
     &UPLOAD_ORGANIZATION_LOGO,
     &DELETE_ORGANIZATION_LOGO,
     &DELETE_ORGANIZATION,
+    &REPLACE_ORGANIZATION_METADATA,
+    &GET_ORGANIZATION_BILLING_SUBSCRIPTION,
+    &GET_ORGANIZATION_BILLING_CREDIT_BALANCE,
+    &ADJUST_ORGANIZATION_BILLING_CREDIT_BALANCE,
     &LIST_ORGANIZATION_MEMBERSHIPS,
     &CREATE_ORGANIZATION_MEMBERSHIP,
     &UPDATE_ORGANIZATION_MEMBERSHIP,
     &DELETE_ORGANIZATION_MEMBERSHIP,
+    &UPDATE_ORGANIZATION_MEMBERSHIP_METADATA,
+    &LIST_INSTANCE_ORGANIZATION_MEMBERSHIPS,
     &LIST_ORGANIZATION_INVITATIONS,
     &CREATE_ORGANIZATION_INVITATION,
     &REVOKE_ORGANIZATION_INVITATION,
+    &GET_ORGANIZATION_INVITATION,
+    &LIST_INSTANCE_ORGANIZATION_INVITATIONS,
+    &CREATE_ORGANIZATION_DOMAIN,
+    &LIST_ORGANIZATION_DOMAINS,
+    &UPDATE_ORGANIZATION_DOMAIN,
+    &DELETE_ORGANIZATION_DOMAIN,
+    &VERIFY_ORGANIZATION_DOMAIN_OWNERSHIP,
+    &LIST_INSTANCE_ORGANIZATION_DOMAINS,
+    &LIST_ORGANIZATION_ROLES,
+    &CREATE_ORGANIZATION_ROLE,
+    &GET_ORGANIZATION_ROLE,
+    &UPDATE_ORGANIZATION_ROLE,
+    &DELETE_ORGANIZATION_ROLE,
+    &ASSIGN_PERMISSION_TO_ORGANIZATION_ROLE,
+    &REMOVE_PERMISSION_FROM_ORGANIZATION_ROLE,
+    &LIST_ORGANIZATION_PERMISSIONS,
+    &CREATE_ORGANIZATION_PERMISSION,
+    &GET_ORGANIZATION_PERMISSION,
+    &UPDATE_ORGANIZATION_PERMISSION,
+    &DELETE_ORGANIZATION_PERMISSION,
+    &LIST_ROLE_SETS,
+    &CREATE_ROLE_SET,
+    &GET_ROLE_SET,
+    &UPDATE_ROLE_SET,
+    &REPLACE_ROLE_SET,
+    &ADD_ROLES_TO_ROLE_SET,
+    &REPLACE_ROLE_IN_ROLE_SET,
+    &LIST_DOMAINS,
+    &ADD_DOMAIN,
+    &UPDATE_DOMAIN,
+    &DELETE_DOMAIN,
+    &LIST_REDIRECT_URLS,
+    &CREATE_REDIRECT_URL,
+    &GET_REDIRECT_URL,
+    &DELETE_REDIRECT_URL,
+    &LIST_JWT_TEMPLATES,
+    &CREATE_JWT_TEMPLATE,
+    &GET_JWT_TEMPLATE,
+    &UPDATE_JWT_TEMPLATE,
+    &DELETE_JWT_TEMPLATE,
+    &GET_JWKS,
     &GET_INSTANCE,
     &UPDATE_INSTANCE,
     &UPDATE_INSTANCE_RESTRICTIONS,
@@ -5475,6 +7134,16 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             summary: "Invite people to sign up, list and revoke invitations.",
         },
         FamilyMeta {
+            name: "waitlist_entries",
+            title: "Waitlist",
+            summary: "Add people to the waitlist, list them, invite or reject them.",
+        },
+        FamilyMeta {
+            name: "allowlist_blocklist",
+            title: "Allowlist and blocklist",
+            summary: "Allow or block sign-ups by email address, domain, phone number or wallet.",
+        },
+        FamilyMeta {
             name: "organizations",
             title: "Organizations",
             summary: "Create, find, update and delete organizations, and their metadata.",
@@ -5488,6 +7157,41 @@ pub static PROVIDER: ProviderMeta = ProviderMeta {
             name: "organization_invitations",
             title: "Organization invitations",
             summary: "Invite people to an organization, list and revoke invitations.",
+        },
+        FamilyMeta {
+            name: "organization_domains",
+            title: "Organization domains",
+            summary: "Verified email domains that let people join an organization.",
+        },
+        FamilyMeta {
+            name: "organization_roles",
+            title: "Organization roles",
+            summary: "Define the roles members hold and the permissions each grants.",
+        },
+        FamilyMeta {
+            name: "organization_permissions",
+            title: "Organization permissions",
+            summary: "Define the custom permissions that organization roles grant.",
+        },
+        FamilyMeta {
+            name: "role_sets",
+            title: "Role sets",
+            summary: "Group roles into sets that organizations use, with defaults.",
+        },
+        FamilyMeta {
+            name: "domains",
+            title: "Domains (satellite and primary)",
+            summary: "List the instance's domains, add, update and delete satellite domains.",
+        },
+        FamilyMeta {
+            name: "redirect_urls",
+            title: "Redirect URLs",
+            summary: "Allow redirect URLs for native and mobile sign-in flows.",
+        },
+        FamilyMeta {
+            name: "jwt_templates",
+            title: "JWT templates and JWKS",
+            summary: "Manage JWT templates for custom tokens, and read the instance's JWKS.",
         },
         FamilyMeta {
             name: "instance_settings",

@@ -355,6 +355,68 @@ pub fn dispatch<'a>(
             "revoke_invitation" => {
                 handlers::revoke_invitation(transport, parse_args(function, args)?).await
             }
+            "list_waitlist_entries" => {
+                handlers::list_waitlist_entries(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_waitlist_entry" => {
+                handlers::create_waitlist_entry(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_waitlist_entry" => {
+                handlers::delete_waitlist_entry(transport, parse_args(function, args)?)
+                    .await
+            }
+            "invite_waitlist_entry" => {
+                handlers::invite_waitlist_entry(transport, parse_args(function, args)?)
+                    .await
+            }
+            "reject_waitlist_entry" => {
+                handlers::reject_waitlist_entry(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_allowlist_identifiers" => {
+                handlers::list_allowlist_identifiers(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_allowlist_identifier" => {
+                handlers::create_allowlist_identifier(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_allowlist_identifier" => {
+                handlers::delete_allowlist_identifier(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_blocklist_identifiers" => {
+                handlers::list_blocklist_identifiers(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_blocklist_identifier" => {
+                handlers::create_blocklist_identifier(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_blocklist_identifier" => {
+                handlers::delete_blocklist_identifier(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
             "list_organizations" => {
                 handlers::list_organizations(transport, parse_args(function, args)?)
                     .await
@@ -395,6 +457,34 @@ pub fn dispatch<'a>(
                 handlers::delete_organization(transport, parse_args(function, args)?)
                     .await
             }
+            "replace_organization_metadata" => {
+                handlers::replace_organization_metadata(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_organization_billing_subscription" => {
+                handlers::get_organization_billing_subscription(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_organization_billing_credit_balance" => {
+                handlers::get_organization_billing_credit_balance(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "adjust_organization_billing_credit_balance" => {
+                handlers::adjust_organization_billing_credit_balance(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
             "list_organization_memberships" => {
                 handlers::list_organization_memberships(
                         transport,
@@ -423,6 +513,20 @@ pub fn dispatch<'a>(
                     )
                     .await
             }
+            "update_organization_membership_metadata" => {
+                handlers::update_organization_membership_metadata(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_instance_organization_memberships" => {
+                handlers::list_instance_organization_memberships(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
             "list_organization_invitations" => {
                 handlers::list_organization_invitations(
                         transport,
@@ -443,6 +547,215 @@ pub fn dispatch<'a>(
                         parse_args(function, args)?,
                     )
                     .await
+            }
+            "get_organization_invitation" => {
+                handlers::get_organization_invitation(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_instance_organization_invitations" => {
+                handlers::list_instance_organization_invitations(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_organization_domain" => {
+                handlers::create_organization_domain(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_organization_domains" => {
+                handlers::list_organization_domains(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "update_organization_domain" => {
+                handlers::update_organization_domain(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_organization_domain" => {
+                handlers::delete_organization_domain(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "verify_organization_domain_ownership" => {
+                handlers::verify_organization_domain_ownership(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_instance_organization_domains" => {
+                handlers::list_instance_organization_domains(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_organization_roles" => {
+                handlers::list_organization_roles(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_organization_role" => {
+                handlers::create_organization_role(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_organization_role" => {
+                handlers::get_organization_role(transport, parse_args(function, args)?)
+                    .await
+            }
+            "update_organization_role" => {
+                handlers::update_organization_role(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_organization_role" => {
+                handlers::delete_organization_role(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "assign_permission_to_organization_role" => {
+                handlers::assign_permission_to_organization_role(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "remove_permission_from_organization_role" => {
+                handlers::remove_permission_from_organization_role(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_organization_permissions" => {
+                handlers::list_organization_permissions(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_organization_permission" => {
+                handlers::create_organization_permission(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "get_organization_permission" => {
+                handlers::get_organization_permission(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "update_organization_permission" => {
+                handlers::update_organization_permission(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "delete_organization_permission" => {
+                handlers::delete_organization_permission(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_role_sets" => {
+                handlers::list_role_sets(transport, parse_args(function, args)?).await
+            }
+            "create_role_set" => {
+                handlers::create_role_set(transport, parse_args(function, args)?).await
+            }
+            "get_role_set" => {
+                handlers::get_role_set(transport, parse_args(function, args)?).await
+            }
+            "update_role_set" => {
+                handlers::update_role_set(transport, parse_args(function, args)?).await
+            }
+            "replace_role_set" => {
+                handlers::replace_role_set(transport, parse_args(function, args)?).await
+            }
+            "add_roles_to_role_set" => {
+                handlers::add_roles_to_role_set(transport, parse_args(function, args)?)
+                    .await
+            }
+            "replace_role_in_role_set" => {
+                handlers::replace_role_in_role_set(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "list_domains" => {
+                handlers::list_domains(transport, parse_args(function, args)?).await
+            }
+            "add_domain" => {
+                handlers::add_domain(transport, parse_args(function, args)?).await
+            }
+            "update_domain" => {
+                handlers::update_domain(transport, parse_args(function, args)?).await
+            }
+            "delete_domain" => {
+                handlers::delete_domain(transport, parse_args(function, args)?).await
+            }
+            "list_redirect_urls" => {
+                handlers::list_redirect_urls(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_redirect_url" => {
+                handlers::create_redirect_url(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_redirect_url" => {
+                handlers::get_redirect_url(transport, parse_args(function, args)?).await
+            }
+            "delete_redirect_url" => {
+                handlers::delete_redirect_url(transport, parse_args(function, args)?)
+                    .await
+            }
+            "list_jwt_templates" => {
+                handlers::list_jwt_templates(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_jwt_template" => {
+                handlers::create_jwt_template(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_jwt_template" => {
+                handlers::get_jwt_template(transport, parse_args(function, args)?).await
+            }
+            "update_jwt_template" => {
+                handlers::update_jwt_template(transport, parse_args(function, args)?)
+                    .await
+            }
+            "delete_jwt_template" => {
+                handlers::delete_jwt_template(transport, parse_args(function, args)?)
+                    .await
+            }
+            "get_jwks" => {
+                handlers::get_jwks(transport, parse_args(function, args)?).await
             }
             "get_instance" => {
                 handlers::get_instance(transport, parse_args(function, args)?).await

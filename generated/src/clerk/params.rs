@@ -968,6 +968,109 @@ pub struct RevokeInvitationParams {
     pub invitation_id: String,
 }
 
+/// Arguments of `list_waitlist_entries`: List waitlist entries, newest first, by status or email address.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListWaitlistEntriesParams {
+    /// Only entries whose email address contains this text, or whose ID is this.
+    pub query: Option<String>,
+    /// Only entries in this status.
+    pub status: Option<String>,
+    /// Page size, the number of entries to return.
+    pub limit: Option<i64>,
+    /// Number of entries to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+    /// Sort field `created_at`, `email_address` or `invited_at`, prefixed with `-` for descending or `+` for ascending.
+    pub order_by: Option<String>,
+}
+
+/// Arguments of `create_waitlist_entry`: Add an email address to the waitlist.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWaitlistEntryParams {
+    /// Email address to put on the waitlist.
+    pub email_address: String,
+    /// Whether Clerk emails the address a confirmation that it joined the waitlist.
+    pub notify: Option<bool>,
+}
+
+/// Arguments of `delete_waitlist_entry`: Delete a pending waitlist entry.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteWaitlistEntryParams {
+    /// ID of the waitlist entry to delete (`wle_…`).
+    pub waitlist_entry_id: String,
+}
+
+/// Arguments of `invite_waitlist_entry`: Invite a waitlist entry's email address to sign up.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteWaitlistEntryParams {
+    /// ID of the waitlist entry to invite (`wle_…`).
+    pub waitlist_entry_id: String,
+    /// Invite even if the address already has a pending invitation or belongs to a user.
+    pub ignore_existing: Option<bool>,
+}
+
+/// Arguments of `reject_waitlist_entry`: Reject a waitlist entry.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectWaitlistEntryParams {
+    /// ID of the waitlist entry to reject (`wle_…`).
+    pub waitlist_entry_id: String,
+}
+
+/// Arguments of `list_allowlist_identifiers`: List the identifiers allowed to sign up (the allowlist).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListAllowlistIdentifiersParams {
+    /// `true` returns `{data, total_count}` instead of a bare array.
+    pub paginated: Option<bool>,
+    /// Page size, the number of identifiers to return.
+    pub limit: Option<i64>,
+    /// Number of identifiers to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_allowlist_identifier`: Allow an email, a `*@domain`, a phone or a wallet to sign up.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAllowlistIdentifierParams {
+    /// What to allow: an email address, `*@<domain>` for every address of a domain, a phone number with country code (`+15555550100`) or a web3 wallet address (`0x…`).
+    pub identifier: String,
+    /// Whether Clerk invites the identifier to sign up (email addresses and phone numbers only).
+    pub notify: Option<bool>,
+}
+
+/// Arguments of `delete_allowlist_identifier`: Remove an identifier from the allowlist.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAllowlistIdentifierParams {
+    /// ID of the allowlist identifier to remove (`alid_…`).
+    pub identifier_id: String,
+}
+
+/// Arguments of `list_blocklist_identifiers`: List the identifiers blocked from signing up and in.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListBlocklistIdentifiersParams {}
+
+/// Arguments of `create_blocklist_identifier`: Block an email, a `*@domain`, a phone or a wallet from signing in.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBlocklistIdentifierParams {
+    /// What to block: an email address, `*@<domain>` for every address of a domain, a phone number with country code (`+15555550100`) or a web3 wallet address (`0x…`).
+    pub identifier: String,
+}
+
+/// Arguments of `delete_blocklist_identifier`: Remove an identifier from the blocklist.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteBlocklistIdentifierParams {
+    /// ID of the blocklist identifier to remove (`blid_…`).
+    pub identifier_id: String,
+}
+
 /// Arguments of `list_organizations`: List organizations, newest first, with search and pagination.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1084,6 +1187,52 @@ pub struct DeleteOrganizationParams {
     pub organization_id: String,
 }
 
+/// Arguments of `replace_organization_metadata`: Overwrite an organization's public or private metadata wholesale.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceOrganizationMetadataParams {
+    /// ID of the organization whose metadata is replaced (`org_…`; the slug works too).
+    pub organization_id: String,
+    /// The new metadata readable by the frontend (read-only there) and the backend; replaces the old object entirely.
+    pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The new metadata readable only through the Backend API; replaces the old object entirely.
+    pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Arguments of `get_organization_billing_subscription`: Get an organization's Clerk Billing subscription and its plans.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetOrganizationBillingSubscriptionParams {
+    /// ID of the organization whose subscription to return (`org_…`).
+    pub organization_id: String,
+}
+
+/// Arguments of `get_organization_billing_credit_balance`: Get an organization's Clerk Billing credit balance.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetOrganizationBillingCreditBalanceParams {
+    /// ID of the organization whose credit balance to return (`org_…`).
+    pub organization_id: String,
+}
+
+/// Arguments of `adjust_organization_billing_credit_balance`: Add credit to or remove credit from an organization's balance.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustOrganizationBillingCreditBalanceParams {
+    /// ID of the organization whose credit balance changes (`org_…`).
+    pub organization_id: String,
+    /// The amount to add or remove, in cents; greater than zero.
+    pub amount: i64,
+    /// `increase` adds the amount to the balance, `decrease` removes it.
+    pub action: String,
+    /// A key unique to this adjustment; repeating a call with the same key returns the first entry and changes nothing.
+    pub idempotency_key: String,
+    /// ISO 4217 currency code; Clerk uses `USD` when left out.
+    pub currency: Option<String>,
+    /// A note kept on the ledger entry, such as why the credit was granted.
+    pub note: Option<String>,
+}
+
 /// Arguments of `list_organization_memberships`: List the members of an organization, with filters and pagination.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1166,6 +1315,32 @@ pub struct DeleteOrganizationMembershipParams {
     pub user_id: String,
 }
 
+/// Arguments of `update_organization_membership_metadata`: Deep-merge public and private metadata into a membership.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationMembershipMetadataParams {
+    /// ID of the organization (`org_…`; the slug works too).
+    pub organization_id: String,
+    /// ID of the member whose membership metadata changes (`user_…`).
+    pub user_id: String,
+    /// Merged into the metadata readable by the frontend (read-only there) and the backend.
+    pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Merged into the metadata readable only through the Backend API.
+    pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Arguments of `list_instance_organization_memberships`: List every organization membership of the instance, paginated.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListInstanceOrganizationMembershipsParams {
+    /// Sort field `phone_number`, `email_address`, `created_at`, `first_name`, `last_name` or `username` (of the member), prefixed with `+` for ascending or `-` for descending.
+    pub order_by: Option<String>,
+    /// Page size, the number of memberships to return.
+    pub limit: Option<i64>,
+    /// Number of memberships to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
 /// Arguments of `list_organization_invitations`: List an organization's invitations, newest first.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1219,6 +1394,508 @@ pub struct RevokeOrganizationInvitationParams {
     /// ID of the user revoking the invitation; must be an admin of the organization.
     pub requesting_user_id: Option<String>,
 }
+
+/// Arguments of `get_organization_invitation`: Get one organization invitation by ID.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetOrganizationInvitationParams {
+    /// ID of the organization the invitation belongs to (`org_…`; the slug works too).
+    pub organization_id: String,
+    /// ID of the organization invitation (`orginv_…`).
+    pub invitation_id: String,
+}
+
+/// Arguments of `list_instance_organization_invitations`: List organization invitations across every organization.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListInstanceOrganizationInvitationsParams {
+    /// Only invitations in this status.
+    pub status: Option<String>,
+    /// Case-insensitive partial match on the invited email address.
+    pub query: Option<String>,
+    /// Sort field `created_at` or `email_address`, prefixed with `+` for ascending or `-` for descending.
+    pub order_by: Option<String>,
+    /// Page size, the number of invitations to return.
+    pub limit: Option<i64>,
+    /// Number of invitations to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_organization_domain`: Add an email domain to an organization, with its enrollment mode.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationDomainParams {
+    /// ID of the organization that gets the domain (`org_…`; the slug works too).
+    pub organization_id: String,
+    /// The domain, such as `example.com` (no scheme, no `@`). Clerk refuses the call without it, though its OpenAPI document marks it optional.
+    pub name: String,
+    /// How people with an email address on the domain join: `manual_invitation`, `automatic_invitation`, `automatic_suggestion` or `enterprise_sso`. Clerk refuses the call without it, though its OpenAPI document marks it optional.
+    pub enrollment_mode: String,
+    /// Whether the domain starts out verified (Clerk's default when left out); `false` leaves it to be verified later.
+    pub verified: Option<bool>,
+}
+
+/// Arguments of `list_organization_domains`: List an organization's domains, by verification and enrollment mode.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListOrganizationDomainsParams {
+    /// ID of the organization whose domains to list (`org_…`; the slug works too).
+    pub organization_id: String,
+    /// `"true"` for verified domains only, `"false"` for unverified ones only.
+    pub verified: Option<String>,
+    /// Only domains with this enrollment mode (`manual_invitation`, `automatic_invitation`, `automatic_suggestion`, `enterprise_sso`); prefix it with `-` to leave that mode out instead.
+    pub enrollment_mode: Option<String>,
+    /// Page size, the number of domains to return.
+    pub limit: Option<i64>,
+    /// Number of domains to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `update_organization_domain`: Change a domain's enrollment mode or verification status.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationDomainParams {
+    /// ID of the organization the domain belongs to (`org_…`; the slug works too).
+    pub organization_id: String,
+    /// ID of the domain (`orgdmn_…`).
+    pub domain_id: String,
+    /// The new enrollment mode: `manual_invitation`, `automatic_invitation`, `automatic_suggestion` or `enterprise_sso`.
+    pub enrollment_mode: Option<String>,
+    /// The new verification status.
+    pub verified: Option<bool>,
+}
+
+/// Arguments of `delete_organization_domain`: Remove a domain from an organization.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteOrganizationDomainParams {
+    /// ID of the organization the domain belongs to (`org_…`; the slug works too).
+    pub organization_id: String,
+    /// ID of the domain to remove (`orgdmn_…`).
+    pub domain_id: String,
+}
+
+/// Arguments of `verify_organization_domain_ownership`: Mark a domain's ownership as verified, skipping the DNS check.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyOrganizationDomainOwnershipParams {
+    /// ID of the organization the domain belongs to (`org_…`; the slug works too).
+    pub organization_id: String,
+    /// ID of the domain whose ownership to mark verified (`orgdmn_…`).
+    pub domain_id: String,
+}
+
+/// Arguments of `list_instance_organization_domains`: List the domains of every organization, with filters and search.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListInstanceOrganizationDomainsParams {
+    /// Only the domains of this organization (`org_…`).
+    pub organization_id: Option<String>,
+    /// `"true"` for verified domains only, `"false"` for unverified ones only.
+    pub verified: Option<String>,
+    /// Only domains with these enrollment modes; a mode prefixed with `-` is left out instead. Includes and excludes combine with AND. Sent as one comma-separated value, as Clerk reads it.
+    pub enrollment_mode: Option<Vec<String>>,
+    /// An organization ID (`org_…`, exact match) or part of a domain name (case-insensitive); must not be blank.
+    pub query: Option<String>,
+    /// Only these exact domain names (the key is repeated).
+    pub domains: Option<Vec<String>>,
+    /// Sort field `name` or `created_at`, prefixed with `+` for ascending or `-` for descending.
+    pub order_by: Option<String>,
+    /// Number of domains to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+    /// Page size, the number of domains to return.
+    pub limit: Option<i64>,
+}
+
+/// Arguments of `list_organization_roles`: List the instance's organization roles, with search and paging.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListOrganizationRolesParams {
+    /// A role ID (exact match), or part of a role's name or key (case-insensitive).
+    pub query: Option<String>,
+    /// Sort field `created_at`, `name` or `key`, prefixed with `+` for ascending or `-` for descending.
+    pub order_by: Option<String>,
+    /// Page size, the number of roles to return.
+    pub limit: Option<i64>,
+    /// Number of roles to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_organization_role`: Create a custom organization role with its permissions.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRoleParams {
+    /// Display name of the role.
+    pub name: String,
+    /// Unique key, `org:` then lower-case letters, digits and underscores.
+    pub key: String,
+    /// What the role is for.
+    pub description: Option<String>,
+    /// IDs of the permissions the role grants (`perm_…`).
+    pub permissions: Option<Vec<String>>,
+    /// Also add the role to the initial role set, which new organizations use.
+    pub include_in_initial_role_set: Option<bool>,
+}
+
+/// Arguments of `get_organization_role`: Get one organization role with the permissions it grants.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetOrganizationRoleParams {
+    /// ID of the role (`role_…`).
+    pub organization_role_id: String,
+}
+
+/// Arguments of `update_organization_role`: Rename a role, change its key or description, or its permissions.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationRoleParams {
+    /// ID of the role to change (`role_…`).
+    pub organization_role_id: String,
+    /// New display name.
+    pub name: Option<String>,
+    /// New unique key, `org:` then lower-case letters, digits and underscores.
+    pub key: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// The permission IDs the role grants from now on, replacing the current ones (`perm_…`).
+    pub permissions: Option<Vec<String>>,
+}
+
+/// Arguments of `delete_organization_role`: Delete a custom organization role that nobody holds.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteOrganizationRoleParams {
+    /// ID of the role to delete (`role_…`).
+    pub organization_role_id: String,
+}
+
+/// Arguments of `assign_permission_to_organization_role`: Grant one more permission to an organization role.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignPermissionToOrganizationRoleParams {
+    /// ID of the role that gains the permission (`role_…`).
+    pub organization_role_id: String,
+    /// ID of the permission to grant (`perm_…`).
+    pub permission_id: String,
+}
+
+/// Arguments of `remove_permission_from_organization_role`: Take one permission away from an organization role.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemovePermissionFromOrganizationRoleParams {
+    /// ID of the role that loses the permission (`role_…`).
+    pub organization_role_id: String,
+    /// ID of the permission to take away (`perm_…`).
+    pub permission_id: String,
+}
+
+/// Arguments of `list_organization_permissions`: List the instance's organization permissions, with search and paging.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListOrganizationPermissionsParams {
+    /// A permission ID (exact match), or part of a permission's name or key (case-insensitive).
+    pub query: Option<String>,
+    /// Sort field `created_at`, `name` or `key`, prefixed with `+` for ascending or `-` for descending; newest first when left out.
+    pub order_by: Option<String>,
+    /// Page size, the number of permissions to return.
+    pub limit: Option<i64>,
+    /// Number of permissions to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_organization_permission`: Create a custom permission that organization roles can grant.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationPermissionParams {
+    /// Display name of the permission.
+    pub name: String,
+    /// Unique key `org:<feature>:<action>`, lower-case letters, digits and underscores.
+    pub key: String,
+    /// What the permission allows.
+    pub description: Option<String>,
+}
+
+/// Arguments of `get_organization_permission`: Get one organization permission by ID.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetOrganizationPermissionParams {
+    /// ID of the permission (`perm_…`).
+    pub permission_id: String,
+}
+
+/// Arguments of `update_organization_permission`: Rename a custom permission or change its key or description.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationPermissionParams {
+    /// ID of the custom permission to change (`perm_…`).
+    pub permission_id: String,
+    /// New display name.
+    pub name: Option<String>,
+    /// New unique key `org:<feature>:<action>`; not starting with `org:sys_`.
+    pub key: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+/// Arguments of `delete_organization_permission`: Delete a custom permission; roles stop granting it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteOrganizationPermissionParams {
+    /// ID of the custom permission to delete (`perm_…`).
+    pub permission_id: String,
+}
+
+/// Arguments of `list_role_sets`: List the instance's role sets, with search and paging.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListRoleSetsParams {
+    /// A role set ID (exact match), or part of a role set's name or key (case-insensitive).
+    pub query: Option<String>,
+    /// Sort field `created_at`, `name` or `key`, prefixed with `+` for ascending or `-` for descending.
+    pub order_by: Option<String>,
+    /// Page size, the number of role sets to return.
+    pub limit: Option<i64>,
+    /// Number of role sets to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_role_set`: Create a role set from existing roles, with its default roles.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoleSetParams {
+    /// Display name of the role set.
+    pub name: String,
+    /// Key of the role new members get; one of `roles`.
+    pub default_role_key: String,
+    /// Key of the role an organization's creator gets; one of `roles`.
+    pub creator_role_key: String,
+    /// Keys of the roles in the set, 1 to 10.
+    pub roles: Vec<String>,
+    /// Unique key, `role_set:` then lower-case letters, digits and underscores; made from the name when left out.
+    pub key: Option<String>,
+    /// What the role set is for.
+    pub description: Option<String>,
+    /// `initial` to make it the set new organizations use; `custom` otherwise.
+    pub r#type: Option<String>,
+}
+
+/// Arguments of `get_role_set`: Get one role set by key or ID, with its roles.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetRoleSetParams {
+    /// The role set's key (`role_set:default`) or ID.
+    pub role_set_key_or_id: String,
+}
+
+/// Arguments of `update_role_set`: Rename a role set, or change its key, type or default roles.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoleSetParams {
+    /// The key or ID of the role set to change.
+    pub role_set_key_or_id: String,
+    /// New display name.
+    pub name: Option<String>,
+    /// New unique key, `role_set:` then lower-case letters, digits and underscores.
+    pub key: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// `initial` to make this the set new organizations use.
+    pub r#type: Option<String>,
+    /// Key of the role new members get from now on; must be in the set.
+    pub default_role_key: Option<String>,
+    /// Key of the role organization creators get from now on; must be in the set.
+    pub creator_role_key: Option<String>,
+}
+
+/// Arguments of `replace_role_set`: Retire a role set, moving its organizations to another set.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceRoleSetParams {
+    /// The key or ID of the role set to retire.
+    pub role_set_key_or_id: String,
+    /// Key of the role set its organizations move to.
+    pub dest_role_set_key: String,
+    /// Old role key → role key in the destination set, for members whose role the destination set lacks.
+    pub reassignment_mappings: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Arguments of `add_roles_to_role_set`: Add existing roles to a role set, optionally as its new defaults.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddRolesToRoleSetParams {
+    /// The key or ID of the role set.
+    pub role_set_key_or_id: String,
+    /// Keys of the roles to add, 1 to 10.
+    pub role_keys: Vec<String>,
+    /// One of the added roles, to become the role new members get.
+    pub default_role_key: Option<String>,
+    /// One of the added roles, to become the role organization creators get.
+    pub creator_role_key: Option<String>,
+}
+
+/// Arguments of `replace_role_in_role_set`: Remove a role from a role set, moving its members to another role.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceRoleInRoleSetParams {
+    /// The key or ID of the role set.
+    pub role_set_key_or_id: String,
+    /// Key of the role to remove from the set.
+    pub role_key: String,
+    /// Key of the role in the set that its members get instead.
+    pub to_role_key: String,
+}
+
+/// Arguments of `list_domains`: List the instance's primary domain and its satellite domains.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListDomainsParams {}
+
+/// Arguments of `add_domain`: Add a satellite domain to the instance.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddDomainParams {
+    /// Host of the satellite domain, without a scheme (`shop.example.com`); development instances accept a port (`localhost:3001`).
+    pub name: String,
+    /// Must be `true`; a second primary domain cannot be added.
+    pub is_satellite: bool,
+    /// Full URL of your proxy that forwards requests to Clerk's Frontend API for this domain, for example `https://shop.example.com/__clerk` (production instances only).
+    pub proxy_url: Option<String>,
+}
+
+/// Arguments of `update_domain`: Rename a domain or set or clear its proxy URL.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDomainParams {
+    /// ID of the domain to update (`dmn_…`), primary or satellite.
+    pub domain_id: String,
+    /// New host, without a scheme: a fully qualified domain name on production instances (`example.com`), possibly with a port on development instances (`localhost:3000`).
+    pub name: Option<String>,
+    /// Full URL of the proxy that forwards requests to Clerk's Frontend API (production instances only).
+    pub proxy_url: Option<String>,
+    /// Whether the domain belongs to a secondary app on the same root domain (eTLD+1) as the primary one, so that its subdomain is significant and kept as part of the domain.
+    pub is_secondary: Option<bool>,
+}
+
+/// Arguments of `delete_domain`: Delete a satellite domain.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteDomainParams {
+    /// ID of the satellite domain to delete (`dmn_…`).
+    pub domain_id: String,
+}
+
+/// Arguments of `list_redirect_urls`: List the redirect URLs allowed for native and mobile sign-ins.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListRedirectUrlsParams {
+    /// `true` returns `{data, total_count}` instead of a bare array.
+    pub paginated: Option<bool>,
+    /// Page size, the number of redirect URLs to return.
+    pub limit: Option<i64>,
+    /// Number of redirect URLs to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_redirect_url`: Allow a URL (https or an app scheme) as a sign-in redirect.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRedirectUrlParams {
+    /// The full URL, `https://…` or with your app's custom scheme, for example `https://my-app.com/oauth-callback` or `my-app://oauth-callback`.
+    pub url: String,
+}
+
+/// Arguments of `get_redirect_url`: Retrieve one allowed redirect URL by ID.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetRedirectUrlParams {
+    /// ID of the redirect URL (`ru_…`).
+    #[serde(alias = "redirect_url_id")]
+    pub id: String,
+}
+
+/// Arguments of `delete_redirect_url`: Stop allowing a redirect URL.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteRedirectUrlParams {
+    /// ID of the redirect URL to remove (`ru_…`).
+    #[serde(alias = "redirect_url_id")]
+    pub id: String,
+}
+
+/// Arguments of `list_jwt_templates`: List the instance's JWT templates.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListJwtTemplatesParams {
+    /// `true` returns `{data, total_count}` instead of a bare array.
+    pub paginated: Option<bool>,
+    /// Page size, the number of templates to return.
+    pub limit: Option<i64>,
+    /// Number of templates to skip before the page starts; use with `limit`.
+    pub offset: Option<i64>,
+}
+
+/// Arguments of `create_jwt_template`: Create a JWT template with custom claims for third-party services.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJwtTemplateParams {
+    /// Unique name of the template, used to request tokens from it.
+    pub name: String,
+    /// The claims of the token as a JSON object: static values and shortcodes such as `{{user.id}}`, `{{user.primary_email_address}}` or `{{org.slug}}`.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Seconds a token minted from the template is valid (its `exp`); Clerk uses 60 when omitted.
+    pub lifetime: Option<i64>,
+    /// Leeway in seconds for clock differences between servers (sets `nbf` this far back); Clerk uses 5 when omitted.
+    pub allowed_clock_skew: Option<i64>,
+    /// Sign tokens with your own key (`signing_algorithm`, `signing_key`) instead of the instance's.
+    pub custom_signing_key: Option<bool>,
+    /// Algorithm for the custom key, for example `HS256` or `RS256`; required with `custom_signing_key = true`.
+    pub signing_algorithm: Option<String>,
+    /// The custom signing key (a shared secret for `HS…`, a private key in PEM otherwise); required with `custom_signing_key = true`. Never returned.
+    pub signing_key: Option<String>,
+}
+
+/// Arguments of `get_jwt_template`: Retrieve one JWT template by ID.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetJwtTemplateParams {
+    /// ID of the template (`jtmp_…`).
+    pub template_id: String,
+}
+
+/// Arguments of `update_jwt_template`: Rename a JWT template or replace its claims and lifetime.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateJwtTemplateParams {
+    /// ID of the template to update (`jtmp_…`).
+    pub template_id: String,
+    /// The template's name (the current one to keep it); unique in the instance.
+    pub name: String,
+    /// The complete new claims object; it replaces the current claims.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Seconds a token minted from the template is valid.
+    pub lifetime: Option<i64>,
+    /// Leeway in seconds for clock differences between servers.
+    pub allowed_clock_skew: Option<i64>,
+    /// Sign tokens with your own key (`true`, with `signing_algorithm` and `signing_key`) or the instance's (`false`).
+    pub custom_signing_key: Option<bool>,
+    /// Algorithm for the custom key; required with `custom_signing_key = true`.
+    pub signing_algorithm: Option<String>,
+    /// The custom signing key; required with `custom_signing_key = true`. Never returned.
+    pub signing_key: Option<String>,
+}
+
+/// Arguments of `delete_jwt_template`: Delete a JWT template.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteJwtTemplateParams {
+    /// ID of the template to delete (`jtmp_…`).
+    pub template_id: String,
+}
+
+/// Arguments of `get_jwks`: Get the instance's JSON Web Key Set, to verify tokens yourself.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetJwksParams {}
 
 /// Arguments of `get_instance`: Retrieve the instance the key belongs to (ID, environment, origins).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]

@@ -192,6 +192,8 @@ fn invitation_for(store: &mut Store, email: &str) -> Result<String> {
     let request = Context {
         query: Query(&[]),
         body,
+        files: Vec::new(),
+        items: Vec::new(),
         legacy_metadata_allowed: false,
     };
     let invitation = create_invitation(store, &request)?;

@@ -182,6 +182,8 @@ fn invite_waitlist_entry(store: &mut Store, cx: &Context<'_>, id: &str) -> Resul
     let request = Context {
         query: Query(&[]),
         body,
+        files: Vec::new(),
+        items: Vec::new(),
         legacy_metadata_allowed: false,
     };
     let invitation = create_invitation(store, &request)?;
