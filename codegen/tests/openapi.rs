@@ -361,9 +361,17 @@ fn query_arrays_are_sent_the_way_the_document_serialises_them() {
         ],
         "comma-separated array",
     );
-    let comma_separated = MANIFEST.replacen("type: \"array<string>\", ", "type: \"array<string>\", explode: false, ", 1);
+    let comma_separated = MANIFEST.replacen(
+        "type: \"array<string>\", ",
+        "type: \"array<string>\", explode: false, ",
+        1,
+    );
     assert_ne!(comma_separated, MANIFEST);
-    assert_found(&mismatches(&comma_separated, &doc), &[], "declared comma-separated");
+    assert_found(
+        &mismatches(&comma_separated, &doc),
+        &[],
+        "declared comma-separated",
+    );
     doc["paths"]["/widgets"]["get"]["parameters"][2]["explode"] = json!(true);
     assert_found(&mismatches(MANIFEST, &doc), &[], "explicit defaults");
     assert_found(

@@ -968,9 +968,10 @@ fn explode_is_only_false_and_only_on_query_arrays() {
     assert_eq!(diagnostics(&tags("explode: false, ")), Vec::<String>::new());
     let found = diagnostics(&tags("explode: true, "));
     assert!(
-        found.iter().any(|d| d.ends_with(
-            "`explode: true` of `tags` in `get_widget` is the default; remove it"
-        )),
+        found
+            .iter()
+            .any(|d| d
+                .ends_with("`explode: true` of `tags` in `get_widget` is the default; remove it")),
         "{found:?}"
     );
     let on_a_string = with(

@@ -3,25 +3,27 @@
 //! accounts): the exact request each sends and the answer's key fields.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mocked;
+mod mock_harness;
+mod shape;
 
-use mocked::{assert_fields, assert_page, bare, check, get, with_body};
+use mock_harness::{Mocked, bare, get, with_body};
 use serde_json::json;
+use shape::{assert_fields, assert_listed};
 
 const MONEY: &[&str] = &["amount", "amount_formatted", "currency", "currency_symbol"];
 
 #[tokio::test]
 async fn billing_of_a_user() {
-    let Some(h) = mocked::harness().await else {
+    let Some(h) = Mocked::start().await else {
         return;
     };
-    let subscription = check(
-        &h,
-        "get_user_billing_subscription",
-        json!({"user_id": "user_2abc123"}),
-        get("/v1/users/user_2abc123/billing/subscription", &[]),
-    )
-    .await;
+    let subscription = h
+        .check(
+            "get_user_billing_subscription",
+            json!({"user_id": "user_2abc123"}),
+            get("/v1/users/user_2abc123/billing/subscription", &[]),
+        )
+        .await;
     assert_fields(
         &subscription,
         &[
@@ -35,13 +37,13 @@ async fn billing_of_a_user() {
     );
     assert_eq!(subscription["object"], "commerce_subscription");
 
-    let balance = check(
-        &h,
-        "get_user_billing_credit_balance",
-        json!({"user_id": "user_2abc123"}),
-        get("/v1/users/user_2abc123/billing/credits", &[]),
-    )
-    .await;
+    let balance = h
+        .check(
+            "get_user_billing_credit_balance",
+            json!({"user_id": "user_2abc123"}),
+            get("/v1/users/user_2abc123/billing/credits", &[]),
+        )
+        .await;
     assert_fields(&balance, &["object", "balance"]);
     assert_fields(&balance["balance"], MONEY);
 
@@ -54,13 +56,13 @@ async fn billing_of_a_user() {
     });
     let mut args = body.clone();
     args["user_id"] = json!("user_2abc123");
-    let entry = check(
-        &h,
-        "adjust_user_billing_credit_balance",
-        args,
-        with_body("POST", "/v1/users/user_2abc123/billing/credits", body),
-    )
-    .await;
+    let entry = h
+        .check(
+            "adjust_user_billing_credit_balance",
+            args,
+            with_body("POST", "/v1/users/user_2abc123/billing/credits", body),
+        )
+        .await;
     assert_fields(
         &entry,
         &[
@@ -78,19 +80,19 @@ async fn billing_of_a_user() {
 
 #[tokio::test]
 async fn oauth_access_tokens_of_a_user() {
-    let Some(h) = mocked::harness().await else {
+    let Some(h) = Mocked::start().await else {
         return;
     };
-    let tokens = check(
-        &h,
-        "get_user_oauth_access_token",
-        json!({"user_id": "user_2abc123", "provider": "oauth_google", "limit": 5, "offset": 0}),
-        get(
-            "/v1/users/user_2abc123/oauth_access_tokens/oauth_google",
-            &[("limit", "5"), ("offset", "0")],
-        ),
-    )
-    .await;
+    let tokens = h
+        .check(
+            "get_user_oauth_access_token",
+            json!({"user_id": "user_2abc123", "provider": "oauth_google", "limit": 5, "offset": 0}),
+            get(
+                "/v1/users/user_2abc123/oauth_access_tokens/oauth_google",
+                &[("limit", "5"), ("offset", "0")],
+            ),
+        )
+        .await;
     let tokens = tokens.as_array().expect("a bare array");
     assert!(!tokens.is_empty());
     assert_fields(
@@ -111,7 +113,7 @@ async fn oauth_access_tokens_of_a_user() {
 
 #[tokio::test]
 async fn trusted_devices_are_listed_and_revoked() {
-    let Some(h) = mocked::harness().await else {
+    let Some(h) = Mocked::start().await else {
         return;
     };
     const DEVICE: &[&str] = &[
@@ -124,32 +126,31 @@ async fn trusted_devices_are_listed_and_revoked() {
         "created_at",
         "updated_at",
     ];
-    let devices = check(
-        &h,
-        "list_user_trusted_devices",
-        json!({"user_id": "user_2abc123"}),
-        get("/v1/users/user_2abc123/trusted_devices", &[]),
-    )
-    .await;
-    assert_page(&devices, "data", DEVICE);
-    let revoked = check(
-        &h,
-        "revoke_user_trusted_device",
-        json!({"user_id": "user_2abc123", "trusted_device_id": "td_2abc123"}),
-        bare(
-            "DELETE",
-            "/v1/users/user_2abc123/trusted_devices/td_2abc123",
-            &[],
-        ),
-    )
-    .await;
+    let devices = h
+        .check(
+            "list_user_trusted_devices",
+            json!({"user_id": "user_2abc123"}),
+            get("/v1/users/user_2abc123/trusted_devices", &[]),
+        )
+        .await;
+    assert_listed(&devices, "data", DEVICE);
+    let revoked = h
+        .check(
+            "revoke_user_trusted_device",
+            json!({"user_id": "user_2abc123", "trusted_device_id": "td_2abc123"}),
+            bare(
+                "DELETE",
+                "/v1/users/user_2abc123/trusted_devices/td_2abc123",
+            ),
+        )
+        .await;
     assert_fields(&revoked, DEVICE);
     assert_eq!(revoked["object"], "trusted_device");
 }
 
 #[tokio::test]
 async fn passkeys_wallets_and_external_accounts_are_deleted() {
-    let Some(h) = mocked::harness().await else {
+    let Some(h) = Mocked::start().await else {
         return;
     };
     for (function, id_param, id, path) in [
@@ -174,7 +175,7 @@ async fn passkeys_wallets_and_external_accounts_are_deleted() {
     ] {
         let mut args = json!({"user_id": "user_2abc123"});
         args[id_param] = json!(id);
-        let deleted = check(&h, function, args, bare("DELETE", path, &[])).await;
+        let deleted = h.check(function, args, bare("DELETE", path)).await;
         assert_eq!(deleted["deleted"], true, "{function}: {deleted}");
         assert_fields(&deleted, &["object", "deleted"]);
     }
