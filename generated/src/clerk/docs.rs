@@ -736,6 +736,10 @@ pub const DOCS: Docs = Docs {
             include_str!("../../docs/clerk/functions/delete_oauth_application.md"),
         ),
         (
+            "upload_oauth_application_logo",
+            include_str!("../../docs/clerk/functions/upload_oauth_application_logo.md"),
+        ),
+        (
             "rotate_oauth_application_secret",
             include_str!("../../docs/clerk/functions/rotate_oauth_application_secret.md"),
         ),

@@ -3318,6 +3318,23 @@ pub async fn delete_oauth_application(
     transport.send(request).await.map(Output::Response)
 }
 
+/// Set or replace an OAuth app's logo (JPEG, PNG, GIF or WebP, up to 10 MB).
+///
+/// `PUT /oauth_applications/{oauth_application_id}/logo`
+pub async fn upload_oauth_application_logo(
+    transport: &dyn Transport,
+    params: UploadOauthApplicationLogoParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("upload_oauth_application_logo", Method::Put)
+        .multipart();
+    request.push_literal("/oauth_applications/");
+    request.push_segment("oauth_application_id", &params.oauth_application_id)?;
+    request.push_literal("/logo");
+    request.set_file("file", params.file);
+    request.set_body_field("uploader_user_id", params.uploader_user_id);
+    transport.send(request).await.map(Output::Response)
+}
+
 /// Rotate an OAuth client secret.
 ///
 /// `POST /oauth_applications/{oauth_application_id}/rotate_secret`

@@ -5740,6 +5740,33 @@ pub static DELETE_OAUTH_APPLICATION: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `upload_oauth_application_logo`: Set or replace an OAuth app's logo (JPEG, PNG, GIF or WebP, up to 10 MB).
+pub static UPLOAD_OAUTH_APPLICATION_LOGO: FunctionMeta = FunctionMeta {
+    name: "upload_oauth_application_logo",
+    slug: "clerk_upload_oauth_application_logo",
+    title: "Upload OAuth Application Logo",
+    group: "oauth_applications",
+    summary: "Set or replace an OAuth app's logo (JPEG, PNG, GIF or WebP, up to 10 MB).",
+    description: "Uploads an image file, sent as `multipart/form-data`, as the logo the consent screen shows, and returns the OAuth application. Pass `file` as a table `{ content = <bytes>, filename = \"logo.png\", content_type = \"image/png\" }`; from JSON (`kosmo integrations:call`, MCP tools) give the bytes as `content_base64`. `content_type` is guessed from the filename (then from the bytes) when absent. A file that is empty, larger than 10 MB or not a JPEG, PNG, GIF or WebP image is refused before anything is sent. `uploader_user_id` credits a user with the upload. An unknown ID raises `Clerk API error (404)`.",
+    operation: Operation::Write,
+    method: Method::Put,
+    path: "/oauth_applications/{oauth_application_id}/logo",
+    params: &[
+        ParamMeta::path("oauth_application_id", ParamType::String)
+            .doc("ID of the OAuth application (its `id`, not its `client_id`)."),
+        ParamMeta::body("file", ParamType::File)
+            .required()
+            .content_types(&["image/jpeg", "image/png", "image/gif", "image/webp"])
+            .max_bytes(10485760u64)
+            .doc(
+                "A table with the image: `content` (its bytes as a Lua string; binary is fine), or `content_base64` (the bytes in base64, for JSON callers such as the CLI and MCP); `filename` (such as `logo.png`); and `content_type`, guessed from the filename when absent. JPEG, PNG, GIF or WebP, at most 10 MB (10 MiB); anything else is refused before it is sent.",
+            ),
+        ParamMeta::body("uploader_user_id", ParamType::String)
+            .doc("ID of the user credited with the upload (`user_…`)."),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `rotate_oauth_application_secret`: Rotate an OAuth client secret.
 pub static ROTATE_OAUTH_APPLICATION_SECRET: FunctionMeta = FunctionMeta {
     name: "rotate_oauth_application_secret",
@@ -6671,7 +6698,7 @@ pub static REVOKE_ADMIN_PORTAL_LINK_TOKEN: FunctionMeta = FunctionMeta {
 };
 
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 234] = [
+pub static FUNCTIONS: [&FunctionMeta; 235] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
@@ -6872,6 +6899,7 @@ pub static FUNCTIONS: [&FunctionMeta; 234] = [
     &GET_OAUTH_APPLICATION,
     &UPDATE_OAUTH_APPLICATION,
     &DELETE_OAUTH_APPLICATION,
+    &UPLOAD_OAUTH_APPLICATION_LOGO,
     &ROTATE_OAUTH_APPLICATION_SECRET,
     &REVOKE_OAUTH_APPLICATION_TOKEN,
     &VERIFY_OAUTH_ACCESS_TOKEN,

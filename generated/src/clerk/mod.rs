@@ -1020,6 +1020,13 @@ pub fn dispatch<'a>(
                     )
                     .await
             }
+            "upload_oauth_application_logo" => {
+                handlers::upload_oauth_application_logo(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
             "rotate_oauth_application_secret" => {
                 handlers::rotate_oauth_application_secret(
                         transport,

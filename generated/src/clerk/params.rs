@@ -2521,6 +2521,18 @@ pub struct DeleteOauthApplicationParams {
     pub oauth_application_id: String,
 }
 
+/// Arguments of `upload_oauth_application_logo`: Set or replace an OAuth app's logo (JPEG, PNG, GIF or WebP, up to 10 MB).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadOauthApplicationLogoParams {
+    /// ID of the OAuth application (its `id`, not its `client_id`).
+    pub oauth_application_id: String,
+    /// A table with the image: `content` (its bytes as a Lua string; binary is fine), or `content_base64` (the bytes in base64, for JSON callers such as the CLI and MCP); `filename` (such as `logo.png`); and `content_type`, guessed from the filename when absent. JPEG, PNG, GIF or WebP, at most 10 MB (10 MiB); anything else is refused before it is sent.
+    pub file: kosmo_runtime::FileArg,
+    /// ID of the user credited with the upload (`user_…`).
+    pub uploader_user_id: Option<String>,
+}
+
 /// Arguments of `rotate_oauth_application_secret`: Rotate an OAuth client secret.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
