@@ -2,7 +2,10 @@
 //! from Clerk's OpenAPI spec: the request each function sends and the fields of its answer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kosmo_tests::{Expect, Harness, assert_request};
+mod mock_harness;
+
+use kosmo_tests::{Expect, assert_request};
+use mock_harness::Mocked;
 use serde_json::json;
 
 fn expect<'a>(method: &'a str, path: &'a str, body: Option<serde_json::Value>) -> Expect<'a> {
@@ -16,7 +19,7 @@ fn expect<'a>(method: &'a str, path: &'a str, body: Option<serde_json::Value>) -
 
 #[tokio::test]
 async fn actor_tokens_are_created_for_a_user_and_revoked() {
-    let Some(harness) = Harness::start_with_mocks().await else {
+    let Some(harness) = Mocked::start().await.map(|m| m.harness) else {
         return;
     };
     let key = harness.emulator.secret_key().to_string();
@@ -63,7 +66,7 @@ async fn actor_tokens_are_created_for_a_user_and_revoked() {
 
 #[tokio::test]
 async fn sign_ups_are_read_and_updated_by_id() {
-    let Some(harness) = Harness::start_with_mocks().await else {
+    let Some(harness) = Mocked::start().await.map(|m| m.harness) else {
         return;
     };
     let key = harness.emulator.secret_key().to_string();
@@ -112,7 +115,7 @@ async fn sign_ups_are_read_and_updated_by_id() {
 
 #[tokio::test]
 async fn a_testing_token_comes_with_its_expiry() {
-    let Some(harness) = Harness::start_with_mocks().await else {
+    let Some(harness) = Mocked::start().await.map(|m| m.harness) else {
         return;
     };
     let key = harness.emulator.secret_key().to_string();

@@ -3,7 +3,10 @@
 //! Clerk's schema (or is empty where Clerk answers 202 or 204 without a body).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kosmo_tests::{Expect, Harness, assert_request};
+mod mock_harness;
+
+use kosmo_tests::{Expect, assert_request};
+use mock_harness::Mocked;
 use serde_json::{Value, json};
 
 /// One call: the function, its arguments, the request it must send, and the `object` of its
@@ -230,7 +233,7 @@ fn cases() -> Vec<Case> {
 
 #[tokio::test]
 async fn every_instance_settings_function_sends_its_request_and_returns_clerks_shape() {
-    let Some(harness) = Harness::start_with_mocks().await else {
+    let Some(harness) = Mocked::start().await.map(|m| m.harness) else {
         return;
     };
     let key = harness.emulator.secret_key().to_string();
@@ -263,7 +266,7 @@ async fn every_instance_settings_function_sends_its_request_and_returns_clerks_s
 
 #[tokio::test]
 async fn instance_settings_refuse_values_outside_clerks_bounds_before_sending() {
-    let Some(harness) = Harness::start_with_mocks().await else {
+    let Some(harness) = Mocked::start().await.map(|m| m.harness) else {
         return;
     };
     harness.emulator.take_requests();

@@ -4,8 +4,11 @@
 //! from Clerk's OpenAPI spec.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod mock_harness;
+
 use kosmo_runtime::Error;
 use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_request};
+use mock_harness::Mocked;
 use serde_json::{Value, json};
 
 fn post<'a>(path: &'a str, body: Option<Value>) -> Expect<'a> {
@@ -260,7 +263,7 @@ async fn refresh_session_trades_the_sessions_expired_token_for_a_new_one() {
 
 #[tokio::test]
 async fn get_client_and_verify_client_return_the_client_with_its_sessions() {
-    let Some(harness) = Harness::start_with_mocks().await else {
+    let Some(harness) = Mocked::start().await.map(|m| m.harness) else {
         return;
     };
     let key = harness.emulator.secret_key().to_string();
