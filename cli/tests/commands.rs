@@ -355,7 +355,7 @@ fn list_groups_functions_by_family_and_filters_with_group() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains(
-            "unknown group `sesions`. Did you mean: sessions? Groups: raw, users, sessions,"
+            "unknown group `sesions`. Did you mean: sessions? Groups: raw, users, email_addresses, phone_numbers, sessions,"
         ),
         "{}",
         run.stderr

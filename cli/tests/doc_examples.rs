@@ -451,9 +451,14 @@ fn the_fixture_has_one_object_per_named_id() {
     ]);
     assert_eq!(
         problems,
-        vec![
-            "page.md:3: names `orgmem_2`, an ID the fixture cannot create (only user_, idn_, ver_, org_, sess_, orginv_, inv_, sit_)"
-        ]
+        vec![format!(
+            "page.md:3: names `orgmem_2`, an ID the fixture cannot create (only {})",
+            FIXTURE_KINDS
+                .iter()
+                .map(|k| k.prefix)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )]
     );
     assert_eq!(
         fixture.pins(),

@@ -224,7 +224,7 @@ fn errors_are_objects_with_a_message_and_fields() {
     assert_envelope_shape(&env);
     assert_eq!(
         error_of(&env),
-        "Unknown function: app.integrations.clerk.lsit_users. Did you mean: list_users, count_users, get_user"
+        "Unknown function: app.integrations.clerk.lsit_users. Did you mean: list_users, ban_users, count_users"
     );
     let (_, env) = kosmo.lua(
         r#"local ok, err = pcall(function() return app.integrations.clerk.work.get_user end)

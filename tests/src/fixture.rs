@@ -145,6 +145,58 @@ pub const FIXTURE_KINDS: &[FixtureKind] = &[
             )
         },
     },
+    FixtureKind {
+        prefix: "alid_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_allowlist_identifier({{ identifier = \"fixture-allowed-{i}@example.test\" }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "blid_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_blocklist_identifier({{ identifier = \"fixture-blocked-{i}@example.test\" }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "wle_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_waitlist_entry({{ email_address = \"fixture-waitlist-{i}@example.test\", notify = false }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "dmn_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.add_domain({{ name = \"fixture-satellite-{i}.example.test\", is_satellite = true }})"
+            )
+        },
+    },
+    FixtureKind {
+        prefix: "ru_",
+        needs: &[],
+        create: |i| {
+            format!("clerk.create_redirect_url({{ url = \"fixture-app-{i}://oauth-callback\" }})")
+        },
+    },
+    FixtureKind {
+        prefix: "jtmp_",
+        needs: &[],
+        create: |i| {
+            format!(
+                "clerk.create_jwt_template({{ name = \"fixture-template-{i}\", claims = {{ aud = \"https://fixture.example.test\" }} }})"
+            )
+        },
+    },
 ];
 
 /// Prefixes of IDs the emulator makes only as a side effect (memberships): an example naming

@@ -87,6 +87,20 @@ fn brief(summary: String, cap: Option<usize>) -> String {
         }
         cut.push_str(word);
     }
+    // A cut that ends on a little word ("Send a GET request to…") reads worse than one
+    // without it ("Send a GET request…").
+    const DANGLING: [&str; 14] = [
+        "a", "an", "the", "to", "of", "for", "and", "or", "with", "by", "in", "on", "from", "as",
+    ];
+    let mut words: Vec<&str> = cut.split(' ').collect();
+    while words.len() > 1
+        && words
+            .last()
+            .is_some_and(|w| DANGLING.contains(&w.to_ascii_lowercase().as_str()))
+    {
+        words.pop();
+    }
+    let cut = words.join(" ");
     let cut = cut.trim_end_matches([',', ';', ':', '.']).to_string();
     if cut.is_empty() {
         String::new()
