@@ -393,8 +393,9 @@ pub struct HttpSpec {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Value>")]
     pub query: OrderedMap<Value>,
-    /// How the body parameters are encoded: `json` (the default) or `multipart`
-    /// (`multipart/form-data`, which `file` parameters need).
+    /// How the body parameters are encoded: `json` (the default), `multipart`
+    /// (`multipart/form-data`, which `file` parameters need) or `json_array` (the one body
+    /// parameter, an array, is the whole body).
     #[serde(default)]
     #[schemars(with = "Option<BodyFormat>")]
     pub body: Option<Spanned<BodyFormat>>,
@@ -416,6 +417,9 @@ pub enum BodyFormat {
     Json,
     /// `multipart/form-data`: each body parameter a part, `file` parameters as files.
     Multipart,
+    /// `application/json` whose top level is an array: the function's one body parameter, an
+    /// array, is sent as the whole body (bulk endpoints).
+    JsonArray,
 }
 
 impl BodyFormat {
@@ -423,6 +427,7 @@ impl BodyFormat {
         match self {
             BodyFormat::Json => "json",
             BodyFormat::Multipart => "multipart",
+            BodyFormat::JsonArray => "json_array",
         }
     }
 }

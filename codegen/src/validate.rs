@@ -649,13 +649,21 @@ fn check_function(reporter: &mut Reporter<'_>, f: &FunctionSpec) {
 
     let body = f.http.body_format();
     if let Some(declared) = &f.http.body
-        && declared.value == BodyFormat::Multipart
+        && declared.value != BodyFormat::Json
         && method == Method::Get
     {
         reporter.on(
             declared,
-            format!("`{fname}` declares a multipart body, but GET sends no body"),
+            format!(
+                "`{fname}` declares a {} body, but GET sends no body",
+                declared.value
+            ),
         );
+    }
+    if let Some(declared) = &f.http.body
+        && declared.value == BodyFormat::JsonArray
+    {
+        check_json_array_body(reporter, fname, declared, f);
     }
 
     // Parameter names and aliases share the function's argument namespace.
@@ -909,6 +917,49 @@ fn check_param(
                 format!("{what} {} of `{name}` in `{fname}` {problem}", value.value),
             );
         }
+    }
+}
+
+/// A `json_array` body is one required array parameter, sent as the whole body.
+fn check_json_array_body(
+    reporter: &mut Reporter<'_>,
+    fname: &str,
+    declared: &serde_saphyr::Spanned<BodyFormat>,
+    f: &FunctionSpec,
+) {
+    let body_params: Vec<(&str, &ParamSpec)> = f
+        .params
+        .iter()
+        .filter(|(_, p)| p.location.value == ParamLocation::Body)
+        .map(|(name, p)| (name.value.as_str(), p))
+        .collect();
+    let [(name, p)] = body_params[..] else {
+        reporter.on(
+            declared,
+            format!(
+                "`{fname}` declares a json_array body, which needs exactly one body parameter (the array), not {}",
+                body_params.len()
+            ),
+        );
+        return;
+    };
+    if !matches!(p.ty.value, ParamType::Array(_)) {
+        reporter.on(
+            &p.ty,
+            format!("body parameter `{name}` of `{fname}` is the whole json_array body, so it must be an array, not {}", p.ty.value),
+        );
+    }
+    if !p.required {
+        reporter.on(
+            &p.location,
+            format!("body parameter `{name}` of `{fname}` is the whole json_array body, so it must be `required: true`"),
+        );
+    }
+    if p.spread {
+        reporter.on(
+            &p.location,
+            format!("body parameter `{name}` of `{fname}` is the whole json_array body; `spread` does not apply"),
+        );
     }
 }
 

@@ -728,3 +728,66 @@ fn a_body_in_the_wrong_format_is_named() {
         "multipart body for a JSON operation",
     );
 }
+
+const BULK_FUNCTION: &str = r#"  - name: make_widgets
+    slug: acme_make_widgets
+    title: Make Widgets
+    group: widgets
+    summary: Make widgets in bulk.
+    description: Make widgets in bulk.
+    operation: write
+    http: { method: POST, path: /widgets/bulk, body: json_array }
+    params:
+      widgets: { in: body, type: "array<object>", required: true, max_items: 10, description: Widgets. }
+    examples:
+      - { title: Bulk, lua: 'app.integrations.acme.make_widgets({ widgets = { { name = "a" } } })' }
+"#;
+
+fn with_bulk_operation(body_schema: Value) -> Value {
+    let mut doc = document();
+    doc["paths"]["/widgets/bulk"] = json!({
+        "post": {
+            "requestBody": {
+                "required": true,
+                "content": {"application/json": {"schema": body_schema}}
+            }
+        }
+    });
+    doc
+}
+
+#[test]
+fn a_json_array_body_is_compared_whole_with_its_one_parameter() {
+    let array = json!({"type": "array", "minItems": 1, "maxItems": 10, "items": {"type": "object", "properties": {"name": {"type": "string"}}}});
+    let manifest = format!("{MANIFEST}{BULK_FUNCTION}");
+    assert_found(
+        &mismatches(&manifest, &with_bulk_operation(array.clone())),
+        &[],
+        "conforming json_array body",
+    );
+
+    let as_object_body = manifest.replacen(", body: json_array }", " }", 1);
+    assert_found(
+        &mismatches(&as_object_body, &with_bulk_operation(array.clone())),
+        &[
+            "make_widgets: body parameter widgets: the operation's request body in the OpenAPI document is a JSON array: declare `http.body: json_array` with one array parameter",
+        ],
+        "an array body declared as an object",
+    );
+
+    let object = json!({"type": "object", "properties": {"widgets": {"type": "array", "items": {"type": "object"}}}});
+    assert_found(
+        &mismatches(&manifest, &with_bulk_operation(object)),
+        &[
+            "make_widgets: body parameter widgets: the operation's request body in the OpenAPI document is not a JSON array: remove `http.body: json_array`",
+        ],
+        "an object body declared as an array",
+    );
+
+    let larger = manifest.replacen("max_items: 10, description: Widgets.", "max_items: 20, description: Widgets.", 1);
+    let found = mismatches(&larger, &with_bulk_operation(array));
+    assert!(
+        found.len() == 1 && found[0].starts_with("make_widgets: body parameter widgets: ") && found[0].contains("20") && found[0].contains("10"),
+        "{found:?}"
+    );
+}

@@ -986,3 +986,53 @@ fn explode_is_only_false_and_only_on_query_arrays() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_json_array_body_is_one_required_array_parameter() {
+    let bulk = |params: &str| {
+        with(
+            "    http: { method: POST, path: /widgets }\n    params:\n      name: { in: body, type: string, required: true, description: Name., example: Cog }\n",
+            &format!("    http: {{ method: POST, path: /widgets, body: json_array }}\n    params:\n{params}"),
+        )
+    };
+    let one_array = "      widgets: { in: body, type: \"array<object>\", required: true, description: Widgets., example: [{ name: Cog }] }\n";
+    // The base example passes `name`; a bulk function's own example is checked like any other.
+    let valid = bulk(one_array).replace(
+        "print(app.integrations.acme.make_widget({ name = \"Cog\" }))",
+        "print(app.integrations.acme.make_widget({ widgets = { { name = \"Cog\" } } }))",
+    );
+    assert_eq!(diagnostics(&valid), Vec::<String>::new());
+
+    let cases = [
+        (
+            format!("{one_array}      note: {{ in: body, type: string, description: Note., example: n }}\n"),
+            "`make_widget` declares a json_array body, which needs exactly one body parameter (the array), not 2",
+        ),
+        (
+            "      widgets: { in: body, type: object, required: true, description: Widgets., example: { name: Cog } }\n".to_string(),
+            "body parameter `widgets` of `make_widget` is the whole json_array body, so it must be an array, not object",
+        ),
+        (
+            "      widgets: { in: body, type: \"array<object>\", description: Widgets., example: [{ name: Cog }] }\n".to_string(),
+            "body parameter `widgets` of `make_widget` is the whole json_array body, so it must be `required: true`",
+        ),
+    ];
+    for (params, expected) in cases {
+        let found = diagnostics(&bulk(&params));
+        assert!(
+            found.iter().any(|d| d.ends_with(expected)),
+            "expected `{expected}`, found {found:#?}"
+        );
+    }
+    let on_get = with(
+        "    http: { method: GET, path: \"/widgets/{widget_id}\" }",
+        "    http: { method: GET, path: \"/widgets/{widget_id}\", body: json_array }",
+    );
+    let found = diagnostics(&on_get);
+    assert!(
+        found
+            .iter()
+            .any(|d| d.ends_with("`get_widget` declares a json_array body, but GET sends no body")),
+        "{found:#?}"
+    );
+}

@@ -410,8 +410,8 @@ enum PreparedBody {
 fn prepare_body(request: &ApiRequest) -> Result<PreparedBody, Error> {
     match request.format {
         BodyFormat::Multipart => Ok(PreparedBody::Multipart(request.text_fields())),
-        BodyFormat::Json => match &request.body {
-            Some(map) => serde_json::to_vec(map)
+        BodyFormat::Json | BodyFormat::JsonArray => match request.json_body() {
+            Some(body) => serde_json::to_vec(&body)
                 .map(|bytes| PreparedBody::Json(bytes.into()))
                 .map_err(|e| Error::invalid(request.function, "body", e.to_string())),
             None => Ok(PreparedBody::None),

@@ -24,8 +24,10 @@ pub struct ApiRequest {
     pub path: String,
     /// Query pairs in the order they are sent; arrays are repeated keys.
     pub query: Vec<(String, String)>,
-    /// The body's fields; `None` (and no files) sends no body.
+    /// The body's fields; `None` (and no files or items) sends no body.
     pub body: Option<Map<String, Value>>,
+    /// A `JsonArray` body's items, sent as the whole body.
+    pub items: Option<Vec<Value>>,
     /// How the body is encoded.
     pub format: BodyFormat,
     /// The files of a multipart body, by field name, in the order they are sent (after the
@@ -42,13 +44,15 @@ pub enum BodyFormat {
     /// `multipart/form-data`: each field a text part, each file a part with its filename and
     /// content type.
     Multipart,
+    /// `application/json` whose top level is an array: the items (bulk endpoints).
+    JsonArray,
 }
 
 impl BodyFormat {
     /// The media type of the body.
     pub fn media_type(self) -> &'static str {
         match self {
-            BodyFormat::Json => "application/json",
+            BodyFormat::Json | BodyFormat::JsonArray => "application/json",
             BodyFormat::Multipart => "multipart/form-data",
         }
     }
@@ -62,6 +66,7 @@ impl ApiRequest {
             path: String::new(),
             query: Vec::new(),
             body: None,
+            items: None,
             format: BodyFormat::Json,
             files: Vec::new(),
         }
@@ -75,7 +80,26 @@ impl ApiRequest {
 
     /// Whether there is a body to send.
     pub fn has_body(&self) -> bool {
-        self.body.is_some() || !self.files.is_empty()
+        self.body.is_some() || !self.files.is_empty() || self.items.is_some()
+    }
+
+    /// Sends `items` (an array) as the whole JSON body; `None` sends none. A value that is not
+    /// an array is sent as an array of that one item.
+    pub fn set_body_items(&mut self, items: impl BodyValue) {
+        self.format = BodyFormat::JsonArray;
+        self.items = items.into_body().map(|value| match value {
+            Value::Array(items) => items,
+            other => vec![other],
+        });
+    }
+
+    /// The JSON body as sent: the fields' object, or a `JsonArray` body's items; `None` without
+    /// one.
+    pub fn json_body(&self) -> Option<Value> {
+        match self.format {
+            BodyFormat::JsonArray => self.items.clone().map(Value::Array),
+            _ => self.body.clone().map(Value::Object),
+        }
     }
 
     /// Adds a file part (a multipart body); `None` adds nothing.
@@ -354,6 +378,30 @@ impl<T: BodyValue> BodyValue for Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_array_body_is_its_items() {
+        let mut r = ApiRequest::new("test_fn", Method::Post);
+        assert!(!r.has_body());
+        r.set_body_items(Some(vec![json_map("a"), json_map("b")]));
+        assert!(r.has_body());
+        assert_eq!(r.format, BodyFormat::JsonArray);
+        assert_eq!(r.format.media_type(), "application/json");
+        assert_eq!(
+            r.json_body(),
+            Some(serde_json::json!([{"email_address": "a"}, {"email_address": "b"}]))
+        );
+        let mut none = ApiRequest::new("test_fn", Method::Post);
+        none.set_body_items(None::<Vec<Map<String, Value>>>);
+        assert!(!none.has_body());
+        assert_eq!(none.json_body(), None);
+    }
+
+    fn json_map(email: &str) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("email_address".into(), Value::from(email));
+        map
+    }
 
     fn request() -> ApiRequest {
         ApiRequest::new("test_fn", Method::Get)

@@ -466,6 +466,10 @@ fn handler(f: &Function) -> TokenStream {
                 ParamLocation::Body if p.ty == ParamType::File => {
                     quote!(request.set_file(#wire, params.#value);)
                 }
+                // The one parameter of a `json_array` body is the whole body.
+                ParamLocation::Body if f.body == BodyFormat::JsonArray => {
+                    quote!(request.set_body_items(params.#value);)
+                }
                 ParamLocation::Body => quote!(request.set_body_field(#wire, params.#value);),
                 // Path parameters were placed in the path above.
                 ParamLocation::Path => quote!(),

@@ -154,6 +154,9 @@ struct BodySchema {
     required: BTreeSet<String>,
     /// The schema of fields not listed in `properties`, when the body accepts them.
     additional: Option<Value>,
+    /// The whole body's merged schema and whether the document requires a body: what the one
+    /// parameter of a `json_array` body is compared with.
+    whole: (Value, bool),
 }
 
 /// What the document says about the operation a function calls.
@@ -162,6 +165,8 @@ struct DocOperation {
     params: Vec<DocParam>,
     /// `None` without a request body; `Err` says why it is not in the function's format.
     body: Option<Result<BodySchema, String>>,
+    /// The function's body format.
+    body_format: BodyFormat,
     /// Manifest placeholder name → the document's, where they differ.
     renamed: BTreeMap<String, String>,
 }
@@ -284,6 +289,7 @@ impl<'a> Context<'a> {
         let doc = DocOperation {
             params: self.operation_parameters(route.item, operation),
             body: self.request_body(operation, function.body),
+            body_format: function.body,
             renamed,
         };
         // Without body parameters no field reports it: a function that cannot send the body
@@ -325,6 +331,11 @@ impl<'a> Context<'a> {
     ) {
         let label = format!("{} parameter {}", param.location, param.wire_name);
         let located = match param.location {
+            ParamLocation::Body if doc.body_format == BodyFormat::JsonArray => match &doc.body {
+                Some(Ok(body)) => Ok(body.whole.clone()),
+                Some(Err(problem)) => Err(format!(": {problem}")),
+                None => Err(": the operation has no request body in the OpenAPI document".into()),
+            },
             ParamLocation::Body => self.body_field(param, &doc.body, &doc.params),
             location @ (ParamLocation::Path | ParamLocation::Query) => {
                 let body = doc.body.as_ref().and_then(|b| b.as_ref().ok());
@@ -463,7 +474,7 @@ impl<'a> Context<'a> {
         let body = self.document.resolve(operation.get("requestBody")?);
         let content = body.get("content").and_then(Value::as_object);
         let fits = |media: &str| match format {
-            BodyFormat::Json => is_json(media),
+            BodyFormat::Json | BodyFormat::JsonArray => is_json(media),
             BodyFormat::Multipart => is_multipart(media),
         };
         let found = content.and_then(|c| {
@@ -480,7 +491,7 @@ impl<'a> Context<'a> {
                 BodyFormat::Json if types.iter().any(|t| is_multipart(t)) => {
                     ("JSON", ": declare `http.body: multipart`")
                 }
-                BodyFormat::Json => ("JSON", ""),
+                BodyFormat::Json | BodyFormat::JsonArray => ("JSON", ""),
                 BodyFormat::Multipart => ("multipart/form-data", ""),
             };
             return Some(Err(format!(
@@ -492,7 +503,25 @@ impl<'a> Context<'a> {
                 }
             )));
         };
-        Some(Ok(body_schema(&self.document.merged_schema(schema))))
+        let merged = self.document.merged_schema(schema);
+        let is_array = merged.get("type").and_then(Value::as_str) == Some("array");
+        match (format, is_array) {
+            (BodyFormat::Json, true) => {
+                return Some(Err(
+                    "the operation's request body in the OpenAPI document is a JSON array: declare `http.body: json_array` with one array parameter".into(),
+                ));
+            }
+            (BodyFormat::JsonArray, false) => {
+                return Some(Err(
+                    "the operation's request body in the OpenAPI document is not a JSON array: remove `http.body: json_array`".into(),
+                ));
+            }
+            _ => {}
+        }
+        let required = body.get("required").and_then(Value::as_bool) == Some(true);
+        let mut schema = body_schema(&merged);
+        schema.whole = (merged, required);
+        Some(Ok(schema))
     }
 
     /// A body parameter's schema and whether the document requires it.
@@ -1012,6 +1041,7 @@ fn body_schema(merged: &Value) -> BodySchema {
         properties,
         required,
         additional,
+        whole: (merged.clone(), false),
     }
 }
 

@@ -263,11 +263,13 @@ fn describe_request(
         );
     }
     // A multipart body's files are shown by name, type and size, never by their bytes.
-    let mut body = request.body;
+    let mut body = request.json_body();
     if !request.files.is_empty() {
-        let fields = body.get_or_insert_with(Map::new);
-        for (name, file) in &request.files {
-            fields.insert(name.clone(), file.summary());
+        let fields = body.get_or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(fields) = fields {
+            for (name, file) in &request.files {
+                fields.insert(name.clone(), file.summary());
+            }
         }
     }
     json!({
@@ -279,7 +281,7 @@ fn describe_request(
         "path": request.path,
         "query": query,
         "headers": headers,
-        "body": body.map(Value::Object),
+        "body": body,
     })
 }
 

@@ -1,5 +1,5 @@
-//! Organization invitations: list (per organization and across the instance), create, get and
-//! revoke.
+//! Organization invitations: list (per organization and across the instance), create (one, or
+//! up to 10 from a JSON array body, all or none), get and revoke.
 
 use serde_json::{Value, json};
 
@@ -23,6 +23,12 @@ pub(crate) const ROUTES: &[Route] = &[
         "/organizations/{organization_id}/invitations",
         |store, cx, p| create_organization_invitation(store, cx, p.at(0)),
     ),
+    Route::new(
+        "POST",
+        "/organizations/{organization_id}/invitations/bulk",
+        |store, cx, p| create_organization_invitations(store, cx, p.at(0)),
+    )
+    .with_array_body(),
     Route::new(
         "POST",
         "/organizations/{organization_id}/invitations/{invitation_id}/revoke",
@@ -135,6 +141,55 @@ pub(crate) fn create_organization_invitation(
         .organization_invitations
         .insert(invitation.id.clone(), invitation.clone());
     Ok(store.organization_invitation_json(&invitation))
+}
+
+/// Most invitations one bulk request may create (Clerk's documented limit).
+const BULK_INVITATIONS_MAX: usize = 10;
+
+/// All or nothing: each item is created as a single invitation would be (so a later item is
+/// checked against the earlier ones); if one is refused, those made before it are removed.
+fn create_organization_invitations(store: &mut Store, cx: &Context<'_>, id: &str) -> Result<Value> {
+    organization_id(store, id)?;
+    if cx.items.is_empty() || cx.items.len() > BULK_INVITATIONS_MAX {
+        return Err(ApiError::new(
+            422,
+            "form_param_format_invalid",
+            "is invalid",
+            format!(
+                "Between 1 and {BULK_INVITATIONS_MAX} invitations can be created per request; {} were given.",
+                cx.items.len()
+            ),
+        ));
+    }
+    let before = store.organization_invitations.clone();
+    let mut created = Vec::with_capacity(cx.items.len());
+    for item in &cx.items {
+        let Value::Object(fields) = item else {
+            store.organization_invitations = before;
+            return Err(ApiError::new(
+                400,
+                "request_body_invalid",
+                "Request body invalid",
+                "The request body is invalid: each invitation must be a JSON object".to_string(),
+            ));
+        };
+        let single = Context {
+            query: cx.query,
+            body: fields.clone(),
+            files: Vec::new(),
+            items: Vec::new(),
+            legacy_metadata_allowed: cx.legacy_metadata_allowed,
+        };
+        match create_organization_invitation(store, &single, id) {
+            Ok(invitation) => created.push(invitation),
+            Err(error) => {
+                store.organization_invitations = before;
+                return Err(error);
+            }
+        }
+    }
+    let total = created.len();
+    Ok(data_page(created, total))
 }
 
 pub(crate) fn revoke_organization_invitation(

@@ -1,7 +1,6 @@
-//! Waitlist entries: list, create, delete, invite and reject. Inviting an entry creates an
-//! application invitation, kept with the others (`GET /invitations` lists it), and the entry shows
-//! it as it is now. The bulk create operation, whose body is a JSON array, is not served here:
-//! handlers take JSON object bodies, so it is mocked.
+//! Waitlist entries: list, create (one, or up to 50 from a JSON array body), delete, invite and
+//! reject. Inviting an entry creates an application invitation, kept with the others
+//! (`GET /invitations` lists it), and the entry shows it as it is now.
 
 use serde_json::{Map, Value, json};
 
@@ -20,6 +19,10 @@ pub(crate) const ROUTES: &[Route] = &[
     Route::new("POST", "/waitlist_entries", |store, cx, _| {
         create_waitlist_entry(store, cx)
     }),
+    Route::new("POST", "/waitlist_entries/bulk", |store, cx, _| {
+        create_waitlist_entries(store, cx)
+    })
+    .with_array_body(),
     Route::new(
         "DELETE",
         "/waitlist_entries/{waitlist_entry_id}",
@@ -160,6 +163,63 @@ fn create_waitlist_entry(store: &mut Store, cx: &Context<'_>) -> Result<Value> {
     });
     store.collection_mut(COLLECTION).insert(id, entry.clone());
     Ok(entry_json(store, &entry))
+}
+
+/// Most entries one bulk request may add (Clerk's documented limit).
+const BULK_ENTRIES_MAX: usize = 50;
+
+/// Every item is checked (an object with a valid `email_address`, no address twice) before any
+/// entry is added; an address already on the waitlist gets its existing entry back.
+fn create_waitlist_entries(store: &mut Store, cx: &Context<'_>) -> Result<Value> {
+    if cx.items.is_empty() || cx.items.len() > BULK_ENTRIES_MAX {
+        return Err(ApiError::new(
+            422,
+            "form_param_format_invalid",
+            "is invalid",
+            format!(
+                "Between 1 and {BULK_ENTRIES_MAX} waitlist entries can be created per request; {} were given.",
+                cx.items.len()
+            ),
+        ));
+    }
+    let mut bodies: Vec<Map<String, Value>> = Vec::with_capacity(cx.items.len());
+    let mut seen: Vec<String> = Vec::new();
+    for item in &cx.items {
+        let Value::Object(fields) = item else {
+            return Err(ApiError::new(
+                400,
+                "request_body_invalid",
+                "Request body invalid",
+                "The request body is invalid: each waitlist entry must be a JSON object".to_string(),
+            ));
+        };
+        super::reject_unknown(fields, &["email_address", "notify"])?;
+        let email = required_string(fields, "email_address")?.trim().to_lowercase();
+        check_email("email_address", &email)?;
+        opt_bool(fields, "notify")?;
+        if seen.contains(&email) {
+            return Err(ApiError::new(
+                422,
+                "duplicate_record",
+                "duplicate email address",
+                format!("{email} appears more than once in this request."),
+            ));
+        }
+        seen.push(email);
+        bodies.push(fields.clone());
+    }
+    let mut entries = Vec::with_capacity(bodies.len());
+    for body in bodies {
+        let single = Context {
+            query: cx.query,
+            body,
+            files: Vec::new(),
+            items: Vec::new(),
+            legacy_metadata_allowed: cx.legacy_metadata_allowed,
+        };
+        entries.push(create_waitlist_entry(store, &single)?);
+    }
+    Ok(Value::Array(entries))
 }
 
 fn delete_waitlist_entry(store: &mut Store, id: &str) -> Result<Value> {
