@@ -784,10 +784,17 @@ fn a_json_array_body_is_compared_whole_with_its_one_parameter() {
         "an object body declared as an array",
     );
 
-    let larger = manifest.replacen("max_items: 10, description: Widgets.", "max_items: 20, description: Widgets.", 1);
+    let larger = manifest.replacen(
+        "max_items: 10, description: Widgets.",
+        "max_items: 20, description: Widgets.",
+        1,
+    );
     let found = mismatches(&larger, &with_bulk_operation(array));
     assert!(
-        found.len() == 1 && found[0].starts_with("make_widgets: body parameter widgets: ") && found[0].contains("20") && found[0].contains("10"),
+        found.len() == 1
+            && found[0].starts_with("make_widgets: body parameter widgets: ")
+            && found[0].contains("20")
+            && found[0].contains("10"),
         "{found:?}"
     );
 }

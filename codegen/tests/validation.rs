@@ -992,7 +992,9 @@ fn a_json_array_body_is_one_required_array_parameter() {
     let bulk = |params: &str| {
         with(
             "    http: { method: POST, path: /widgets }\n    params:\n      name: { in: body, type: string, required: true, description: Name., example: Cog }\n",
-            &format!("    http: {{ method: POST, path: /widgets, body: json_array }}\n    params:\n{params}"),
+            &format!(
+                "    http: {{ method: POST, path: /widgets, body: json_array }}\n    params:\n{params}"
+            ),
         )
     };
     let one_array = "      widgets: { in: body, type: \"array<object>\", required: true, description: Widgets., example: [{ name: Cog }] }\n";

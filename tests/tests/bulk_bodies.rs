@@ -43,7 +43,10 @@ async fn create_invitations_sends_the_array_and_creates_all_or_none() {
         .await;
     assert_request(&request, &key, post("/v1/invitations/bulk", items));
     let created = created.as_array().unwrap();
-    assert_eq!(emails(created), ["bulk-a@example.test", "bulk-b@example.test"]);
+    assert_eq!(
+        emails(created),
+        ["bulk-a@example.test", "bulk-b@example.test"]
+    );
     assert!(created.iter().all(|i| i["status"] == "pending"));
 
     // The second item repeats a pending invitation: nothing of this call is created.
@@ -159,7 +162,10 @@ async fn waitlist_entries_in_bulk_return_existing_entries_and_refuse_repeats() {
     assert_request(&request, &key, post("/v1/waitlist_entries/bulk", items));
     let entries = entries.as_array().unwrap();
     assert_eq!(emails(entries), ["early@example.test", "late@example.test"]);
-    assert_eq!(entries[0]["id"], first["id"], "an existing entry comes back");
+    assert_eq!(
+        entries[0]["id"], first["id"],
+        "an existing entry comes back"
+    );
 
     let refused = harness
         .call(

@@ -242,6 +242,10 @@ pub const DOCS: Docs = Docs {
             include_str!("../../docs/clerk/functions/create_invitation.md"),
         ),
         (
+            "create_invitations",
+            include_str!("../../docs/clerk/functions/create_invitations.md"),
+        ),
+        (
             "revoke_invitation",
             include_str!("../../docs/clerk/functions/revoke_invitation.md"),
         ),
@@ -252,6 +256,10 @@ pub const DOCS: Docs = Docs {
         (
             "create_waitlist_entry",
             include_str!("../../docs/clerk/functions/create_waitlist_entry.md"),
+        ),
+        (
+            "create_waitlist_entries",
+            include_str!("../../docs/clerk/functions/create_waitlist_entries.md"),
         ),
         (
             "delete_waitlist_entry",
@@ -378,6 +386,10 @@ pub const DOCS: Docs = Docs {
         (
             "create_organization_invitation",
             include_str!("../../docs/clerk/functions/create_organization_invitation.md"),
+        ),
+        (
+            "create_organization_invitations",
+            include_str!("../../docs/clerk/functions/create_organization_invitations.md"),
         ),
         (
             "revoke_organization_invitation",

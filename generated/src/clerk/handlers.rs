@@ -1235,6 +1235,19 @@ pub async fn create_invitation(
     transport.send(request).await.map(Output::Response)
 }
 
+/// Invite up to 10 email addresses in one call, all or none.
+///
+/// `POST /invitations/bulk`
+pub async fn create_invitations(
+    transport: &dyn Transport,
+    params: CreateInvitationsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_invitations", Method::Post);
+    request.push_literal("/invitations/bulk");
+    request.set_body_items(params.invitations);
+    transport.send(request).await.map(Output::Response)
+}
+
 /// Revoke an application invitation.
 ///
 /// `POST /invitations/{invitation_id}/revoke`
@@ -1277,6 +1290,19 @@ pub async fn create_waitlist_entry(
     request.push_literal("/waitlist_entries");
     request.set_body_field("email_address", params.email_address);
     request.set_body_field("notify", params.notify);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Add up to 50 email addresses to the waitlist in one call.
+///
+/// `POST /waitlist_entries/bulk`
+pub async fn create_waitlist_entries(
+    transport: &dyn Transport,
+    params: CreateWaitlistEntriesParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_waitlist_entries", Method::Post);
+    request.push_literal("/waitlist_entries/bulk");
+    request.set_body_items(params.entries);
     transport.send(request).await.map(Output::Response)
 }
 
@@ -1775,6 +1801,21 @@ pub async fn create_organization_invitation(
     request.set_body_field("notify", params.notify);
     request.set_body_field("public_metadata", params.public_metadata);
     request.set_body_field("private_metadata", params.private_metadata);
+    transport.send(request).await.map(Output::Response)
+}
+
+/// Invite up to 10 people to an organization in one call, each with a role.
+///
+/// `POST /organizations/{organization_id}/invitations/bulk`
+pub async fn create_organization_invitations(
+    transport: &dyn Transport,
+    params: CreateOrganizationInvitationsParams,
+) -> Result<Output, Error> {
+    let mut request = ApiRequest::new("create_organization_invitations", Method::Post);
+    request.push_literal("/organizations/");
+    request.push_segment("organization_id", &params.organization_id)?;
+    request.push_literal("/invitations/bulk");
+    request.set_body_items(params.invitations);
     transport.send(request).await.map(Output::Response)
 }
 

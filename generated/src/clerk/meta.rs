@@ -2112,6 +2112,29 @@ pub static CREATE_INVITATION: FunctionMeta = FunctionMeta {
     ..FunctionMeta::DEFAULT
 };
 
+/// `create_invitations`: Invite up to 10 email addresses in one call, all or none.
+pub static CREATE_INVITATIONS: FunctionMeta = FunctionMeta {
+    name: "create_invitations",
+    slug: "clerk_create_invitations",
+    title: "Create Invitations in Bulk",
+    group: "invitations",
+    summary: "Invite up to 10 email addresses in one call, all or none.",
+    description: "Creates one `pending` invitation per item of `invitations` and returns them as an array, in the order given. Each item takes the fields of `create_invitation`: `email_address` (required), `public_metadata`, `redirect_url`, `notify` (default true), `ignore_existing`, `expires_in_days` (1 to 365) and `template_slug` (`invitation` or `waitlist_invitation`). If any item is refused (an address with an account, even with `ignore_existing`; a pending invitation without `ignore_existing`; an unknown field) the call raises the error and creates none. The request body is the array itself. Clerk allows 25 of these requests per hour per instance; calls are paced to fit.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/invitations/bulk",
+    params: &[
+        ParamMeta::body("invitations", ParamType::Array(&ParamType::Object))
+            .required()
+            .max_items(10u64)
+            .doc(
+                "The invitations, 1 to 10 tables, each with `email_address` and the optional fields of `create_invitation`. Sent as the whole request body.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
 /// `revoke_invitation`: Revoke an application invitation.
 pub static REVOKE_INVITATION: FunctionMeta = FunctionMeta {
     name: "revoke_invitation",
@@ -2202,6 +2225,28 @@ pub static CREATE_WAITLIST_ENTRY: FunctionMeta = FunctionMeta {
             .default_value(Literal::Boolean(true))
             .doc(
                 "Whether Clerk emails the address a confirmation that it joined the waitlist.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_waitlist_entries`: Add up to 50 email addresses to the waitlist in one call.
+pub static CREATE_WAITLIST_ENTRIES: FunctionMeta = FunctionMeta {
+    name: "create_waitlist_entries",
+    slug: "clerk_create_waitlist_entries",
+    title: "Create Waitlist Entries in Bulk",
+    group: "waitlist_entries",
+    summary: "Add up to 50 email addresses to the waitlist in one call.",
+    description: "Adds one waitlist entry per item of `entries` and returns the entries as an array. Each item is `{ email_address = \"...\", notify = <bool> }` (`notify` defaults to true: Clerk emails a confirmation). An address already on the waitlist is not added twice: its existing entry is returned. The same address twice in one call is refused. The request body is the array itself.",
+    operation: Operation::Write,
+    method: Method::Post,
+    path: "/waitlist_entries/bulk",
+    params: &[
+        ParamMeta::body("entries", ParamType::Array(&ParamType::Object))
+            .required()
+            .max_items(50u64)
+            .doc(
+                "The entries, 1 to 50 tables, each with `email_address` and optionally `notify`. Sent as the whole request body.",
             ),
     ],
     ..FunctionMeta::DEFAULT
@@ -3082,6 +3127,31 @@ pub static CREATE_ORGANIZATION_INVITATION: FunctionMeta = FunctionMeta {
         ParamMeta::body("private_metadata", ParamType::Object)
             .doc(
                 "Metadata readable only through the Backend API; copied to the membership on acceptance.",
+            ),
+    ],
+    ..FunctionMeta::DEFAULT
+};
+
+/// `create_organization_invitations`: Invite up to 10 people to an organization in one call, each with a role.
+pub static CREATE_ORGANIZATION_INVITATIONS: FunctionMeta = FunctionMeta {
+    name: "create_organization_invitations",
+    slug: "clerk_create_organization_invitations",
+    title: "Create Organization Invitations in Bulk",
+    group: "organization_invitations",
+    summary: "Invite up to 10 people to an organization in one call, each with a role.",
+    description: "Creates one `pending` organization invitation per item of `invitations` and returns `{data = [...], total_count = <n>}`. Each item takes the fields of `create_organization_invitation`: `email_address` and `role` (both required), `inviter_user_id`, `public_metadata`, `private_metadata`, `redirect_url`, `expires_in_days` (1 to 365) and `notify` (default true). The request body is the array itself. An unknown organization raises `Clerk API error (404)`. Clerk allows 50 of these requests per hour per instance; calls are paced to fit.",
+    operation: Operation::Write,
+    idempotent: false,
+    method: Method::Post,
+    path: "/organizations/{organization_id}/invitations/bulk",
+    params: &[
+        ParamMeta::path("organization_id", ParamType::String)
+            .doc("ID of the organization to invite people to (`org_…`)."),
+        ParamMeta::body("invitations", ParamType::Array(&ParamType::Object))
+            .required()
+            .max_items(10u64)
+            .doc(
+                "The invitations, 1 to 10 tables, each with `email_address`, `role` (such as `org:member`) and the optional fields of `create_organization_invitation`. Sent as the whole request body.",
             ),
     ],
     ..FunctionMeta::DEFAULT
@@ -6698,7 +6768,7 @@ pub static REVOKE_ADMIN_PORTAL_LINK_TOKEN: FunctionMeta = FunctionMeta {
 };
 
 /// Every function, in manifest order.
-pub static FUNCTIONS: [&FunctionMeta; 235] = [
+pub static FUNCTIONS: [&FunctionMeta; 238] = [
     &API_GET,
     &API_POST,
     &API_PATCH,
@@ -6771,9 +6841,11 @@ pub static FUNCTIONS: [&FunctionMeta; 235] = [
     &CREATE_TESTING_TOKEN,
     &LIST_INVITATIONS,
     &CREATE_INVITATION,
+    &CREATE_INVITATIONS,
     &REVOKE_INVITATION,
     &LIST_WAITLIST_ENTRIES,
     &CREATE_WAITLIST_ENTRY,
+    &CREATE_WAITLIST_ENTRIES,
     &DELETE_WAITLIST_ENTRY,
     &INVITE_WAITLIST_ENTRY,
     &REJECT_WAITLIST_ENTRY,
@@ -6803,6 +6875,7 @@ pub static FUNCTIONS: [&FunctionMeta; 235] = [
     &LIST_INSTANCE_ORGANIZATION_MEMBERSHIPS,
     &LIST_ORGANIZATION_INVITATIONS,
     &CREATE_ORGANIZATION_INVITATION,
+    &CREATE_ORGANIZATION_INVITATIONS,
     &REVOKE_ORGANIZATION_INVITATION,
     &GET_ORGANIZATION_INVITATION,
     &LIST_INSTANCE_ORGANIZATION_INVITATIONS,

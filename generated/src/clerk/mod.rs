@@ -352,6 +352,10 @@ pub fn dispatch<'a>(
             "create_invitation" => {
                 handlers::create_invitation(transport, parse_args(function, args)?).await
             }
+            "create_invitations" => {
+                handlers::create_invitations(transport, parse_args(function, args)?)
+                    .await
+            }
             "revoke_invitation" => {
                 handlers::revoke_invitation(transport, parse_args(function, args)?).await
             }
@@ -361,6 +365,10 @@ pub fn dispatch<'a>(
             }
             "create_waitlist_entry" => {
                 handlers::create_waitlist_entry(transport, parse_args(function, args)?)
+                    .await
+            }
+            "create_waitlist_entries" => {
+                handlers::create_waitlist_entries(transport, parse_args(function, args)?)
                     .await
             }
             "delete_waitlist_entry" => {
@@ -536,6 +544,13 @@ pub fn dispatch<'a>(
             }
             "create_organization_invitation" => {
                 handlers::create_organization_invitation(
+                        transport,
+                        parse_args(function, args)?,
+                    )
+                    .await
+            }
+            "create_organization_invitations" => {
+                handlers::create_organization_invitations(
                         transport,
                         parse_args(function, args)?,
                     )

@@ -960,6 +960,14 @@ pub struct CreateInvitationParams {
     pub template_slug: Option<String>,
 }
 
+/// Arguments of `create_invitations`: Invite up to 10 email addresses in one call, all or none.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitationsParams {
+    /// The invitations, 1 to 10 tables, each with `email_address` and the optional fields of `create_invitation`. Sent as the whole request body.
+    pub invitations: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
 /// Arguments of `revoke_invitation`: Revoke an application invitation.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -992,6 +1000,14 @@ pub struct CreateWaitlistEntryParams {
     pub email_address: String,
     /// Whether Clerk emails the address a confirmation that it joined the waitlist.
     pub notify: Option<bool>,
+}
+
+/// Arguments of `create_waitlist_entries`: Add up to 50 email addresses to the waitlist in one call.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWaitlistEntriesParams {
+    /// The entries, 1 to 50 tables, each with `email_address` and optionally `notify`. Sent as the whole request body.
+    pub entries: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `delete_waitlist_entry`: Delete a pending waitlist entry.
@@ -1381,6 +1397,16 @@ pub struct CreateOrganizationInvitationParams {
     pub public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Metadata readable only through the Backend API; copied to the membership on acceptance.
     pub private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Arguments of `create_organization_invitations`: Invite up to 10 people to an organization in one call, each with a role.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationInvitationsParams {
+    /// ID of the organization to invite people to (`org_…`).
+    pub organization_id: String,
+    /// The invitations, 1 to 10 tables, each with `email_address`, `role` (such as `org:member`) and the optional fields of `create_organization_invitation`. Sent as the whole request body.
+    pub invitations: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Arguments of `revoke_organization_invitation`: Revoke a pending organization invitation.

@@ -190,11 +190,14 @@ fn create_waitlist_entries(store: &mut Store, cx: &Context<'_>) -> Result<Value>
                 400,
                 "request_body_invalid",
                 "Request body invalid",
-                "The request body is invalid: each waitlist entry must be a JSON object".to_string(),
+                "The request body is invalid: each waitlist entry must be a JSON object"
+                    .to_string(),
             ));
         };
         super::reject_unknown(fields, &["email_address", "notify"])?;
-        let email = required_string(fields, "email_address")?.trim().to_lowercase();
+        let email = required_string(fields, "email_address")?
+            .trim()
+            .to_lowercase();
         check_email("email_address", &email)?;
         opt_bool(fields, "notify")?;
         if seen.contains(&email) {
