@@ -359,15 +359,37 @@ body_value!(
     String,
     &str,
     i64,
-    f64,
     bool,
     Map<String, Value>,
     Vec<String>,
     Vec<i64>,
-    Vec<f64>,
     Vec<bool>,
     Vec<Map<String, Value>>
 );
+
+/// A whole number in a `number` parameter is sent as an integer (`3600`, not `3600.0`), as
+/// the caller wrote it: Lua and JSON callers cannot tell the two apart, and some servers refuse
+/// a fraction where they count seconds or items.
+fn number_value(n: f64) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: larger floats are not exact integers
+    if n.fract() == 0.0 && n.abs() <= EXACT {
+        Value::from(n as i64)
+    } else {
+        Value::from(n)
+    }
+}
+
+impl BodyValue for f64 {
+    fn into_body(self) -> Option<Value> {
+        Some(number_value(self))
+    }
+}
+
+impl BodyValue for Vec<f64> {
+    fn into_body(self) -> Option<Value> {
+        Some(Value::Array(self.into_iter().map(number_value).collect()))
+    }
+}
 
 impl<T: BodyValue> BodyValue for Option<T> {
     fn into_body(self) -> Option<Value> {
@@ -378,6 +400,20 @@ impl<T: BodyValue> BodyValue for Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_are_sent_as_integers() {
+        let mut r = ApiRequest::new("test_fn", Method::Post);
+        r.set_body_field("seconds", 3600.0);
+        r.set_body_field("ratio", 0.5);
+        r.set_body_field("huge", 1e300);
+        r.set_body_field("list", vec![1.0, 2.5]);
+        let body = serde_json::to_string(&r.body).unwrap();
+        assert_eq!(
+            body,
+            r#"{"seconds":3600,"ratio":0.5,"huge":1e300,"list":[1,2.5]}"#
+        );
+    }
 
     #[test]
     fn a_json_array_body_is_its_items() {

@@ -161,6 +161,8 @@ async fn every_function_of_these_families_sends_its_request_and_round_trips() {
         .iter()
         .filter(|f| families.contains(&f.group))
         .map(|f| f.name)
+        // Its JSON-array body is checked with the other bulk functions in bulk_bodies.rs.
+        .filter(|name| *name != "create_waitlist_entries")
         .collect();
     assert_eq!(in_families, expected);
 }

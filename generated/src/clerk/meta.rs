@@ -7012,7 +7012,7 @@ pub static FUNCTIONS: [&FunctionMeta; 238] = [
 pub static PROVIDER: ProviderMeta = ProviderMeta {
     name: "clerk",
     label: "Clerk",
-    description: "Manage a Clerk instance's users, sessions, organizations (with their memberships and invitations), application invitations and sign-in tokens through the Clerk Backend API, plus raw helpers for any other Backend API endpoint. Calls authenticate with the instance's secret key (`sk_test_…` or `sk_live_…`); publishable keys (`pk_…`) are for browsers and never work here. Every request pins Clerk API version 2026-05-12.",
+    description: "Administer a Clerk instance through its whole Backend API: users, sessions, organizations, invitations, the waitlist, allow and block lists, domains, JWT templates, instance settings, billing, machines, API keys, OAuth apps, enterprise SSO and directories, plus raw helpers. Calls authenticate with the instance's secret key (`sk_test_…` or `sk_live_…`); publishable keys (`pk_…`) are for browsers and never work here. Every request pins Clerk API version 2026-05-12.",
     category: "productivity",
     docs_url: "https://clerk.com/docs/reference/backend-api",
     base_url: "https://api.clerk.com/v1",

@@ -904,6 +904,23 @@ async fn identifications_and_user_security(
         Some(json!({"email_address": "ada@example.test", "role": "org:member"})),
     )
     .await;
+    let bulk = api
+        .ok(
+            "POST",
+            &format!("{org_path}/invitations/bulk"),
+            Some(json!([
+                {"email_address": "bulk-member@example.test", "role": "org:member"},
+                {"email_address": "bulk-admin@example.test", "role": "org:admin", "notify": false},
+            ])),
+        )
+        .await;
+    assert_eq!(bulk["total_count"], 2, "{bulk}");
+    assert_valid(
+        v,
+        "post",
+        "/organizations/{organization_id}/invitations/bulk",
+        &bulk,
+    );
     for list in ["organization_memberships", "organization_invitations"] {
         let answer = api.ok("GET", &format!("{user_path}/{list}"), None).await;
         assert!(answer["total_count"].as_i64() > Some(0), "{list}: {answer}");
@@ -1044,6 +1061,22 @@ async fn instance_resources(api: &Api, v: &Validator<'_>) {
         assert_valid(v, "post", "/waitlist_entries", &entry);
         entries.push(id(&entry));
     }
+    let bulk = api
+        .ok(
+            "POST",
+            "/waitlist_entries/bulk",
+            Some(json!([
+                {"email_address": "waiting@example.test", "notify": false},
+                {"email_address": "bulk-waiting@example.test"},
+            ])),
+        )
+        .await;
+    assert_eq!(
+        bulk[0]["id"],
+        json!(entries[0]),
+        "an existing entry comes back"
+    );
+    assert_valid(v, "post", "/waitlist_entries/bulk", &bulk);
     let invited = api
         .ok(
             "POST",
