@@ -411,7 +411,7 @@ mod tests {
         let body = serde_json::to_string(&r.body).unwrap();
         assert_eq!(
             body,
-            r#"{"seconds":3600,"ratio":0.5,"huge":1e300,"list":[1,2.5]}"#
+            r#"{"seconds":3600,"ratio":0.5,"huge":1e+300,"list":[1,2.5]}"#
         );
     }
 

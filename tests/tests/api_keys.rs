@@ -45,9 +45,9 @@ async fn create_api_key_sends_every_field_and_returns_the_secret() {
         "type": "api_key",
         "created_by": "user_2abc123",
     });
-    // A `number` parameter goes out as a JSON float, whole or not: 2592000.0.
-    let mut sent = args.clone();
-    sent["seconds_until_expiration"] = json!(2_592_000.0);
+    // A whole number in a `number` parameter goes out as the caller wrote it, 2592000, not as
+    // the float 2592000.0.
+    let sent = args.clone();
     let key = run
         .check(
             "create_api_key",
@@ -138,7 +138,7 @@ async fn a_key_is_read_updated_revoked_and_deleted_by_id() {
                     "claims": {"team": "release"},
                     "description": "Read-only since the pipeline moved",
                     "subject": "org_2abc123",
-                    "seconds_until_expiration": 604_800.0,
+                    "seconds_until_expiration": 604_800,
                 }),
             ),
         )
