@@ -16,6 +16,7 @@
 #![recursion_limit = "256"]
 
 mod api;
+mod chaos;
 mod control;
 mod handlers;
 mod limits;
@@ -35,6 +36,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+pub use chaos::{CHAOS_KINDS, Chaos, ChaosReport};
 pub use kosmo_codegen::openapi::Document;
 pub use limits::{ClerkLimit, ClerkLimits, InstanceTier, MAX_WINDOW_SCALE, Stats};
 pub use mock::{MOCK_TIMESTAMP_MS, example_value};
@@ -74,6 +76,8 @@ pub struct Config {
     /// Clerk's OpenAPI document: when set, every operation of it that no stateful handler
     /// serves is answered with a mock built from it (none by default: such routes are 404s).
     pub openapi: Option<Arc<Document>>,
+    /// Random faults on API requests, for soaks (none by default).
+    pub chaos: Option<Chaos>,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,6 +92,7 @@ impl std::fmt::Debug for Config {
             .field("latency", &self.latency)
             .field("record_requests", &self.record_requests)
             .field("openapi", &self.openapi.is_some())
+            .field("chaos", &self.chaos)
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +109,7 @@ impl Default for Config {
             latency: Duration::ZERO,
             record_requests: true,
             openapi: None,
+            chaos: None,
         }
     }
 }
@@ -278,6 +284,8 @@ pub enum FaultKind {
     },
     /// Applied; this status with a zero-length body.
     EmptyBody { status: u16 },
+    /// Applied; the whole answer, sent in `pieces` parts with `pause` between them.
+    SlowBody { pieces: u16, pause: Duration },
 }
 
 /// The JSON form of [`FaultKind`] for the control endpoint: a snake_case `type` tag, and
@@ -308,6 +316,10 @@ enum FaultKindWire {
     },
     EmptyBody {
         status: u16,
+    },
+    SlowBody {
+        pieces: u16,
+        pause_millis: u64,
     },
 }
 
@@ -350,6 +362,13 @@ impl TryFrom<FaultKindWire> for FaultKind {
             FaultKindWire::EmptyBody { status } => FaultKind::EmptyBody {
                 status: status_ok(status)?,
             },
+            FaultKindWire::SlowBody {
+                pieces,
+                pause_millis,
+            } => FaultKind::SlowBody {
+                pieces: pieces.max(1),
+                pause: Duration::from_millis(pause_millis),
+            },
         })
     }
 }
@@ -380,6 +399,10 @@ impl From<FaultKind> for FaultKindWire {
                 body,
             },
             FaultKind::EmptyBody { status } => FaultKindWire::EmptyBody { status },
+            FaultKind::SlowBody { pieces, pause } => FaultKindWire::SlowBody {
+                pieces,
+                pause_millis: u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+            },
         }
     }
 }
@@ -495,6 +518,8 @@ struct Inner {
     refusals: limits::RefusalCounts,
     /// Saved by `POST /__emulator/snapshot`, by name; a reset keeps them.
     snapshots: BTreeMap<String, Snapshot>,
+    /// Random faults, when the emulator was started with them.
+    chaos: Option<chaos::ChaosState>,
 }
 
 pub(crate) struct Shared {
@@ -550,6 +575,7 @@ impl Shared {
                 ),
                 refusals: limits::RefusalCounts::default(),
                 snapshots: BTreeMap::new(),
+                chaos: config.chaos.map(chaos::ChaosState::new),
             }),
             received: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -595,6 +621,11 @@ impl Shared {
         inner.limiter.settings = limits;
         inner.limiter.clear();
         Ok(())
+    }
+
+    /// A random fault for the next API request, when the emulator runs with [`Chaos`].
+    fn chaos_fault(&self) -> Option<FaultKind> {
+        self.lock().chaos.as_mut().and_then(chaos::ChaosState::draw)
     }
 
     fn take_fault(&self, method: &str, path: &str) -> Option<FaultKind> {
@@ -821,6 +852,16 @@ impl Emulator {
     /// Requests received and 429s sent since the start or the last [`Emulator::reset`].
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// Starts random faults, or stops them with `None`; new ones count afresh.
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        self.shared.lock().chaos = chaos.map(chaos::ChaosState::new);
+    }
+
+    /// The random faults injected so far (`None` without [`Config::chaos`]).
+    pub fn chaos_report(&self) -> Option<ChaosReport> {
+        self.shared.lock().chaos.as_ref().map(chaos::ChaosState::report)
     }
 
     /// The data as it is now, to [`Emulator::restore`] later: a test builds its fixture once,

@@ -4,6 +4,7 @@
 //! Hyper is used directly (not axum) because a fault must be able to end a connection without
 //! writing any response bytes, and to cut a body short after its headers promised more.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -43,23 +44,44 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-/// A response body: whole, or cut off after `data` with an error so hyper aborts the connection.
+/// A response body: whole; in parts with pauses between them (a slow body); or cut off after
+/// its data with an error so hyper aborts the connection (a truncated one).
 pub(crate) struct EmulatorBody {
-    data: Option<Bytes>,
+    /// Parts still to send, in order.
+    parts: VecDeque<Bytes>,
+    /// Between two parts.
+    pause: Duration,
+    waiting: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// After the parts: the connection is cut when this ends.
     cut: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl EmulatorBody {
     fn full(data: Vec<u8>) -> EmulatorBody {
+        EmulatorBody::slow(data, 1, Duration::ZERO)
+    }
+
+    /// `data` in `pieces` parts of about the same size, `pause` apart.
+    fn slow(data: Vec<u8>, pieces: usize, pause: Duration) -> EmulatorBody {
+        let data = Bytes::from(data);
+        let size = data.len().div_ceil(pieces.max(1)).max(1);
+        let parts = (0..data.len())
+            .step_by(size)
+            .map(|start| data.slice(start..(start + size).min(data.len())))
+            .collect();
         EmulatorBody {
-            data: (!data.is_empty()).then(|| Bytes::from(data)),
+            parts,
+            pause,
+            waiting: None,
             cut: None,
         }
     }
 
     fn truncated(data: Bytes) -> EmulatorBody {
         EmulatorBody {
-            data: (!data.is_empty()).then_some(data),
+            parts: (!data.is_empty()).then_some(data).into_iter().collect(),
+            pause: Duration::ZERO,
+            waiting: None,
             cut: Some(Box::pin(tokio::time::sleep(TRUNCATION_PAUSE))),
         }
     }
@@ -74,8 +96,17 @@ impl Body for EmulatorBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, DropConnection>>> {
         let this = self.get_mut();
-        if let Some(data) = this.data.take() {
-            return Poll::Ready(Some(Ok(Frame::data(data))));
+        if let Some(waiting) = this.waiting.as_mut() {
+            match waiting.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) => this.waiting = None,
+            }
+        }
+        if let Some(part) = this.parts.pop_front() {
+            if !this.parts.is_empty() && !this.pause.is_zero() {
+                this.waiting = Some(Box::pin(tokio::time::sleep(this.pause)));
+            }
+            return Poll::Ready(Some(Ok(Frame::data(part))));
         }
         match this.cut.as_mut() {
             None => Poll::Ready(None),
@@ -90,14 +121,14 @@ impl Body for EmulatorBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_none() && self.cut.is_none()
+        self.parts.is_empty() && self.cut.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
-        match (&self.data, &self.cut) {
-            (Some(data), None) => SizeHint::with_exact(data.len() as u64),
-            (None, None) => SizeHint::with_exact(0),
-            _ => SizeHint::default(),
+        let left: usize = self.parts.iter().map(Bytes::len).sum();
+        match &self.cut {
+            None => SizeHint::with_exact(left as u64),
+            Some(_) => SizeHint::default(),
         }
     }
 }
@@ -204,7 +235,8 @@ fn is_fault_429(fault: &FaultKind) -> bool {
         FaultKind::Delay(_)
         | FaultKind::DropConnection
         | FaultKind::DropConnectionAfterApplying
-        | FaultKind::TruncatedBody => false,
+        | FaultKind::TruncatedBody
+        | FaultKind::SlowBody { .. } => false,
     }
 }
 
@@ -213,7 +245,10 @@ async fn answer_api(
     shared: &Shared,
     recorded: &RecordedRequest,
 ) -> Result<Response<EmulatorBody>, DropConnection> {
-    let Some(fault) = shared.take_fault(&recorded.method, &recorded.path) else {
+    let fault = shared
+        .take_fault(&recorded.method, &recorded.path)
+        .or_else(|| shared.chaos_fault());
+    let Some(fault) = fault else {
         return Ok(to_hyper(api::process(shared, recorded)));
     };
     if is_fault_429(&fault) {
@@ -267,6 +302,19 @@ async fn answer_api(
             headers: vec![("content-type", content_type)],
             body: body.into_bytes(),
         })),
+        FaultKind::SlowBody { pieces, pause } => {
+            let answer = api::process(shared, recorded);
+            let full_length = answer.body.len();
+            let mut response =
+                Response::new(EmulatorBody::slow(answer.body, usize::from(pieces), pause));
+            *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+            add_headers(&mut response, &answer.headers);
+            response.headers_mut().insert(
+                hyper::header::CONTENT_LENGTH,
+                HeaderValue::from(full_length),
+            );
+            Ok(response)
+        }
         FaultKind::EmptyBody { status } => {
             api::process(shared, recorded);
             Ok(to_hyper(ApiResponse {
