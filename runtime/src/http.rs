@@ -342,6 +342,19 @@ impl HttpTransport {
             "response"
         );
         let Some(headers) = error_headers else {
+            if answers_with_content(status) && bytes.iter().all(u8::is_ascii_whitespace) {
+                // A 200 or 201 of a JSON API always carries its object: an empty one is a broken
+                // answer (a proxy, a crash mid-write), not `{}`. It may have been applied.
+                return Err(AttemptFailure {
+                    kind: FailureKind::MaybeApplied,
+                    error: Error::InvalidResponse {
+                        provider: self.provider.label.to_string(),
+                        status: status.as_u16(),
+                        content_type: content_type.unwrap_or_else(|| "none".into()),
+                        reason: "the body is empty, where this status carries the answer; the request may have been applied".into(),
+                    },
+                });
+            }
             // Parsed by whoever reads it: the Lua host builds tables straight from the bytes.
             return Ok(Response::new(
                 self.provider.label,
@@ -517,6 +530,12 @@ impl AttemptFailure {
             FailureKind::Final => None,
         }
     }
+}
+
+/// Success statuses whose answer is in the body: all but 202 Accepted, 204 No Content and 205
+/// Reset Content, which providers send without one.
+fn answers_with_content(status: StatusCode) -> bool {
+    status.is_success() && !matches!(status.as_u16(), 202 | 204 | 205)
 }
 
 /// Methods whose repetition has the effect of one request (RFC 9110, section 9.2.2).

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use clerk_emulator::{Chaos, ChaosReport, ClerkLimits, Config, Emulator};
@@ -60,6 +60,8 @@ pub struct SoakReport {
     pub calls: usize,
     /// Of those, the ones that failed (each with its error).
     pub failed_calls: usize,
+    /// The failed calls, by function and error (`create_user: api 500`).
+    pub failures: BTreeMap<String, usize>,
     /// Writes the script counted as done, and as failed.
     pub writes_done: usize,
     pub writes_failed: usize,
@@ -98,6 +100,9 @@ impl std::fmt::Display for SoakReport {
             "writes: {} done, {} failed",
             self.writes_done, self.writes_failed
         )?;
+        for (failure, count) in &self.failures {
+            writeln!(f, "  failed: {failure:<40} {count}")?;
+        }
         writeln!(
             f,
             "faults injected: {} of {} requests",
@@ -248,18 +253,34 @@ impl Write for Captured {
     }
 }
 
+/// Every log line of the process (every thread's, the host's and the client's), from the first
+/// soak on. A process that set its own global subscriber before keeps it: then only the lines
+/// already captured are checked.
+fn captured_logs() -> Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
+    .clone()
+}
+
 /// Runs a soak. The `Err` is a failure to run at all (the emulator did not start, say); broken
 /// invariants are in the report's `violations`.
 pub async fn run(config: &SoakConfig) -> Result<SoakReport, String> {
     let started = Instant::now();
     let key = canary_key(config.seed);
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _logging = tracing::subscriber::set_default(subscriber);
+    let logs = captured_logs();
+    if let Ok(mut lines) = logs.0.lock() {
+        lines.clear();
+    }
 
     let limits = ClerkLimits::scaled(WINDOW_SCALE);
     let emulator = Emulator::start(Config {
@@ -357,6 +378,7 @@ pub async fn run(config: &SoakConfig) -> Result<SoakReport, String> {
         seed: config.seed,
         calls: log.len(),
         failed_calls: log.iter().filter(|e| e["ok"] != true).count(),
+        failures: failure_breakdown(&log),
         writes_done: done.len(),
         writes_failed: failed.len(),
         requests,
@@ -367,6 +389,25 @@ pub async fn run(config: &SoakConfig) -> Result<SoakReport, String> {
         call_budget,
         elapsed: started.elapsed(),
     })
+}
+
+fn failure_breakdown(log: &[Value]) -> BTreeMap<String, usize> {
+    let mut failures = BTreeMap::new();
+    for entry in log.iter().filter(|e| e["ok"] != true) {
+        let text = |key: &str| entry[key].as_str().map(str::to_string);
+        let what = [
+            text("op"),
+            text("kind"),
+            entry["status"].as_u64().map(|s| s.to_string()),
+            text("code"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        *failures.entry(what).or_default() += 1;
+    }
+    failures
 }
 
 fn is_write(entry: &Value) -> bool {
@@ -465,9 +506,16 @@ impl Checks {
             });
         }
 
+        // A delete that failed may still have been applied (a 500 or a dropped connection after
+        // applying, then a retry that finds nothing): such a user may be there or not.
         let deleted: BTreeSet<&str> = log
             .iter()
             .filter(|e| e["op"] == "delete_user" && e["ok"] == true)
+            .filter_map(|e| e["key"].as_str())
+            .collect();
+        let maybe_deleted: BTreeSet<&str> = log
+            .iter()
+            .filter(|e| e["op"] == "delete_user" && e["ok"] != true)
             .filter_map(|e| e["key"].as_str())
             .collect();
         let user_ids: BTreeMap<&str, &str> = log
@@ -479,6 +527,7 @@ impl Checks {
             let key = entry["key"].as_str().unwrap_or_default();
             let unit = key.rsplit('-').next().and_then(|n| n.parse::<u64>().ok());
             match entry["op"].as_str().unwrap_or_default() {
+                "create_user" if maybe_deleted.contains(key) => {}
                 "create_user" => {
                     let present = by_external.contains_key(key);
                     let expected = !deleted.contains(key);
@@ -488,9 +537,11 @@ impl Checks {
                 }
                 "delete_user" => {}
                 "create_organization" => {
-                    self.expect("every write done is there", by_name.contains_key(key), || {
-                        format!("organization {key} is missing")
-                    });
+                    self.expect(
+                        "every write done is there",
+                        by_name.contains_key(key),
+                        || format!("organization {key} is missing"),
+                    );
                 }
                 "update_user_metadata" => {
                     let value = by_external
@@ -519,7 +570,7 @@ impl Checks {
                         continue;
                     };
                     // Deleting the user (the script's last write) takes the membership away.
-                    if deleted.contains(user_key) {
+                    if deleted.contains(user_key) || maybe_deleted.contains(user_key) {
                         continue;
                     }
                     let user = user_ids.get(user_key).copied().unwrap_or_default();
@@ -548,13 +599,11 @@ impl Checks {
 
     fn in_time(&mut self, run: &RunReport, budget: Duration) {
         for call in &run.calls {
-            self.expect("no call past its time budget", call.duration <= budget, || {
-                format!(
-                    "{} took {} ms",
-                    call.function,
-                    call.duration.as_millis()
-                )
-            });
+            self.expect(
+                "no call past its time budget",
+                call.duration <= budget,
+                || format!("{} took {} ms", call.function, call.duration.as_millis()),
+            );
         }
     }
 }

@@ -315,11 +315,49 @@ async fn invalid_arguments_are_refused_before_anything_is_sent() {
 }
 
 #[tokio::test]
-async fn an_empty_success_body_is_an_empty_table_and_a_non_json_one_an_error() {
+async fn an_empty_200_is_a_broken_answer_an_empty_204_an_empty_table_and_non_json_an_error() {
     let harness = Harness::start().await;
+    let user = harness
+        .call(
+            "create_user",
+            json!({"email_address": ["empty-body@example.test"]}),
+        )
+        .await
+        .unwrap();
+    // A read is asked again: the second answer is the real one.
     harness
         .emulator
         .inject(Fault::new(FaultKind::EmptyBody { status: 200 }).on("GET", "/v1/users"));
+    harness.emulator.take_requests();
+    let users = harness.call("list_users", json!({})).await.unwrap();
+    assert_eq!(users[0]["id"], user["id"], "{users}");
+    assert_eq!(harness.emulator.take_requests().len(), 2);
+
+    // A write is not: its error says it may have been applied (the emulator applied it).
+    harness
+        .emulator
+        .inject(Fault::new(FaultKind::EmptyBody { status: 200 }).on("POST", "/v1/users"));
+    let error = harness
+        .call(
+            "create_user",
+            json!({"email_address": ["empty-write@example.test"]}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::InvalidResponse { status: 200, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("may have been applied"),
+        "{error}"
+    );
+    assert_eq!(harness.emulator.take_requests().len(), 1, "not sent twice");
+
+    // 204 has no body by definition: it reads as an empty table.
+    harness
+        .emulator
+        .inject(Fault::new(FaultKind::EmptyBody { status: 204 }).on("GET", "/v1/users"));
     assert_eq!(
         harness.call("list_users", json!({})).await.unwrap(),
         json!({})

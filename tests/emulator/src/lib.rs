@@ -861,7 +861,11 @@ impl Emulator {
 
     /// The random faults injected so far (`None` without [`Config::chaos`]).
     pub fn chaos_report(&self) -> Option<ChaosReport> {
-        self.shared.lock().chaos.as_ref().map(chaos::ChaosState::report)
+        self.shared
+            .lock()
+            .chaos
+            .as_ref()
+            .map(chaos::ChaosState::report)
     }
 
     /// The data as it is now, to [`Emulator::restore`] later: a test builds its fixture once,
