@@ -65,6 +65,22 @@ impl Harness {
         }
     }
 
+    /// Calls a function once, checks the request the emulator received against `expect`, and
+    /// returns the answer.
+    pub async fn check(&self, function: &str, args: Value, expect: Expect<'_>) -> Value {
+        let (result, request) = self.call_once(function, args).await;
+        assert_request(&request, self.emulator.secret_key(), expect);
+        result
+    }
+
+    /// The status and code of the Clerk error a call fails with; panics if it does not.
+    pub async fn fails(&self, function: &str, args: Value) -> (u16, String) {
+        match self.call(function, args).await {
+            Err(Error::Api(error)) => (error.status, error.code.unwrap_or_default()),
+            other => panic!("{function} did not fail with a Clerk error: {other:?}"),
+        }
+    }
+
     /// Calls a generated function by name, as a script would.
     pub async fn call(&self, function: &str, args: Value) -> Result<Value, Error> {
         clerk::call(&self.transport, function, args).await
@@ -101,6 +117,36 @@ pub struct Expect<'a> {
     pub path: &'a str,
     pub query: &'a [(&'a str, &'a str)],
     pub body: Option<Value>,
+}
+
+/// A GET with these query pairs, in order.
+pub fn get<'a>(path: &'a str, query: &'a [(&'a str, &'a str)]) -> Expect<'a> {
+    Expect {
+        method: "GET",
+        path,
+        query,
+        body: None,
+    }
+}
+
+/// A request with this JSON body and no query.
+pub fn with_body<'a>(method: &'a str, path: &'a str, body: Value) -> Expect<'a> {
+    Expect {
+        method,
+        path,
+        query: &[],
+        body: Some(body),
+    }
+}
+
+/// A request with neither query nor body.
+pub fn bare<'a>(method: &'a str, path: &'a str) -> Expect<'a> {
+    Expect {
+        method,
+        path,
+        query: &[],
+        body: None,
+    }
 }
 
 /// Asserts method, raw path, decoded query pairs in order, JSON body and the headers every

@@ -5,7 +5,8 @@
 
 mod mock_harness;
 
-use mock_harness::{Mocked, string, with_body};
+use kosmo_tests::with_body;
+use mock_harness::{Mocked, string};
 use serde_json::{Value, json};
 
 /// The fields every admin portal link token carries.

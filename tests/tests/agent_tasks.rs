@@ -4,7 +4,8 @@
 
 mod mock_harness;
 
-use mock_harness::{Mocked, bare, string, with_body};
+use kosmo_tests::{bare, with_body};
+use mock_harness::{Mocked, string};
 use serde_json::json;
 
 #[tokio::test]

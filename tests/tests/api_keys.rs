@@ -7,7 +7,8 @@ mod shape;
 
 use kosmo_integrations::clerk;
 use kosmo_runtime::Operation;
-use mock_harness::{Mocked, bare, get, string, with_body};
+use kosmo_tests::{bare, get, with_body};
+use mock_harness::{Mocked, string};
 use serde_json::json;
 use shape::{assert_fields, assert_listed};
 

@@ -8,7 +8,8 @@ mod shape;
 
 use kosmo_host::{CredentialMap, Host, HttpTransports, RunOptions};
 use kosmo_tests::Expect;
-use mock_harness::{Mocked, bare, get, with_body};
+use kosmo_tests::{bare, get, with_body};
+use mock_harness::Mocked;
 use serde_json::json;
 use shape::{assert_fields, assert_listed};
 

@@ -5,7 +5,10 @@
 use std::collections::BTreeSet;
 
 use kosmo_integrations::clerk;
-use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_multipart_request, assert_request};
+use kosmo_tests::{
+    Expect, Harness, assert_clerk_id, assert_multipart_request, assert_request, bare, get,
+    with_body,
+};
 use serde_json::{Value, json};
 
 /// Calls one function, checks the wire request, and remembers that the function was covered.
@@ -31,33 +34,6 @@ impl Run {
         assert_request(&request, &self.key, expect);
         self.covered.insert(function);
         result
-    }
-}
-
-fn get<'a>(path: &'a str, query: &'a [(&'a str, &'a str)]) -> Expect<'a> {
-    Expect {
-        method: "GET",
-        path,
-        query,
-        body: None,
-    }
-}
-
-fn with_body<'a>(method: &'a str, path: &'a str, body: Value) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: Some(body),
-    }
-}
-
-fn bare<'a>(method: &'a str, path: &'a str) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: None,
     }
 }
 

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kosmo_runtime::Error;
-use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_request};
+use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_request, bare, with_body};
 use serde_json::{Value, json};
 
 /// Calls `function` once, asserts the request the emulator received, and returns the answer.
@@ -12,24 +12,6 @@ async fn check(harness: &Harness, function: &str, args: Value, expect: Expect<'_
     let (answer, request) = harness.call_once(function, args).await;
     assert_request(&request, harness.emulator.secret_key(), expect);
     answer
-}
-
-fn with_body<'a>(method: &'a str, path: &'a str, body: Value) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: Some(body),
-    }
-}
-
-fn bare<'a>(method: &'a str, path: &'a str) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: None,
-    }
 }
 
 /// The status and Clerk code of a call that must fail.

@@ -7,13 +7,9 @@
 
 use std::collections::BTreeSet;
 
-use clerk_emulator::Emulator;
 use kosmo_integrations::clerk;
-use kosmo_runtime::{Error, HttpTransport};
-use kosmo_tests::{
-    Expect, Harness, assert_clerk_id, assert_request, credentials_for, emulator_config,
-    quick_retries,
-};
+use kosmo_runtime::Error;
+use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_request, bare, get, with_body};
 use serde_json::{Value, json};
 
 /// The functions these families add; each must be checked below.
@@ -53,22 +49,13 @@ struct Run {
 }
 
 impl Run {
-    /// With Clerk's OpenAPI document when it is there, so `get_jwks` (a mocked operation) is
-    /// answered.
+    /// With Clerk's OpenAPI document when it is there (`Harness::start`), so `get_jwks` (a
+    /// mocked operation) is answered.
     async fn new() -> Run {
-        let emulator = Emulator::start(emulator_config()).await.unwrap();
-        let transport = HttpTransport::new(
-            &clerk::meta::PROVIDER,
-            &credentials_for(&emulator),
-            quick_retries(),
-        )
-        .unwrap();
-        let key = emulator.secret_key().to_string();
+        let harness = Harness::start().await;
+        let key = harness.emulator.secret_key().to_string();
         Run {
-            harness: Harness {
-                emulator,
-                transport,
-            },
+            harness,
             key,
             covered: BTreeSet::new(),
         }
@@ -90,37 +77,7 @@ impl Run {
 
     /// The Clerk error a call must fail with: (status, code).
     async fn fails(&self, function: &str, args: Value) -> (u16, String) {
-        match self.harness.call(function, args).await {
-            Err(Error::Api(error)) => (error.status, error.code.unwrap_or_default()),
-            other => panic!("{function} did not fail with a Clerk error: {other:?}"),
-        }
-    }
-}
-
-fn get<'a>(path: &'a str, query: &'a [(&'a str, &'a str)]) -> Expect<'a> {
-    Expect {
-        method: "GET",
-        path,
-        query,
-        body: None,
-    }
-}
-
-fn with_body<'a>(method: &'a str, path: &'a str, body: Value) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: Some(body),
-    }
-}
-
-fn bare<'a>(method: &'a str, path: &'a str) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: None,
+        self.harness.fails(function, args).await
     }
 }
 

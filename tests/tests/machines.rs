@@ -5,7 +5,8 @@
 mod mock_harness;
 mod shape;
 
-use mock_harness::{Mocked, bare, get, string, with_body};
+use kosmo_tests::{bare, get, with_body};
+use mock_harness::{Mocked, string};
 use serde_json::json;
 use shape::{assert_fields, assert_listed};
 

@@ -5,73 +5,8 @@
 //! the 404); the billing ones are mocked from Clerk's OpenAPI spec when it is there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use clerk_emulator::Emulator;
-use kosmo_integrations::clerk;
-use kosmo_runtime::{Error, HttpTransport};
-use kosmo_tests::{
-    Expect, Harness, assert_clerk_id, assert_request, credentials_for, emulator_config,
-    quick_retries,
-};
+use kosmo_tests::{Harness, assert_clerk_id, bare, get, with_body};
 use serde_json::{Value, json};
-
-/// An emulator that also mocks the operations without a stateful handler (when the spec is
-/// there), and the transport pointed at it.
-async fn harness() -> Harness {
-    let emulator = Emulator::start(emulator_config()).await.unwrap();
-    let transport = HttpTransport::new(
-        &clerk::meta::PROVIDER,
-        &credentials_for(&emulator),
-        quick_retries(),
-    )
-    .unwrap();
-    Harness {
-        emulator,
-        transport,
-    }
-}
-
-/// Calls a function once and checks the request the emulator received.
-async fn check(harness: &Harness, function: &str, args: Value, expect: Expect<'_>) -> Value {
-    let (result, request) = harness.call_once(function, args).await;
-    let key = harness.emulator.secret_key().to_string();
-    assert_request(&request, &key, expect);
-    result
-}
-
-fn get<'a>(path: &'a str, query: &'a [(&'a str, &'a str)]) -> Expect<'a> {
-    Expect {
-        method: "GET",
-        path,
-        query,
-        body: None,
-    }
-}
-
-fn with_body<'a>(method: &'a str, path: &'a str, body: Value) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: Some(body),
-    }
-}
-
-fn bare<'a>(method: &'a str, path: &'a str) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: None,
-    }
-}
-
-/// The status and code of the Clerk error a call fails with.
-async fn failure(harness: &Harness, function: &str, args: Value) -> (u16, String) {
-    match harness.call(function, args).await {
-        Err(Error::Api(error)) => (error.status, error.code.unwrap_or_default()),
-        other => panic!("{function} did not fail with a Clerk error: {other:?}"),
-    }
-}
 
 async fn create(harness: &Harness, function: &str, args: Value) -> Value {
     harness
@@ -95,7 +30,7 @@ fn keys(list: &Value, field: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn organization_metadata_is_replaced_and_billing_is_answered() {
-    let harness = harness().await;
+    let harness = Harness::start().await;
     let org = create(
         &harness,
         "create_organization",
@@ -105,17 +40,17 @@ async fn organization_metadata_is_replaced_and_billing_is_answered() {
     let org_id = id(&org);
     let metadata_path = format!("/v1/organizations/{org_id}/metadata");
 
-    let replaced = check(
-        &harness,
-        "replace_organization_metadata",
-        json!({"organization_id": org_id, "public_metadata": {"tier": "silver"}}),
-        with_body(
-            "PUT",
-            &metadata_path,
-            json!({"public_metadata": {"tier": "silver"}}),
-        ),
-    )
-    .await;
+    let replaced = harness
+        .check(
+            "replace_organization_metadata",
+            json!({"organization_id": org_id, "public_metadata": {"tier": "silver"}}),
+            with_body(
+                "PUT",
+                &metadata_path,
+                json!({"public_metadata": {"tier": "silver"}}),
+            ),
+        )
+        .await;
     assert_eq!(replaced["public_metadata"], json!({"tier": "silver"}));
     assert_eq!(replaced["private_metadata"], json!({"billing_id": "b-1"}));
     let cleared = create(
@@ -126,40 +61,39 @@ async fn organization_metadata_is_replaced_and_billing_is_answered() {
     .await;
     assert_eq!(cleared["private_metadata"], json!({}));
     assert_eq!(cleared["public_metadata"], json!({"tier": "silver"}));
-    let (status, code) = failure(
-        &harness,
-        "replace_organization_metadata",
-        json!({"organization_id": "org_missing1", "public_metadata": {}}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "replace_organization_metadata",
+            json!({"organization_id": "org_missing1", "public_metadata": {}}),
+        )
+        .await;
     assert_eq!((status, code.as_str()), (404, "resource_not_found"));
 
     if clerk_emulator::load_openapi_spec().unwrap().is_none() {
         return; // the billing operations are mocked from the spec
     }
     let subscription_path = format!("/v1/organizations/{org_id}/billing/subscription");
-    let subscription = check(
-        &harness,
-        "get_organization_billing_subscription",
-        json!({"organization_id": org_id}),
-        get(&subscription_path, &[]),
-    )
-    .await;
+    let subscription = harness
+        .check(
+            "get_organization_billing_subscription",
+            json!({"organization_id": org_id}),
+            get(&subscription_path, &[]),
+        )
+        .await;
     assert_eq!(subscription["object"], "commerce_subscription");
     assert!(subscription["subscription_items"].is_array());
     assert!(subscription["status"].is_string());
     let credits_path = format!("/v1/organizations/{org_id}/billing/credits");
-    let balance = check(
-        &harness,
-        "get_organization_billing_credit_balance",
-        json!({"organization_id": org_id}),
-        get(&credits_path, &[]),
-    )
-    .await;
+    let balance = harness
+        .check(
+            "get_organization_billing_credit_balance",
+            json!({"organization_id": org_id}),
+            get(&credits_path, &[]),
+        )
+        .await;
     assert!(balance.get("balance").is_some(), "{balance}");
     assert!(balance["object"].is_string());
-    let entry = check(
-        &harness,
+    let entry = harness.check(
         "adjust_organization_billing_credit_balance",
         json!({
             "organization_id": org_id,
@@ -183,7 +117,7 @@ async fn organization_metadata_is_replaced_and_billing_is_answered() {
 
 #[tokio::test]
 async fn memberships_and_invitations_are_listed_across_the_instance() {
-    let harness = harness().await;
+    let harness = Harness::start().await;
     let ada = create(
         &harness,
         "create_user",
@@ -221,8 +155,7 @@ async fn memberships_and_invitations_are_listed_across_the_instance() {
         id(&looms),
         id(&ada)
     );
-    let merged = check(
-        &harness,
+    let merged = harness.check(
         "update_organization_membership_metadata",
         json!({"organization_id": id(&looms), "user_id": id(&ada), "public_metadata": {"team": {"name": "weaving", "size": 3}}, "private_metadata": {"cost_center": "cc-1"}}),
         with_body(
@@ -245,25 +178,25 @@ async fn memberships_and_invitations_are_listed_across_the_instance() {
         json!({"team": {"name": "weaving", "shift": "day"}})
     );
     assert_eq!(merged["private_metadata"], json!({"cost_center": "cc-1"}));
-    let (status, code) = failure(
-        &harness,
-        "update_organization_membership_metadata",
-        json!({"organization_id": id(&engines), "user_id": id(&grace), "public_metadata": {}}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "update_organization_membership_metadata",
+            json!({"organization_id": id(&engines), "user_id": id(&grace), "public_metadata": {}}),
+        )
+        .await;
     assert_eq!((status, code.as_str()), (404, "resource_not_found"));
 
     // Every membership of the instance, oldest first, paged.
-    let first = check(
-        &harness,
-        "list_instance_organization_memberships",
-        json!({"order_by": "+created_at", "limit": 2, "offset": 0}),
-        get(
-            "/v1/organization_memberships",
-            &[("order_by", "+created_at"), ("limit", "2"), ("offset", "0")],
-        ),
-    )
-    .await;
+    let first = harness
+        .check(
+            "list_instance_organization_memberships",
+            json!({"order_by": "+created_at", "limit": 2, "offset": 0}),
+            get(
+                "/v1/organization_memberships",
+                &[("order_by", "+created_at"), ("limit", "2"), ("offset", "0")],
+            ),
+        )
+        .await;
     assert_eq!(first["total_count"], 3);
     let organizations: Vec<&str> = first["data"]
         .as_array()
@@ -305,25 +238,24 @@ async fn memberships_and_invitations_are_listed_across_the_instance() {
         id(&engines),
         id(&invitation)
     );
-    let fetched = check(
-        &harness,
-        "get_organization_invitation",
-        json!({"organization_id": id(&engines), "invitation_id": id(&invitation)}),
-        get(&invitation_path, &[]),
-    )
-    .await;
+    let fetched = harness
+        .check(
+            "get_organization_invitation",
+            json!({"organization_id": id(&engines), "invitation_id": id(&invitation)}),
+            get(&invitation_path, &[]),
+        )
+        .await;
     assert_eq!(fetched["email_address"], "babbage@example.test");
     assert_eq!(fetched["status"], "pending");
-    let (status, code) = failure(
-        &harness,
-        "get_organization_invitation",
-        json!({"organization_id": id(&looms), "invitation_id": id(&invitation)}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "get_organization_invitation",
+            json!({"organization_id": id(&looms), "invitation_id": id(&invitation)}),
+        )
+        .await;
     assert_eq!((status, code.as_str()), (404, "resource_not_found"));
 
-    let pending = check(
-        &harness,
+    let pending = harness.check(
         "list_instance_organization_invitations",
         json!({"status": "pending", "query": "BABBAGE", "order_by": "+email_address", "limit": 5, "offset": 0}),
         get(
@@ -358,13 +290,12 @@ async fn memberships_and_invitations_are_listed_across_the_instance() {
 
 #[tokio::test]
 async fn organization_domains_round_trip() {
-    let harness = harness().await;
+    let harness = Harness::start().await;
     let org = create(&harness, "create_organization", json!({"name": "Engines"})).await;
     let other = create(&harness, "create_organization", json!({"name": "Looms"})).await;
     let domains_path = format!("/v1/organizations/{}/domains", id(&org));
 
-    let domain = check(
-        &harness,
+    let domain = harness.check(
         "create_organization_domain",
         json!({"organization_id": id(&org), "name": "engines.example", "enrollment_mode": "automatic_invitation"}),
         with_body(
@@ -393,15 +324,13 @@ async fn organization_domains_round_trip() {
         json!({"organization_id": id(&other), "name": "looms.example", "enrollment_mode": "enterprise_sso"}),
     )
     .await;
-    let (status, code) = failure(
-        &harness,
+    let (status, code) = harness.fails(
         "create_organization_domain",
         json!({"organization_id": id(&other), "name": "engines.example", "enrollment_mode": "manual_invitation"}),
     )
     .await;
     assert_eq!((status, code.as_str()), (422, "form_identifier_exists"));
-    let (status, code) = failure(
-        &harness,
+    let (status, code) = harness.fails(
         "create_organization_domain",
         json!({"organization_id": id(&org), "name": "not a domain", "enrollment_mode": "manual_invitation"}),
     )
@@ -409,8 +338,7 @@ async fn organization_domains_round_trip() {
     assert_eq!((status, code.as_str()), (422, "form_param_format_invalid"));
 
     // The organization's domains, filtered and paged.
-    let verified = check(
-        &harness,
+    let verified = harness.check(
         "list_organization_domains",
         json!({"organization_id": id(&org), "verified": "true", "enrollment_mode": "-enterprise_sso", "limit": 10, "offset": 0}),
         get(
@@ -436,8 +364,7 @@ async fn organization_domains_round_trip() {
     assert_eq!(keys(&second_page, "name"), ["engines.example"]);
 
     // Across the instance.
-    let automatic = check(
-        &harness,
+    let automatic = harness.check(
         "list_instance_organization_domains",
         json!({"query": "example", "enrollment_mode": ["automatic_invitation", "enterprise_sso"], "order_by": "+name", "limit": 10, "offset": 0}),
         get(
@@ -470,18 +397,14 @@ async fn organization_domains_round_trip() {
     )
     .await;
     assert_eq!(keys(&exact, "name"), ["analytical.example"]);
-    let (status, code) = failure(
-        &harness,
-        "list_instance_organization_domains",
-        json!({"query": "  "}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails("list_instance_organization_domains", json!({"query": "  "}))
+        .await;
     assert_eq!((status, code.as_str()), (422, "form_param_format_invalid"));
 
     // Update, verify ownership, delete, then the 404.
     let domain_path = format!("{domains_path}/{}", id(&unverified));
-    let updated = check(
-        &harness,
+    let updated = harness.check(
         "update_organization_domain",
         json!({"organization_id": id(&org), "domain_id": id(&unverified), "enrollment_mode": "automatic_suggestion", "verified": true}),
         with_body(
@@ -493,21 +416,20 @@ async fn organization_domains_round_trip() {
     .await;
     assert_eq!(updated["enrollment_mode"], "automatic_suggestion");
     assert_eq!(updated["verification"]["status"], "verified");
-    let (status, code) = failure(
-        &harness,
+    let (status, code) = harness.fails(
         "update_organization_domain",
         json!({"organization_id": id(&org), "domain_id": id(&unverified), "enrollment_mode": "by_carrier_pigeon"}),
     )
     .await;
     assert_eq!((status, code.as_str()), (422, "form_param_value_invalid"));
     let verify_path = format!("{domain_path}/verify_ownership");
-    let owned = check(
-        &harness,
-        "verify_organization_domain_ownership",
-        json!({"organization_id": id(&org), "domain_id": id(&unverified)}),
-        bare("POST", &verify_path),
-    )
-    .await;
+    let owned = harness
+        .check(
+            "verify_organization_domain_ownership",
+            json!({"organization_id": id(&org), "domain_id": id(&unverified)}),
+            bare("POST", &verify_path),
+        )
+        .await;
     assert_eq!(owned["ownership_verification"]["status"], "verified");
     assert_eq!(
         owned["ownership_verification"]["strategy"],
@@ -524,27 +446,26 @@ async fn organization_domains_round_trip() {
         owned["ownership_verification"]["verified_at"],
         "verifying again changes nothing"
     );
-    let deleted = check(
-        &harness,
-        "delete_organization_domain",
-        json!({"organization_id": id(&org), "domain_id": id(&unverified)}),
-        bare("DELETE", &domain_path),
-    )
-    .await;
+    let deleted = harness
+        .check(
+            "delete_organization_domain",
+            json!({"organization_id": id(&org), "domain_id": id(&unverified)}),
+            bare("DELETE", &domain_path),
+        )
+        .await;
     assert_eq!(
         deleted,
         json!({"object": "organization_domain", "id": id(&unverified), "deleted": true})
     );
-    let (status, code) = failure(
-        &harness,
-        "delete_organization_domain",
-        json!({"organization_id": id(&org), "domain_id": id(&unverified)}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "delete_organization_domain",
+            json!({"organization_id": id(&org), "domain_id": id(&unverified)}),
+        )
+        .await;
     assert_eq!((status, code.as_str()), (404, "resource_not_found"));
     // Another organization's domain is not found through this one.
-    let (status, _) = failure(
-        &harness,
+    let (status, _) = harness.fails(
         "update_organization_domain",
         json!({"organization_id": id(&org), "domain_id": id(&by_organization["data"][0]), "verified": false}),
     )
@@ -554,24 +475,24 @@ async fn organization_domains_round_trip() {
 
 #[tokio::test]
 async fn permissions_and_roles_round_trip() {
-    let harness = harness().await;
+    let harness = Harness::start().await;
 
     // The system roles and permissions are there from the start.
-    let system = check(
-        &harness,
-        "list_organization_roles",
-        json!({"query": "org:", "order_by": "+key", "limit": 10, "offset": 0}),
-        get(
-            "/v1/organization_roles",
-            &[
-                ("query", "org:"),
-                ("order_by", "+key"),
-                ("limit", "10"),
-                ("offset", "0"),
-            ],
-        ),
-    )
-    .await;
+    let system = harness
+        .check(
+            "list_organization_roles",
+            json!({"query": "org:", "order_by": "+key", "limit": 10, "offset": 0}),
+            get(
+                "/v1/organization_roles",
+                &[
+                    ("query", "org:"),
+                    ("order_by", "+key"),
+                    ("limit", "10"),
+                    ("offset", "0"),
+                ],
+            ),
+        )
+        .await;
     assert_eq!(keys(&system, "key"), ["org:admin", "org:member"]);
     assert_eq!(system["data"][0]["is_creator_eligible"], true);
     assert_eq!(
@@ -579,8 +500,7 @@ async fn permissions_and_roles_round_trip() {
         "org:sys_memberships:read"
     );
 
-    let permission = check(
-        &harness,
+    let permission = harness.check(
         "create_organization_permission",
         json!({"name": "Manage invoices", "key": "org:invoices:manage", "description": "Invoices."}),
         with_body(
@@ -605,41 +525,40 @@ async fn permissions_and_roles_round_trip() {
         ("org:sys_invoices:manage", "form_param_format_invalid"),
         ("invoices", "form_param_format_invalid"),
     ] {
-        let (status, found) = failure(
-            &harness,
-            "create_organization_permission",
-            json!({"name": "X", "key": key}),
-        )
-        .await;
+        let (status, found) = harness
+            .fails(
+                "create_organization_permission",
+                json!({"name": "X", "key": key}),
+            )
+            .await;
         assert_eq!((status, found.as_str()), (422, code), "{key}");
     }
-    let fetched = check(
-        &harness,
-        "get_organization_permission",
-        json!({"permission_id": permission_id}),
-        get(&permission_path, &[]),
-    )
-    .await;
+    let fetched = harness
+        .check(
+            "get_organization_permission",
+            json!({"permission_id": permission_id}),
+            get(&permission_path, &[]),
+        )
+        .await;
     assert_eq!(fetched, permission);
-    let listed = check(
-        &harness,
-        "list_organization_permissions",
-        json!({"query": "invoices", "order_by": "-key", "limit": 1, "offset": 1}),
-        get(
-            "/v1/organization_permissions",
-            &[
-                ("query", "invoices"),
-                ("order_by", "-key"),
-                ("limit", "1"),
-                ("offset", "1"),
-            ],
-        ),
-    )
-    .await;
+    let listed = harness
+        .check(
+            "list_organization_permissions",
+            json!({"query": "invoices", "order_by": "-key", "limit": 1, "offset": 1}),
+            get(
+                "/v1/organization_permissions",
+                &[
+                    ("query", "invoices"),
+                    ("order_by", "-key"),
+                    ("limit", "1"),
+                    ("offset", "1"),
+                ],
+            ),
+        )
+        .await;
     assert_eq!(listed["total_count"], 2);
     assert_eq!(keys(&listed, "key"), ["org:invoices:manage"]);
-    let renamed = check(
-        &harness,
+    let renamed = harness.check(
         "update_organization_permission",
         json!({"permission_id": permission_id, "name": "Manage billing", "key": "org:billing:manage"}),
         with_body(
@@ -656,17 +575,16 @@ async fn permissions_and_roles_round_trip() {
         json!({"query": "org:sys_domains:read"}),
     )
     .await;
-    let (status, code) = failure(
-        &harness,
-        "update_organization_permission",
-        json!({"permission_id": id(&system_permission["data"][0]), "name": "Mine"}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "update_organization_permission",
+            json!({"permission_id": id(&system_permission["data"][0]), "name": "Mine"}),
+        )
+        .await;
     assert_eq!((status, code.as_str()), (403, "authorization_invalid"));
 
     // A role lists the permissions it grants.
-    let role = check(
-        &harness,
+    let role = harness.check(
         "create_organization_role",
         json!({"name": "Billing manager", "key": "org:billing_manager", "permissions": [permission_id], "include_in_initial_role_set": true}),
         with_body(
@@ -688,54 +606,54 @@ async fn permissions_and_roles_round_trip() {
     )
     .await;
     assert!(keys(&initial["roles"], "key").contains(&"org:billing_manager".to_string()));
-    let (status, code) = failure(
-        &harness,
-        "create_organization_role",
-        json!({"name": "Again", "key": "org:billing_manager"}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "create_organization_role",
+            json!({"name": "Again", "key": "org:billing_manager"}),
+        )
+        .await;
     assert_eq!((status, code.as_str()), (422, "form_identifier_exists"));
-    let (status, _) = failure(
-        &harness,
-        "create_organization_role",
-        json!({"name": "Ghost", "key": "org:ghost", "permissions": ["perm_missing1"]}),
-    )
-    .await;
+    let (status, _) = harness
+        .fails(
+            "create_organization_role",
+            json!({"name": "Ghost", "key": "org:ghost", "permissions": ["perm_missing1"]}),
+        )
+        .await;
     assert_eq!(status, 404);
 
     let granted_path = format!("{role_path}/permissions/{}", id(&read));
-    let granted = check(
-        &harness,
-        "assign_permission_to_organization_role",
-        json!({"organization_role_id": role_id, "permission_id": id(&read)}),
-        bare("POST", &granted_path),
-    )
-    .await;
+    let granted = harness
+        .check(
+            "assign_permission_to_organization_role",
+            json!({"organization_role_id": role_id, "permission_id": id(&read)}),
+            bare("POST", &granted_path),
+        )
+        .await;
     assert_eq!(
         keys(&granted["permissions"], "key"),
         ["org:billing:manage", "org:invoices:read"]
     );
-    let (status, _) = failure(
-        &harness,
-        "assign_permission_to_organization_role",
-        json!({"organization_role_id": role_id, "permission_id": id(&read)}),
-    )
-    .await;
+    let (status, _) = harness
+        .fails(
+            "assign_permission_to_organization_role",
+            json!({"organization_role_id": role_id, "permission_id": id(&read)}),
+        )
+        .await;
     assert_eq!(status, 409);
-    let removed = check(
-        &harness,
-        "remove_permission_from_organization_role",
-        json!({"organization_role_id": role_id, "permission_id": id(&read)}),
-        bare("DELETE", &granted_path),
-    )
-    .await;
+    let removed = harness
+        .check(
+            "remove_permission_from_organization_role",
+            json!({"organization_role_id": role_id, "permission_id": id(&read)}),
+            bare("DELETE", &granted_path),
+        )
+        .await;
     assert_eq!(keys(&removed["permissions"], "key"), ["org:billing:manage"]);
-    let (status, code) = failure(
-        &harness,
-        "remove_permission_from_organization_role",
-        json!({"organization_role_id": role_id, "permission_id": id(&read)}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "remove_permission_from_organization_role",
+            json!({"organization_role_id": role_id, "permission_id": id(&read)}),
+        )
+        .await;
     assert_eq!((status, code.as_str()), (404, "resource_not_found"));
 
     // A member holding the role shows its permissions; the role cannot go while held.
@@ -754,12 +672,12 @@ async fn permissions_and_roles_round_trip() {
     .await;
     assert_eq!(membership["permissions"], json!(["org:billing:manage"]));
     assert_eq!(membership["role_name"], "Billing manager");
-    let (status, code) = failure(
-        &harness,
-        "delete_organization_role",
-        json!({"organization_role_id": role_id}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "delete_organization_role",
+            json!({"organization_role_id": role_id}),
+        )
+        .await;
     assert_eq!(
         (status, code.as_str()),
         (400, "organization_role_assigned_to_members")
@@ -770,20 +688,19 @@ async fn permissions_and_roles_round_trip() {
         json!({"query": "org:admin"}),
     )
     .await;
-    let (status, code) = failure(
-        &harness,
-        "delete_organization_role",
-        json!({"organization_role_id": id(&admin["data"][0])}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "delete_organization_role",
+            json!({"organization_role_id": id(&admin["data"][0])}),
+        )
+        .await;
     assert_eq!(
         (status, code.as_str()),
         (400, "organization_role_used_as_default_creator_role")
     );
 
     // A new key follows the role to its members.
-    let updated = check(
-        &harness,
+    let updated = harness.check(
         "update_organization_role",
         json!({"organization_role_id": role_id, "key": "org:finance_manager", "name": "Finance manager", "description": "Money.", "permissions": [id(&read)]}),
         with_body(
@@ -806,26 +723,26 @@ async fn permissions_and_roles_round_trip() {
         members["data"][0]["permissions"],
         json!(["org:invoices:read"])
     );
-    let fetched = check(
-        &harness,
-        "get_organization_role",
-        json!({"organization_role_id": role_id}),
-        get(&role_path, &[]),
-    )
-    .await;
+    let fetched = harness
+        .check(
+            "get_organization_role",
+            json!({"organization_role_id": role_id}),
+            get(&role_path, &[]),
+        )
+        .await;
     assert_eq!(fetched, updated);
 
     // Deleting a permission takes it off the role; then the role can go once nobody holds it.
-    let deleted = check(
-        &harness,
-        "delete_organization_permission",
-        json!({"permission_id": id(&read)}),
-        bare(
-            "DELETE",
-            &format!("/v1/organization_permissions/{}", id(&read)),
-        ),
-    )
-    .await;
+    let deleted = harness
+        .check(
+            "delete_organization_permission",
+            json!({"permission_id": id(&read)}),
+            bare(
+                "DELETE",
+                &format!("/v1/organization_permissions/{}", id(&read)),
+            ),
+        )
+        .await;
     assert_eq!(deleted["deleted"], true);
     let fetched = create(
         &harness,
@@ -840,13 +757,13 @@ async fn permissions_and_roles_round_trip() {
         json!({"organization_id": id(&org), "user_id": id(&user)}),
     )
     .await;
-    let deleted = check(
-        &harness,
-        "delete_organization_role",
-        json!({"organization_role_id": role_id}),
-        bare("DELETE", &role_path),
-    )
-    .await;
+    let deleted = harness
+        .check(
+            "delete_organization_role",
+            json!({"organization_role_id": role_id}),
+            bare("DELETE", &role_path),
+        )
+        .await;
     assert_eq!(
         deleted,
         json!({"object": "role", "id": role_id, "deleted": true})
@@ -861,14 +778,14 @@ async fn permissions_and_roles_round_trip() {
             json!({"permission_id": id(&read)}),
         ),
     ] {
-        let (status, code) = failure(&harness, function, args).await;
+        let (status, code) = harness.fails(function, args).await;
         assert_eq!((status, code.as_str()), (404, "resource_not_found"));
     }
 }
 
 #[tokio::test]
 async fn role_sets_round_trip() {
-    let harness = harness().await;
+    let harness = Harness::start().await;
     create(
         &harness,
         "create_organization_role",
@@ -882,8 +799,7 @@ async fn role_sets_round_trip() {
     )
     .await;
 
-    let set = check(
-        &harness,
+    let set = harness.check(
         "create_role_set",
         json!({"name": "Support desks", "roles": ["org:admin", "org:agent"], "default_role_key": "org:agent", "creator_role_key": "org:admin", "description": "Support.", "type": "custom"}),
         with_body(
@@ -899,15 +815,13 @@ async fn role_sets_round_trip() {
     assert_eq!(set["default_role"]["key"], "org:agent");
     assert_eq!(set["creator_role"]["key"], "org:admin");
     assert_eq!(keys(&set["roles"], "key"), ["org:admin", "org:agent"]);
-    let (status, code) = failure(
-        &harness,
+    let (status, code) = harness.fails(
         "create_role_set",
         json!({"name": "Bad", "roles": ["org:admin"], "default_role_key": "org:member", "creator_role_key": "org:admin"}),
     )
     .await;
     assert_eq!((status, code.as_str()), (422, "form_param_value_invalid"));
-    let (status, code) = failure(
-        &harness,
+    let (status, code) = harness.fails(
         "create_role_set",
         json!({"name": "Support desks", "roles": ["org:admin"], "default_role_key": "org:admin", "creator_role_key": "org:admin"}),
     )
@@ -940,30 +854,30 @@ async fn role_sets_round_trip() {
     )
     .await;
 
-    let fetched = check(
-        &harness,
-        "get_role_set",
-        json!({"role_set_key_or_id": id(&set)}),
-        get(&format!("/v1/role_sets/{}", id(&set)), &[]),
-    )
-    .await;
+    let fetched = harness
+        .check(
+            "get_role_set",
+            json!({"role_set_key_or_id": id(&set)}),
+            get(&format!("/v1/role_sets/{}", id(&set)), &[]),
+        )
+        .await;
     assert_eq!(fetched["roles"][1]["members_count"], 1);
     assert_eq!(fetched["roles"][1]["has_members"], true);
-    let listed = check(
-        &harness,
-        "list_role_sets",
-        json!({"query": "support", "order_by": "+name", "limit": 5, "offset": 0}),
-        get(
-            "/v1/role_sets",
-            &[
-                ("query", "support"),
-                ("order_by", "+name"),
-                ("limit", "5"),
-                ("offset", "0"),
-            ],
-        ),
-    )
-    .await;
+    let listed = harness
+        .check(
+            "list_role_sets",
+            json!({"query": "support", "order_by": "+name", "limit": 5, "offset": 0}),
+            get(
+                "/v1/role_sets",
+                &[
+                    ("query", "support"),
+                    ("order_by", "+name"),
+                    ("limit", "5"),
+                    ("offset", "0"),
+                ],
+            ),
+        )
+        .await;
     assert_eq!(listed["total_count"], 1);
     let everything = create(&harness, "list_role_sets", json!({"order_by": "+key"})).await;
     assert_eq!(
@@ -972,8 +886,7 @@ async fn role_sets_round_trip() {
     );
 
     let set_path = "/v1/role_sets/role_set%3Asupport_desks";
-    let added = check(
-        &harness,
+    let added = harness.check(
         "add_roles_to_role_set",
         json!({"role_set_key_or_id": "role_set:support_desks", "role_keys": ["org:lead"], "creator_role_key": "org:lead"}),
         with_body(
@@ -988,16 +901,15 @@ async fn role_sets_round_trip() {
         ["org:admin", "org:agent", "org:lead"]
     );
     assert_eq!(added["creator_role"]["key"], "org:lead");
-    let (status, code) = failure(
-        &harness,
-        "add_roles_to_role_set",
-        json!({"role_set_key_or_id": "role_set:support_desks", "role_keys": ["org:lead"]}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails(
+            "add_roles_to_role_set",
+            json!({"role_set_key_or_id": "role_set:support_desks", "role_keys": ["org:lead"]}),
+        )
+        .await;
     assert_eq!((status, code.as_str()), (422, "form_param_value_invalid"));
 
-    let updated = check(
-        &harness,
+    let updated = harness.check(
         "update_role_set",
         json!({"role_set_key_or_id": "role_set:support_desks", "name": "Desks", "default_role_key": "org:lead", "type": "initial"}),
         with_body(
@@ -1025,8 +937,7 @@ async fn role_sets_round_trip() {
     .await;
 
     // Folding org:agent into org:lead moves the member.
-    let folded = check(
-        &harness,
+    let folded = harness.check(
         "replace_role_in_role_set",
         json!({"role_set_key_or_id": "role_set:support_desks", "role_key": "org:agent", "to_role_key": "org:lead"}),
         with_body(
@@ -1046,15 +957,14 @@ async fn role_sets_round_trip() {
     assert_eq!(keys(&members["data"], "role"), ["org:admin", "org:lead"]);
 
     // Retiring the set needs a mapping for org:lead, which the default set lacks.
-    let (status, _) = failure(
-        &harness,
-        "replace_role_set",
-        json!({"role_set_key_or_id": id(&set), "dest_role_set_key": "role_set:default"}),
-    )
-    .await;
+    let (status, _) = harness
+        .fails(
+            "replace_role_set",
+            json!({"role_set_key_or_id": id(&set), "dest_role_set_key": "role_set:default"}),
+        )
+        .await;
     assert_eq!(status, 422);
-    let retired = check(
-        &harness,
+    let retired = harness.check(
         "replace_role_set",
         json!({"role_set_key_or_id": id(&set), "dest_role_set_key": "role_set:default", "reassignment_mappings": {"org:lead": "org:member"}}),
         with_body(
@@ -1082,11 +992,8 @@ async fn role_sets_round_trip() {
     )
     .await;
     assert_eq!(keys(&members["data"], "role"), ["org:admin", "org:member"]);
-    let (status, code) = failure(
-        &harness,
-        "get_role_set",
-        json!({"role_set_key_or_id": id(&set)}),
-    )
-    .await;
+    let (status, code) = harness
+        .fails("get_role_set", json!({"role_set_key_or_id": id(&set)}))
+        .await;
     assert_eq!((status, code.as_str()), (404, "resource_not_found"));
 }

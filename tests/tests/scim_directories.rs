@@ -5,7 +5,8 @@
 
 mod mock_harness;
 
-use mock_harness::{Mocked, bare, get, page, string, with_body};
+use kosmo_tests::{bare, get, with_body};
+use mock_harness::{Mocked, page, string};
 use serde_json::{Value, json};
 
 /// The fields every SCIM directory carries.

@@ -6,7 +6,8 @@
 mod mock_harness;
 mod shape;
 
-use mock_harness::{Mocked, bare, get, with_body};
+use kosmo_tests::{bare, get, with_body};
+use mock_harness::Mocked;
 use serde_json::json;
 use shape::{assert_fields, assert_listed};
 

@@ -4,31 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kosmo_runtime::Error;
-use kosmo_tests::{Expect, Harness, assert_request};
+use kosmo_tests::{Expect, Harness, assert_request, get, with_body};
 use serde_json::{Value, json};
 
 async fn check(harness: &Harness, function: &str, args: Value, expect: Expect<'_>) -> Value {
     let (answer, request) = harness.call_once(function, args).await;
     assert_request(&request, harness.emulator.secret_key(), expect);
     answer
-}
-
-fn with_body<'a>(method: &'a str, path: &'a str, body: Value) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: Some(body),
-    }
-}
-
-fn get<'a>(path: &'a str, query: &'a [(&'a str, &'a str)]) -> Expect<'a> {
-    Expect {
-        method: "GET",
-        path,
-        query,
-        body: None,
-    }
 }
 
 async fn create_user(harness: &Harness, email: &str) -> Value {

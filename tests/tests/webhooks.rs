@@ -4,7 +4,8 @@
 
 mod mock_harness;
 
-use mock_harness::{Mocked, bare, string};
+use kosmo_tests::bare;
+use mock_harness::{Mocked, string};
 use serde_json::json;
 
 #[tokio::test]

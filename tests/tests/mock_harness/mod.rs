@@ -60,33 +60,6 @@ impl Mocked {
     }
 }
 
-pub fn get<'a>(path: &'a str, query: &'a [(&'a str, &'a str)]) -> Expect<'a> {
-    Expect {
-        method: "GET",
-        path,
-        query,
-        body: None,
-    }
-}
-
-pub fn with_body<'a>(method: &'a str, path: &'a str, body: Value) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: Some(body),
-    }
-}
-
-pub fn bare<'a>(method: &'a str, path: &'a str) -> Expect<'a> {
-    Expect {
-        method,
-        path,
-        query: &[],
-        body: None,
-    }
-}
-
 /// Asserts `value[key]` is a string, and returns it.
 pub fn string<'v>(value: &'v Value, key: &str) -> &'v str {
     value[key]
