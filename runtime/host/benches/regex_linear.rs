@@ -50,7 +50,13 @@ fn main() {
         baseline.as_secs_f64() * 1e3
     );
     println!("  trivial `b`: {:.2} ms", trivial.as_secs_f64() * 1e3);
-    for pattern in [r"^(a+)+$", r"^(a|aa)*$", r"^(a*)*c", r"(a|a?)+$", r"^(\w+\s?)*$"] {
+    for pattern in [
+        r"^(a+)+$",
+        r"^(a|aa)*$",
+        r"^(a*)*c",
+        r"(a|a?)+$",
+        r"^(\w+\s?)*$",
+    ] {
         let t = time(&rt, &host, pattern);
         println!(
             "  `{pattern}`: {:.2} ms, {:.1}x the trivial pattern",

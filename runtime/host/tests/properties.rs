@@ -143,8 +143,10 @@ fn normalized(value: &Value) -> Value {
         }
         Value::Array(items) => Value::Array(items.iter().map(normalized).collect()),
         Value::Object(map) => {
-            let mut map: Map<String, Value> =
-                map.iter().map(|(k, v)| (k.clone(), normalized(v))).collect();
+            let mut map: Map<String, Value> = map
+                .iter()
+                .map(|(k, v)| (k.clone(), normalized(v)))
+                .collect();
             map.sort_keys();
             Value::Object(map)
         }
@@ -182,13 +184,15 @@ fn canary_host(limits: Limits) -> Host {
     };
     Host::builder()
         .integrations(&kosmo_fixture_integrations::INTEGRATIONS)
-        .credentials(CredentialMap::new().with(
-            "acme",
-            "default",
-            Credentials::new()
-                .with("token", CANARY)
-                .with("url", "http://127.0.0.1:1"),
-        ))
+        .credentials(
+            CredentialMap::new().with(
+                "acme",
+                "default",
+                Credentials::new()
+                    .with("token", CANARY)
+                    .with("url", "http://127.0.0.1:1"),
+            ),
+        )
         .transports(HttpTransports::new(http))
         .limits(limits)
         .build()
@@ -415,7 +419,10 @@ fn backreferences_and_lookaround_are_refused_with_a_clear_error() {
     let report = run(&rt, &host, r#"return regex.match("aa", "(a)\\1")"#);
     let error = report.error.unwrap();
     assert!(error.contains("regex.match: invalid regex"), "{error}");
-    assert!(error.contains("backreferences are not supported"), "{error}");
+    assert!(
+        error.contains("backreferences are not supported"),
+        "{error}"
+    );
     let report = run(&rt, &host, r#"return regex.match("ab", "a(?=b)")"#);
     let error = report.error.unwrap();
     assert!(
@@ -535,7 +542,11 @@ proptest! {
 fn a_refused_path_segment_names_the_parameter_not_its_wire_name() {
     let rt = runtime();
     for (function, args, parameter) in [
-        ("get_api_key_secret", json!({"api_key_id": ""}), "api_key_id"),
+        (
+            "get_api_key_secret",
+            json!({"api_key_id": ""}),
+            "api_key_id",
+        ),
         ("get_user", json!({"id": ".."}), "id"),
     ] {
         let integration = &kosmo_integrations::INTEGRATIONS[0];

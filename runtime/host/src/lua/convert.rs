@@ -672,8 +672,14 @@ mod tests {
     #[test]
     fn numbers_in_json_text_are_read_exactly() {
         let lua = Lua::new();
-        for n in [1.2855784174243212e181, 0.1 + 0.2, 5e-324, 1.7976931348623157e308] {
-            let value = json_bytes_to_lua(&lua, serde_json::to_string(&n).unwrap().as_bytes()).unwrap();
+        for n in [
+            1.2855784174243212e181,
+            0.1 + 0.2,
+            5e-324,
+            1.7976931348623157e308,
+        ] {
+            let value =
+                json_bytes_to_lua(&lua, serde_json::to_string(&n).unwrap().as_bytes()).unwrap();
             assert_eq!(lua_to_json(&value, PLENTY).unwrap(), json!(n));
         }
     }
@@ -683,9 +689,8 @@ mod tests {
     #[test]
     fn the_depth_limit_counts_tables_whatever_the_innermost_holds() {
         let lua = Lua::new();
-        let nest = |levels: usize, inner: Value| {
-            (0..levels - 1).fold(inner, |v, _| Value::Array(vec![v]))
-        };
+        let nest =
+            |levels: usize, inner: Value| (0..levels - 1).fold(inner, |v, _| Value::Array(vec![v]));
         for inner in [json!([]), json!({}), json!([1]), json!({"a": null})] {
             let fits = nest(MAX_DEPTH, inner.clone());
             let value = json_to_lua(&lua, &fits).unwrap();
