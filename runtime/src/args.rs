@@ -145,7 +145,9 @@ fn literal_eq(literal: &Literal, value: &Value) -> bool {
 fn has_type(ty: &ParamType, value: &Value) -> bool {
     match ty {
         ParamType::String => value.is_string(),
-        ParamType::Integer => value.is_i64() || value.is_u64(),
+        // Beyond i64 an integer has no Rust value to become: refused here, naming the
+        // parameter, rather than when the params struct is filled in.
+        ParamType::Integer => value.is_i64(),
         ParamType::Number => value.is_number(),
         ParamType::Boolean => value.is_boolean(),
         ParamType::Object => value.is_object() || value.as_array().is_some_and(Vec::is_empty),
@@ -166,6 +168,7 @@ fn kind(value: &Value) -> &'static str {
         Value::Null => "nil",
         Value::Bool(_) => "a boolean",
         Value::Number(n) if n.is_f64() => "a non-integer number",
+        Value::Number(n) if !n.is_i64() => "an integer beyond 9223372036854775807",
         Value::Number(_) => "an integer",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
@@ -260,6 +263,25 @@ mod tests {
         assert_eq!(
             message(json!("x")),
             "get_thing: arguments must be a table of named parameters, got a string."
+        );
+    }
+
+    /// Found by the host's property `every_refusal_names_the_parameter`: an integer beyond i64
+    /// passed the check and failed filling in the params struct, as `arguments are invalid`.
+    #[test]
+    fn an_integer_beyond_i64_is_refused_naming_the_parameter() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Params {
+            id: String,
+            limit: Option<i64>,
+        }
+        let error = parse_args::<Params>(&FUNCTION, json!({"id": "u", "limit": u64::MAX}))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "get_thing: limit must be an integer, got an integer beyond 9223372036854775807."
         );
     }
 

@@ -430,16 +430,17 @@ fn handler(f: &Function) -> TokenStream {
         PathPart::Literal { text } => quote!(request.push_literal(#text);),
         PathPart::Segment { param } | PathPart::Relative { param } => {
             let p = &f.params[*param];
-            let wire = &p.wire_name;
+            // Refusals name the parameter as scripts pass it, not its wire name.
+            let name = &p.name;
             let value = field(p);
             let text = match p.ty {
                 ParamType::Scalar(ScalarType::String) => quote!(&params.#value),
                 _ => quote!(&params.#value.to_string()),
             };
             if matches!(part, PathPart::Relative { .. }) {
-                quote!(request.push_relative_path(#wire, #text, transport.base_url())?;)
+                quote!(request.push_relative_path(#name, #text, transport.base_url())?;)
             } else {
-                quote!(request.push_segment(#wire, #text)?;)
+                quote!(request.push_segment(#name, #text)?;)
             }
         }
     });

@@ -161,7 +161,7 @@ pub async fn get_user(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_user", Method::Get);
     request.push_literal("/users/");
-    request.push_segment("user_id", &params.id)?;
+    request.push_segment("id", &params.id)?;
     transport.send(request).await.map(Output::Response)
 }
 
@@ -230,7 +230,7 @@ pub async fn update_user(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("update_user", Method::Patch);
     request.push_literal("/users/");
-    request.push_segment("user_id", &params.id)?;
+    request.push_segment("id", &params.id)?;
     request.set_body_field("first_name", params.first_name);
     request.set_body_field("last_name", params.last_name);
     request.set_body_field("username", params.username);
@@ -324,7 +324,7 @@ pub async fn delete_user(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("delete_user", Method::Delete);
     request.push_literal("/users/");
-    request.push_segment("user_id", &params.id)?;
+    request.push_segment("id", &params.id)?;
     transport.send(request).await.map(Output::Response)
 }
 
@@ -1166,7 +1166,7 @@ pub async fn get_sign_up(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_sign_up", Method::Get);
     request.push_literal("/sign_ups/");
-    request.push_segment("id", &params.sign_up_id)?;
+    request.push_segment("sign_up_id", &params.sign_up_id)?;
     transport.send(request).await.map(Output::Response)
 }
 
@@ -1179,7 +1179,7 @@ pub async fn update_sign_up(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("update_sign_up", Method::Patch);
     request.push_literal("/sign_ups/");
-    request.push_segment("id", &params.sign_up_id)?;
+    request.push_segment("sign_up_id", &params.sign_up_id)?;
     request.set_body_field("external_id", params.external_id);
     request.set_body_field("custom_action", params.custom_action);
     transport.send(request).await.map(Output::Response)
@@ -2957,7 +2957,7 @@ pub async fn get_billing_statement(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_billing_statement", Method::Get);
     request.push_literal("/billing/statements/");
-    request.push_segment("statementID", &params.statement_id)?;
+    request.push_segment("statement_id", &params.statement_id)?;
     transport.send(request).await.map(Output::Response)
 }
 
@@ -2970,7 +2970,7 @@ pub async fn list_statement_payment_attempts(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("list_statement_payment_attempts", Method::Get);
     request.push_literal("/billing/statements/");
-    request.push_segment("statementID", &params.statement_id)?;
+    request.push_segment("statement_id", &params.statement_id)?;
     request.push_literal("/payment_attempts");
     request.push_query("paginated", params.paginated);
     request.push_query("limit", params.limit);
@@ -3201,7 +3201,7 @@ pub async fn get_api_key(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_api_key", Method::Get);
     request.push_literal("/api_keys/");
-    request.push_segment("apiKeyID", &params.api_key_id)?;
+    request.push_segment("api_key_id", &params.api_key_id)?;
     transport.send(request).await.map(Output::Response)
 }
 
@@ -3214,7 +3214,7 @@ pub async fn update_api_key(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("update_api_key", Method::Patch);
     request.push_literal("/api_keys/");
-    request.push_segment("apiKeyID", &params.api_key_id)?;
+    request.push_segment("api_key_id", &params.api_key_id)?;
     request.set_body_field("scopes", params.scopes);
     request.set_body_field("claims", params.claims);
     request.set_body_field("description", params.description);
@@ -3232,7 +3232,7 @@ pub async fn delete_api_key(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("delete_api_key", Method::Delete);
     request.push_literal("/api_keys/");
-    request.push_segment("apiKeyID", &params.api_key_id)?;
+    request.push_segment("api_key_id", &params.api_key_id)?;
     transport.send(request).await.map(Output::Response)
 }
 
@@ -3245,7 +3245,7 @@ pub async fn get_api_key_secret(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_api_key_secret", Method::Get);
     request.push_literal("/api_keys/");
-    request.push_segment("apiKeyID", &params.api_key_id)?;
+    request.push_segment("api_key_id", &params.api_key_id)?;
     request.push_literal("/secret");
     transport.send(request).await.map(Output::Response)
 }
@@ -3259,7 +3259,7 @@ pub async fn revoke_api_key(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("revoke_api_key", Method::Post);
     request.push_literal("/api_keys/");
-    request.push_segment("apiKeyID", &params.api_key_id)?;
+    request.push_segment("api_key_id", &params.api_key_id)?;
     request.push_literal("/revoke");
     request.set_body_field("revocation_reason", params.revocation_reason);
     transport.send(request).await.map(Output::Response)
@@ -3925,7 +3925,8 @@ pub async fn revoke_admin_portal_link_token(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("revoke_admin_portal_link_token", Method::Post);
     request.push_literal("/admin_portal_link_tokens/");
-    request.push_segment("adminPortalLinkTokenID", &params.admin_portal_link_token_id)?;
+    request
+        .push_segment("admin_portal_link_token_id", &params.admin_portal_link_token_id)?;
     request.push_literal("/revoke");
     request.set_body_field("revocation_reason", params.revocation_reason);
     transport.send(request).await.map(Output::Response)

@@ -20,7 +20,8 @@ use mlua::{Either, LightUserData, Lua, Table, Value as LuaValue};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-/// Deepest table nesting converted; deeper (or cyclic) input is refused, not followed forever.
+/// Deepest table nesting converted (a table in a table is two levels); deeper (or cyclic) input
+/// is refused, not followed forever.
 pub const MAX_DEPTH: usize = 64;
 
 /// Converts a Lua value into JSON, visiting at most `max_values` values. Errors complete the
@@ -44,9 +45,6 @@ struct ToJson {
 
 impl ToJson {
     fn convert(&mut self, value: &LuaValue, depth: usize) -> Result<Value, String> {
-        if depth > MAX_DEPTH {
-            return Err(format!("nest tables deeper than {MAX_DEPTH} levels."));
-        }
         if self.remaining == 0 {
             return Err(format!(
                 "hold more than {} values (a table that appears many times counts each time).",
@@ -66,6 +64,11 @@ impl ToJson {
             ),
             LuaValue::LightUserData(ud) if ud.0.is_null() => Value::Null,
             LuaValue::Table(table) => {
+                // `depth` tables enclose this one: it is level `depth + 1`. (Counting values
+                // instead let a 65th level through when it was empty.)
+                if depth >= MAX_DEPTH {
+                    return Err(format!("nest tables deeper than {MAX_DEPTH} levels."));
+                }
                 let id = table.to_pointer() as usize;
                 if self.path.contains(&id) {
                     return Err("contain a table that refers to itself.".to_string());
@@ -661,6 +664,42 @@ mod tests {
             json!({"id": "user_1"})
         );
         assert_eq!(lua.set_memory_limit(limit).unwrap(), limit);
+    }
+
+    /// Found by `json_round_trips_through_lua` and its nesting sibling (tests/properties.rs):
+    /// without serde_json's `float_roundtrip`, JSON text such as an API's answer was read one
+    /// unit in the last place off.
+    #[test]
+    fn numbers_in_json_text_are_read_exactly() {
+        let lua = Lua::new();
+        for n in [
+            1.2855784174243212e181,
+            0.1 + 0.2,
+            5e-324,
+            1.7976931348623157e308,
+        ] {
+            let value =
+                json_bytes_to_lua(&lua, serde_json::to_string(&n).unwrap().as_bytes()).unwrap();
+            assert_eq!(lua_to_json(&value, PLENTY).unwrap(), json!(n));
+        }
+    }
+
+    /// Found by `nesting_round_trips_up_to_the_limit_and_is_refused_past_it`
+    /// (tests/properties.rs): 65 levels passed when the innermost table was empty.
+    #[test]
+    fn the_depth_limit_counts_tables_whatever_the_innermost_holds() {
+        let lua = Lua::new();
+        let nest =
+            |levels: usize, inner: Value| (0..levels - 1).fold(inner, |v, _| Value::Array(vec![v]));
+        for inner in [json!([]), json!({}), json!([1]), json!({"a": null})] {
+            let fits = nest(MAX_DEPTH, inner.clone());
+            let value = json_to_lua(&lua, &fits).unwrap();
+            assert_eq!(lua_to_json(&value, PLENTY).unwrap(), fits);
+            let too_deep = Value::Array(vec![fits]);
+            let value = json_to_lua(&lua, &too_deep).unwrap();
+            let error = lua_to_json(&value, PLENTY).unwrap_err();
+            assert_eq!(error, "nest tables deeper than 64 levels.", "{inner}");
+        }
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub async fn get_widget(
 ) -> Result<Output, Error> {
     let mut request = ApiRequest::new("get_widget", Method::Get);
     request.push_literal("/widgets/");
-    request.push_segment("widget_id", &params.id)?;
+    request.push_segment("id", &params.id)?;
     transport.send(request).await.map(Output::Response)
 }
 
