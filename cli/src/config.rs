@@ -29,6 +29,40 @@ use serde::{Deserialize, Serialize};
 
 pub const FILE_NAME: &str = "integrations.json";
 
+/// A parse error's message without the values it quotes: serde quotes a misplaced value
+/// (`invalid type: string "sk_live_…", expected …`), and in a credentials file that value may be
+/// a secret. Names it quotes in backticks (fields, variants) stay, unless long enough to be one.
+fn without_values(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    // serde_json appends " at line L column C"; the caller puts the place first.
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(head, _)| head);
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find(quote) else {
+            out.push_str("…");
+            rest = "";
+            break;
+        };
+        let quoted = &after[..end];
+        if quote == '`' && quoted.len() <= 24 {
+            out.push('`');
+            out.push_str(quoted);
+            out.push('`');
+        } else {
+            out.push_str("(value not shown)");
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Reads `allow`, `ask` or `deny` from a command-line value.
 pub fn parse_policy(value: &str) -> anyhow::Result<Policy> {
     Policy::parse(value)
@@ -152,8 +186,15 @@ impl ConfigFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
-        let file: ConfigFile = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a valid configuration file", path.display()))?;
+        let file: ConfigFile = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}:{}:{}: not a valid configuration file: {}",
+                path.display(),
+                e.line(),
+                e.column(),
+                without_values(&e)
+            )
+        })?;
         Ok(Some(file))
     }
 
@@ -745,5 +786,67 @@ pub fn display_value(provider: &ProviderMeta, name: &str, value: &str) -> String
         mask(value)
     } else {
         value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Shapes a hand-edited file gets wrong, each with the secret where serde would quote it.
+    fn malformed(secret: &str, shape: usize) -> String {
+        match shape % 6 {
+            0 => format!(
+                r#"{{"integrations": {{"clerk": {{"accounts": {{"default": "{secret}"}}}}}}}}"#
+            ),
+            1 => format!(r#"{{"integrations": {{"clerk": "{secret}"}}}}"#),
+            2 => format!(r#"{{"integrations": {{"clerk": {{"enabled": "{secret}"}}}}}}"#),
+            3 => format!(r#"{{"integrations": "{secret}"}}"#),
+            4 => format!(r#"{{"pacing": {{"enabled": "{secret}"}}}}"#),
+            _ => format!(
+                r#"{{"integrations": {{"clerk": {{"accounts": {{"default": {{"secret_key": "{secret}"}}}}"#
+            ),
+        }
+    }
+
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(256)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+        /// A malformed file's error names the file (with line and column) and never shows the
+        /// secret it holds.
+        #[test]
+        fn a_malformed_file_is_named_and_its_secret_never_shown(
+            secret in "sk_(live|test)_[A-Za-z0-9]{8,40}",
+            shape in 0usize..6,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(FILE_NAME);
+            fs::write(&path, malformed(&secret, shape)).unwrap();
+            let error = format!("{:#}", ConfigFile::read(&path).unwrap_err());
+            prop_assert!(error.starts_with(&format!("{}:", path.display())), "{}", error);
+            prop_assert!(error.contains("not a valid configuration file"), "{}", error);
+            prop_assert!(!error.contains(&secret), "{}", error);
+        }
+    }
+
+    #[test]
+    fn field_names_stay_and_values_go() {
+        let error = serde_json::from_str::<ConfigFile>(r#"{"integrationz": 1}"#).unwrap_err();
+        assert!(without_values(&error).contains("`integrationz`"), "{error}");
+        let error =
+            serde_json::from_str::<ConfigFile>(r#"{"integrations": "sk_live_abc"}"#).unwrap_err();
+        let shown = without_values(&error);
+        assert!(
+            !shown.contains("sk_live_abc") && shown.contains("(value not shown)"),
+            "{shown}"
+        );
     }
 }

@@ -410,7 +410,7 @@ fn a_broken_config_file_is_reported() {
     std::fs::write(kosmo.kosmo_home().join("integrations.json"), "{ not json").unwrap();
     let run = kosmo.run(&["integrations:list"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("is not a valid configuration file"));
+    assert!(run.stderr.contains("not a valid configuration file"));
 }
 
 #[test]

@@ -56,7 +56,10 @@ pub fn check_args(function: &FunctionMeta, args: Value) -> Result<Map<String, Va
             ));
         }
         check_value(fname, param, &value)?;
-        canonical.insert(param.name.to_string(), value);
+        canonical.insert(
+            param.name.to_string(),
+            empty_tables_as_objects(param.ty, value),
+        );
     }
     if let Some(missing) = function
         .params
@@ -139,6 +142,22 @@ fn literal_eq(literal: &Literal, value: &Value) -> bool {
         (Literal::Integer(a), v) => v.as_i64() == Some(*a),
         (Literal::Number(a), v) => v.as_f64() == Some(*a),
         _ => false,
+    }
+}
+
+/// An empty Lua table arrives as `[]`; where an object is expected it is `{}`, so the params
+/// struct can hold it (an `object` parameter, or an item of an `array<object>` one).
+fn empty_tables_as_objects(ty: ParamType, value: Value) -> Value {
+    let as_object = |v: Value| match v {
+        Value::Array(items) if items.is_empty() => Value::Object(Map::new()),
+        other => other,
+    };
+    match (ty, value) {
+        (ParamType::Object, value) => as_object(value),
+        (ParamType::Array(item), Value::Array(items)) if matches!(*item, ParamType::Object) => {
+            Value::Array(items.into_iter().map(as_object).collect())
+        }
+        (_, value) => value,
     }
 }
 
@@ -283,6 +302,32 @@ mod tests {
             error,
             "get_thing: limit must be an integer, got an integer beyond 9223372036854775807."
         );
+    }
+
+    /// Found by the host's property `every_refusal_names_the_parameter`: an empty Lua table
+    /// (`[]`) passed as an `object` passed the check, then failed filling in the params struct
+    /// as `arguments are invalid`, naming no parameter. It is the empty object it stands for.
+    #[test]
+    fn an_empty_table_is_an_empty_object_where_an_object_is_expected() {
+        static PARAMS: [ParamMeta; 2] = [
+            ParamMeta::body("body", ParamType::Object),
+            ParamMeta::body("items", ParamType::Array(&ParamType::Object)),
+        ];
+        static SEND: FunctionMeta = FunctionMeta {
+            name: "send",
+            slug: "x_send",
+            params: &PARAMS,
+            ..FunctionMeta::DEFAULT
+        };
+        #[derive(Debug, serde::Deserialize)]
+        struct Params {
+            body: Option<Map<String, Value>>,
+            items: Option<Vec<Map<String, Value>>>,
+        }
+        let params: Params =
+            parse_args(&SEND, json!({"body": [], "items": [[], {"a": 1}]})).unwrap();
+        assert_eq!(params.body, Some(Map::new()));
+        assert_eq!(params.items.map(|i| i.len()), Some(2));
     }
 
     #[test]
