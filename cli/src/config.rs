@@ -45,7 +45,7 @@ fn without_values(error: &serde_json::Error) -> String {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
         let Some(end) = after.find(quote) else {
-            out.push_str("…");
+            out.push('…');
             rest = "";
             break;
         };

@@ -133,6 +133,8 @@ async fn main() -> std::io::Result<()> {
         latency: args.latency,
         record_requests: !args.no_record,
         openapi,
+        // Random faults are for soaks in Rust (`kosmo_tests::soak`); the binary takes queued ones.
+        chaos: None,
     })
     .await?;
     {

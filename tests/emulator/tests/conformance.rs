@@ -811,8 +811,8 @@ async fn identifications_and_user_security(
         body.as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());
-        let created = api.ok("POST", &collection, Some(body)).await;
-        assert_valid(v, "post", &collection, &created);
+        let created = api.ok("POST", collection, Some(body)).await;
+        assert_valid(v, "post", collection, &created);
         let template = format!("{collection}/{{{kind}_id}}");
         let path = format!("{collection}/{}", created["id"].as_str().unwrap());
         assert_valid(v, "get", &template, &api.ok("GET", &path, None).await);
@@ -821,7 +821,7 @@ async fn identifications_and_user_security(
         let unverified = api
             .ok(
                 "POST",
-                &collection,
+                collection,
                 Some(json!({"user_id": user_id, kind: unverified_value})),
             )
             .await;
