@@ -798,14 +798,14 @@ mod tests {
     fn malformed(secret: &str, shape: usize) -> String {
         match shape % 6 {
             0 => format!(
-                r#"{{"integrations": {{"clerk": {{"accounts": {{"default": "{secret}"}}}}}}}}"#
+                r#"{{"integrations": {{"acme": {{"accounts": {{"default": "{secret}"}}}}}}}}"#
             ),
-            1 => format!(r#"{{"integrations": {{"clerk": "{secret}"}}}}"#),
-            2 => format!(r#"{{"integrations": {{"clerk": {{"enabled": "{secret}"}}}}}}"#),
+            1 => format!(r#"{{"integrations": {{"acme": "{secret}"}}}}"#),
+            2 => format!(r#"{{"integrations": {{"acme": {{"enabled": "{secret}"}}}}}}"#),
             3 => format!(r#"{{"integrations": "{secret}"}}"#),
             4 => format!(r#"{{"pacing": {{"enabled": "{secret}"}}}}"#),
             _ => format!(
-                r#"{{"integrations": {{"clerk": {{"accounts": {{"default": {{"secret_key": "{secret}"}}}}"#
+                r#"{{"integrations": {{"acme": {{"accounts": {{"default": {{"secret_key": "{secret}"}}}}"#
             ),
         }
     }
