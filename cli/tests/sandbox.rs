@@ -772,7 +772,8 @@ fn forbidden_globals_are_absent_and_safe_ones_present() {
            local present = {}
            for _, name in ipairs(names) do if _G[name] ~= nil then table.insert(present, name) end end
            return present, type(string.dump), type(string.format), type(math.floor), type(table.sort),
-                  type(coroutine.wrap), type(utf8.char), type(bit32.band), type(pcall)"#,
+                  type(coroutine.wrap), type(utf8.char), type(bit32.band), type(pcall),
+                  type(integer.fromstring)"#,
         &[],
     );
     assert_eq!(code, 0, "{env:#}");
@@ -781,6 +782,7 @@ fn forbidden_globals_are_absent_and_safe_ones_present() {
         json!([
             [],
             "nil",
+            "function",
             "function",
             "function",
             "function",

@@ -15,7 +15,7 @@ use kosmo_host::{
     CredentialMap, Credentials, Host, LimitExceeded, Limits, Policy, RunOptions, TransportFactory,
 };
 use kosmo_runtime::{ApiRequest, Error, ProviderMeta, Response, Transport, TransportFuture};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const ACME: &[&kosmo_runtime::Integration] = &kosmo_fixture_integrations::INTEGRATIONS;
 
@@ -38,6 +38,8 @@ struct FakeAcme {
     /// When set, `GET /widgets` answers Acme's paged shape `{items, count}` over this many
     /// widgets, reading `skip` and `limit`.
     widgets: Option<usize>,
+    /// When set, every other request is answered with this body.
+    answer: Option<Value>,
 }
 
 struct FakeTransport {
@@ -85,6 +87,8 @@ impl Transport for FakeTransport {
                     .map(|i| json!({"object": "widget", "id": format!("wid_{i}")}))
                     .collect();
                 json!({"items": items, "count": count})
+            } else if let Some(answer) = &self.acme.answer {
+                answer.clone()
             } else if request.path == "/widgets" && request.method.as_str() == "GET" {
                 json!([{"object": "widget", "id": "wid_1"}, {"object": "widget", "id": "wid_2"}])
             } else {
@@ -812,4 +816,74 @@ async fn each_walks_a_provider_s_own_page_shape_as_its_manifest_declares() {
         .unwrap();
     assert_eq!(pages.next_page().await.unwrap().map(|p| p.len()), Some(100));
     assert_eq!(pages.total().await.unwrap(), Some(250));
+}
+
+/// Luau numbers are doubles, exact up to 2^53. Integers beyond (IDs, say) arrive as Luau
+/// `integer`s: exact in answers, in `json.decode`, through `parallel.map` and back out, nested
+/// or alone. Beyond 2^63 a JSON integer is read as the nearest double.
+#[tokio::test]
+async fn integers_beyond_2_53_stay_exact_in_scripts() {
+    let acme = Arc::new(FakeAcme {
+        answer: Some(json!({
+            "id": 9_007_199_254_740_993_i64,
+            "counts": [-9_007_199_254_740_995_i64, 1],
+            "huge": u64::MAX,
+        })),
+        ..FakeAcme::default()
+    });
+    let (host, _) = host_over(acme, AccountPolicy::default(), kosmo_host::NobodyToAsk);
+    let report = host
+        .run(
+            r#"local w = app.integrations.acme.get_widget({ id = "wid_1" })
+               local alone = json.decode("9007199254740993")
+               local max = json.decode("[9223372036854775807]")[1]
+               local mapped = parallel.map({ alone, w.counts[1] }, function(x) return x end)
+               dump({ id = w.id })
+               return type(w.id), tostring(w.id), w.id == alone, integer.add(w.id, integer.create(1)),
+                   w, alone, mapped, json.encode(w.counts), max, type(w.counts[2]), w.huge"#,
+            RunOptions::default(),
+        )
+        .await;
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(report.output, "{\n  id: 9007199254740993\n}");
+    assert_eq!(
+        report.result.unwrap(),
+        [
+            json!("integer"),
+            json!("9007199254740993"),
+            json!(true),
+            json!(9_007_199_254_740_994_i64),
+            json!({
+                "id": 9_007_199_254_740_993_i64,
+                "counts": [-9_007_199_254_740_995_i64, 1],
+                "huge": 18_446_744_073_709_551_615.0_f64,
+            }),
+            json!(9_007_199_254_740_993_i64),
+            json!([9_007_199_254_740_993_i64, -9_007_199_254_740_995_i64]),
+            json!("[\n  -9007199254740995,\n  1\n]"),
+            json!(i64::MAX),
+            // Within 2^53 a number stays a Lua number.
+            json!("number"),
+            json!(18_446_744_073_709_551_615.0_f64),
+        ]
+    );
+
+    // An answer that is a bare integer, too.
+    let acme = Arc::new(FakeAcme {
+        answer: Some(json!(-9_007_199_254_740_993_i64)),
+        ..FakeAcme::default()
+    });
+    let (host, _) = host_over(acme, AccountPolicy::default(), kosmo_host::NobodyToAsk);
+    let report = host
+        .run(
+            r#"local n = app.integrations.acme.get_widget({ id = "wid_1" })
+               return n, type(n)"#,
+            RunOptions::default(),
+        )
+        .await;
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(
+        report.result.unwrap(),
+        [json!(-9_007_199_254_740_993_i64), json!("integer")]
+    );
 }

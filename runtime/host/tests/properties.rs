@@ -12,13 +12,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use kosmo_host::lua::convert::MAX_DEPTH;
-use kosmo_host::lua::{json_bytes_to_lua, json_to_lua, lua_to_json};
+use kosmo_host::lua::{json_bytes_to_lua, json_to_lua, keep_integers_exact, lua_to_json};
 use kosmo_host::{
     CredentialMap, Credentials, Host, HttpConfig, HttpTransports, LimitExceeded, Limits,
     PacingConfig, RetryPolicy, RunOptions, RunReport,
 };
 use kosmo_runtime::{ApiRequest, Error, FunctionMeta, Integration, Response, Transport};
-use mlua::{Lua, Value as LuaValue};
+use mlua::{Lua, LuaOptions, StdLib, Value as LuaValue};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence};
 use serde_json::{Map, Number, Value, json};
@@ -79,10 +79,19 @@ fn json_leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        // Up to 2^53 either way: beyond it Luau's doubles are not exact (see
-        // `integers_beyond_2_53_round_trip_exactly`, ignored until that is fixed).
+        // Within 2^53 either way Luau's doubles hold them; beyond, Luau `integer`s do.
         (-EXACT..=EXACT).prop_map(Value::from),
-        prop_oneof![Just(EXACT), Just(-EXACT), Just(EXACT - 1)].prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        prop_oneof![
+            Just(EXACT),
+            Just(-EXACT),
+            Just(EXACT - 1),
+            Just(EXACT + 1),
+            Just(-EXACT - 1),
+            Just(i64::MAX),
+            Just(i64::MIN),
+        ]
+        .prop_map(Value::from),
         (-1000i64..1000).prop_map(Value::from),
         fraction_or_huge().prop_map(|f| Value::Number(Number::from_f64(f).unwrap())),
         text().prop_map(Value::String),
@@ -91,7 +100,7 @@ fn json_leaf() -> impl Strategy<Value = Value> {
     ]
 }
 
-/// Any JSON value, with integers up to 2^53 either way.
+/// Any JSON value, with integers anywhere in i64.
 fn json_value() -> impl Strategy<Value = Value> {
     json_leaf().prop_recursive(6, 128, 6, |inner| {
         prop_oneof![
@@ -227,11 +236,11 @@ fn assert_no_canary(text: &str) {
 proptest! {
     #![proptest_config(config())]
 
-    /// Every JSON value (null, empty arrays and objects, integers up to 2^53, any string) comes
+    /// Every JSON value (null, empty arrays and objects, any 64-bit integer, any string) comes
     /// back from Lua as it went in, from a parsed value and from JSON text alike.
     #[test]
     fn json_round_trips_through_lua(value in json_value()) {
-        let lua = Lua::new();
+        let lua = exact_lua();
         let expected = normalized(&value);
         let from_value = json_to_lua(&lua, &value).unwrap();
         prop_assert_eq!(&normalized(&lua_to_json(&from_value, PLENTY).unwrap()), &expected);
@@ -246,7 +255,7 @@ proptest! {
     fn nesting_round_trips_up_to_the_limit_and_is_refused_past_it(
         value in (0..=MAX_DEPTH + 16).prop_flat_map(nested)
     ) {
-        let lua = Lua::new();
+        let lua = exact_lua();
         let text = serde_json::to_vec(&value).unwrap();
         let in_lua = json_bytes_to_lua(&lua, &text).unwrap();
         let back = lua_to_json(&in_lua, PLENTY);
@@ -270,7 +279,7 @@ proptest! {
             any::<String>().prop_map(String::into_bytes),
         ]
     ) {
-        let lua = Lua::new();
+        let lua = exact_lua();
         let string = lua.create_string(&bytes).unwrap();
         let as_value = lua_to_json(&LuaValue::String(string.clone()), PLENTY);
         let table = lua.create_table().unwrap();
@@ -561,16 +570,25 @@ fn a_refused_path_segment_names_the_parameter_not_its_wire_name() {
     }
 }
 
-/// Found by `json_round_trips_through_lua`, not fixed: Luau numbers are doubles, so an integer
-/// beyond 2^53 (an ID, say) comes back as the nearest double. mlua pushes every integer as a
-/// double; keeping them exact needs Luau's `integer` type, which safe mlua cannot create.
+/// Found by `json_round_trips_through_lua`: Luau numbers are doubles, so an integer beyond
+/// 2^53 (an ID, say) came back as the nearest double. Such integers are now Luau `integer`s.
 #[test]
-#[ignore = "known: integers beyond 2^53 lose precision in Lua (see the report)"]
 fn integers_beyond_2_53_round_trip_exactly() {
-    let lua = Lua::new();
-    let value = json!({"id": 10_909_627_386_460_955_i64});
+    let lua = exact_lua();
+    let value = json!({"id": 10_909_627_386_460_955_i64, "ids": [-9_007_199_254_740_993_i64]});
     let back = lua_to_json(&json_to_lua(&lua, &value).unwrap(), PLENTY).unwrap();
     assert_eq!(back, value);
+    let text = serde_json::to_vec(&value).unwrap();
+    let back = lua_to_json(&json_bytes_to_lua(&lua, &text).unwrap(), PLENTY).unwrap();
+    assert_eq!(back, value);
+}
+
+/// A Lua state as the sandbox makes it for numbers: with Luau's `integer` library, and
+/// conversions told to use it.
+fn exact_lua() -> Lua {
+    let lua = Lua::new_with(StdLib::INTEGER, LuaOptions::default()).unwrap();
+    keep_integers_exact(&lua).unwrap();
+    lua
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,14 @@
 //! round trip. (Empty arrays need no marker: most empty values of an API object are arrays, and
 //! each marker costs a metatable call.)
 //!
+//! Luau numbers are doubles, exact for integers up to ±2^53. A JSON integer beyond that (an ID,
+//! say) becomes a Luau `integer`, a 64-bit value that `tostring`, `==`, table keys and the
+//! `integer` library handle exactly, once [`keep_integers_exact`] has run on the state (the
+//! sandbox runs it). mlua pushes every integer as a double, so such values are stored from Lua:
+//! inside a table by a small Lua setter, and at the top level of a result through a one-item box
+//! the Lua wrapper opens (see [`for_return`]). Integers beyond ±2^63 are read as the nearest
+//! double, as JSON parsers without big numbers do.
+//!
 //! Converting Lua to JSON runs in Rust, outside the VM's instruction count and memory limit,
 //! so it is bounded by design: nesting by [`MAX_DEPTH`], and the number of values visited by a
 //! caller's budget, which a table shared many times (`a = {a, a}` repeated) exhausts instead of
@@ -16,7 +24,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
-use mlua::{Either, LightUserData, Lua, Table, Value as LuaValue};
+use mlua::{Either, Function, LightUserData, Lua, Table, Value as LuaValue};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
@@ -149,6 +157,61 @@ fn number(n: f64) -> Result<Value, String> {
     Number::from_f64(n)
         .map(Value::Number)
         .ok_or_else(|| "contain a number that is not finite.".to_string())
+}
+
+/// The largest magnitude up to which a double holds every integer exactly: 2^53.
+const EXACT_IN_DOUBLE: u64 = 1 << 53;
+
+/// Whether a double would not hold `i` exactly, so that it needs a Luau `integer`.
+fn beyond_doubles(i: i64) -> bool {
+    i.unsigned_abs() > EXACT_IN_DOUBLE
+}
+
+/// Registry name of the Lua function `(table, key, digits)` that stores a Luau `integer`.
+const INTEGER_SETTER: &str = "kosmo.integer_setter";
+
+/// Stores `integer.fromstring(digits)` from Lua: a Luau `integer` cannot cross mlua's API.
+const SETTER: &str = r#"
+local fromstring, rawset = ...
+return function(t, k, digits)
+    rawset(t, k, fromstring(digits))
+end
+"#;
+
+/// Makes later conversions into `lua` keep JSON integers beyond ±2^53 exact, as Luau `integer`
+/// values. Needs Luau's `integer` library (`mlua::StdLib::INTEGER`) in the globals; without
+/// this call such integers become the nearest double.
+pub fn keep_integers_exact(lua: &Lua) -> mlua::Result<()> {
+    let globals = lua.globals();
+    let integer: Table = globals.raw_get("integer").map_err(|_| {
+        mlua::Error::runtime("exact integers need Luau's `integer` library (StdLib::INTEGER)")
+    })?;
+    let setter: Function = lua.load(SETTER).set_name("=kosmo").into_function()?.call((
+        integer.raw_get::<Function>("fromstring")?,
+        globals.raw_get::<Function>("rawset")?,
+    ))?;
+    lua.set_named_registry_value(INTEGER_SETTER, setter)
+}
+
+/// Prepares a value a Rust function hands back to Lua. A top-level integer beyond ±2^53 comes
+/// back boxed, `(box, true)` with the Luau `integer` as `box[1]`, for the Lua wrapper to open;
+/// anything else is `(value, false)`. (Values inside tables are exact already.)
+pub fn for_return(lua: &Lua, value: LuaValue) -> mlua::Result<(LuaValue, bool)> {
+    if let LuaValue::Integer(i) = value
+        && beyond_doubles(i)
+        && let Some(setter) = integer_setter(lua)
+    {
+        let boxed = lua.create_table_with_capacity(1, 0)?;
+        setter.call::<()>((&boxed, 1, i.to_string()))?;
+        return Ok((LuaValue::Table(boxed), true));
+    }
+    Ok((value, false))
+}
+
+fn integer_setter(lua: &Lua) -> Option<Function> {
+    lua.named_registry_value::<Option<Function>>(INTEGER_SETTER)
+        .ok()
+        .flatten()
 }
 
 /// Converts JSON into Lua. `null` becomes the null light userdata so arrays keep their length;
@@ -295,6 +358,19 @@ impl Builder<'_> {
         })
     }
 
+    fn store_integer<E: de::Error>(
+        &self,
+        table: &Table,
+        key: impl mlua::IntoLua,
+        i: i64,
+    ) -> Result<(), E> {
+        let stored = self
+            .markers
+            .borrow_mut()
+            .store_integer(self.lua, table, key, i);
+        self.lua_result(stored)
+    }
+
     /// The table made for a container; an empty object gets the object marker.
     fn finish<E: de::Error>(
         &self,
@@ -362,7 +438,15 @@ impl<'de> Visitor<'de> for &Builder<'_> {
         let table = self
             .lua
             .create_sequence_from(items.iter().map(Leaf::pushed));
-        self.finish(table, false)
+        let table = self.finish(table, false)?;
+        for (index, item) in items.iter().enumerate() {
+            if let (Leaf::Int(i), Leaf::Table(table)) = (item, &table)
+                && beyond_doubles(*i)
+            {
+                self.store_integer(table, index + 1, *i)?;
+            }
+        }
+        Ok(table)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Leaf<'de>, A::Error> {
@@ -376,7 +460,15 @@ impl<'de> Visitor<'de> for &Builder<'_> {
                 .iter()
                 .map(|(key, value)| (key.as_ref(), value.pushed())),
         );
-        self.finish(table, entries.is_empty())
+        let table = self.finish(table, entries.is_empty())?;
+        for (key, value) in &entries {
+            if let (Leaf::Int(i), Leaf::Table(table)) = (value, &table)
+                && beyond_doubles(*i)
+            {
+                self.store_integer(table, key.as_ref(), *i)?;
+            }
+        }
+        Ok(table)
     }
 }
 
@@ -457,13 +549,32 @@ fn lua_size_estimate(value: &Value) -> usize {
     }
 }
 
-/// The object marker, looked up at most once per conversion.
+/// The object marker and the integer setter, looked up at most once per conversion.
 #[derive(Default)]
 struct Markers {
     object: Option<Table>,
+    integer_setter: Option<Option<Function>>,
 }
 
 impl Markers {
+    /// Replaces `table[key]`, which holds the nearest double, with `i` as a Luau `integer` when
+    /// the state keeps integers exact (see [`keep_integers_exact`]).
+    fn store_integer(
+        &mut self,
+        lua: &Lua,
+        table: &Table,
+        key: impl mlua::IntoLua,
+        i: i64,
+    ) -> mlua::Result<()> {
+        let setter = self
+            .integer_setter
+            .get_or_insert_with(|| integer_setter(lua));
+        match setter {
+            Some(setter) => setter.call::<()>((table, key, i.to_string())),
+            None => Ok(()),
+        }
+    }
+
     fn object(&mut self, lua: &Lua) -> mlua::Result<Table> {
         if let Some(table) = &self.object {
             return Ok(table.clone());
@@ -486,14 +597,26 @@ fn to_lua(lua: &Lua, value: &Value, markers: &mut Markers) -> mlua::Result<LuaVa
         Value::Array(items) => {
             let table = lua.create_table_with_capacity(items.len(), 0)?;
             for (i, item) in items.iter().enumerate() {
-                table.raw_set(i + 1, to_lua(lua, item, markers)?)?;
+                let converted = to_lua(lua, item, markers)?;
+                table.raw_set(i + 1, &converted)?;
+                if let LuaValue::Integer(n) = converted
+                    && beyond_doubles(n)
+                {
+                    markers.store_integer(lua, &table, i + 1, n)?;
+                }
             }
             LuaValue::Table(table)
         }
         Value::Object(map) => {
             let table = lua.create_table_with_capacity(0, map.len())?;
             for (key, item) in map {
-                table.raw_set(key.as_str(), to_lua(lua, item, markers)?)?;
+                let converted = to_lua(lua, item, markers)?;
+                table.raw_set(key.as_str(), &converted)?;
+                if let LuaValue::Integer(n) = converted
+                    && beyond_doubles(n)
+                {
+                    markers.store_integer(lua, &table, key.as_str(), n)?;
+                }
             }
             if map.is_empty() {
                 table.set_metatable(Some(markers.object(lua)?))?;

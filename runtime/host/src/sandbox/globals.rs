@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::limits::{LUA_MEMORY_ERROR, LimitExceeded, Monitor};
 use super::render::{self, RenderError};
 use crate::docs::DocsIndex;
-use crate::lua::{json_to_lua, lua_to_json};
+use crate::lua::{for_return, json_to_lua, lua_to_json};
 
 /// Globals removed from Luau's standard library: loading code, the filesystem, the OS,
 /// debugging, the garbage collector's controls, and `print` (replaced).
@@ -48,10 +48,16 @@ return function(...)
         return
     elseif n == 1 then
         return a
+    elseif n == -1 then
+        return a[1]
     end
     return a, b
 end
 "#;
+
+/// The count [`PROTECT`] reads as "one value, boxed": a top-level integer beyond 2^53 (see
+/// [`for_return`]).
+const BOXED: i64 = -1;
 
 /// Wraps the protected-call builtins so that a limit, once reached, cannot be caught.
 const GUARDS: &str = r#"
@@ -431,12 +437,20 @@ where
     let raw = lua.create_function(move |lua, args: MultiValue| {
         Ok(match f(lua, args) {
             Ok(Returns(values)) => {
-                let n = values.len().min(2);
+                let mut n = values.len().min(2) as i64;
                 let mut values = values.into_iter();
+                let mut first = values.next().unwrap_or(LuaValue::Nil);
+                if n == 1 {
+                    let (value, boxed) = for_return(lua, first)?;
+                    first = value;
+                    if boxed {
+                        n = BOXED;
+                    }
+                }
                 (
                     true,
-                    LuaValue::Integer(n as i64),
-                    values.next().unwrap_or(LuaValue::Nil),
+                    LuaValue::Integer(n),
+                    first,
                     values.next().unwrap_or(LuaValue::Nil),
                 )
             }

@@ -12,7 +12,7 @@ use kosmo_mcp::{McpError, Server};
 use mlua::{Function, Lua, MultiValue, Table, Value as LuaValue};
 use serde_json::{Map, Value};
 
-use crate::lua::{json_to_lua, lua_to_json, mcp_error_value};
+use crate::lua::{for_return, json_to_lua, lua_to_json, mcp_error_value};
 use crate::mcp::McpSession;
 
 /// Builds `app.mcp` from the usable servers' names, and the guard that makes a Rust callback
@@ -25,8 +25,11 @@ local function guarded(raw)
         if co ~= host.main and not host.workers[co] then
             error("MCP calls cannot run inside a coroutine; call them from the main script or a parallel.map function.", 2)
         end
-        local ok, value = raw(...)
+        local ok, value, boxed = raw(...)
         if ok then
+            if boxed then
+                return value[1]
+            end
             return value
         end
         error(value, 0)
@@ -283,7 +286,7 @@ pub(crate) fn install(
             async move {
                 let text = read_page(&session, &page).await;
                 match text {
-                    Ok(text) => Ok((true, LuaValue::String(lua.create_string(&text)?))),
+                    Ok(text) => Ok((true, LuaValue::String(lua.create_string(&text)?), false)),
                     Err(error) => failure(&lua, &error),
                 }
             }
@@ -379,13 +382,19 @@ async fn arguments(
     ))
 }
 
-fn answer(lua: &Lua, result: Result<Value, McpError>) -> mlua::Result<(bool, LuaValue)> {
+/// `ok, value, boxed`, as the `guarded` wrapper expects (see [`for_return`]).
+type Answer = (bool, LuaValue, bool);
+
+fn answer(lua: &Lua, result: Result<Value, McpError>) -> mlua::Result<Answer> {
     match result {
-        Ok(value) => Ok((true, json_to_lua(lua, &value)?)),
+        Ok(value) => {
+            let (value, boxed) = for_return(lua, json_to_lua(lua, &value)?)?;
+            Ok((true, value, boxed))
+        }
         Err(error) => failure(lua, &error),
     }
 }
 
-fn failure(lua: &Lua, error: &McpError) -> mlua::Result<(bool, LuaValue)> {
-    Ok((false, LuaValue::Table(mcp_error_value(lua, error)?)))
+fn failure(lua: &Lua, error: &McpError) -> mlua::Result<Answer> {
+    Ok((false, LuaValue::Table(mcp_error_value(lua, error)?), false))
 }

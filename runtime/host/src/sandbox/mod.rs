@@ -96,7 +96,8 @@ pub(crate) async fn run(job: Job<'_>) -> Outcome {
             | StdLib::UTF8
             | StdLib::BIT
             | StdLib::MATH
-            | StdLib::BUFFER,
+            | StdLib::BUFFER
+            | StdLib::INTEGER,
         LuaOptions::default(),
     ) {
         Ok(lua) => lua,
@@ -179,6 +180,7 @@ fn prepare(
     job: &Job<'_>,
     monitor: &Arc<Monitor>,
 ) -> mlua::Result<Result<Function, String>> {
+    crate::lua::keep_integers_exact(lua)?;
     let host = lua.create_table()?;
     // The threads of `parallel.map` that may call integrations, while they run.
     host.raw_set("workers", lua.create_table()?)?;

@@ -9,7 +9,9 @@ use mlua::{Function, Lua, Table, Value as LuaValue};
 use super::render::scalar;
 use crate::accounts::DEFAULT_ACCOUNT;
 use crate::gate::{Failure, Gate};
-use crate::lua::{FromJsonError, call_args_to_json, error_value, json_bytes_to_lua, json_to_lua};
+use crate::lua::{
+    FromJsonError, call_args_to_json, error_value, for_return, json_bytes_to_lua, json_to_lua,
+};
 use crate::paging::{ItemCursor, Pager};
 
 /// One integration's accounts for a run, `default` first.
@@ -18,14 +20,18 @@ pub(crate) struct Namespace {
     pub(crate) accounts: Vec<Arc<Gate>>,
 }
 
-/// Lua source of the wrapper around each Rust callback: the callback returns `ok, value`, and
-/// the wrapper raises `value` as the Lua error when `ok` is false. (A Rust callback can only
-/// raise opaque userdata; raising from Lua lets scripts read the error object's fields.)
+/// Lua source of the wrapper around each Rust callback: the callback returns `ok, value, boxed`,
+/// and the wrapper raises `value` as the Lua error when `ok` is false, and opens the box of a
+/// top-level integer beyond 2^53 (see [`for_return`]). (A Rust callback can only raise opaque
+/// userdata; raising from Lua lets scripts read the error object's fields.)
 const WRAPPER: &str = r#"
 local raw = ...
 return function(args)
-    local ok, value = raw(args)
+    local ok, value, boxed = raw(args)
     if ok then
+        if boxed then
+            return value[1]
+        end
         return value
     end
     error(value, 0)
@@ -81,8 +87,11 @@ return function(args)
     end
     return function()
         check()
-        local fetched, value = next_item(cursor)
+        local fetched, value, boxed = next_item(cursor)
         if fetched then
+            if boxed then
+                return value[1]
+            end
             return value
         end
         error(value, 0)
@@ -240,9 +249,12 @@ fn function_table(
                     Err(error) => Err(Failure::Call(error)),
                 };
                 match outcome {
-                    Ok(result) => Ok((true, result)),
+                    Ok(result) => {
+                        let (result, boxed) = for_return(&lua, result)?;
+                        Ok((true, result, boxed))
+                    }
                     Err(Failure::Call(error)) => {
-                        Ok((false, LuaValue::Table(error_value(&lua, &error)?)))
+                        Ok((false, LuaValue::Table(error_value(&lua, &error)?), false))
                     }
                     Err(Failure::Lua(error)) => Err(error),
                 }
@@ -294,9 +306,14 @@ fn each_table(
         let handle = cursor.borrow::<CursorHandle>()?.clone();
         let mut cursor = handle.0.lock().await;
         match cursor.next_item().await {
-            Ok(Some(item)) => Ok((true, json_to_lua(&lua, &item)?)),
-            Ok(None) => Ok((true, LuaValue::Nil)),
-            Err(Failure::Call(error)) => Ok((false, LuaValue::Table(error_value(&lua, &error)?))),
+            Ok(Some(item)) => {
+                let (item, boxed) = for_return(&lua, json_to_lua(&lua, &item)?)?;
+                Ok((true, item, boxed))
+            }
+            Ok(None) => Ok((true, LuaValue::Nil, false)),
+            Err(Failure::Call(error)) => {
+                Ok((false, LuaValue::Table(error_value(&lua, &error)?), false))
+            }
             Err(Failure::Lua(error)) => Err(error),
         }
     })?;

@@ -35,11 +35,20 @@ end
 "#;
 
 /// The body of each worker thread: `pcall` (the limit-aware one) keeps an item's error as a
-/// value, with all its fields, and lets a limit end the run.
+/// value, with all its fields, and lets a limit end the run. Items, results and failures are
+/// read and written here, in Lua, because a value that crosses into Rust and back loses a Luau
+/// `integer`'s exactness (mlua pushes integers as doubles).
 const WORKER: &str = r#"
 local pcall = ...
-return function(fn, item, index)
-    return pcall(fn, item, index)
+return function(fn, items, results, failed, index)
+    local item = items[index]
+    local ok, value = pcall(fn, item, index)
+    if ok then
+        results[index] = value
+    else
+        failed[index] = { index = index, item = item, error = value }
+    end
+    return ok
 end
 "#;
 
@@ -88,33 +97,36 @@ pub(crate) fn create(
                 };
                 let count = items.raw_len();
                 let results = lua.create_table_with_capacity(count, 0)?;
-                let failures = lua.create_table()?;
+                // Failures by index, as the workers finish; listed in index order at the end.
+                let failed = lua.create_table()?;
+                let (all_results, all_failed) = (results.clone(), failed.clone());
                 let runs = futures_util::stream::iter(1..=count)
                     .map(|index| {
-                        let (lua, worker, workers, items, function) = (
+                        let (lua, worker, workers, items, function, results, failed) = (
                             lua.clone(),
                             worker.clone(),
                             workers.clone(),
                             items.clone(),
                             function.clone(),
+                            all_results.clone(),
+                            all_failed.clone(),
                         );
                         async move {
-                            let item: LuaValue = items.raw_get(index)?;
                             let thread = lua.create_thread(worker)?;
                             workers.raw_set(&thread, true)?;
                             let outcome = thread
                                 .clone()
-                                .into_async::<(bool, LuaValue)>((function, item.clone(), index))?
+                                .into_async::<bool>((function, items, results, failed, index))?
                                 .await;
                             workers.raw_set(&thread, LuaValue::Nil)?;
-                            outcome.map(|(ok, value)| (index, item, ok, value))
+                            outcome
                         }
                     })
                     .buffer_unordered(concurrency);
                 futures_util::pin_mut!(runs);
-                let mut failed = Vec::new();
+                let mut failures_seen = 0;
                 while let Some(outcome) = runs.next().await {
-                    let (index, item, ok, value) = match outcome {
+                    let ok = match outcome {
                         Ok(done) => done,
                         Err(error) => {
                             // A worker that ran out of memory (or past another limit) ends the
@@ -133,19 +145,16 @@ pub(crate) fn create(
                             return Err(error);
                         }
                     };
-                    if ok {
-                        results.raw_set(index, value)?;
-                    } else {
-                        failed.push((index, item, value));
+                    if !ok {
+                        failures_seen += 1;
                     }
                 }
-                failed.sort_by_key(|(index, _, _)| *index);
-                for (index, item, error) in failed {
-                    let failure = lua.create_table_with_capacity(0, 3)?;
-                    failure.raw_set("index", index)?;
-                    failure.raw_set("item", item)?;
-                    failure.raw_set("error", error)?;
-                    failures.raw_push(failure)?;
+                let failures = lua.create_table_with_capacity(failures_seen, 0)?;
+                for index in 1..=count {
+                    let failure: LuaValue = failed.raw_get(index)?;
+                    if !failure.is_nil() {
+                        failures.raw_push(failure)?;
+                    }
                 }
                 Ok((true, LuaValue::Table(results), LuaValue::Table(failures)))
             }
