@@ -60,7 +60,11 @@ pub enum Error {
 /// An error response from the provider, with everything it told us. Boxed inside [`Error`]
 /// so that `Result<_, Error>` stays small.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{provider} API error ({status}): {message}{detail}", detail = api_detail(long_message.as_deref(), message))]
+#[error(
+    "{provider} API error ({status}): {message}{detail}{earlier}",
+    detail = api_detail(long_message.as_deref(), message),
+    earlier = earlier_detail(earlier_attempt.as_deref())
+)]
 pub struct ApiError {
     pub provider: String,
     pub status: u16,
@@ -73,6 +77,19 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// The raw response body.
     pub body: String,
+    /// When this answer came to a retry: what befell an earlier attempt that may have been
+    /// applied (`a 500 answer`, `a connection that failed after the request was sent`). A
+    /// DELETE retried after its first attempt was applied gets a 404, which this explains.
+    pub earlier_attempt: Option<String>,
+}
+
+fn earlier_detail(earlier_attempt: Option<&str>) -> String {
+    match earlier_attempt {
+        Some(what) => format!(
+            ". This answered a retry: an earlier attempt ended in {what} and may have been applied, which this answer can reflect."
+        ),
+        None => String::new(),
+    }
 }
 
 fn api_detail(long_message: Option<&str>, message: &str) -> String {
@@ -83,6 +100,19 @@ fn api_detail(long_message: Option<&str>, message: &str) -> String {
 }
 
 impl Error {
+    /// This error, as the answer to a retry after an attempt that may have been applied
+    /// (see [`ApiError::earlier_attempt`]). Only API errors carry it: they are the answers
+    /// such an attempt can explain.
+    pub fn after(self, earlier_attempt: Option<String>) -> Self {
+        match (self, earlier_attempt) {
+            (Error::Api(mut api), Some(earlier)) => {
+                api.earlier_attempt = Some(earlier);
+                Error::Api(api)
+            }
+            (error, _) => error,
+        }
+    }
+
     pub fn invalid(function: &str, parameter: &str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument {
             function: function.to_string(),
@@ -110,8 +140,8 @@ impl Error {
     /// The error as JSON fields, with the names and values a script's error object has
     /// (`kosmo_host`'s `error_value`): `kind`, `message` (the provider's own for API errors,
     /// else the full text), `text` (the full text), then only what applies: `status`, `code`,
-    /// `long_message`, `meta`, `trace_id`, `retry_after`, `limit`, `function`, `parameter`,
-    /// `provider`.
+    /// `long_message`, `meta`, `trace_id`, `retry_after`, `earlier_attempt`, `limit`,
+    /// `function`, `parameter`, `provider`.
     pub fn fields(&self) -> Map<String, Value> {
         let mut fields = Map::new();
         let text = self.to_string();
@@ -135,6 +165,10 @@ impl Error {
                 put("meta", api.meta.clone());
                 put("trace_id", api.trace_id.clone().map(Value::from));
                 put("retry_after", api.retry_after.map(Value::from));
+                put(
+                    "earlier_attempt",
+                    api.earlier_attempt.clone().map(Value::from),
+                );
                 put("provider", Some(api.provider.clone().into()));
             }
             Error::InvalidArgument {
@@ -187,6 +221,7 @@ mod tests {
             trace_id: None,
             retry_after: None,
             body: String::new(),
+            earlier_attempt: None,
         }));
         assert_eq!(
             error.to_string(),
@@ -206,6 +241,7 @@ mod tests {
             trace_id: Some("t-1".into()),
             retry_after: Some(7),
             body: String::new(),
+            earlier_attempt: None,
         }));
         assert_eq!(
             Value::Object(error.fields()),

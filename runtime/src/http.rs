@@ -238,6 +238,9 @@ impl HttpTransport {
         let policy = &self.config.retry;
         let mut started = None;
         let mut attempt = 0u32;
+        // The first failed attempt that may have been applied, described: a retry's answer
+        // (a DELETE's 404, say) can be its effect, and the error says so.
+        let mut maybe_applied: Option<String> = None;
         loop {
             attempt += 1;
             if let Some(pacer) = &self.pacer {
@@ -260,11 +263,16 @@ impl HttpTransport {
                 );
             }
             let Some(wait) = retry else {
-                return outcome.map_err(|failure| failure.error);
+                return outcome.map_err(|failure| failure.error.after(maybe_applied));
             };
             let out_of_budget = started.elapsed() + wait >= policy.budget;
             if attempt >= policy.max_attempts || out_of_budget {
-                return outcome.map_err(|failure| failure.error);
+                return outcome.map_err(|failure| failure.error.after(maybe_applied));
+            }
+            if let Err(failure) = &outcome
+                && maybe_applied.is_none()
+            {
+                maybe_applied = failure.may_have_applied();
             }
             // A paced 429 waits in the pacer, which now holds the whole limit back.
             let wait = match (&outcome, &self.pacer) {
@@ -514,6 +522,25 @@ enum FailureKind {
 }
 
 impl AttemptFailure {
+    /// What befell this attempt, if it may have been applied: a 5xx, or a connection that
+    /// failed once the request was sent.
+    fn may_have_applied(&self) -> Option<String> {
+        match (&self.kind, &self.error) {
+            (FailureKind::ServerError, Error::Api(api)) => Some(format!("a {} answer", api.status)),
+            (FailureKind::ServerError, _) => Some("a server error".to_string()),
+            (FailureKind::MaybeApplied, Error::InvalidResponse { status, .. }) => {
+                Some(format!("an empty {status} answer"))
+            }
+            (FailureKind::MaybeApplied, Error::Timeout { .. }) => {
+                Some("a timeout after the request was sent".to_string())
+            }
+            (FailureKind::MaybeApplied, _) => {
+                Some("a connection that failed after the request was sent".to_string())
+            }
+            _ => None,
+        }
+    }
+
     /// How long to wait before trying again, or `None` if this must not be retried.
     fn retry_wait(&self, method: Method, attempt: u32, policy: &RetryPolicy) -> Option<Duration> {
         let backoff = policy.backoff(attempt);
@@ -624,6 +651,7 @@ pub fn parse_api_error(
         retry_after: header(provider.retry_after_header)
             .and_then(|v| parse_retry_after(&v, SystemTime::now())),
         body: raw,
+        earlier_attempt: None,
     }
 }
 

@@ -13,6 +13,8 @@
 //!   membership deleted afterwards by the script excepted), metadata included;
 //! - **failures are errors**: every failed call surfaced as a Lua error table with `kind` and
 //!   `message` (and `status` for an API error);
+//! - **a retry's 404 explained**: a delete of a user the script made that found nothing (its
+//!   earlier attempt was applied, then failed) carries `earlier_attempt`;
 //! - **in time**: no call took longer than its time budget (retry budget, one attempt's
 //!   timeout and the longest pacing wait);
 //! - **no secret**: the secret key (a canary made from the seed) is in no output, error, log
@@ -161,7 +163,7 @@ fn http_config() -> HttpConfig {
 const WINDOW_SCALE: f64 = 0.002;
 
 /// The workflow: `units` units of ten calls, `concurrency` at a time. It returns one log entry
-/// per call: `{op, key, ok, id?, kind?, status?, code?, message?}`.
+/// per call: `{op, key, ok, id?, kind?, status?, code?, message?, earlier_attempt?}`.
 fn workflow(units: usize, concurrency: usize) -> String {
     format!(
         r#"local clerk = app.integrations.clerk
@@ -172,6 +174,7 @@ local function try(log, op, key, fn, args)
     if type(res) == "table" then entry.id = res.id end
   elseif type(res) == "table" then
     entry.kind, entry.status, entry.code, entry.message = res.kind, res.status, res.code, res.message
+    entry.earlier_attempt = res.earlier_attempt
   else
     entry.kind, entry.message = "not_a_table", tostring(res)
   end
@@ -594,6 +597,15 @@ impl Checks {
                 !kind.is_empty() && kind != "not_a_table" && !message.is_empty() && status_ok,
                 || format!("{entry}"),
             );
+            // The script deletes only users it made: a delete that finds nothing answered a
+            // retry after an attempt that did it, and must say so.
+            if entry["op"] == "delete_user" && entry["status"] == 404 {
+                self.expect(
+                    "a retry's 404 names the earlier attempt",
+                    entry["earlier_attempt"].is_string(),
+                    || format!("{entry}"),
+                );
+            }
         }
     }
 

@@ -586,6 +586,56 @@ async fn dropped_connections_are_retried_for_reads_only() {
     assert_eq!(harness.emulator.count(ObjectKind::Organization), 1);
 }
 
+/// A DELETE applied before a 500 or a dropped connection is retried, and the retry finds
+/// nothing: its 404 says that an earlier attempt may have done it. A 404 with no such attempt
+/// says nothing of the kind.
+#[tokio::test]
+async fn a_retry_s_404_after_an_attempt_that_may_have_applied_says_so() {
+    let harness = Harness::start().await;
+    for (fault, earlier) in [
+        (
+            FaultKind::ServerErrorAfterApplying { status: 500 },
+            "a 500 answer",
+        ),
+        (
+            FaultKind::DropConnectionAfterApplying,
+            "a connection that failed after the request was sent",
+        ),
+    ] {
+        let user = create_user(&harness, "deleted.once@example.test").await;
+        let id = user["id"].as_str().unwrap().to_string();
+        let path = format!("/v1/users/{id}");
+        harness.emulator.take_requests();
+        harness
+            .emulator
+            .inject(Fault::new(fault).on("DELETE", &path));
+        let error = harness
+            .call("delete_user", json!({ "id": id }))
+            .await
+            .unwrap_err();
+        let text = error.to_string();
+        let api = api_error(error);
+        assert_eq!(api.status, 404);
+        assert_eq!(api.earlier_attempt.as_deref(), Some(earlier));
+        assert!(
+            text.ends_with(&format!(
+                ". This answered a retry: an earlier attempt ended in {earlier} and may have been applied, which this answer can reflect."
+            )),
+            "{text}"
+        );
+        assert_eq!(harness.emulator.take_requests().len(), 2);
+        assert_eq!(harness.emulator.count(ObjectKind::User), 0);
+    }
+
+    let api = api_error(
+        harness
+            .call("delete_user", json!({ "id": "user_never_was" }))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((api.status, api.earlier_attempt), (404, None));
+}
+
 #[tokio::test]
 async fn truncated_bodies_are_retried_for_reads_and_reported_for_writes() {
     let harness = Harness::start().await;

@@ -52,6 +52,7 @@ impl Transport for FakeTransport {
                         trace_id: Some("trace-404".into()),
                         retry_after: None,
                         body: "{}".into(),
+                        earlier_attempt: None,
                     })));
                 }
                 ("GET", "/big") => json!({"object": "blob", "text": "x".repeat(5_000)}),

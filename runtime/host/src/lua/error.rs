@@ -16,7 +16,9 @@ const ERROR_METATABLE: &str = "kosmo.error_metatable";
 /// - `kind`: `api`, `invalid_argument`, `unknown_function`, `transport`, `timeout`,
 ///   `invalid_response` or `config`;
 /// - `message`: the provider's own message for API errors, else the full message;
-/// - `status`, `code`, `long_message`, `trace_id`, `retry_after`, `meta` for API errors;
+/// - `status`, `code`, `long_message`, `trace_id`, `retry_after`, `meta` for API errors, and
+///   `earlier_attempt` when the answer came to a retry after an attempt that may have been
+///   applied (`a 500 answer`);
 /// - `function`, `parameter` for invalid arguments; `provider` when known.
 ///
 /// [`Error::fields`] gives the same fields as JSON (the MCP gateway's); a test keeps the two
@@ -35,6 +37,7 @@ pub fn error_value(lua: &Lua, error: &Error) -> mlua::Result<Table> {
             table.raw_set("long_message", api.long_message.as_deref())?;
             table.raw_set("trace_id", api.trace_id.as_deref())?;
             table.raw_set("retry_after", api.retry_after)?;
+            table.raw_set("earlier_attempt", api.earlier_attempt.as_deref())?;
             if let Some(meta) = &api.meta {
                 table.raw_set("meta", json_to_lua(lua, meta)?)?;
             }
@@ -169,6 +172,7 @@ mod tests {
             trace_id: code.map(|_| "trace-1".to_string()),
             retry_after: code.map(|_| 3),
             body: "{}".into(),
+            earlier_attempt: code.map(|_| "a 500 answer".to_string()),
         }))
     }
 
