@@ -5,6 +5,7 @@
 pub mod fixture;
 pub mod soak;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clerk_emulator::multipart::Part;
@@ -102,6 +103,52 @@ impl Harness {
             requests.len()
         );
         (result, requests.remove(0))
+    }
+}
+
+/// A harness that remembers which functions were checked, for a walk that must cover a list of
+/// functions: the test compares `covered` with its list at the end.
+pub struct CoverageWalk {
+    pub harness: Harness,
+    /// The emulator's secret key, which every request must carry.
+    pub key: String,
+    pub covered: BTreeSet<&'static str>,
+}
+
+impl CoverageWalk {
+    pub async fn start() -> CoverageWalk {
+        let harness = Harness::start().await;
+        let key = harness.emulator.secret_key().to_string();
+        CoverageWalk {
+            harness,
+            key,
+            covered: BTreeSet::new(),
+        }
+    }
+
+    /// [`Harness::check`], and the function counts as covered.
+    pub async fn check(
+        &mut self,
+        function: &'static str,
+        args: Value,
+        expect: Expect<'_>,
+    ) -> Value {
+        let answer = self.harness.check(function, args, expect).await;
+        self.covered.insert(function);
+        answer
+    }
+
+    /// Calls a function that must succeed (a step of the walk, not checked itself).
+    pub async fn call(&self, function: &str, args: Value) -> Value {
+        self.harness
+            .call(function, args)
+            .await
+            .unwrap_or_else(|e| panic!("{function} failed: {e}"))
+    }
+
+    /// [`Harness::fails`].
+    pub async fn fails(&self, function: &str, args: Value) -> (u16, String) {
+        self.harness.fails(function, args).await
     }
 }
 

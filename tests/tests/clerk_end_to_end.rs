@@ -6,40 +6,13 @@ use std::collections::BTreeSet;
 
 use kosmo_integrations::clerk;
 use kosmo_tests::{
-    Expect, Harness, assert_clerk_id, assert_multipart_request, assert_request, bare, get,
-    with_body,
+    CoverageWalk, Harness, assert_clerk_id, assert_multipart_request, bare, get, with_body,
 };
-use serde_json::{Value, json};
-
-/// Calls one function, checks the wire request, and remembers that the function was covered.
-struct Run {
-    harness: Harness,
-    key: String,
-    covered: BTreeSet<&'static str>,
-}
-
-impl Run {
-    async fn new() -> Run {
-        let harness = Harness::start().await;
-        let key = harness.emulator.secret_key().to_string();
-        Run {
-            harness,
-            key,
-            covered: BTreeSet::new(),
-        }
-    }
-
-    async fn check(&mut self, function: &'static str, args: Value, expect: Expect<'_>) -> Value {
-        let (result, request) = self.harness.call_once(function, args).await;
-        assert_request(&request, &self.key, expect);
-        self.covered.insert(function);
-        result
-    }
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn every_function_sends_the_documented_request_and_returns_clerks_answer() {
-    let mut run = Run::new().await;
+    let mut run = CoverageWalk::start().await;
     let user_id = users(&mut run).await;
     sessions(&mut run, &user_id).await;
     organizations(&mut run, &user_id).await;
@@ -94,7 +67,7 @@ fn other_end_to_end_sources() -> String {
     sources
 }
 
-async fn users(run: &mut Run) -> String {
+async fn users(run: &mut CoverageWalk) -> String {
     let created = run
         .check(
             "create_user",
@@ -253,7 +226,7 @@ async fn users(run: &mut Run) -> String {
     user_id
 }
 
-async fn sessions(run: &mut Run, user_id: &str) {
+async fn sessions(run: &mut CoverageWalk, user_id: &str) {
     let session = run
         .harness
         .call(
@@ -303,7 +276,7 @@ async fn sessions(run: &mut Run, user_id: &str) {
     assert_eq!(revoked["status"], "revoked");
 }
 
-async fn organizations(run: &mut Run, user_id: &str) {
+async fn organizations(run: &mut CoverageWalk, user_id: &str) {
     let org = run
         .check(
             "create_organization",
@@ -493,7 +466,7 @@ async fn organizations(run: &mut Run, user_id: &str) {
     );
 }
 
-async fn invitations_and_tokens(run: &mut Run, user_id: &str) {
+async fn invitations_and_tokens(run: &mut CoverageWalk, user_id: &str) {
     let invitation = run
         .check(
             "create_invitation",
@@ -558,7 +531,7 @@ async fn invitations_and_tokens(run: &mut Run, user_id: &str) {
     assert_eq!(revoked["status"], "revoked");
 }
 
-async fn raw_helpers(run: &mut Run) {
+async fn raw_helpers(run: &mut CoverageWalk) {
     let listed = run
         .check(
             "api_get",
@@ -626,7 +599,7 @@ fn png() -> Vec<u8> {
 }
 
 /// The multipart uploads: the file part's name, filename, type and bytes, and the text fields.
-async fn images(run: &mut Run, user_id: &str) {
+async fn images(run: &mut CoverageWalk, user_id: &str) {
     let file = json!({"content_base64": PNG_BASE64, "filename": "avatar.png"});
     let (result, request) = run
         .harness
@@ -709,7 +682,7 @@ async fn images(run: &mut Run, user_id: &str) {
     assert_eq!(cleared["has_image"], false);
 }
 
-async fn deletions(run: &mut Run, user_id: &str) {
+async fn deletions(run: &mut CoverageWalk, user_id: &str) {
     let deleted = run
         .check(
             "delete_user",

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use kosmo_integrations::clerk;
 use kosmo_runtime::Error;
-use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_request, bare, get, with_body};
+use kosmo_tests::{CoverageWalk, assert_clerk_id, bare, get, with_body};
 use serde_json::{Value, json};
 
 /// The functions these families add; each must be checked below.
@@ -41,46 +41,6 @@ const FUNCTIONS: &[&str] = &[
     "get_jwks",
 ];
 
-/// Calls functions, checks the wire request of each, and remembers which were checked.
-struct Run {
-    harness: Harness,
-    key: String,
-    covered: BTreeSet<&'static str>,
-}
-
-impl Run {
-    /// With Clerk's OpenAPI document when it is there (`Harness::start`), so `get_jwks` (a
-    /// mocked operation) is answered.
-    async fn new() -> Run {
-        let harness = Harness::start().await;
-        let key = harness.emulator.secret_key().to_string();
-        Run {
-            harness,
-            key,
-            covered: BTreeSet::new(),
-        }
-    }
-
-    async fn check(&mut self, function: &'static str, args: Value, expect: Expect<'_>) -> Value {
-        let (result, request) = self.harness.call_once(function, args).await;
-        assert_request(&request, &self.key, expect);
-        self.covered.insert(function);
-        result
-    }
-
-    async fn call(&self, function: &str, args: Value) -> Value {
-        self.harness
-            .call(function, args)
-            .await
-            .unwrap_or_else(|e| panic!("{function} failed: {e}"))
-    }
-
-    /// The Clerk error a call must fail with: (status, code).
-    async fn fails(&self, function: &str, args: Value) -> (u16, String) {
-        self.harness.fails(function, args).await
-    }
-}
-
 fn id(value: &Value) -> String {
     value["id"].as_str().unwrap().to_string()
 }
@@ -96,7 +56,7 @@ fn ids(list: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn every_function_of_these_families_sends_its_request_and_round_trips() {
-    let mut run = Run::new().await;
+    let mut run = CoverageWalk::start().await;
     allowlist_and_blocklist(&mut run).await;
     waitlist(&mut run).await;
     domains(&mut run).await;
@@ -124,7 +84,7 @@ async fn every_function_of_these_families_sends_its_request_and_round_trips() {
     assert_eq!(in_families, expected);
 }
 
-async fn allowlist_and_blocklist(run: &mut Run) {
+async fn allowlist_and_blocklist(run: &mut CoverageWalk) {
     let domain = run
         .check(
             "create_allowlist_identifier",
@@ -264,7 +224,7 @@ async fn allowlist_and_blocklist(run: &mut Run) {
     );
 }
 
-async fn waitlist(run: &mut Run) {
+async fn waitlist(run: &mut CoverageWalk) {
     let grace = run
         .check(
             "create_waitlist_entry",
@@ -390,7 +350,7 @@ async fn waitlist(run: &mut Run) {
     );
 }
 
-async fn domains(run: &mut Run) {
+async fn domains(run: &mut CoverageWalk) {
     let list = run
         .check("list_domains", json!({}), get("/v1/domains", &[]))
         .await;
@@ -489,7 +449,7 @@ async fn domains(run: &mut Run) {
     );
 }
 
-async fn redirect_urls(run: &mut Run) {
+async fn redirect_urls(run: &mut CoverageWalk) {
     let app = run
         .check(
             "create_redirect_url",
@@ -560,7 +520,7 @@ async fn redirect_urls(run: &mut Run) {
     );
 }
 
-async fn jwt_templates(run: &mut Run) {
+async fn jwt_templates(run: &mut CoverageWalk) {
     let claims =
         json!({"aud": "https://api.example.test", "email": "{{user.primary_email_address}}"});
     let template = run
