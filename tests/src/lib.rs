@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clerk_emulator::multipart::Part;
 use clerk_emulator::{Config, Emulator, RecordedRequest};
+use kosmo_host::{CredentialMap, Host, HttpTransports, RunOptions, RunReport};
 use kosmo_integrations::clerk;
 use kosmo_runtime::{Credentials, Error, HttpConfig, HttpTransport, RetryPolicy};
 use serde_json::Value;
@@ -104,6 +105,28 @@ impl Harness {
         );
         (result, requests.remove(0))
     }
+}
+
+/// A host with every generated integration and the Clerk account `default` on `emulator`.
+pub fn host_for(emulator: &Emulator) -> Host {
+    Host::builder()
+        .integrations(&kosmo_integrations::INTEGRATIONS)
+        .credentials(CredentialMap::new().with("clerk", "default", credentials_for(emulator)))
+        .transports(HttpTransports::new(quick_retries()))
+        .build()
+        .unwrap()
+}
+
+/// Runs a script with `force` on: writes go without asking anyone.
+pub async fn run_forced(host: &Host, code: &str) -> RunReport {
+    host.run(
+        code,
+        RunOptions {
+            force: true,
+            ..RunOptions::default()
+        },
+    )
+    .await
 }
 
 /// A harness that remembers which functions were checked, for a walk that must cover a list of

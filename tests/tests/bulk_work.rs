@@ -4,32 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use clerk_emulator::Emulator;
-use kosmo_host::{CredentialMap, Host, HttpTransports, Limits, RunOptions, RunReport};
+use kosmo_host::{CredentialMap, Host, HttpTransports, Limits, RunOptions};
+use kosmo_tests::{host_for, run_forced};
 use serde_json::{Value, json};
-
-fn host_for(emulator: &Emulator) -> Host {
-    Host::builder()
-        .integrations(&kosmo_integrations::INTEGRATIONS)
-        .credentials(CredentialMap::new().with(
-            "clerk",
-            "default",
-            kosmo_tests::credentials_for(emulator),
-        ))
-        .transports(HttpTransports::new(kosmo_tests::quick_retries()))
-        .build()
-        .unwrap()
-}
-
-async fn run(host: &Host, code: &str) -> RunReport {
-    host.run(
-        code,
-        RunOptions {
-            force: true,
-            ..RunOptions::default()
-        },
-    )
-    .await
-}
 
 /// GET requests the emulator received for `path` since the last call.
 fn gets(emulator: &Emulator, path: &str) -> usize {
@@ -47,7 +24,7 @@ async fn every_list_shape_is_walked_to_its_end_with_the_expected_number_of_reque
         .unwrap();
     emulator.seed(5, 4);
     let host = host_for(&emulator);
-    let setup = run(
+    let setup = run_forced(
         &host,
         r#"local clerk = app.integrations.clerk
         local users = clerk.list_users({ limit = 5 })
@@ -112,7 +89,7 @@ async fn every_list_shape_is_walked_to_its_end_with_the_expected_number_of_reque
     ];
     for (call, size, path, requests) in cases {
         let path = path.replace("ORG", org);
-        let report = run(
+        let report = run_forced(
             &host,
             &format!(
                 r#"local n, seen, distinct = 0, {{}}, 0
@@ -142,7 +119,7 @@ async fn every_list_shape_is_walked_to_its_end_with_the_expected_number_of_reque
     }
 
     // The invitations iterator asked for the counted shape on every page.
-    let report = run(
+    let report = run_forced(
         &host,
         "for _ in app.integrations.clerk.each.list_invitations({ limit = 2 }) do end",
     )
@@ -179,7 +156,7 @@ async fn an_empty_collection_yields_nothing_after_one_request() {
             "/v1/invitations",
         ),
     ] {
-        let report = run(
+        let report = run_forced(
             &host,
             &format!(
                 "local n = 0 for _ in app.integrations.clerk.each.{call} do n = n + 1 end return n"
@@ -199,7 +176,7 @@ async fn walks_refuse_what_does_not_page_and_report_failed_pages() {
         .unwrap();
     emulator.seed(3, 0);
     let host = host_for(&emulator);
-    let report = run(
+    let report = run_forced(
         &host,
         r#"local ok, err = pcall(function() return app.integrations.clerk.each.get_user end)
         local bad_ok, bad = pcall(app.integrations.clerk.each.list_users, { limit = 0 })
@@ -227,7 +204,7 @@ async fn walks_refuse_what_does_not_page_and_report_failed_pages() {
         .on("GET", "/v1/users")
         .skip(1),
     );
-    let report = run(
+    let report = run_forced(
         &host,
         r#"local seen = 0
         local ok, err = pcall(function()
@@ -250,7 +227,7 @@ async fn a_failing_item_among_100_concurrent_calls_loses_none_of_the_other_99() 
         .unwrap();
     emulator.seed(100, 0);
     let host = host_for(&emulator);
-    let report = run(
+    let report = run_forced(
         &host,
         r#"local clerk = app.integrations.clerk
         local ids = {}
@@ -304,7 +281,7 @@ async fn parallel_map_checks_its_arguments_and_keeps_order_and_values() {
         .await
         .unwrap();
     let host = host_for(&emulator);
-    let report = run(
+    let report = run_forced(
         &host,
         r#"local results, failures = parallel.map({ 3, 1, 2 }, function(x, i) return x * 10 + i end, { concurrency = 2 })
         local empty, none = parallel.map({}, function() end)
@@ -512,7 +489,7 @@ async fn a_burst_of_300_calls_under_development_limits_gets_no_429() {
         emulator.instance_tier(),
         clerk_emulator::InstanceTier::Development
     );
-    let report = run(&paced_host(&emulator, scale, true), BURST).await;
+    let report = run_forced(&paced_host(&emulator, scale, true), BURST).await;
     assert_eq!(report.error, None, "{report:?}");
     assert_eq!(report.result.unwrap()[0], json!(0), "no call failed");
     let stats = emulator.stats();
@@ -537,7 +514,7 @@ async fn a_burst_of_300_calls_under_development_limits_gets_no_429() {
     .await
     .unwrap();
     emulator.seed(1, 0);
-    let report = run(&paced_host(&emulator, 1.0, false), BURST).await;
+    let report = run_forced(&paced_host(&emulator, 1.0, false), BURST).await;
     assert_eq!(report.error, None, "{report:?}");
     assert_eq!(report.result.unwrap(), [json!(200), json!(429)]);
     assert_eq!(emulator.stats().clerk_limit_429s, 200);
@@ -558,7 +535,7 @@ async fn pacing_holds_back_after_a_429_and_refuses_what_cannot_fit_in_its_wait()
         })
         .on("GET", "/v1/users"),
     );
-    let report = run(
+    let report = run_forced(
         &host,
         r#"local clerk = app.integrations.clerk
         local users = clerk.list_users({ limit = 1 })
@@ -590,7 +567,7 @@ async fn pacing_holds_back_after_a_429_and_refuses_what_cannot_fit_in_its_wait()
         .transports(HttpTransports::new(http))
         .build()
         .unwrap();
-    let report = run(
+    let report = run_forced(
         &host,
         r#"local clerk = app.integrations.clerk
         local id = clerk.list_users({ limit = 1 })[1].id

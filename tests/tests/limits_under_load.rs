@@ -8,22 +8,10 @@
 use std::time::Duration;
 
 use clerk_emulator::Emulator;
-use kosmo_host::{CredentialMap, Host, HttpTransports, LimitExceeded, Limits, RunOptions};
+use kosmo_host::{Host, LimitExceeded, Limits, RunOptions};
+use kosmo_tests::host_for;
 
 const SECRET: &str = "sk_test_limitsunderloadcanary0001";
-
-fn host_for(emulator: &Emulator) -> Host {
-    Host::builder()
-        .integrations(&kosmo_integrations::INTEGRATIONS)
-        .credentials(CredentialMap::new().with(
-            "clerk",
-            "default",
-            kosmo_tests::credentials_for(emulator),
-        ))
-        .transports(HttpTransports::new(kosmo_tests::quick_retries()))
-        .build()
-        .unwrap()
-}
 
 /// 400 items, 32 at a time, each creating a user (a write) on an emulator that answers in
 /// 300 ms; item 3 is `breaker`, which hits a limit while the others wait.

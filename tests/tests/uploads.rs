@@ -4,40 +4,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use clerk_emulator::{Emulator, Fault, FaultKind};
-use kosmo_host::{CallOptions, CredentialMap, Host, HttpTransports, RunOptions, RunReport};
-use kosmo_tests::multipart_parts;
+use kosmo_host::{CallOptions, Host, RunOptions};
+use kosmo_tests::{host_for, multipart_parts, run_forced};
 use serde_json::{Value, json};
-
-fn host_for(emulator: &Emulator) -> Host {
-    Host::builder()
-        .integrations(&kosmo_integrations::INTEGRATIONS)
-        .credentials(CredentialMap::new().with(
-            "clerk",
-            "default",
-            kosmo_tests::credentials_for(emulator),
-        ))
-        .transports(HttpTransports::new(kosmo_tests::quick_retries()))
-        .build()
-        .unwrap()
-}
-
-async fn run(host: &Host, code: &str) -> RunReport {
-    host.run(
-        code,
-        RunOptions {
-            force: true,
-            ..RunOptions::default()
-        },
-    )
-    .await
-}
 
 async fn start() -> (Emulator, Host, String) {
     let emulator = Emulator::start(kosmo_tests::emulator_config())
         .await
         .unwrap();
     let host = host_for(&emulator);
-    let report = run(
+    let report = run_forced(
         &host,
         r#"return app.integrations.clerk.create_user({ email_address = { "uploads@example.test" } }).id"#,
     )
@@ -58,7 +34,7 @@ fn every_byte() -> Vec<u8> {
 #[tokio::test]
 async fn bytes_from_lua_reach_the_provider_exactly() {
     let (emulator, host, user_id) = start().await;
-    let report = run(
+    let report = run_forced(
         &host,
         &format!(
             r#"local bytes = {{ "\137PNG\r\n\26\n" }}
@@ -140,7 +116,7 @@ async fn json_arguments_send_content_base64_and_the_type_is_guessed_from_the_nam
 #[tokio::test]
 async fn a_file_too_large_or_of_the_wrong_type_is_refused_before_sending() {
     let (emulator, host, user_id) = start().await;
-    let report = run(
+    let report = run_forced(
         &host,
         &format!(
             r#"local big = "\137PNG\r\n\26\n" .. string.rep("x", 10 * 1024 * 1024)
@@ -201,7 +177,7 @@ async fn a_file_too_large_or_of_the_wrong_type_is_refused_before_sending() {
 #[tokio::test]
 async fn a_retried_upload_sends_the_whole_body_again() {
     let (emulator, host, _) = start().await;
-    let report = run(
+    let report = run_forced(
         &host,
         r#"return app.integrations.clerk.create_organization({ name = "Retry Logos" }).id"#,
     )
@@ -215,7 +191,7 @@ async fn a_retried_upload_sends_the_whole_body_again() {
             .on("PUT", &path)
             .times(1),
     );
-    let report = run(
+    let report = run_forced(
         &host,
         &format!(
             r#"local png = "\137PNG\r\n\26\n\0\1\2\3"
