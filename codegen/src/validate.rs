@@ -349,10 +349,15 @@ fn check_pagination(
             format!("`{fname}` pages but is not a read; only reads can be walked"),
         );
     }
+    // `number` too: some providers type their counts so; a walk sends whole
+    // numbers, and the walker refuses a caller's limit or offset that is not one.
     let integer_param = |name: &str| {
         f.params.get(name).filter(|p| {
             p.location.value == ParamLocation::Query
-                && p.ty.value == ParamType::Scalar(ScalarType::Integer)
+                && matches!(
+                    p.ty.value,
+                    ParamType::Scalar(ScalarType::Integer | ScalarType::Number)
+                )
         })
     };
     let mut limit_param = None;
@@ -361,7 +366,7 @@ fn check_pagination(
         let found = integer_param(name);
         if found.is_none() {
             let message = format!(
-                "`{fname}` pages with `{name}`, which is not one of its integer query parameters"
+                "`{fname}` pages with `{name}`, which is not one of its integer or number query parameters"
             );
             match declared {
                 Some(d) => reporter.on(d, message),

@@ -368,14 +368,14 @@ fn paged(pagination: &str) -> String {
 }
 
 #[test]
-fn pagination_parameters_must_be_integer_query_parameters() {
+fn pagination_parameters_must_be_integer_or_number_query_parameters() {
     assert_reports_at_some_line(
         &paged("{ page_size: 50, offset: status }"),
-        "`get_widget` pages with `status`, which is not one of its integer query parameters",
+        "`get_widget` pages with `status`, which is not one of its integer or number query parameters",
     );
     assert_reports_at_some_line(
         &paged("{ page_size: 50 }"),
-        "`get_widget` pages with `offset`, which is not one of its integer query parameters",
+        "`get_widget` pages with `offset`, which is not one of its integer or number query parameters",
     );
 }
 

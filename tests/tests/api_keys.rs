@@ -103,6 +103,57 @@ async fn list_api_keys_sends_the_subject_and_its_string_flag() {
     assert!(error.to_string().contains("include_invalid"), "{error}");
 }
 
+/// Clerk types this list's `limit` and `offset` as numbers; a walk still asks for whole pages
+/// (`limit=100`, not `100.0`) and refuses a page size that is not a whole number.
+#[tokio::test]
+async fn each_walks_the_keys_with_whole_number_pages() {
+    let Some(run) = Mocked::start().await else {
+        return;
+    };
+    let host = kosmo_tests::host_for(&run.harness.emulator);
+    let mut pages = host
+        .pages(
+            "clerk",
+            "list_api_keys",
+            json!({"subject": "user_2abc123"}),
+            kosmo_host::CallOptions::default(),
+        )
+        .unwrap();
+    run.harness.emulator.take_requests();
+    let page = pages.next_page().await.unwrap().unwrap();
+    for key in &page {
+        assert_fields(key, KEY);
+    }
+    let requests = run.harness.emulator.take_requests();
+    let query: Vec<(&str, &str)> = requests[0]
+        .query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        query,
+        [
+            ("subject", "user_2abc123"),
+            ("limit", "100"),
+            ("offset", "0")
+        ]
+    );
+
+    let refused = host
+        .pages(
+            "clerk",
+            "list_api_keys",
+            json!({"subject": "user_2abc123", "limit": 2.5}),
+            kosmo_host::CallOptions::default(),
+        )
+        .err()
+        .unwrap();
+    assert_eq!(
+        refused.to_string(),
+        "list_api_keys: limit must be a whole number of at least 0."
+    );
+}
+
 #[tokio::test]
 async fn a_key_is_read_updated_revoked_and_deleted_by_id() {
     let Some(run) = Mocked::start().await else {

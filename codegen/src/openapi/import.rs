@@ -904,17 +904,20 @@ impl Importer<'_> {
         params: &[ImportedParam],
         notes: &mut Vec<String>,
     ) -> Option<ImportedPagination> {
-        let integer_query = |name: &str| {
+        let count_query = |name: &str| {
             params.iter().find(|p| {
                 p.name == name
                     && p.location == ParamLocation::Query
-                    && p.ty == ParamType::Scalar(ScalarType::Integer)
+                    && matches!(
+                        p.ty,
+                        ParamType::Scalar(ScalarType::Integer | ScalarType::Number)
+                    )
             })
         };
         if method != Method::Get {
             return None;
         }
-        let (limit, Some(_)) = (integer_query("limit")?, integer_query("offset")) else {
+        let (limit, Some(_)) = (count_query("limit")?, count_query("offset")) else {
             return None;
         };
         let whole = |n: f64| (n >= 1.0 && n.fract() == 0.0).then_some(n as u64);

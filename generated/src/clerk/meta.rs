@@ -5369,7 +5369,7 @@ pub static LIST_M2M_TOKENS: FunctionMeta = FunctionMeta {
     title: "List M2M Tokens",
     group: "m2m_tokens",
     summary: "List a machine's M2M tokens.",
-    description: "Returns `{m2m_tokens = [...], total_count = <n>}`: one page of the opaque tokens created by the machine `subject`, each with `id` (`mt_…`), `subject`, `scopes` (the machine IDs it may call), `claims`, `revoked`, `revocation_reason`, `expired`, `expiration` (null for no expiry), `last_used_at`, `created_at` and `updated_at` (Unix milliseconds). Token values are not included, and JWT-format tokens are never stored, so never listed. Revoked and expired tokens are left out unless asked for. To walk every page, repeat the call with `offset` increased by `limit` until `offset` reaches `total_count`.",
+    description: "Returns `{m2m_tokens = [...], total_count = <n>}`: one page of the opaque tokens created by the machine `subject`, each with `id` (`mt_…`), `subject`, `scopes` (the machine IDs it may call), `claims`, `revoked`, `revocation_reason`, `expired`, `expiration` (null for no expiry), `last_used_at`, `created_at` and `updated_at` (Unix milliseconds). Token values are not included, and JWT-format tokens are never stored, so never listed. Revoked and expired tokens are left out unless asked for. `each.list_m2m_tokens` walks every page and yields each token.",
     path: "/m2m_tokens",
     params: &[
         ParamMeta::query("subject", ParamType::String)
@@ -5391,6 +5391,16 @@ pub static LIST_M2M_TOKENS: FunctionMeta = FunctionMeta {
             .minimum(0f64)
             .doc("Number of tokens to skip before the page starts; use with `limit`."),
     ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 100,
+            items: "/m2m_tokens",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
     ..FunctionMeta::DEFAULT
 };
 
@@ -5489,7 +5499,7 @@ pub static LIST_API_KEYS: FunctionMeta = FunctionMeta {
     title: "List API Keys",
     group: "api_keys",
     summary: "List a subject's API keys.",
-    description: "Returns `{data = [...], total_count = <n>}`: one page of the API keys belonging to `subject`, each with `id`, `type`, `name`, `description`, `subject`, `claims`, `scopes`, `revoked`, `revocation_reason`, `expired`, `expiration`, `created_by`, `last_used_at`, `created_at` and `updated_at` (Unix milliseconds); secrets are not included. Revoked and expired keys are left out unless `include_invalid = \"true\"`. To walk every page, repeat the call with `offset` increased by `limit` until `offset` reaches `total_count`.",
+    description: "Returns `{data = [...], total_count = <n>}`: one page of the API keys belonging to `subject`, each with `id`, `type`, `name`, `description`, `subject`, `claims`, `scopes`, `revoked`, `revocation_reason`, `expired`, `expiration`, `created_by`, `last_used_at`, `created_at` and `updated_at` (Unix milliseconds); secrets are not included. Revoked and expired keys are left out unless `include_invalid = \"true\"`. `each.list_api_keys` walks every page and yields each key.",
     path: "/api_keys",
     params: &[
         ParamMeta::query("subject", ParamType::String)
@@ -5518,6 +5528,16 @@ pub static LIST_API_KEYS: FunctionMeta = FunctionMeta {
             .minimum(0f64)
             .doc("Number of keys to skip before the page starts; use with `limit`."),
     ],
+    pagination: Some(
+        &Pagination {
+            limit_param: "limit",
+            offset_param: "offset",
+            page_size: 100,
+            items: "/data",
+            with: &[],
+            total: Total::InPage("/total_count"),
+        },
+    ),
     ..FunctionMeta::DEFAULT
 };
 
