@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
+use full_moon::LuaVersion;
 use full_moon::ast::{
     Assignment, Block, Call, Expression, Field, FunctionArgs, FunctionBody, FunctionCall,
     FunctionDeclaration, GenericFor, Index, LocalAssignment, LocalFunction, NumericFor, Parameter,
     Prefix, Repeat, Suffix, TableConstructor, Var, VarExpression,
 };
 use full_moon::node::Node;
-use full_moon::tokenizer::{TokenReference, TokenType};
+use full_moon::tokenizer::{Lexer, LexerResult, TokenReference, TokenType};
 use full_moon::visitors::Visitor;
 
 /// A call of an integration function found in a Lua snippet.
@@ -38,6 +39,26 @@ pub fn find_integration_calls(
     code: &str,
     namespace: &str,
 ) -> Result<Vec<IntegrationCall>, LuaSyntaxError> {
+    // full_moon 3.0 panics when a Luau attribute's `@` is followed by a token it cannot lex
+    // (`@\`, found by the manifest property test): lexing first, and stopping at the first
+    // lexer error, keeps such text away from the parser.
+    if let LexerResult::Fatal(errors) | LexerResult::Recovered(_, errors) =
+        Lexer::new(code, LuaVersion::new()).collect()
+    {
+        let (line, column, message) = match errors.first() {
+            Some(error) => (
+                error.position().line(),
+                error.position().character(),
+                error.error().to_string(),
+            ),
+            None => (1, 1, "invalid Lua".to_string()),
+        };
+        return Err(LuaSyntaxError {
+            line,
+            column,
+            message,
+        });
+    }
     let ast = full_moon::parse(code).map_err(|errors| match errors.first() {
         Some(error) => {
             let start = error.range().0;
@@ -909,6 +930,20 @@ app.integrations.acme.not_after_app_shadowed({})
             error.to_string(),
             "line 2, column 9: expected an expression"
         );
+    }
+
+    /// full_moon 3.0 panicked on an attribute's `@` before a character it cannot lex; it is
+    /// now a syntax error at that character (found by the manifest property test).
+    #[test]
+    fn an_attribute_before_an_unlexable_character_is_a_syntax_error() {
+        for code in ["@\\", "local x = 1\n@\\"] {
+            let error = match find_integration_calls(code, "acme") {
+                Ok(calls) => panic!("expected an error, got {calls:?}"),
+                Err(error) => error,
+            };
+            assert_eq!(error.column, 2, "{code:?}: {error}");
+            assert!(error.message.contains('\\'), "{code:?}: {error}");
+        }
     }
 
     #[test]
