@@ -39,9 +39,10 @@ end
 /// read and written here, in Lua, because a value that crosses into Rust and back loses a Luau
 /// `integer`'s exactness (mlua pushes integers as doubles).
 const WORKER: &str = r#"
-local pcall = ...
+local pcall, rawget = ...
 return function(fn, items, results, failed, index)
-    local item = items[index]
+    -- Raw, as the item count is: an `__index` on the items is not consulted.
+    local item = rawget(items, index)
     local ok, value = pcall(fn, item, index)
     if ok then
         results[index] = value
@@ -64,7 +65,7 @@ pub(crate) fn create(
         .load(WORKER)
         .set_name("=parallel.map")
         .into_function()?
-        .call(pcall)?;
+        .call((pcall, lua.globals().raw_get::<Function>("rawget")?))?;
     let workers: Table = host.raw_get("workers")?;
     let map = lua.create_async_function(
         move |lua, (items, function, options): (LuaValue, LuaValue, LuaValue)| {
