@@ -1,9 +1,8 @@
 //! Whole collections: `integrations:call --all` (JSON Lines on stdout) and
 //! `integrations:export` (JSON Lines or CSV, to a file through `FILE.partial`), through the real
 //! `kosmo` binary against the emulator; the `pacedMs` and `paced_ms` fields; pacing settings.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

@@ -1,7 +1,6 @@
 //! Discovery and configuration commands, which need no provider server.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::Kosmo;
 use kosmo_integrations::clerk::meta::PROVIDER;

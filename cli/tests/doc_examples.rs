@@ -8,7 +8,6 @@
 //! way with their IDs pinned and snapshotted, so an example may delete or revoke what it likes.
 //! With Clerk's OpenAPI spec available, the emulator also mocks the operations it has no
 //! stateful handler for.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::io::Write;

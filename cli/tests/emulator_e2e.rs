@@ -1,8 +1,7 @@
 //! Every command end to end against the Clerk emulator, including the reference page's command
 //! lines verbatim.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use clerk_emulator::{Config, Emulator, ObjectKind};
 use common::{Kosmo, assert_envelope_shape, error_of};

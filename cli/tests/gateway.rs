@@ -1,9 +1,8 @@
 //! `kosmo mcp:serve` and `kosmo mcp:gateway:export` as an MCP client meets them: a real rmcp
 //! client starts the binary over stdio (and connects to it over streamable HTTP), with the
 //! emulator behind it, a private home and no configuration of the user's.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::BufRead;
 use std::process::Stdio;

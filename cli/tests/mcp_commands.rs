@@ -1,9 +1,8 @@
 //! The `mcp:*` commands and `app.mcp` through the real `kosmo` binary, against the test MCP
 //! server over streamable HTTP on 127.0.0.1: config files, trust and its revocation,
 //! permissions, `--force`, `--dry-run`, env expansion in headers, and the envelopes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::Kosmo;
 use kosmo_test_mcp_server::{HttpServer, Options, serve_http};

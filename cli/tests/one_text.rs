@@ -1,9 +1,8 @@
 //! One text everywhere: the generated markdown files on disk, `docs.read(...)` in Lua and
 //! `kosmo integrations:docs` print the same page, byte for byte (less the files' first line,
 //! the "generated, do not edit" comment).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,8 +1,7 @@
 //! The `integrations:lua` sandbox without a provider server: the environment, the envelope,
 //! limits and the hostile-script corpus, errors and permissions that stop before any request.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Kosmo, assert_envelope_shape, error_of};
 use serde_json::{Value, json};

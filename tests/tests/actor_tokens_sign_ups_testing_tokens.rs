@@ -1,8 +1,7 @@
 //! Actor tokens, sign-ups and testing tokens end to end against the emulator, which mocks them
 //! from Clerk's OpenAPI spec: the request each function sends and the fields of its answer.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
+use crate::mock_harness;
 
 use kosmo_tests::{Expect, assert_request};
 use mock_harness::Mocked;

@@ -1,8 +1,7 @@
 //! The agent task functions end to end: the request each sends, as the emulator received it,
 //! and the key fields of the answer, which the emulator mocks from Clerk's OpenAPI spec.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
+use crate::mock_harness;
 
 use kosmo_tests::{bare, with_body};
 use mock_harness::{Mocked, string};

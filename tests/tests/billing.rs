@@ -1,10 +1,9 @@
 //! The Billing functions end to end against the emulator, which answers them with mocks built
 //! from Clerk's OpenAPI document: the exact request each sends and the answer's key fields, and
 //! a walk over every page asking for the counted shape.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
-mod shape;
+use crate::mock_harness;
+use crate::shape;
 
 use kosmo_host::{CredentialMap, Host, HttpTransports, RunOptions};
 use kosmo_tests::Expect;

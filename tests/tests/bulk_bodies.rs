@@ -1,7 +1,6 @@
 //! The bulk functions, whose request body is a JSON array (`http.body: json_array`), end to end
 //! against the stateful emulator: the array is sent as the whole body, what they create is kept
 //! with the single-created objects, and a refused item creates nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kosmo_runtime::Error;
 use kosmo_tests::{Expect, Harness, assert_request};

@@ -1,7 +1,6 @@
 //! Bulk work through the host against the emulator: every paging shape walked to its end with
 //! the expected number of requests, `parallel.map` keeping every result when items fail, the
 //! sandbox's limits inside workers, and pacing under Clerk's limits.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use clerk_emulator::Emulator;
 use kosmo_host::{CredentialMap, Host, HttpTransports, Limits, RunOptions};

@@ -1,8 +1,6 @@
 //! The checked-in Clerk docs and catalog document every function with its complete parameter
 //! table: the reference page's "No parameters." defect cannot come back.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
-
 use kosmo_integrations::clerk;
 use serde_json::Value;
 

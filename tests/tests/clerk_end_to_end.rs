@@ -1,6 +1,5 @@
 //! Every generated Clerk function, called through the real HTTP transport against the emulator:
 //! the exact request the emulator received and the parsed result.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 

@@ -1,9 +1,7 @@
 //! The generated Clerk crate keeps the reference page's names and builds the requests Clerk's
 //! Backend API expects. A recording transport stands in for the network.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
-
-mod support;
+use crate::support;
 
 use kosmo_integrations::clerk;
 use kosmo_runtime::{Method, Operation};

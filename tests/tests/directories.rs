@@ -2,9 +2,8 @@
 //! `/scim_directories`, which take the same requests under other names. For each function, the
 //! request it sends, as the emulator received it, and the key fields of the answer, which the
 //! emulator mocks from Clerk's OpenAPI spec (it keeps no directories).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
+use crate::mock_harness;
 
 use kosmo_tests::{bare, get, with_body};
 use mock_harness::{Mocked, page, string};

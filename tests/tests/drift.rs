@@ -1,8 +1,6 @@
 //! `cargo test` fails when any generated file is stale, missing or extra, exactly as
 //! `cargo xtask gen --check` does (both call `xtask::generate_all`). This test only reads.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
-
 #[test]
 fn generated_files_match_the_manifests() {
     let root = xtask::fs::repo_root();

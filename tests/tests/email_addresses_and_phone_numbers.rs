@@ -1,7 +1,6 @@
 //! The email address and phone number functions end to end against the emulator, which keeps
 //! both on their user: the exact request each sends, round trips from create to a 404 after
 //! delete, what the user object shows after each change, and code verification.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kosmo_runtime::Error;
 use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_request, bare, with_body};

@@ -1,8 +1,6 @@
 //! The embedding example (runtime/host/examples/embed.rs), compiled into this test and run
 //! against the emulator: the README's "Embedding the host" code works as printed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
-
 #[allow(dead_code)] // the example's `main` is for `cargo run --example embed`
 #[path = "../../runtime/host/examples/embed.rs"]
 mod embed;

@@ -1,9 +1,8 @@
 //! The enterprise connection functions end to end: the request each sends, as the emulator
 //! received it, and the key fields of the answer, which the emulator mocks from Clerk's OpenAPI
 //! spec (it keeps no enterprise connections).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
+use crate::mock_harness;
 
 use kosmo_tests::{bare, get, with_body};
 use mock_harness::{Mocked, page, string};

@@ -6,7 +6,6 @@
 //! Stateful families answer from the emulator's store; the rest from mocks built from Clerk's
 //! OpenAPI document, so this test needs that document (found as the emulator finds it). Without
 //! it the test is skipped, unless `REQUIRE_OPENAPI` is set.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use clerk_emulator::{Config, Emulator};
 use kosmo_codegen::model::{Function, PathPart};

@@ -1,6 +1,5 @@
 //! The operations the Clerk manifest leaves out are listed, with the same reasons, in
 //! spec/README.md: the table there cannot drift from `excluded_operations`.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 #[test]
 fn spec_readme_lists_exactly_the_excluded_operations_with_their_reasons() {

@@ -3,9 +3,7 @@
 //! generator works for any provider and that its handlers build exactly the requests the
 //! manifest describes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
-
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -1,6 +1,5 @@
 //! The HTTP transport against the emulator: credentials, headers, error mapping, retries under
 //! every injected fault, path injection, and the secret key never leaking.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};

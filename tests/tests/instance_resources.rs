@@ -3,7 +3,6 @@
 //! exact request the emulator received, the parsed answer, and round trips through the
 //! emulator's state (create, read back, list with filters and paging, update, delete, then the
 //! error a deleted object gives).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 

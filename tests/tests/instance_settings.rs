@@ -1,9 +1,8 @@
 //! The instance settings functions end to end against the emulator, which mocks them from
 //! Clerk's OpenAPI spec: each sends the documented request, and its answer has the fields of
 //! Clerk's schema (or is empty where Clerk answers 202 or 204 without a body).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
+use crate::mock_harness;
 
 use kosmo_tests::{Expect, assert_request};
 use mock_harness::Mocked;

@@ -3,7 +3,6 @@
 //! limit named; the calls still waiting are dropped and the items not yet started are never
 //! sent (the emulator's request count stops growing the moment the run is over); the output
 //! stays within its limit; and the same host runs the next script at once, nothing left held.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

@@ -1,10 +1,9 @@
 //! The machine-to-machine token functions end to end against the emulator, which answers them
 //! with mocks built from Clerk's OpenAPI document: the exact request each sends and the answer's
 //! key fields. Creating a token is not a function (it needs the machine's own secret key).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
-mod shape;
+use crate::mock_harness;
+use crate::shape;
 
 use kosmo_integrations::clerk;
 use kosmo_runtime::Operation;

@@ -1,9 +1,8 @@
 //! The machine functions end to end against the emulator, which answers them with mocks built
 //! from Clerk's OpenAPI document: the exact request each sends and the answer's key fields.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
-mod shape;
+use crate::mock_harness;
+use crate::shape;
 
 use kosmo_tests::{bare, get, with_body};
 use mock_harness::{Mocked, string};

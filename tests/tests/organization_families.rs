@@ -3,7 +3,6 @@
 //! the real HTTP transport against the emulator: the request it received and the answer. The
 //! stateful ones go round trips (create, get, list with filters and paging, update, delete, then
 //! the 404); the billing ones are mocked from Clerk's OpenAPI spec when it is there.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kosmo_tests::{Harness, assert_clerk_id, bare, get, with_body};
 use serde_json::{Value, json};

@@ -3,8 +3,6 @@
 //! the runtime, the host, the CLI or the generator. (The fixture provider `acme` is the
 //! placeholder name examples and unit tests use, as `example.com` is for domains.)
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
-
 use std::path::{Path, PathBuf};
 
 /// Hand-written source folders, relative to the repository root.

@@ -3,7 +3,6 @@
 //! Its own test binary: `tracing` caches per-callsite interest process-wide, so a test running
 //! on another thread could register the client's callsites before this test's subscriber exists
 //! and hide the events it asserts on.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
 

@@ -2,9 +2,8 @@
 //! their tokens), and the client lookups, end to end against the emulator: the request it
 //! received and the answer. Sessions and their tokens are stateful there; clients are mocked
 //! from Clerk's OpenAPI spec.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
+use crate::mock_harness;
 
 use kosmo_runtime::Error;
 use kosmo_tests::{Expect, Harness, assert_clerk_id, assert_request};

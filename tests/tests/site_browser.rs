@@ -3,7 +3,6 @@
 //! page over HTTP and takes screenshots.
 //!
 //! Skipped with a message when Chromium is missing, unless `KOSMO_REQUIRE_BROWSER=1` (CI).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};

@@ -4,9 +4,7 @@
 //! a recorder. Each provider's own wire format holds: Clerk's error body and trace header,
 //! acme's own error shape and retry header.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
-
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -1,7 +1,6 @@
 //! File uploads end to end, against the emulator: bytes from Lua arrive exactly as they were,
 //! JSON callers send base64, a file too large is refused before anything is sent, a retry
 //! resends the whole body, and a dry run shows files without their bytes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use clerk_emulator::{Emulator, Fault, FaultKind};
 use kosmo_host::{CallOptions, Host, RunOptions};

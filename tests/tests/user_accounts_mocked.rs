@@ -1,10 +1,9 @@
 //! The user functions the emulator answers with mocks built from Clerk's OpenAPI document
 //! (billing, OAuth access tokens, trusted devices, passkeys, web3 wallets and external
 //! accounts): the exact request each sends and the answer's key fields.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
-mod shape;
+use crate::mock_harness;
+use crate::shape;
 
 use kosmo_tests::{bare, get, with_body};
 use mock_harness::Mocked;

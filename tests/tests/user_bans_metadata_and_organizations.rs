@@ -1,7 +1,6 @@
 //! Bulk bans, replaced metadata and a user's organization memberships and invitations, end to
 //! end against the emulator's stateful handlers: the exact request each function sends, its
 //! answer, and what the users show afterwards.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kosmo_runtime::Error;
 use kosmo_tests::{Expect, Harness, assert_request, get, with_body};

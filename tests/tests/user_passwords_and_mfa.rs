@@ -1,6 +1,5 @@
 //! A user's password and second factors end to end against the emulator, which keeps them:
 //! the exact request each function sends, and what the user object or the next call shows.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kosmo_runtime::Error;
 use kosmo_tests::{Expect, Harness, assert_request, bare, with_body};

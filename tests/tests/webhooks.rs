@@ -1,8 +1,7 @@
 //! The webhook (Svix app) functions end to end: the request each sends, as the emulator received
 //! it, and the answer, which the emulator mocks from Clerk's OpenAPI spec.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock_harness;
+use crate::mock_harness;
 
 use kosmo_tests::bare;
 use mock_harness::{Mocked, string};

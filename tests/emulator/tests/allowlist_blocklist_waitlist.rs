@@ -1,8 +1,7 @@
 //! Who may sign up: allowlist and blocklist identifiers, and waitlist entries (with the
 //! application invitations that inviting an entry creates).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Api, assert_clerk_id, assert_millis, ids};
 use serde_json::{Value, json};

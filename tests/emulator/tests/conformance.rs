@@ -9,9 +9,8 @@
 //! unless `REQUIRE_OPENAPI` is set. It is parsed and its `$ref`s followed by
 //! `kosmo_codegen::openapi::Document`, the loader `cargo xtask check-openapi` uses; the schema
 //! validation below is this test's own.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;

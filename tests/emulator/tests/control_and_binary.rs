@@ -1,7 +1,6 @@
 //! The `/__emulator` control endpoints and the `clerk-emulator` binary.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

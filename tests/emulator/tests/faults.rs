@@ -1,8 +1,7 @@
 //! Faults, rate limits, request recording and the handle's other controls, seen from a real
 //! HTTP client over loopback.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};

@@ -1,8 +1,7 @@
 //! Email addresses and phone numbers: create, get, update, delete and replace, as the user
 //! object shows them, and code verification with the test code.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Api, assert_clerk_id, assert_millis};
 use serde_json::{Value, json};

@@ -1,8 +1,7 @@
 //! Profile images and organization logos: multipart uploads, what the objects show, and
 //! Clerk-style refusals.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Api, PNG};
 use serde_json::{Value, json};

@@ -1,7 +1,6 @@
 //! The instance's JWT templates, domains and redirect URLs.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Api, assert_clerk_id, assert_millis, ids};
 use serde_json::{Value, json};

@@ -3,9 +3,8 @@
 //! A test that expects a refusal uses windows of 10 seconds or more, far longer than its
 //! requests take; a test that waits for a window to pass uses a scaled-down window and sleeps
 //! for the `Retry-After` it was given. Nothing asserts how long anything took.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,8 +1,7 @@
 //! What benchmarks lean on: a latency that concurrent requests wait out side by side, switching
 //! request recording off, and 50,000 seeded users listed page by page.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

@@ -2,9 +2,8 @@
 //! answers, the request checks, and the same authentication, limits, faults and recording as
 //! every other route. A small document written here keeps these tests independent of Clerk's
 //! spec; `conformance.rs` runs every operation of the real one.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,9 +2,8 @@
 //! organization handlers gained with them (replaced metadata, membership metadata, the single
 //! invitation and the instance-wide lists): Clerk's validation and errors, and the effects one
 //! object has on another.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Api, assert_clerk_id, assert_millis, ids};
 use serde_json::{Value, json};

@@ -1,8 +1,7 @@
 //! What every request goes through: the key, the API version, the body's type, routing, and
 //! Clerk's error body.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use clerk_emulator::{Config, DEFAULT_SECRET_KEY, ObjectKind, SUPPORTED_API_VERSIONS};
 use common::Api;

@@ -2,9 +2,8 @@
 //! spec and the stateful routes and compares it with the README's block between the markers.
 //! When they differ it fails and prints the block to paste; it writes no file. Skipped without
 //! the spec, unless `REQUIRE_OPENAPI` is set.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use clerk_emulator::{Mode, Operation};
 use common::load_spec;

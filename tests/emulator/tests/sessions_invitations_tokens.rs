@@ -1,7 +1,6 @@
 //! Sessions, application invitations and sign-in tokens.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use clerk_emulator::ObjectKind;
 use common::{Api, assert_clerk_id, assert_millis, ids};

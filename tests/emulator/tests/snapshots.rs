@@ -1,8 +1,7 @@
 //! Snapshots: a fixture built once and restored before each case, in Rust and over the control
 //! endpoints.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,8 +1,7 @@
 //! A user's organization memberships and the organization invitations sent to their email
 //! addresses.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Api, ids};
 use serde_json::json;

@@ -1,8 +1,7 @@
 //! A user's password and second factors: verify and remove the password, the compromised
 //! mark, TOTP and backup codes, and turning second factors off.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::Api;
 use serde_json::{Value, json};

@@ -1,7 +1,6 @@
 //! Users: create, read, update, metadata, ban/lock, delete, and every list filter.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use clerk_emulator::ObjectKind;
 use common::{Api, assert_clerk_id, assert_millis, ids};
