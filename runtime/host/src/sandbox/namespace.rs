@@ -20,21 +20,26 @@ pub(crate) struct Namespace {
     pub(crate) accounts: Vec<Arc<Gate>>,
 }
 
-/// Lua source of the wrapper around each Rust callback: the callback returns `ok, value, boxed`,
-/// and the wrapper raises `value` as the Lua error when `ok` is false, and opens the box of a
-/// top-level integer beyond 2^53 (see [`for_return`]). (A Rust callback can only raise opaque
-/// userdata; raising from Lua lets scripts read the error object's fields.)
+/// Lua source of the factory of a provider's functions. One Rust callback, `raw(index, args)`,
+/// serves every function of the provider: a Rust callback costs far more to create than a Lua
+/// closure, and a script run creates the namespace afresh (one callback per function made the
+/// namespace most of a run's fixed cost). `raw` returns `ok, value, boxed`; the wrapper raises
+/// `value` as the Lua error when `ok` is false, and opens the box of a top-level integer beyond
+/// 2^53 (see [`for_return`]). (A Rust callback can only raise opaque userdata; raising from Lua
+/// lets scripts read the error object's fields.)
 const WRAPPER: &str = r#"
 local raw = ...
-return function(args)
-    local ok, value, boxed = raw(args)
-    if ok then
-        if boxed then
-            return value[1]
+return function(index)
+    return function(args)
+        local ok, value, boxed = raw(index, args)
+        if ok then
+            if boxed then
+                return value[1]
+            end
+            return value
         end
-        return value
+        error(value, 0)
     end
-    error(value, 0)
 end
 "#;
 
@@ -231,36 +236,45 @@ fn function_table(
 ) -> mlua::Result<Table> {
     let meta = gate.integration.meta;
     let table = lua.create_table()?;
-    let wrap: Function = lua
+    let calls_gate = gate.clone();
+    let raw = lua.create_async_function(move |lua, (index, args): (usize, LuaValue)| {
+        let gate = calls_gate.clone();
+        let call = meta.functions.get(index).copied().map(|function| {
+            call_args_to_json(&lua, function, &args, max_json_values).map(|args| (function, args))
+        });
+        async move {
+            // Only the factory below calls `raw`, with the index of a function it made.
+            let Some(call) = call else {
+                return Err(mlua::Error::runtime(format!(
+                    "app.integrations.{} has no function number {index}",
+                    meta.name
+                )));
+            };
+            let outcome = match call {
+                Ok((function, args)) => {
+                    gate.call(function, args, |output| output_to_lua(&lua, output))
+                        .await
+                }
+                Err(error) => Err(Failure::Call(error)),
+            };
+            match outcome {
+                Ok(result) => {
+                    let (result, boxed) = for_return(&lua, result)?;
+                    Ok((true, result, boxed))
+                }
+                Err(Failure::Call(error)) => {
+                    Ok((false, LuaValue::Table(error_value(&lua, &error)?), false))
+                }
+                Err(Failure::Lua(error)) => Err(error),
+            }
+        }
+    })?;
+    let make: Function = lua
         .load(WRAPPER)
         .set_name(format!("=app.integrations.{}", meta.name))
-        .into_function()?;
-    for function in meta.functions.iter().copied() {
-        let gate = gate.clone();
-        let raw = lua.create_async_function(move |lua, args: LuaValue| {
-            let gate = gate.clone();
-            let converted = call_args_to_json(&lua, function, &args, max_json_values);
-            async move {
-                let outcome = match converted {
-                    Ok(args) => {
-                        gate.call(function, args, |output| output_to_lua(&lua, output))
-                            .await
-                    }
-                    Err(error) => Err(Failure::Call(error)),
-                };
-                match outcome {
-                    Ok(result) => {
-                        let (result, boxed) = for_return(&lua, result)?;
-                        Ok((true, result, boxed))
-                    }
-                    Err(Failure::Call(error)) => {
-                        Ok((false, LuaValue::Table(error_value(&lua, &error)?), false))
-                    }
-                    Err(Failure::Lua(error)) => Err(error),
-                }
-            }
-        })?;
-        let callable: Function = wrap.call(raw)?;
+        .call(raw)?;
+    for (index, function) in meta.functions.iter().copied().enumerate() {
+        let callable: Function = make.call(index)?;
         for name in std::iter::once(function.name)
             .chain(std::iter::once(function.slug))
             .chain(function.aliases.iter().copied())
